@@ -1,0 +1,101 @@
+"""bayesml: Bayesian hierarchical generalized linear models.
+
+Describe a multilevel model once — an lme4-style formula or a YAML spec file — choose the
+hyperpriors, and fit it with NUTS (PyMC), Gibbs-style samplers or the h-likelihood backend.
+
+``import bayesml`` is light: PyMC, PyTensor and ArviZ are imported only when a model is sampled.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from bayesml._version import __version__
+
+if TYPE_CHECKING:
+    from bayesml import datasets
+    from bayesml.errors import (
+        BayesmlError,
+        ConvergenceWarning,
+        DataError,
+        FamilyError,
+        FormulaError,
+        MissingDependencyError,
+        PriorError,
+        SamplingWarning,
+        SpecError,
+    )
+    from bayesml.families import get_family, get_link
+    from bayesml.formula import parse_formula
+    from bayesml.model import Model
+    from bayesml.priors import Prior
+    from bayesml.results import summary
+    from bayesml.results_io import load_result, save_result
+    from bayesml.spec import ModelSpec, load_spec
+
+__all__ = [
+    "BayesmlError",
+    "ConvergenceWarning",
+    "DataError",
+    "FamilyError",
+    "FormulaError",
+    "MissingDependencyError",
+    "Model",
+    "ModelSpec",
+    "Prior",
+    "PriorError",
+    "SamplingWarning",
+    "SpecError",
+    "__version__",
+    "datasets",
+    "get_family",
+    "get_link",
+    "load_result",
+    "load_spec",
+    "parse_formula",
+    "save_result",
+    "summary",
+]
+
+# public name -> module that defines it (imported on first use)
+_LAZY = {
+    "Model": "bayesml.model",
+    "ModelSpec": "bayesml.spec",
+    "load_spec": "bayesml.spec",
+    "Prior": "bayesml.priors",
+    "get_family": "bayesml.families",
+    "get_link": "bayesml.families",
+    "parse_formula": "bayesml.formula",
+    "summary": "bayesml.results",
+    "save_result": "bayesml.results_io",
+    "load_result": "bayesml.results_io",
+    **{
+        name: "bayesml.errors"
+        for name in (
+            "BayesmlError",
+            "ConvergenceWarning",
+            "DataError",
+            "FamilyError",
+            "FormulaError",
+            "MissingDependencyError",
+            "PriorError",
+            "SamplingWarning",
+            "SpecError",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "datasets":
+        return importlib.import_module("bayesml.datasets")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'bayesml' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,1 @@
+"""Inference backends. Each backend turns a model description into results; none parses formulas."""

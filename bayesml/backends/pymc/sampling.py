@@ -1,0 +1,124 @@
+"""NUTS sampling of a built PyMC model, and the ArviZ result with bayesml's names.
+
+Samplers: ``"nutpie"`` (default when installed: Rust NUTS over a numba-compiled log density, the
+fastest to compile and run for these models), ``"pymc"`` (PyMC's own NUTS) and ``"numpyro"`` (JAX).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import warnings
+from collections.abc import Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo
+from bayesml.errors import MissingDependencyError
+
+__all__ = ["SAMPLERS", "default_sampler", "sample_nuts", "sample_prior_predictive"]
+
+#: sampler name -> (module that must be importable, extra that provides it)
+SAMPLERS: dict[str, tuple[str | None, str | None]] = {
+    "nutpie": ("nutpie", "nutpie"),
+    "pymc": (None, None),
+    "numpyro": ("numpyro", "numpyro"),
+}
+
+_WARMUP_GROUPS = ("warmup_posterior", "warmup_sample_stats")
+
+
+def default_sampler() -> str:
+    """The fastest installed sampler: nutpie if it is importable, else PyMC's NUTS."""
+    return "nutpie" if importlib.util.find_spec("nutpie") is not None else "pymc"
+
+
+def check_sampler(sampler: str | None) -> str:
+    """Validate a sampler name and that its optional dependency is installed."""
+    if sampler is None:
+        return default_sampler()
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}; got sampler={sampler!r}")
+    module, extra = SAMPLERS[sampler]
+    if module is not None and importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(
+            f"sampler={sampler!r} needs the {module} package, which is not installed; "
+            f"install it with: pip install 'bayesml[{extra}]'"
+        )
+    return sampler
+
+
+@contextmanager
+def _quiet_pymc():
+    """Silence PyMC's per-fit log lines (sampler banners); bayesml reports through warnings."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning, module="pymc")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def sample_nuts(
+    model: pm.Model,
+    info: BuildInfo,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: int | None = None,
+    sampler: str | None = None,
+    progressbar: bool = False,
+    sampler_kwargs: Mapping[str, Any] | None = None,
+) -> xr.DataTree:
+    """Sample the posterior with NUTS and return the raw PyMC result (all free variables kept).
+
+    The caller (:mod:`bayesml.results`) adds the log-likelihood and log-prior groups and tidies the
+    names; see :func:`bayesml.backends.pymc.results.finish_result`.
+    """
+    sampler = check_sampler(sampler)
+    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < (0 if name == "tune" else 1):
+            minimum = 0 if name == "tune" else 1
+            raise ValueError(f"{name} must be an integer >= {minimum}; got {name}={value!r}")
+    kwargs = dict(sampler_kwargs or {})
+    with _quiet_pymc():
+        tree = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=min(chains, os.cpu_count() or 1),
+            random_seed=random_seed,
+            nuts_sampler=sampler,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+            model=model,
+            **kwargs,
+        )
+    for group in _WARMUP_GROUPS:
+        if group in tree.children:
+            del tree[group]
+    tree.attrs["bayesml_sampler"] = sampler
+    return tree
+
+
+def sample_prior_predictive(
+    model: pm.Model, info: BuildInfo, *, draws: int = 500, random_seed: int | None = None
+) -> xr.DataTree:
+    """Draw from the prior and the prior predictive distribution (``prior``, ``prior_predictive``)."""
+    with _quiet_pymc():
+        tree = pm.sample_prior_predictive(draws=draws, model=model, random_seed=random_seed)
+    return tree
+
+
+def observed_dataset(y: np.ndarray, name: str) -> xr.Dataset:
+    """The observed_data group: the response on the ``obs`` dimension."""
+    return xr.Dataset({name: xr.DataArray(np.asarray(y), dims=(OBS_DIM,), coords={OBS_DIM: np.arange(len(y))})})

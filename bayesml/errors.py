@@ -1,0 +1,95 @@
+"""Exceptions and warnings raised by bayesml.
+
+Every user-facing error derives from :class:`BayesmlError`, so callers can catch one class.
+The concrete classes also derive from the matching built-in (``ValueError``, ``ImportError``)
+so code written against the standard library keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BayesmlError",
+    "SpecError",
+    "FormulaError",
+    "DataError",
+    "PriorError",
+    "FamilyError",
+    "MissingDependencyError",
+    "SamplingWarning",
+    "ConvergenceWarning",
+]
+
+
+class BayesmlError(Exception):
+    """Base class of every error raised by bayesml."""
+
+
+class SpecError(BayesmlError, ValueError):
+    """A model description (spec file, dict or keyword argument) is invalid.
+
+    Parameters
+    ----------
+    message
+        What was expected and what was got.
+    key_path
+        Dotted path of the offending key in the spec, e.g. ``"priors.sd.sigma"``.
+        When given, the message is prefixed with ``"<key_path>: "``.
+    """
+
+    def __init__(self, message: str, key_path: str | None = None) -> None:
+        self.key_path = key_path
+        self.reason = message
+        super().__init__(f"{key_path}: {message}" if key_path else message)
+
+
+class PriorError(SpecError):
+    """A prior is unknown, badly parameterised or would make the posterior improper."""
+
+
+class FormulaError(BayesmlError, ValueError):
+    """A formula cannot be parsed or uses something that is not allowed.
+
+    The message shows the formula with a caret under the offending token.
+
+    Parameters
+    ----------
+    message
+        What is wrong.
+    formula
+        The full formula text.
+    start, end
+        Character span of the offending token in ``formula`` (``end`` exclusive).
+    """
+
+    def __init__(
+        self, message: str, formula: str | None = None, start: int | None = None, end: int | None = None
+    ) -> None:
+        self.reason = message
+        self.formula = formula
+        self.start = start
+        self.end = end
+        text = message
+        if formula is not None and start is not None:
+            width = max(1, (end if end is not None else start + 1) - start)
+            text = f"{message}\n    {formula}\n    {' ' * start}{'^' * width}"
+        super().__init__(text)
+
+
+class DataError(BayesmlError, ValueError):
+    """The data do not fit the model: missing columns, NaN, bad response values, ..."""
+
+
+class FamilyError(BayesmlError, ValueError):
+    """Unknown family or link, or a family/link combination that is not supported."""
+
+
+class MissingDependencyError(BayesmlError, ImportError):
+    """An optional dependency is needed; the message names the extra to install."""
+
+
+class SamplingWarning(UserWarning):
+    """Sampling finished but its diagnostics (divergences, R-hat, ESS) call for care."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative fitter stopped before meeting its tolerance."""

@@ -1,0 +1,382 @@
+"""The user-facing model: spec → design → priors → backends.
+
+``Model`` ties the layers together. It never builds a PyMC graph until one is needed, so creating and
+describing a model is cheap and does not import PyMC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from bayesml.data_source import resolve_data
+from bayesml.design import build_design
+from bayesml.families import get_family
+from bayesml.formula import parse_formula
+from bayesml.priors import resolve_priors
+from bayesml.spec import ModelSpec, load_spec
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from bayesml.design import ModelDesign
+    from bayesml.families import Family
+    from bayesml.priors import ResolvedPriors
+
+__all__ = ["Model"]
+
+PredictKind = Literal["linear", "mean", "response"]
+
+
+class Model:
+    """A Bayesian hierarchical GLM described by an lme4-style formula.
+
+    Parameters
+    ----------
+    formula
+        lme4-style formula, e.g. ``"log_radon ~ floor + (1 + floor | county)"``.
+    data
+        A DataFrame, the name of a bundled data set (``bayesml.datasets.list_datasets()``) or a
+        CSV path.
+    family, link
+        Response family and link (``bayesml.families.FAMILIES``); the family's default link when
+        ``link`` is None.
+    priors
+        Prior mapping: global keys ``intercept``, ``fixed``, ``sd``, ``cov``, ``sigma`` (and family
+        parameters ``nu``, ``alpha``, ``kappa``), overrides keyed by posterior name (``sd_county``)
+        or name and label (``sd_county[floor]``, ``beta[week]``). Values are dicts such as
+        ``{"dist": "half_normal", "sigma": 1}`` or :class:`bayesml.Prior` objects.
+    success
+        The level of a two-level response that counts as success (default: the second level in
+        sorted order, as R's ``glm``).
+    weights
+        Column of prior weights (gaussian), or of trials for a ``r/n`` binomial response.
+    missing
+        ``"raise"`` (default) refuses rows with missing values in used columns; ``"drop"`` drops them
+        with a warning saying how many.
+    reference_levels
+        Reference level per categorical column, e.g. ``{"extract": "Bean"}``.
+    probit
+        ``"marginal"`` (P(y = 1) = Φ(η)) or ``"latent"`` (Albert–Chib latent normal) for probit models.
+
+    Examples
+    --------
+    >>> import bayesml
+    >>> model = bayesml.Model("Reaction ~ Days + (Days | Subject)", "sleepstudy")
+    >>> model.design.fixed.column_names
+    ('Intercept', 'Days')
+    """
+
+    def __init__(
+        self,
+        formula: str,
+        data: pd.DataFrame | str | Path | None = None,
+        *,
+        family: str = "gaussian",
+        link: str | None = None,
+        priors: Mapping[str, Any] | None = None,
+        success: Any = None,
+        weights: str | None = None,
+        missing: Literal["raise", "drop"] = "raise",
+        reference_levels: Mapping[str, Any] | None = None,
+        probit: Literal["marginal", "latent"] = "marginal",
+    ) -> None:
+        options: dict[str, Any] = {}
+        if missing != "raise":
+            options["missing"] = missing
+        if reference_levels:
+            options["reference_levels"] = dict(reference_levels)
+        if probit != "marginal":
+            options["probit"] = probit
+        data_name = data if isinstance(data, str | Path) else None
+        spec = ModelSpec(
+            formula=formula,
+            family=family,
+            link=link,
+            priors=dict(priors or {}),
+            data=str(data_name) if data_name is not None else None,
+            success=success,
+            weights=weights,
+            options=options,
+        )
+        frame = data if isinstance(data, pd.DataFrame) else None
+        self._init_from_spec(spec, frame)
+
+    @classmethod
+    def from_spec(
+        cls, spec: ModelSpec | str | Path | Mapping[str, Any], *, data: pd.DataFrame | str | Path | None = None
+    ) -> Model:
+        """Build a model from a :class:`ModelSpec`, a spec dict or a YAML spec file.
+
+        Parameters
+        ----------
+        spec
+            The description; a path is read with :func:`bayesml.load_spec`.
+        data
+            Data to use instead of the spec's ``data`` entry (a DataFrame, bundled name or CSV path).
+        """
+        if isinstance(spec, str | Path):
+            spec = load_spec(spec)
+        elif isinstance(spec, Mapping):
+            spec = ModelSpec.from_dict(spec)
+        elif not isinstance(spec, ModelSpec):
+            raise TypeError(f"spec must be a ModelSpec, a dict or a path; got {type(spec).__name__}")
+        frame = None
+        if isinstance(data, pd.DataFrame):
+            frame = data
+        elif data is not None:
+            spec = spec.replace(data=str(data))
+        model = cls.__new__(cls)
+        model._init_from_spec(spec, frame)
+        return model
+
+    def _init_from_spec(self, spec: ModelSpec, frame: pd.DataFrame | None) -> None:
+        self._spec = spec
+        self._data = frame if frame is not None else resolve_data(spec.data, spec.base_dir)
+        self._parsed = parse_formula(spec.formula)
+        self._family = get_family(spec.family, spec.link)
+        options = dict(spec.options)
+        self._design = build_design(
+            self._parsed,
+            self._data,
+            family=self._family,
+            success=spec.success,
+            weights=spec.weights,
+            missing=options.get("missing", "raise"),
+            reference_levels=options.get("reference_levels"),
+        )
+        self._priors = resolve_priors(spec.priors, self._design, self._family)
+        self._probit = options.get("probit", "marginal")
+
+    # -- descriptions -------------------------------------------------------------------------
+    @property
+    def spec(self) -> ModelSpec:
+        """The immutable description this model was built from."""
+        return self._spec
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The data frame the design was built from."""
+        return self._data
+
+    @property
+    def family(self) -> Family:
+        """The response family, with its link."""
+        return self._family
+
+    @property
+    def design(self) -> ModelDesign:
+        """The validated design matrices."""
+        return self._design
+
+    @property
+    def priors(self) -> ResolvedPriors:
+        """Every prior in force, resolved against the design (defaults included)."""
+        return self._priors
+
+    def replace(self, **changes: Any) -> Model:
+        """A new model from ``spec.replace(**changes)`` on the same data (e.g. other priors)."""
+        return Model.from_spec(self._spec.replace(**changes), data=self._data)
+
+    def describe(self) -> str:
+        """A printable description: formula, family, data, groups and every prior in force."""
+        design = self._design
+        response = design.response
+        lines = [
+            f"Formula: {self._spec.formula}",
+            f"Family:  {self._family.name} (link: {self._family.link.name})"
+            + (", latent-variable probit" if self._probit == "latent" else ""),
+            f"Data:    {design.n_obs} observations"
+            + (f" ({design.dropped_rows} rows with missing values dropped)" if design.dropped_rows else ""),
+        ]
+        if response.success_level is not None:
+            lines.append(f"Success: {response.name} == {response.success_level!r}")
+        lines.append(f"Fixed effects ({len(design.fixed.column_names)}): {', '.join(design.fixed.column_names)}")
+        for block in design.random:
+            kind = "correlated" if block.correlated else "independent"
+            lines.append(
+                f"Group {block.name}: {len(block.levels)} levels; terms {', '.join(block.term_labels)} ({kind})"
+            )
+        lines.append("Priors:")
+        lines.extend("  " + line for line in self._priors.describe().splitlines())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<bayesml.Model>\n{self.describe()}"
+
+    # -- PyMC ---------------------------------------------------------------------------------
+    @cached_property
+    def _built(self):
+        from bayesml.backends.pymc import build_pymc_model
+
+        return build_pymc_model(self._design, self._priors, self._family, probit_form=self._probit)
+
+    @property
+    def pymc_model(self):
+        """The ``pymc.Model`` of this model (built on first access), for users who extend it."""
+        return self._built[0]
+
+    # -- inference ----------------------------------------------------------------------------
+    def sample(
+        self,
+        method: str = "nuts",
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        random_seed: int | None = None,
+        sampler: str | None = None,
+        progressbar: bool = False,
+        prior_predictive: bool = False,
+        posterior_predictive: bool = False,
+        log_prior: bool = True,
+        check: bool = True,
+        sampler_kwargs: Mapping[str, Any] | None = None,
+    ) -> xr.DataTree:
+        """Sample the posterior.
+
+        Parameters
+        ----------
+        method
+            ``"nuts"`` (PyMC graph sampled by NUTS).
+        draws, tune, chains
+            Kept draws per chain, warm-up draws per chain, number of chains.
+        random_seed
+            Seed; the same seed gives the same draws.
+        sampler
+            ``"nutpie"`` (default when installed), ``"pymc"`` or ``"numpyro"``.
+        progressbar
+            Show the sampler's progress bar.
+        prior_predictive, posterior_predictive
+            Also add the ``prior``/``prior_predictive`` and ``posterior_predictive`` groups.
+        log_prior
+            Store the elementwise log prior (needed by :func:`bayesml.power_sensitivity`).
+        check
+            Warn (:class:`~bayesml.errors.SamplingWarning`) about divergences, R-hat > 1.01 and low
+            ESS.
+        sampler_kwargs
+            Passed to the sampler (e.g. ``{"target_accept": 0.95}``).
+
+        Returns
+        -------
+        xarray.DataTree
+            ArviZ result with ``posterior``, ``sample_stats``, ``observed_data``,
+            ``log_likelihood``, ``log_prior`` and, on request, the predictive groups.
+        """
+        if method not in SAMPLING_METHODS:
+            raise ValueError(
+                f"method must be one of {sorted(SAMPLING_METHODS)}; got method={method!r}"
+            )
+        result = SAMPLING_METHODS[method](
+            self,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            sampler=sampler,
+            progressbar=progressbar,
+            log_prior=log_prior,
+            sampler_kwargs=sampler_kwargs,
+        )
+        rng = np.random.default_rng(random_seed)
+        if posterior_predictive:
+            result["posterior_predictive"] = self._predictive_dataset(result["posterior"].to_dataset(), rng)
+        if prior_predictive:
+            prior = self.sample_prior(draws=draws, random_seed=random_seed)
+            for group in ("prior", "prior_predictive"):
+                result[group] = prior[group].to_dataset()
+        self._stamp(result, method)
+        if check:
+            from bayesml.results import check_sampling
+
+            check_sampling(result)
+        return result
+
+    def sample_prior(self, *, draws: int = 500, random_seed: int | None = None) -> xr.DataTree:
+        """Draw parameters from the prior and data from the prior predictive distribution.
+
+        Returns a DataTree with ``prior`` (the shared parameter names) and ``prior_predictive``.
+        """
+        from bayesml.backends.pymc import build_pymc_model, sample_prior_predictive
+
+        # the latent probit form has the same priors as the marginal form, whose graph can be
+        # sampled forwards (the latent variables' magnitudes have no proper prior of their own)
+        model, info = (
+            build_pymc_model(self._design, self._priors, self._family, probit_form="marginal")
+            if self._probit == "latent"
+            else self._built
+        )
+        tree = sample_prior_predictive(model, info, draws=draws, random_seed=random_seed)
+        prior = tree["prior"].to_dataset()
+        prior = prior.drop_vars([name for name in prior.data_vars if name.startswith("_")])
+        tree["prior"] = prior
+        rng = np.random.default_rng(None if random_seed is None else random_seed + 1)
+        tree["prior_predictive"] = self._predictive_dataset(prior, rng)
+        self._stamp(tree, "prior")
+        return tree
+
+    def predict(
+        self,
+        result: xr.DataTree,
+        new_data: pd.DataFrame | None = None,
+        *,
+        kind: PredictKind = "mean",
+        random_seed: int | None = None,
+    ) -> xr.DataArray:
+        """Posterior predictions for the fitted rows or for new data.
+
+        New rows are encoded exactly as the fitted data (same levels, references and ``scale()``
+        constants). Levels of a grouping factor not seen in fitting get random effects drawn from
+        the population distribution (one draw per posterior draw), as lme4's
+        ``allow.new.levels = TRUE`` and bambi's ``sample_new_groups``.
+
+        Parameters
+        ----------
+        result
+            A result of :meth:`sample`.
+        new_data
+            Rows to predict; the fitted rows when None.
+        kind
+            ``"linear"`` (η), ``"mean"`` (μ = g⁻¹(η)) or ``"response"`` (draws of new observations).
+        random_seed
+            Seed for new-level effects and response draws.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(chain, draw, obs)``.
+        """
+        from bayesml.prediction import predict_draws
+
+        return predict_draws(self, result, new_data, kind=kind, random_seed=random_seed)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _predictive_dataset(self, parameters: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
+        from bayesml.prediction import predictive_dataset
+
+        return predictive_dataset(self, parameters, rng)
+
+    def _stamp(self, result: xr.DataTree, method: str) -> None:
+        from bayesml._version import __version__
+
+        result.attrs["bayesml_version"] = __version__
+        result.attrs["bayesml_method"] = method
+        result.attrs["bayesml_spec"] = self._spec.to_yaml()
+
+
+def _sample_nuts(model: Model, *, log_prior: bool, **kwargs: Any) -> xr.DataTree:
+    from bayesml.backends.pymc import sample_nuts
+    from bayesml.backends.pymc.results import finish_result
+
+    pymc_model, info = model._built
+    tree = sample_nuts(pymc_model, info, **kwargs)
+    return finish_result(tree, pymc_model, info, model.design, model.family, log_prior=log_prior)
+
+
+#: method name -> function(model, **options) -> DataTree
+SAMPLING_METHODS: dict[str, Callable[..., Any]] = {"nuts": _sample_nuts}

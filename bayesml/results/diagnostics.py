@@ -1,0 +1,131 @@
+"""Convergence checks after sampling: divergences, R-hat and effective sample size.
+
+Problems are reported as :class:`bayesml.errors.SamplingWarning` with counts, never printed.
+Thresholds follow Vehtari et al. (2021): rank-normalised R-hat below 1.01 and a bulk and tail ESS of
+at least 100 per chain.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from bayesml.errors import SamplingWarning
+
+__all__ = ["SamplingDiagnostics", "check_sampling"]
+
+RHAT_THRESHOLD = 1.01
+ESS_PER_CHAIN = 100
+
+
+@dataclass(frozen=True)
+class SamplingDiagnostics:
+    """Counts behind the sampling warnings."""
+
+    divergences: int
+    draws: int
+    rhat_max: float
+    rhat_bad: tuple[str, ...]
+    ess_bulk_min: float
+    ess_tail_min: float
+    ess_bad: tuple[str, ...]
+
+
+def _flat_names(values: xr.Dataset, predicate) -> list[str]:
+    """Names like ``sd_county[floor]`` of the entries where ``predicate(value)`` holds."""
+    names = []
+    for var, data in values.data_vars.items():
+        array = np.atleast_1d(data.values)
+        flagged = np.argwhere(np.atleast_1d(predicate(array)))
+        for index in flagged:
+            if data.ndim == 0:
+                names.append(var)
+                continue
+            labels = [str(data.coords[dim].values[i]) if dim in data.coords else str(i) for dim, i in zip(data.dims, index, strict=True)]
+            names.append(f"{var}[{', '.join(labels)}]")
+    return names
+
+
+def check_sampling(
+    tree: xr.DataTree, *, var_names: list[str] | None = None, warn: bool = True
+) -> SamplingDiagnostics:
+    """Compute divergences, R-hat and ESS of the posterior and warn about problems.
+
+    Parameters
+    ----------
+    tree
+        Result with ``posterior`` (and ``sample_stats`` for divergences).
+    var_names
+        Variables to check; by default every posterior variable.
+    warn
+        Issue a :class:`~bayesml.errors.SamplingWarning` per kind of problem.
+    """
+    import arviz_stats
+
+    posterior = tree["posterior"].to_dataset()
+    if var_names is not None:
+        posterior = posterior[var_names]
+    chains = posterior.sizes["chain"]
+    draws = posterior.sizes["draw"]
+    divergences = 0
+    if "sample_stats" in tree.children and "diverging" in tree["sample_stats"]:
+        divergences = int(tree["sample_stats"]["diverging"].values.sum())
+    if chains > 1 and draws >= 4:
+        rhat = arviz_stats.rhat(posterior)
+        rhat_bad = _flat_names(rhat, lambda a: a > RHAT_THRESHOLD)
+        rhat_max = float(max((np.nanmax(v.values) for v in rhat.data_vars.values()), default=np.nan))
+    else:
+        rhat_bad, rhat_max = [], float("nan")
+    ess_bulk = arviz_stats.ess(posterior, method="bulk")
+    ess_tail = arviz_stats.ess(posterior, method="tail")
+    threshold = ESS_PER_CHAIN * chains
+    ess_bad = sorted(
+        set(_flat_names(ess_bulk, lambda a: a < threshold)) | set(_flat_names(ess_tail, lambda a: a < threshold))
+    )
+    result = SamplingDiagnostics(
+        divergences=divergences,
+        draws=chains * draws,
+        rhat_max=rhat_max,
+        rhat_bad=tuple(rhat_bad),
+        ess_bulk_min=float(min(np.nanmin(v.values) for v in ess_bulk.data_vars.values())),
+        ess_tail_min=float(min(np.nanmin(v.values) for v in ess_tail.data_vars.values())),
+        ess_bad=tuple(ess_bad),
+    )
+    if warn:
+        _warn(result, threshold)
+    return result
+
+
+def _preview(names: tuple[str, ...], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _warn(diagnostics: SamplingDiagnostics, ess_threshold: int) -> None:
+    if diagnostics.divergences:
+        warnings.warn(
+            f"{diagnostics.divergences} of {diagnostics.draws} post-warm-up draws diverged; the "
+            "posterior may be biased. Increase tune or target_accept (sampler_kwargs), or "
+            "reparameterise / use more informative priors.",
+            SamplingWarning,
+            stacklevel=3,
+        )
+    if diagnostics.rhat_bad:
+        warnings.warn(
+            f"R-hat above {RHAT_THRESHOLD} for {len(diagnostics.rhat_bad)} parameters (max "
+            f"{diagnostics.rhat_max:.3f}): {_preview(diagnostics.rhat_bad)}. The chains have not "
+            "mixed; run longer chains.",
+            SamplingWarning,
+            stacklevel=3,
+        )
+    if diagnostics.ess_bad:
+        warnings.warn(
+            f"effective sample size below {ess_threshold} (100 per chain) for "
+            f"{len(diagnostics.ess_bad)} parameters (min bulk ESS {diagnostics.ess_bulk_min:.0f}, "
+            f"min tail ESS {diagnostics.ess_tail_min:.0f}): {_preview(diagnostics.ess_bad)}.",
+            SamplingWarning,
+            stacklevel=3,
+        )

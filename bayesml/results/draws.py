@@ -1,0 +1,73 @@
+"""Posterior draws of the linear predictor from a design and posterior draws of β and u."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["fitted_eta_draws", "linear_predictor_draws", "population_effect_draws"]
+
+
+def linear_predictor_draws(
+    posterior: xr.Dataset,
+    fixed_matrix: np.ndarray,
+    random_parts: list[tuple[str, np.ndarray, np.ndarray]],
+    offset: np.ndarray | None = None,
+) -> np.ndarray:
+    """η for every draw: Xβ + offset + Σ term_matrix · u[group_index].
+
+    Parameters
+    ----------
+    posterior
+        Dataset with ``beta`` (chain, draw, coef) and ``u_<group>`` (chain, draw, level, term).
+    fixed_matrix
+        X, shape ``(n, p)``, columns in the order of ``beta``'s ``coef`` coordinate.
+    random_parts
+        For each grouping factor: ``(name, term_matrix (n, k), u_draws_or_index)`` where the third
+        item is either the group index of each row (ints into the fitted levels) or an array of
+        random-effect draws already aligned to the rows, shape ``(chain, draw, n, k)``.
+    offset
+        Offset per row, or None.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(chain, draw, n)``.
+    """
+    beta = posterior["beta"].values
+    eta = np.einsum("cdp,np->cdn", beta, np.asarray(fixed_matrix, dtype=float))
+    if offset is not None:
+        eta = eta + np.asarray(offset, dtype=float)[None, None, :]
+    for name, term_matrix, rows in random_parts:
+        if rows.ndim == 1:
+            u_rows = posterior[f"u_{name}"].values[:, :, rows, :]
+        else:
+            u_rows = rows
+        eta = eta + np.einsum("cdnk,nk->cdn", u_rows, np.asarray(term_matrix, dtype=float))
+    return eta
+
+
+def fitted_eta_draws(posterior: xr.Dataset, design) -> np.ndarray:
+    """Posterior draws of the linear predictor of the fitted rows of a ``ModelDesign``."""
+    parts = [(block.name, block.term_matrix, block.group_index) for block in design.random]
+    return linear_predictor_draws(posterior, design.fixed.matrix, parts, design.offset)
+
+
+def population_effect_draws(
+    posterior: xr.Dataset, group: str, n_new: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Random effects of ``n_new`` unseen levels drawn from the population distribution.
+
+    One draw per posterior draw: u = L z with Σ = L Lᵀ built from ``sd_<group>`` and, for correlated
+    terms, ``corr_<group>``. Returns shape ``(chain, draw, n_new, k)``.
+    """
+    sd = posterior[f"sd_{group}"].values  # (chain, draw, k)
+    chains, draws, k = sd.shape
+    z = rng.standard_normal((chains, draws, n_new, k))
+    corr_name = f"corr_{group}"
+    if corr_name in posterior:
+        corr = posterior[corr_name].values
+        cov = sd[..., :, None] * corr * sd[..., None, :]
+        factor = np.linalg.cholesky(cov + 1e-12 * np.eye(k))
+        return np.einsum("cdkl,cdnl->cdnk", factor, z)
+    return z * sd[:, :, None, :]
