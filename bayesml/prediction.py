@@ -44,7 +44,8 @@ def predictive_dataset(model: Model, parameters: xr.Dataset, rng: np.random.Gene
     values = draw_response(
         model.family.name, mu, _aux_draws(model, parameters), rng, trials=response.trials, weights=response.weights
     )
-    return xr.Dataset({response.name: _as_dataarray(values, parameters, response.name)})
+    name = design.observed_name
+    return xr.Dataset({name: _as_dataarray(values, parameters, name)})
 
 
 def _new_rows_eta(model: Model, posterior: xr.Dataset, new_data: pd.DataFrame, rng) -> tuple[np.ndarray, np.ndarray | None]:
@@ -97,4 +98,4 @@ def predict_draws(
     if model.family.name == "binomial" and trials is None:
         raise ValueError("kind='response' for a binomial model needs the trials of the new rows")
     values = draw_response(model.family.name, mu, _aux_draws(model, posterior), rng, trials=trials)
-    return _as_dataarray(values, posterior, model.design.response.name)
+    return _as_dataarray(values, posterior, model.design.observed_name)

@@ -20,7 +20,6 @@ import pytensor.tensor as pt
 
 from bayesml.backends.pymc import likelihoods
 from bayesml.backends.pymc import priors as prior_builders
-from bayesml.backends.pymc.links import inverse_link
 from bayesml.errors import FamilyError
 
 if TYPE_CHECKING:
@@ -112,7 +111,7 @@ def build_pymc_model(
             "the latent (Albert–Chib) form needs a bernoulli or binomial family with the probit link; "
             f"got family={family.name!r}, link={family.link.name!r}"
         )
-    response_name = design.response.name
+    response_name = design.observed_name
     with pm.Model(coords=model_coords(design)) as model:
         eta = linear_predictor(design, priors)
         aux = {
@@ -180,12 +179,8 @@ def _add_latent_probit(design: ModelDesign, eta, response_name: str) -> BuildInf
         rows, y01 = np.arange(len(y)), y.astype("int64")
     else:
         rows, y01 = likelihoods.expand_binomial_rows(y, trials)
-    likelihoods.add_latent_probit(name=f"_latent_{response_name}", eta=eta[rows], y=y01, dims=None)
+    likelihoods.add_latent_probit(name="_latent", eta=eta[rows], y=y01, dims=None)
     return BuildInfo(
         response_name=response_name, latent_probit=True, bernoulli_rows=rows, bernoulli_y=y01
     )
 
-
-def mean_from_eta(family: Family, eta):
-    """The mean μ = g⁻¹(η) as a PyTensor expression (used for posterior predictive quantities)."""
-    return inverse_link(family.link.name, eta)

@@ -15,6 +15,7 @@ import pymc as pm
 import xarray as xr
 
 from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, group_dims
+from bayesml.backends.pymc.sampling import quiet_pymc
 from bayesml.results.draws import fitted_eta_draws
 from bayesml.results.loglik import pointwise_log_likelihood
 
@@ -49,6 +50,46 @@ def log_likelihood_dataset(
     return xr.Dataset({name: data})
 
 
+def log_prior_dataset(posterior: xr.Dataset, model: pm.Model) -> xr.Dataset:
+    """Elementwise log prior density of every free variable at every draw.
+
+    (PyMC's ``compute_log_prior`` fails when a free variable's untransformed value has another name
+    than the variable, as PyMC 6's ``LKJCorr`` does, so bayesml evaluates the densities itself.)
+    """
+    from pymc.model.transform.conditioning import remove_value_transforms
+
+    plain = remove_value_transforms(model)
+    variables = list(plain.free_RVs)
+    function = plain.compile_fn(
+        inputs=[plain.rvs_to_values[rv] for rv in variables],
+        outs=plain.logp(vars=variables, sum=False),
+        on_unused_input="ignore",
+        point_fn=False,
+    )
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    inputs = [
+        posterior[rv.name].values.astype(plain.rvs_to_values[rv].type.dtype) for rv in variables
+    ]
+    outputs: list[list[np.ndarray]] = [[] for _ in variables]
+    for chain in range(chains):
+        for draw in range(draws):
+            values = function(*(array[chain, draw] for array in inputs))
+            for store, value in zip(outputs, values, strict=True):
+                store.append(np.asarray(value))
+    data = {}
+    for rv, store in zip(variables, outputs, strict=True):
+        stacked = np.stack(store).reshape(chains, draws, *store[0].shape)
+        dims = list(model.named_vars_to_dims.get(rv.name, ()))
+        if len(dims) != stacked.ndim - 2:
+            dims = [f"{rv.name}_dim_{i}" for i in range(stacked.ndim - 2)]
+        data[rv.name] = xr.DataArray(
+            stacked,
+            dims=("chain", "draw", *dims),
+            coords={"chain": posterior.coords["chain"].values, "draw": posterior.coords["draw"].values},
+        )
+    return xr.Dataset(data)
+
+
 def finish_result(
     tree: xr.DataTree,
     model: pm.Model,
@@ -62,7 +103,8 @@ def finish_result(
     posterior = tree["posterior"].to_dataset()
     tree["log_likelihood"] = log_likelihood_dataset(posterior, design, family, info.response_name)
     if log_prior:
-        pm.compute_log_prior(tree, model=model, progressbar=False)
+        with quiet_pymc():
+            tree["log_prior"] = log_prior_dataset(posterior, model)
     if "observed_data" not in tree.children or info.response_name not in tree["observed_data"]:
         observed = xr.Dataset(
             {info.response_name: xr.DataArray(design.response.y, dims=(OBS_DIM,), coords={OBS_DIM: np.arange(design.n_obs)})}

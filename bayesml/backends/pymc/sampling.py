@@ -54,7 +54,7 @@ def check_sampler(sampler: str | None) -> str:
 
 
 @contextmanager
-def _quiet_pymc():
+def quiet_pymc():
     """Silence PyMC's per-fit log lines (sampler banners); bayesml reports through warnings."""
     logger = logging.getLogger("pymc")
     level = logger.level
@@ -62,6 +62,9 @@ def _quiet_pymc():
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning, module="pymc")
+            # PyTensor's C backend warns once per process that pip wheels have no BLAS; the
+            # samplers run on numba, so the warning only alarms users
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
             yield
     finally:
         logger.setLevel(level)
@@ -90,7 +93,7 @@ def sample_nuts(
             minimum = 0 if name == "tune" else 1
             raise ValueError(f"{name} must be an integer >= {minimum}; got {name}={value!r}")
     kwargs = dict(sampler_kwargs or {})
-    with _quiet_pymc():
+    with quiet_pymc():
         tree = pm.sample(
             draws=draws,
             tune=tune,
@@ -114,7 +117,7 @@ def sample_prior_predictive(
     model: pm.Model, info: BuildInfo, *, draws: int = 500, random_seed: int | None = None
 ) -> xr.DataTree:
     """Draw from the prior and the prior predictive distribution (``prior``, ``prior_predictive``)."""
-    with _quiet_pymc():
+    with quiet_pymc():
         tree = pm.sample_prior_predictive(draws=draws, model=model, random_seed=random_seed)
     return tree
 

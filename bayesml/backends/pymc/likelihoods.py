@@ -1,0 +1,346 @@
+"""Observed-data likelihoods of every family, added to the PyMC model in context.
+
+:func:`add_likelihood` looks the family up in :data:`LIKELIHOODS` and adds one observed random
+variable, so that ``pm.compute_log_likelihood`` and posterior predictive sampling work. Means are
+parameterised as the rest of bayesml reports them:
+
+========================  ============================================================
+family                    PyMC distribution
+========================  ============================================================
+gaussian                  ``Normal(μ, σ/√w)`` (w the prior weights)
+student_t                 ``StudentT(ν, μ, σ/√w)``
+bernoulli, binomial       ``Bernoulli`` / ``Binomial(n = trials)`` with ``logit_p`` = log(μ/(1 − μ))
+poisson                   ``Poisson(μ)``
+negative_binomial         ``NegativeBinomial(μ, α)``: Var = μ + μ²/α
+gamma                     ``Gamma(α, α/μ)``: mean μ, shape α
+beta                      ``Beta(μκ, (1 − μ)κ)``: mean μ, precision κ
+========================  ============================================================
+
+:func:`add_latent_probit` writes the Albert–Chib form of a probit model instead, and
+:func:`probit_pointwise_loglik` gives its pointwise log-likelihood (the latent form has no
+observed variable for PyMC to evaluate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from numpy.typing import ArrayLike, NDArray
+from pytensor.graph.basic import Variable
+from pytensor.tensor.variable import TensorVariable
+from scipy import special
+
+from bayesml.backends.pymc.links import inverse_link, log_odds
+from bayesml.errors import DataError, FamilyError
+from bayesml.families import Family, get_family
+
+__all__ = [
+    "LIKELIHOODS",
+    "WEIGHTED_FAMILIES",
+    "LikelihoodInputs",
+    "add_latent_probit",
+    "add_likelihood",
+    "expand_binomial_rows",
+    "probit_pointwise_loglik",
+]
+
+Dims = str | tuple[str, ...] | None
+WEIGHTED_FAMILIES = ("gaussian", "student_t")
+"""Families whose likelihood accepts prior weights (they scale the residual variance)."""
+
+
+@dataclass(frozen=True)
+class LikelihoodInputs:
+    """Everything a likelihood builder needs, already checked by :func:`add_likelihood`."""
+
+    family: Family
+    name: str
+    eta: TensorVariable
+    observed: Any
+    aux: Mapping[str, TensorVariable]
+    trials: NDArray[np.int64] | None
+    weights: NDArray[np.float64] | None
+    dims: Dims
+
+    @property
+    def mu(self) -> TensorVariable:
+        """The mean g⁻¹(η)."""
+        return inverse_link(self.family.link.name, self.eta)
+
+    @property
+    def logit_p(self) -> TensorVariable:
+        """log(μ/(1 − μ)), computed stably from η (links of a probability only)."""
+        return log_odds(self.family.link.name, self.eta)
+
+    def scale(self, sigma: TensorVariable) -> TensorVariable:
+        """σ/√w with prior weights w (σ itself without weights)."""
+        if self.weights is None:
+            return sigma
+        return sigma / pt.sqrt(pt.as_tensor_variable(self.weights))
+
+    def common(self) -> dict[str, Any]:
+        """Keyword arguments shared by every observed variable."""
+        return {"observed": self.observed, "dims": self.dims}
+
+
+def _gaussian(x: LikelihoodInputs) -> TensorVariable:
+    return pm.Normal(x.name, mu=x.mu, sigma=x.scale(x.aux["sigma"]), **x.common())
+
+
+def _student_t(x: LikelihoodInputs) -> TensorVariable:
+    return pm.StudentT(x.name, nu=x.aux["nu"], mu=x.mu, sigma=x.scale(x.aux["sigma"]), **x.common())
+
+
+def _bernoulli(x: LikelihoodInputs) -> TensorVariable:
+    return pm.Bernoulli(x.name, logit_p=x.logit_p, **x.common())
+
+
+def _binomial(x: LikelihoodInputs) -> TensorVariable:
+    return pm.Binomial(x.name, n=x.trials, logit_p=x.logit_p, **x.common())
+
+
+def _poisson(x: LikelihoodInputs) -> TensorVariable:
+    return pm.Poisson(x.name, mu=x.mu, **x.common())
+
+
+def _negative_binomial(x: LikelihoodInputs) -> TensorVariable:
+    return pm.NegativeBinomial(x.name, mu=x.mu, alpha=x.aux["alpha"], **x.common())
+
+
+def _gamma(x: LikelihoodInputs) -> TensorVariable:
+    shape = x.aux["alpha"]
+    return pm.Gamma(x.name, alpha=shape, beta=shape / x.mu, **x.common())
+
+
+def _beta(x: LikelihoodInputs) -> TensorVariable:
+    kappa, logit_mu = x.aux["kappa"], x.logit_p
+    # μ = sigmoid(logit), 1 − μ = sigmoid(−logit): neither rounds to 0 near the boundaries.
+    return pm.Beta(
+        x.name,
+        alpha=pt.sigmoid(logit_mu) * kappa,
+        beta=pt.sigmoid(-logit_mu) * kappa,
+        **x.common(),
+    )
+
+
+LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
+    "gaussian": _gaussian,
+    "student_t": _student_t,
+    "bernoulli": _bernoulli,
+    "binomial": _binomial,
+    "poisson": _poisson,
+    "negative_binomial": _negative_binomial,
+    "gamma": _gamma,
+    "beta": _beta,
+}
+"""Likelihood builders by family name."""
+
+
+def add_likelihood(
+    family: Family,
+    *,
+    name: str,
+    eta: TensorVariable,
+    observed: Any,
+    aux: Mapping[str, TensorVariable],
+    trials: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
+    dims: Dims = None,
+) -> TensorVariable:
+    """Add the observed variable of ``family`` to the PyMC model in context.
+
+    Parameters
+    ----------
+    family
+        Response family with its link.
+    name
+        Name of the observed variable (the response's name).
+    eta
+        Linear predictor, one value per row.
+    observed
+        Response values (successes for the binomial), or a ``pm.Data`` variable; numeric values
+        are checked with :meth:`Family.validate_response`.
+    aux
+        The family's auxiliary parameters by name (exactly ``family.aux_params``).
+    trials
+        Number of trials per row: binomial only.
+    weights
+        Positive prior weights, gaussian and student_t only: row i gets scale σ/√wᵢ.
+    dims
+        Dimension name(s) of the observed variable.
+
+    Returns
+    -------
+    TensorVariable
+        The observed random variable.
+
+    Raises
+    ------
+    FamilyError
+        If ``aux`` does not match the family's auxiliary parameters, or weights are given for a
+        family other than gaussian and student_t.
+    DataError
+        If the response, trials or weights are invalid.
+    """
+    builder = LIKELIHOODS.get(family.name)
+    if builder is None:
+        raise FamilyError(
+            f"no PyMC likelihood for family {family.name!r}; expected one of {sorted(LIKELIHOODS)}"
+        )
+    _check_aux(family, aux)
+    if not isinstance(observed, Variable):
+        family.validate_response(observed, trials=trials, name=name)
+    inputs = LikelihoodInputs(
+        family=family,
+        name=name,
+        eta=pt.as_tensor_variable(eta),
+        observed=observed,
+        aux=dict(aux),
+        trials=None if trials is None else np.asarray(trials, dtype=float).astype(np.int64),
+        weights=_checked_weights(family, weights),
+        dims=dims,
+    )
+    return builder(inputs)
+
+
+def _check_aux(family: Family, aux: Mapping[str, TensorVariable]) -> None:
+    expected, given = sorted(family.aux_names), sorted(aux)
+    if expected != given:
+        raise FamilyError(
+            f"family {family.name!r} needs auxiliary parameters {expected}; got {given}"
+        )
+
+
+def _checked_weights(family: Family, weights: ArrayLike | None) -> NDArray[np.float64] | None:
+    if weights is None:
+        return None
+    if family.name not in WEIGHTED_FAMILIES:
+        raise FamilyError(
+            f"prior weights are only supported for families {list(WEIGHTED_FAMILIES)}; got "
+            f"weights with family {family.name!r} (for binomial data give the number of trials "
+            "instead)"
+        )
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 1:
+        raise DataError(f"weights must be one-dimensional; got an array of shape {w.shape}")
+    bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
+    if bad.size:
+        values = ", ".join(f"{v:g}" for v in w[bad[:5]])
+        rows = ", ".join(str(int(i)) for i in bad[:5])
+        more = ", ..." if bad.size > 5 else ""
+        raise DataError(
+            f"weights must be finite and positive for family {family.name!r}; got {values}{more} "
+            f"in {bad.size} row(s) (row positions {rows}{more})"
+        )
+    return w
+
+
+def add_latent_probit(
+    *, name: str, eta: TensorVariable, y: ArrayLike, dims: Dims = None
+) -> TensorVariable:
+    """Add the Albert–Chib latent form of a probit model for Bernoulli rows.
+
+    Each row gets zᵢ ~ N(ηᵢ, 1) restricted to zᵢ > 0 where yᵢ = 1 and zᵢ < 0 where yᵢ = 0.
+    zᵢ = sᵢ·mᵢ with sᵢ = ±1 from yᵢ and a free magnitude mᵢ > 0 (``pm.HalfFlat`` named
+    ``f"{name}_abs"``, sampled on the log scale); the normal density of z given η enters as
+    ``pm.Potential`` named ``f"{name}_loglik"``. Integrating z out gives P(yᵢ = 1) = Φ(ηᵢ); a
+    truncated normal would not do, because its normaliser Φ(±ηᵢ) cancels that likelihood.
+
+    Parameters
+    ----------
+    name
+        Name of the latent vector; the model gets ``f"{name}_abs"`` and ``f"{name}_loglik"``.
+    eta
+        Linear predictor of each Bernoulli row.
+    y
+        0/1 outcome of each row (expand binomial rows with :func:`expand_binomial_rows`).
+    dims
+        Dimension name of the rows, if the model has one.
+
+    Returns
+    -------
+    TensorVariable
+        The latent z.
+    """
+    get_family("bernoulli").validate_response(y, name=name)
+    y01 = np.asarray(y, dtype=float)
+    sign = pt.as_tensor_variable(2.0 * y01 - 1.0)
+    magnitude = pm.HalfFlat(f"{name}_abs", shape=y01.size, dims=dims)
+    z = sign * magnitude
+    density = pm.logp(pm.Normal.dist(mu=pt.as_tensor_variable(eta), sigma=1.0), z)
+    pm.Potential(f"{name}_loglik", pt.sum(density))
+    return z
+
+
+def probit_pointwise_loglik(
+    eta: ArrayLike, y: ArrayLike, *, trials: ArrayLike | None = None
+) -> NDArray[np.float64]:
+    """Pointwise log-likelihood of a probit model, log Φ(±η), for the latent form's results.
+
+    Parameters
+    ----------
+    eta
+        Linear predictor, shape ``(..., n)`` (e.g. chain × draw × row).
+    y
+        Outcomes, shape ``(n,)``: 0/1, or successes when ``trials`` is given.
+    trials
+        Number of trials per row; then the value is the binomial log-pmf of y successes, which
+        matches the marginal model's log-likelihood of the same (unexpanded) rows.
+
+    Returns
+    -------
+    ndarray
+        Shape of ``eta`` broadcast against ``y``.
+    """
+    eta_arr, y_arr = np.asarray(eta, dtype=float), np.asarray(y, dtype=float)
+    if trials is None:
+        get_family("bernoulli").validate_response(y_arr)
+        return special.log_ndtr(np.where(y_arr == 1, eta_arr, -eta_arr))
+    n = np.asarray(trials, dtype=float)
+    get_family("binomial").validate_response(y_arr, trials=n)
+    log_choose = (
+        special.gammaln(n + 1) - special.gammaln(y_arr + 1) - special.gammaln(n - y_arr + 1)
+    )
+    successes = np.where(y_arr > 0, y_arr * special.log_ndtr(eta_arr), 0.0)
+    failures = np.where(n - y_arr > 0, (n - y_arr) * special.log_ndtr(-eta_arr), 0.0)
+    return log_choose + successes + failures
+
+
+def expand_binomial_rows(
+    y: ArrayLike, trials: ArrayLike
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Expand binomial rows into Bernoulli rows, one per trial.
+
+    Row i with yᵢ successes of nᵢ trials becomes nᵢ rows: yᵢ ones, then nᵢ − yᵢ zeros.
+
+    Parameters
+    ----------
+    y
+        Successes per row.
+    trials
+        Trials per row (positive integers).
+
+    Returns
+    -------
+    row_index, y01
+        For each Bernoulli row, the binomial row it comes from and its 0/1 outcome.
+
+    Examples
+    --------
+    >>> rows, y01 = expand_binomial_rows([1, 0], [2, 1])
+    >>> rows.tolist(), y01.tolist()
+    ([0, 0, 1], [1, 0, 0])
+    """
+    get_family("binomial").validate_response(y, trials=trials)
+    successes = np.asarray(y, dtype=float).astype(np.int64)
+    n = np.asarray(trials, dtype=float).astype(np.int64)
+    row_index = np.repeat(np.arange(n.size, dtype=np.int64), n)
+    first_of_row = np.repeat(np.cumsum(n) - n, n)
+    position = np.arange(row_index.size, dtype=np.int64) - first_of_row
+    y01 = (position < np.repeat(successes, n)).astype(np.int64)
+    return row_index, y01

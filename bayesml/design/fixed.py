@@ -1,0 +1,54 @@
+"""The fixed-effects design matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bayesml.design.convert import EvalContext
+from bayesml.design.terms import TermEncoder
+from bayesml.design.validate import check_full_rank
+from bayesml.formula import ParsedFormula
+
+__all__ = ["FixedDesign", "build_fixed"]
+
+
+@dataclass(frozen=True, eq=False)
+class FixedDesign:
+    """The fixed-effects matrix X with its column labels and encoding.
+
+    Attributes
+    ----------
+    matrix
+        ``n × p`` float matrix.
+    column_names
+        Coefficient labels: ``Intercept``, ``week``, ``extract[Cucumber]``, ``log(t)``, ...
+    has_intercept
+        Whether the first column is the intercept.
+    """
+
+    matrix: np.ndarray
+    column_names: tuple[str, ...]
+    has_intercept: bool
+    encoder: TermEncoder = field(repr=False)
+
+    def transform(self, new_data: pd.DataFrame) -> np.ndarray:
+        """X for ``new_data``, encoded as in fitting (same levels, reference, means and SDs).
+
+        Raises
+        ------
+        DataError
+            If a column is missing or has missing values, or a categorical term has a level
+            not seen when fitting.
+        """
+        return self.encoder.encode(new_data)
+
+
+def build_fixed(parsed: ParsedFormula, context: EvalContext) -> FixedDesign:
+    """Evaluate the fixed terms of ``parsed`` and check that X has full column rank."""
+    terms = [term.factors for term in parsed.terms]
+    encoder, matrix = TermEncoder.fit(terms, intercept=parsed.intercept, context=context)
+    check_full_rank(matrix, encoder.column_names, what="the fixed-effects design matrix")
+    return FixedDesign(matrix, encoder.column_names, parsed.intercept, encoder)

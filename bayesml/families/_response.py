@@ -1,0 +1,212 @@
+"""Response validation by response kind, with errors that name the offending rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bayesml.errors import DataError
+
+__all__ = ["RESPONSE_RULES", "as_vector", "check_response", "describe_rows", "check_weights"]
+
+Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+
+_SHOWN = 5  # how many offending rows/values a message shows
+
+
+@dataclass(frozen=True)
+class ResponseRule:
+    """A condition on response values: ``is_bad`` flags the rows that break ``expected``."""
+
+    expected: str
+    is_bad: Callable[[Array], Mask]
+
+
+def _not_integer(y: Array) -> Mask:
+    return y != np.floor(y)
+
+
+RESPONSE_RULES: dict[str, tuple[ResponseRule, ...]] = {
+    "real": (),
+    "binary": (ResponseRule("must be 0 or 1", lambda y: (y != 0) & (y != 1)),),
+    "binomial": (
+        ResponseRule(
+            "must be non-negative integer counts of successes",
+            lambda y: (y < 0) | _not_integer(y),
+        ),
+    ),
+    "count": (
+        ResponseRule("must be non-negative integer counts", lambda y: (y < 0) | _not_integer(y)),
+    ),
+    "positive": (ResponseRule("must be positive (y > 0)", lambda y: y <= 0),),
+    "unit_interval": (
+        ResponseRule("must lie strictly between 0 and 1", lambda y: (y <= 0) | (y >= 1)),
+    ),
+}
+"""Checks applied to the response after the finiteness check, by ``Family.response_kind``."""
+
+
+def as_vector(values: ArrayLike, *, what: str) -> Array:
+    """Return ``values`` as a 1-D float array, or raise :class:`DataError` naming ``what``."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        kind = np.asarray(values).dtype
+        raise DataError(f"{what} must be numeric; got values of dtype {kind}") from error
+    if array.ndim != 1:
+        raise DataError(f"{what} must be one-dimensional; got an array of shape {array.shape}")
+    return array
+
+
+def describe_rows(mask: Mask, row_labels: Sequence[object] | None = None) -> str:
+    """Describe the flagged rows: ``"2 rows (row positions 4, 9)"`` or ``"1 row (row 'a')"``."""
+    positions = np.flatnonzero(mask)
+    count = positions.size
+    shown = positions[:_SHOWN]
+    if row_labels is None:
+        where = "row position" + ("s" if count > 1 else "")
+        items = [str(int(i)) for i in shown]
+    else:
+        where = "row" + ("s" if count > 1 else "")
+        items = [repr(row_labels[int(i)]) for i in shown]
+    if count > _SHOWN:
+        items.append("...")
+    noun = "row" if count == 1 else "rows"
+    return f"{count} {noun} ({where} {', '.join(items)})"
+
+
+def _format_values(values: Array) -> str:
+    text = ", ".join(f"{v:g}" for v in values[:_SHOWN])
+    return text + (", ..." if values.size > _SHOWN else "")
+
+
+def _raise_bad(
+    mask: Mask, values: Array, *, subject: str, expected: str, row_labels: Sequence[object] | None
+) -> None:
+    if mask.any():
+        raise DataError(
+            f"{subject} {expected}; got {_format_values(values[mask])} "
+            f"in {describe_rows(mask, row_labels)}"
+        )
+
+
+def _check_trials(
+    trials: ArrayLike | None,
+    y: Array,
+    *,
+    family: str,
+    name: str,
+    row_labels: Sequence[object] | None,
+) -> Array:
+    if trials is None:
+        raise DataError(
+            f"family {family!r} needs the number of trials for response {name!r}; got trials=None"
+        )
+    n = as_vector(trials, what=f"trials of response {name!r}")
+    if n.shape != y.shape:
+        raise DataError(
+            f"trials of response {name!r} must have one value per row ({y.size}); got {n.size}"
+        )
+    subject = f"trials of response {name!r}"
+    _raise_bad(
+        ~np.isfinite(n),
+        n,
+        subject=subject,
+        expected="must be finite numbers",
+        row_labels=row_labels,
+    )
+    _raise_bad(
+        (n < 1) | _not_integer(n),
+        n,
+        subject=subject,
+        expected="must be positive integers",
+        row_labels=row_labels,
+    )
+    return n
+
+
+def check_response(
+    y: ArrayLike,
+    *,
+    kind: str,
+    family: str,
+    uses_trials: bool,
+    trials: ArrayLike | None = None,
+    name: str = "y",
+    row_labels: Sequence[object] | None = None,
+) -> None:
+    """Raise :class:`DataError` unless ``y`` is a valid response of the given kind.
+
+    Parameters
+    ----------
+    y
+        Response values, one per row.
+    kind
+        A key of :data:`RESPONSE_RULES`.
+    family
+        Family name, for the messages.
+    uses_trials
+        Whether the family takes a number of trials per row (binomial).
+    trials
+        Number of trials per row, required when ``uses_trials``, refused otherwise.
+    name
+        Name of the response in the messages.
+    row_labels
+        Labels of the rows (e.g. the data frame index); messages show positions when omitted.
+    """
+    values = as_vector(y, what=f"response {name!r}")
+    if row_labels is not None and len(row_labels) != values.size:
+        raise DataError(
+            f"row_labels must have one label per row of response {name!r} ({values.size}); "
+            f"got {len(row_labels)}"
+        )
+    subject = f"response {name!r}"
+    _raise_bad(
+        ~np.isfinite(values),
+        values,
+        subject=subject,
+        expected="must be finite numbers (no NaN or inf)",
+        row_labels=row_labels,
+    )
+    for rule in RESPONSE_RULES[kind]:
+        _raise_bad(
+            rule.is_bad(values),
+            values,
+            subject=subject,
+            expected=f"{rule.expected} for family {family!r}",
+            row_labels=row_labels,
+        )
+    if uses_trials:
+        n = _check_trials(trials, values, family=family, name=name, row_labels=row_labels)
+        too_many = values > n
+        if too_many.any():
+            pairs = [f"{s:g} of {t:g}" for s, t in zip(values[too_many], n[too_many], strict=True)]
+            shown = ", ".join(pairs[:_SHOWN]) + (", ..." if len(pairs) > _SHOWN else "")
+            raise DataError(
+                f"{subject} counts successes, which must not exceed the trials; got {shown} "
+                f"in {describe_rows(too_many, row_labels)}"
+            )
+    elif trials is not None:
+        raise DataError(
+            f"family {family!r} takes no trials; got trials for response {name!r} "
+            "(use family 'binomial' for successes out of trials)"
+        )
+
+
+def check_weights(weights: ArrayLike, *, size: int) -> Array:
+    """Return prior weights as a float vector after checking they are finite and >= 0."""
+    w = as_vector(weights, what="weights")
+    if w.size != size:
+        raise DataError(f"weights must have one value per row ({size}); got {w.size}")
+    _raise_bad(
+        ~np.isfinite(w) | (w < 0),
+        w,
+        subject="weights",
+        expected="must be finite and non-negative",
+        row_labels=None,
+    )
+    return w

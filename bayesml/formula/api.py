@@ -1,0 +1,102 @@
+"""``parse_formula``: formula text → :class:`ParsedFormula` (tokens → tree → terms)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bayesml.errors import FormulaError
+from bayesml.formula.nodes import Call, Expr
+from bayesml.formula.parsed import ParsedFormula
+from bayesml.formula.random_terms import random_terms
+from bayesml.formula.render import to_text
+from bayesml.formula.response import build_response
+from bayesml.formula.syntax import parse_sides
+from bayesml.formula.terms import Expander
+
+__all__ = ["parse_formula"]
+
+
+def parse_formula(text: str) -> ParsedFormula:
+    """Parse an lme4-style formula.
+
+    Parameters
+    ----------
+    text
+        E.g. ``"y ~ x1 * x2 + (1 | g)"``, ``"cbind(incidence, size - incidence) ~ period + (1 | herd)"``,
+        ``"r/n ~ extract * I(seed == 'O73') + (1 | plate)"``, ``"S ~ factor(Gr) + offset(log(t))"``.
+
+    Returns
+    -------
+    ParsedFormula
+        Response, intercept, fixed terms in R's order, random terms (one per grouping factor) and
+        offsets, with every expression in its canonical spelling.
+
+    Raises
+    ------
+    FormulaError
+        With the formula and a caret under the offending token, for a syntax error, a function that
+        is not allowed (see ``ALLOWED_FUNCTIONS``) or a term that cannot be expanded.
+
+    Examples
+    --------
+    >>> parsed = parse_formula("y ~ x1 * x2 + (1 | g)")
+    >>> [term.label for term in parsed.terms]
+    ['x1', 'x2', 'x1:x2']
+    >>> parsed.random_terms[0].name
+    'g'
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be a string, got {type(text).__name__}: {text!r}")
+    return _parse_formula(text)
+
+
+@lru_cache(maxsize=512)
+def _parse_formula(text: str) -> ParsedFormula:
+    try:
+        return _build(text)
+    except RecursionError:
+        raise FormulaError("the formula is nested too deeply", text, 0, len(text)) from None
+
+
+def _build(text: str) -> ParsedFormula:
+    lhs, rhs = parse_sides(text)
+    response = build_response(lhs, text)
+    expander = Expander(text)
+    fixed = expander.expand(rhs)
+    parsed = ParsedFormula(
+        text=text,
+        response=response,
+        intercept=fixed.intercept is not False,
+        terms=expander.to_terms(fixed),
+        random_terms=random_terms(expander.bars, text),
+        offsets=_offsets(expander.offsets, text),
+    )
+    if not (parsed.intercept or parsed.terms or parsed.random_terms or parsed.offsets):
+        raise _no_terms(rhs, text)
+    return parsed
+
+
+def _offsets(calls: list[Call], text: str) -> tuple[str, ...]:
+    offsets: list[str] = []
+    for call in calls:
+        expression = to_text(call.args[0])
+        if expression in offsets:
+            raise FormulaError(
+                f"offset({expression}) appears twice; the offsets of a formula are added, so "
+                f"write it once (or I(2 * {expression}) if that is what you mean)",
+                text,
+                call.start,
+                call.end,
+            )
+        offsets.append(expression)
+    return tuple(offsets)
+
+
+def _no_terms(rhs: Expr, text: str) -> FormulaError:
+    return FormulaError(
+        "the model has no terms: the intercept is removed and nothing else is left; "
+        "add a term, or 1 for the intercept",
+        text,
+        rhs.start,
+        rhs.end,
+    )

@@ -1,0 +1,177 @@
+"""The result of parsing a formula: frozen, hashable descriptions of its parts.
+
+These are the objects of the formula contract (see CONTRIBUTING.md). Factor, response and offset
+expressions are canonical texts; :func:`bayesml.formula.parse_expression` gives their trees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bayesml.formula.expressions import parse_expression
+from bayesml.formula.nodes import BinaryOp, names_in
+from bayesml.formula.render import quote_name, to_text
+
+__all__ = ["Term", "RandomTerm", "Response", "ParsedFormula", "INTERCEPT_LABEL"]
+
+INTERCEPT_LABEL = "Intercept"
+
+ResponseKind = Literal["single", "cbind", "ratio"]
+#: response kind -> number of expressions it holds
+_RESPONSE_SIZES: dict[str, int] = {"single": 1, "cbind": 2, "ratio": 2}
+
+
+@dataclass(frozen=True)
+class Term:
+    """An interaction of zero or more factors; ``Term(())`` is the intercept.
+
+    Attributes
+    ----------
+    factors
+        Canonical expression texts, e.g. ``("x1",)`` or ``("extract", 'I(seed == "O73")')``.
+    """
+
+    factors: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``"x1:x2"``; ``"Intercept"`` for the intercept."""
+        return ":".join(self.factors) if self.factors else INTERCEPT_LABEL
+
+    @property
+    def is_intercept(self) -> bool:
+        """Whether this is the intercept ``Term(())``."""
+        return not self.factors
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class RandomTerm:
+    """The random effects of one grouping factor.
+
+    Attributes
+    ----------
+    terms
+        The expanded left-hand side of the bar, ``Term(())`` first when the intercept is in.
+    group
+        Column names (no backquotes) of the grouping factor: ``("county",)``, ``("a", "b")`` for
+        ``a:b``.
+    correlated
+        ``False`` for ``||`` (or pieces merged from separate bars) and when there is one term only.
+    """
+
+    terms: tuple[Term, ...]
+    group: tuple[str, ...]
+    correlated: bool
+
+    @property
+    def name(self) -> str:
+        """The grouping factor's name: ``"county"``, ``"a:b"``."""
+        return ":".join(self.group)
+
+    @property
+    def term_labels(self) -> tuple[str, ...]:
+        """The labels of :attr:`terms`, e.g. ``("Intercept", "floor")``."""
+        return tuple(term.label for term in self.terms)
+
+    def __str__(self) -> str:
+        has_intercept = any(term.is_intercept for term in self.terms)
+        parts = ["1" if has_intercept else "0"]
+        parts += [term.label for term in self.terms if not term.is_intercept]
+        bar = "|" if self.correlated or len(self.terms) == 1 else "||"
+        group = ":".join(quote_name(name) for name in self.group)
+        return f"({' + '.join(parts)} {bar} {group})"
+
+
+@dataclass(frozen=True)
+class Response:
+    """The left-hand side of a formula.
+
+    Attributes
+    ----------
+    kind
+        ``"single"`` (``y``, ``log(y)``), ``"cbind"`` (``cbind(successes, failures)``) or
+        ``"ratio"`` (``r/n``: ``r`` successes out of ``n`` trials).
+    expressions
+        Canonical expression texts: ``("y",)``, ``("incidence", "size - incidence")``, ``("r", "n")``.
+    """
+
+    kind: ResponseKind
+    expressions: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        expected = _RESPONSE_SIZES.get(self.kind)
+        if expected is None:
+            raise ValueError(
+                f"Response kind must be one of {sorted(_RESPONSE_SIZES)}, got {self.kind!r}"
+            )
+        if len(self.expressions) != expected:
+            raise ValueError(
+                f"a {self.kind!r} response holds {expected} expression(s), "
+                f"got {len(self.expressions)}: {self.expressions!r}"
+            )
+
+    def __str__(self) -> str:
+        if self.kind == "cbind":
+            return f"cbind({', '.join(self.expressions)})"
+        if self.kind == "ratio":
+            left, right = (parse_expression(text) for text in self.expressions)
+            return to_text(BinaryOp("/", left, right))
+        return self.expressions[0]
+
+
+@dataclass(frozen=True)
+class ParsedFormula:
+    """A parsed lme4-style formula.
+
+    Attributes
+    ----------
+    text
+        The formula as given.
+    response
+        The left-hand side.
+    intercept
+        Whether the fixed part has an intercept (``False`` after ``0 +`` or ``- 1``).
+    terms
+        Fixed terms, intercept excluded, in R's order: by degree, then by first appearance.
+    random_terms
+        One :class:`RandomTerm` per grouping factor, in order of first appearance.
+    offsets
+        Canonical texts of the expressions inside ``offset(...)``.
+    """
+
+    text: str
+    response: Response
+    intercept: bool
+    terms: tuple[Term, ...]
+    random_terms: tuple[RandomTerm, ...]
+    offsets: tuple[str, ...] = ()
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """Every data column the formula references: response, terms, groups and offsets."""
+        texts = [*self.response.expressions, *self.offsets]
+        texts += [factor for term in self.terms for factor in term.factors]
+        texts += [f for random in self.random_terms for term in random.terms for f in term.factors]
+        columns = {name for text in texts for name in names_in(parse_expression(text))}
+        columns.update(name for random in self.random_terms for name in random.group)
+        return frozenset(columns)
+
+    def __str__(self) -> str:
+        """The formula in canonical form, e.g. ``"y ~ x1 + x2 + x1:x2 + (1 | g)"``.
+
+        Parsing it gives the same terms; as in R, the factors of an interaction may come out in
+        another order when a removal changed which factor appears first (``a*b - a`` prints as
+        ``b + a:b``, which reads back as ``b:a``).
+        """
+        parts = [] if self.intercept and self.terms else ["1" if self.intercept else "0"]
+        parts += [term.label for term in self.terms]
+        parts += [str(random) for random in self.random_terms]
+        parts += [f"offset({offset})" for offset in self.offsets]
+        return f"{self.response} ~ {' + '.join(parts)}"
+
+    def __repr__(self) -> str:
+        return f"ParsedFormula({self.text!r}, canonical={str(self)!r})"
