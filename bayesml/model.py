@@ -16,6 +16,7 @@ import pandas as pd
 
 from bayesml.data_source import resolve_data
 from bayesml.design import build_design
+from bayesml.errors import PriorError
 from bayesml.families import get_family
 from bayesml.formula import parse_formula
 from bayesml.priors import resolve_priors
@@ -304,6 +305,7 @@ class Model:
         """
         from bayesml.backends.pymc import build_pymc_model, sample_prior_predictive
 
+        self._check_proper_priors()
         # the latent probit form has the same priors as the marginal form, whose graph can be
         # sampled forwards (the latent variables' magnitudes have no proper prior of their own)
         model, info = (
@@ -356,6 +358,20 @@ class Model:
         return predict_draws(self, result, new_data, kind=kind, random_seed=random_seed)
 
     # -- helpers ------------------------------------------------------------------------------
+    def _check_proper_priors(self) -> None:
+        """Prior draws need proper priors: refuse flat ones, naming the coefficients."""
+        flat = [
+            f"beta[{label}]"
+            for label, prior in [("Intercept", self._priors.intercept), *self._priors.fixed.items()]
+            if prior is not None and prior.dist == "flat"
+        ]
+        if flat:
+            raise PriorError(
+                f"drawing from the prior needs proper priors, but {', '.join(flat)} "
+                f"{'has' if len(flat) == 1 else 'have'} a flat prior; give "
+                f"{'it' if len(flat) == 1 else 'them'} a proper prior (e.g. normal) to sample the prior"
+            )
+
     def _predictive_dataset(self, parameters: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
         from bayesml.prediction import predictive_dataset
 

@@ -73,18 +73,21 @@ def check_sampling(
     divergences = 0
     if "sample_stats" in tree.children and "diverging" in tree["sample_stats"]:
         divergences = int(tree["sample_stats"]["diverging"].values.sum())
-    if chains > 1 and draws >= 4:
-        rhat = arviz_stats.rhat(posterior)
-        rhat_bad = _flat_names(rhat, lambda a: a > RHAT_THRESHOLD)
-        rhat_max = float(max((np.nanmax(v.values) for v in rhat.data_vars.values()), default=np.nan))
-    else:
-        rhat_bad, rhat_max = [], float("nan")
-    ess_bulk = arviz_stats.ess(posterior, method="bulk")
-    ess_tail = arviz_stats.ess(posterior, method="tail")
-    threshold = ESS_PER_CHAIN * chains
-    ess_bad = sorted(
-        set(_flat_names(ess_bulk, lambda a: a < threshold)) | set(_flat_names(ess_tail, lambda a: a < threshold))
-    )
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        # constant entries (the unit diagonal of a correlation matrix) have no R-hat or ESS
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if chains > 1 and draws >= 4:
+            rhat = arviz_stats.rhat(posterior)
+            rhat_bad = _flat_names(rhat, lambda a: a > RHAT_THRESHOLD)
+            rhat_max = float(max((np.nanmax(v.values) for v in rhat.data_vars.values()), default=np.nan))
+        else:
+            rhat_bad, rhat_max = [], float("nan")
+        ess_bulk = arviz_stats.ess(posterior, method="bulk")
+        ess_tail = arviz_stats.ess(posterior, method="tail")
+        threshold = ESS_PER_CHAIN * chains
+        ess_bad = sorted(
+            set(_flat_names(ess_bulk, lambda a: a < threshold)) | set(_flat_names(ess_tail, lambda a: a < threshold))
+        )
     result = SamplingDiagnostics(
         divergences=divergences,
         draws=chains * draws,

@@ -34,8 +34,12 @@ def linear_predictor_draws(
     numpy.ndarray
         Shape ``(chain, draw, n)``.
     """
-    beta = posterior["beta"].values
-    eta = np.einsum("cdp,np->cdn", beta, np.asarray(fixed_matrix, dtype=float))
+    fixed_matrix = np.asarray(fixed_matrix, dtype=float)
+    if fixed_matrix.shape[1] == 0:
+        # no fixed effects (e.g. ``y ~ 0 + offset(m)``): the model has no ``beta``
+        eta = np.zeros((posterior.sizes["chain"], posterior.sizes["draw"], fixed_matrix.shape[0]))
+    else:
+        eta = np.einsum("cdp,np->cdn", posterior["beta"].values, fixed_matrix)
     if offset is not None:
         eta = eta + np.asarray(offset, dtype=float)[None, None, :]
     for name, term_matrix, rows in random_parts:

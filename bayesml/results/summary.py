@@ -49,9 +49,12 @@ def summary(
         var_names = _default_var_names(posterior)
         if include_random_effects:
             var_names += [name for name in posterior.data_vars if name.startswith("u_")]
-    data = posterior[var_names]
-    for name in [v for v in var_names if v.startswith("corr_")]:
-        data = data.drop_vars(name).assign({name: _upper_triangle(data[name])})
+    data = xr.Dataset(
+        {
+            name: _upper_triangle(posterior[name]) if name.startswith("corr_") else posterior[name]
+            for name in var_names
+        }
+    )
     return arviz_stats.summary(data, ci_prob=ci_prob, ci_kind="hdi")
 
 

@@ -155,9 +155,15 @@ def linear_predictor(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVa
 def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:
     """Add ``u_<group>`` (non-centred) to the model; return its contribution to η."""
     level_dim, term_dim, _ = group_dims(block.name)
-    sd_priors = [priors.sd[block.name][label] for label in block.term_labels]
     z = pm.Normal(f"_z_{block.name}", 0.0, 1.0, dims=(level_dim, term_dim))
     cov_prior = priors.cov.get(block.name)
+    # an inverse-Wishart Σ implies the SDs, which then have no prior of their own
+    group_sd_priors = priors.sd.get(block.name)
+    sd_priors = (
+        None
+        if group_sd_priors is None
+        else [group_sd_priors[label] for label in block.term_labels]
+    )
     if block.correlated and cov_prior is not None:
         factor = prior_builders.covariance_factor(
             block.name, block.term_labels, cov_prior=cov_prior, sd_priors=sd_priors

@@ -1,0 +1,409 @@
+"""PyMC random variables for bayesml's priors; every function runs inside a ``pm.Model`` context.
+
+* :func:`positive_variable`: an SD or auxiliary parameter with an SD/aux prior. Priors on σ²
+  (``scaled_inv_chi2``, ``inverse_gamma``) are written as distributions of σ itself, with the
+  density log p(σ) = log p_σ²(σ²) + log 2σ, so the posterior variable is the SD.
+* :func:`sd_vector`: the SDs of one group's terms.
+* :func:`fixed_effects`: the coefficient vector ``beta`` (original scale), honouring
+  ``weakly_informative`` and ``flat``.
+* :func:`covariance_factor`: a square root L of a group's covariance Σ = L Lᵀ (LKJ with separate
+  SDs, or inverse-Wishart by the Bartlett decomposition), with ``sd_<group>`` and ``corr_<group>``.
+
+Helper variables are named with a leading ``_``; the results layer hides them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pytensor.tensor.linalg import solve_triangular
+
+from bayesml.priors import Prior, WeaklyInformativeScaling, rescale_prior
+
+__all__ = [
+    "POSITIVE_BUILDERS",
+    "COEFFICIENT_BUILDERS",
+    "COV_BUILDERS",
+    "covariance_factor",
+    "fixed_effects",
+    "positive_variable",
+    "sd_vector",
+    "sqrt_inverse_gamma_logp",
+]
+
+INTERCEPT_LABEL = "Intercept"
+WI_COEFFICIENT = Prior("cauchy", mu=0, sigma=2.5)
+
+
+def _f(value) -> np.ndarray:
+    """A float64 array (PyTensor would store a plain Python float as float32 when exact)."""
+    return np.asarray(value, dtype="float64")
+
+
+# -- positive parameters -----------------------------------------------------------------
+
+
+def sqrt_inverse_gamma_logp(value, alpha, beta):
+    """log p(σ) when σ² ~ InvGamma(α, β): log p_σ²(σ²) + log 2σ (−inf for σ ≤ 0)."""
+    square = value**2
+    logp = (
+        alpha * pt.log(beta)
+        - pt.gammaln(alpha)
+        - (alpha + 1.0) * pt.log(square)
+        - beta / square
+        + pt.log(2.0 * value)
+    )
+    return pt.switch(pt.gt(value, 0.0), logp, -np.inf)
+
+
+def _sqrt_inverse_gamma_dist(alpha, beta, size):
+    return pt.sqrt(pm.InverseGamma.dist(alpha=alpha, beta=beta, size=size))
+
+
+def _sqrt_inverse_gamma_support_point(rv, size, alpha, beta):
+    """The square root of the mode β/(α + 1) of σ² (finite for every α > 0)."""
+    point = pt.sqrt(beta / (alpha + 1.0))
+    return point if rv.ndim == 0 else pt.full(rv.shape, point)
+
+
+def _sqrt_inverse_gamma(name: str, alpha, beta, kwargs: dict):
+    return pm.CustomDist(
+        name,
+        _f(alpha),
+        _f(beta),
+        dist=_sqrt_inverse_gamma_dist,
+        logp=sqrt_inverse_gamma_logp,
+        support_point=_sqrt_inverse_gamma_support_point,
+        default_transform=pm.distributions.transforms.log,
+        **kwargs,
+    )
+
+
+def _scaled_inv_chi2(name: str, prior: Prior, kwargs: dict):
+    nu, s = prior["nu"], prior["s"]
+    return _sqrt_inverse_gamma(name, nu / 2.0, nu * s**2 / 2.0, kwargs)
+
+
+PositiveBuilder = Callable[[str, Prior, dict], pt.TensorVariable]
+
+#: distribution name -> builder of a positive random variable (name, prior, dims/shape kwargs)
+POSITIVE_BUILDERS: Mapping[str, PositiveBuilder] = {
+    "half_normal": lambda name, p, kw: pm.HalfNormal(name, sigma=_f(p["sigma"]), **kw),
+    "half_cauchy": lambda name, p, kw: pm.HalfCauchy(name, beta=_f(p["sigma"]), **kw),
+    "half_t": lambda name, p, kw: pm.HalfStudentT(name, nu=_f(p["nu"]), sigma=_f(p["sigma"]), **kw),
+    "exponential": lambda name, p, kw: pm.Exponential(name, lam=_f(p["rate"]), **kw),
+    "uniform": lambda name, p, kw: pm.Uniform(name, lower=_f(0.0), upper=_f(p["upper"]), **kw),
+    "gamma": lambda name, p, kw: pm.Gamma(name, alpha=_f(p["alpha"]), beta=_f(p["beta"]), **kw),
+    "inverse_gamma": lambda name, p, kw: _sqrt_inverse_gamma(name, p["alpha"], p["beta"], kw),
+    "scaled_inv_chi2": _scaled_inv_chi2,
+}
+
+
+def positive_variable(
+    name: str,
+    prior: Prior,
+    *,
+    dims: str | Sequence[str] | None = None,
+    shape: int | Sequence[int] | None = None,
+) -> pt.TensorVariable:
+    """A random variable for a positive parameter (an SD, ``sigma``, ``nu``, ``alpha``, ``kappa``).
+
+    Parameters
+    ----------
+    name
+        Variable name in the model.
+    prior
+        An SD or auxiliary prior (``half_normal``, ``half_cauchy``, ``half_t``, ``exponential``,
+        ``uniform``, ``gamma``, or on σ²: ``scaled_inv_chi2``, ``inverse_gamma``).
+    dims, shape
+        Passed to PyMC.
+
+    Returns
+    -------
+    TensorVariable
+        The variable on the scale of the parameter (σ, not σ², for the priors on σ²).
+    """
+    builder = POSITIVE_BUILDERS.get(prior.dist)
+    if builder is None:
+        raise ValueError(
+            f"{prior} is not a prior for a positive parameter; "
+            f"expected one of {', '.join(POSITIVE_BUILDERS)}"
+        )
+    kwargs = {key: value for key, value in (("dims", dims), ("shape", shape)) if value is not None}
+    return builder(name, prior, kwargs)
+
+
+def _helper_name(name: str, suffix: object) -> str:
+    """``_<name>_<suffix>``, with a single leading underscore."""
+    return f"_{name.lstrip('_')}_{suffix}"
+
+
+def _groups(priors: Sequence[Prior]) -> dict[Prior, list[int]]:
+    """Positions of each distinct prior, in order of first appearance."""
+    groups: dict[Prior, list[int]] = {}
+    for index, prior in enumerate(priors):
+        groups.setdefault(prior, []).append(index)
+    return groups
+
+
+def _reassemble(
+    pieces: Sequence[pt.TensorVariable], positions: Sequence[list[int]]
+) -> pt.TensorVariable:
+    """The vector whose entries ``positions[k]`` are ``pieces[k]``."""
+    order = np.argsort(np.concatenate([np.asarray(p, dtype="int64") for p in positions]))
+    return pt.concatenate(list(pieces))[order]
+
+
+def sd_vector(name: str, priors: Sequence[Prior], *, dims: str | None) -> pt.TensorVariable:
+    """The SDs of one group's terms, each with its prior.
+
+    One random variable ``name`` when every term has the same prior; otherwise one helper
+    variable ``_<name>_<k>`` per distinct prior, combined into the Deterministic ``name``.
+
+    Parameters
+    ----------
+    name
+        ``sd_<group>``.
+    priors
+        Prior of each term's SD, in the order of the terms.
+    dims
+        The terms dimension (``<group>__term``).
+    """
+    priors = list(priors)
+    if not priors:
+        raise ValueError(f"{name}: a group needs at least one term")
+    groups = _groups(priors)
+    if len(groups) == 1:
+        return positive_variable(name, priors[0], dims=dims, shape=len(priors))
+    pieces = [
+        positive_variable(_helper_name(name, k), prior, shape=len(positions))
+        for k, (prior, positions) in enumerate(groups.items())
+    ]
+    return pm.Deterministic(name, _reassemble(pieces, list(groups.values())), dims=dims)
+
+
+# -- coefficients ------------------------------------------------------------------------
+
+
+def _stack(priors: Sequence[Prior], param: str) -> np.ndarray:
+    return _f([prior[param] for prior in priors])
+
+
+CoefficientBuilder = Callable[[str, Sequence[Prior], dict], pt.TensorVariable]
+
+#: distribution name -> builder of a vector of coefficients that share that distribution
+COEFFICIENT_BUILDERS: Mapping[str, CoefficientBuilder] = {
+    "flat": lambda name, ps, kw: pm.Flat(name, **kw),
+    "normal": lambda name, ps, kw: pm.Normal(
+        name, mu=_stack(ps, "mu"), sigma=_stack(ps, "sigma"), **kw
+    ),
+    "student_t": lambda name, ps, kw: pm.StudentT(
+        name, nu=_stack(ps, "nu"), mu=_stack(ps, "mu"), sigma=_stack(ps, "sigma"), **kw
+    ),
+    "cauchy": lambda name, ps, kw: pm.Cauchy(
+        name, alpha=_stack(ps, "mu"), beta=_stack(ps, "sigma"), **kw
+    ),
+}
+
+
+def _coefficient_vector(name: str, priors: Sequence[Prior], dims: str | None) -> pt.TensorVariable:
+    """Coefficients with the given priors: one variable per distribution family."""
+    by_dist: dict[str, list[int]] = {}
+    for index, prior in enumerate(priors):
+        by_dist.setdefault(prior.dist, []).append(index)
+    for dist in by_dist:
+        if dist not in COEFFICIENT_BUILDERS:
+            raise ValueError(f"{dist} is not a coefficient prior")
+    if len(by_dist) == 1:
+        (dist,) = by_dist
+        kwargs = {"shape": len(priors)} | ({"dims": dims} if dims is not None else {})
+        return COEFFICIENT_BUILDERS[dist](name, priors, kwargs)
+    pieces = [
+        COEFFICIENT_BUILDERS[dist](
+            _helper_name(name, dist), [priors[i] for i in positions], {"shape": len(positions)}
+        )
+        for dist, positions in by_dist.items()
+    ]
+    return pm.Deterministic(name, _reassemble(pieces, list(by_dist.values())), dims=dims)
+
+
+def fixed_effects(
+    column_names: Sequence[str],
+    *,
+    intercept_prior: Prior | None,
+    fixed_priors: Mapping[str, Prior],
+    scaling: WeaklyInformativeScaling | None = None,
+    dims: str | None = "coef",
+    name: str = "beta",
+) -> pt.TensorVariable:
+    """The fixed-effect coefficients on the original scale, as the variable ``beta``.
+
+    Parameters
+    ----------
+    column_names
+        Labels of the fixed-effects columns, ``"Intercept"`` among them when there is one.
+    intercept_prior
+        Prior of the intercept (``ResolvedPriors.intercept``); ``None`` without an intercept.
+    fixed_priors
+        Prior of each other coefficient by label (``ResolvedPriors.fixed``).
+    scaling
+        ``ResolvedPriors.weakly_informative``. When given, the coefficients of the scaled inputs
+        are sampled as ``_beta_scaled`` (Cauchy(0, 2.5) for ``weakly_informative`` ones; a
+        coefficient's own prior, given on the original scale, is rescaled to match; the intercept
+        prior applies to the intercept of the scaled model) and ``beta`` is their Deterministic
+        transformation to the original scale.
+    dims
+        Dimension of the coefficients (``"coef"``).
+    name
+        Name of the coefficient vector.
+
+    Returns
+    -------
+    TensorVariable
+        ``beta``, in the order of ``column_names``; an empty constant when there are no columns.
+    """
+    labels = list(column_names)
+    if not labels:
+        return pt.zeros((0,), dtype="float64")
+    if scaling is None:
+        return _coefficient_vector(
+            name, [_prior_of(label, intercept_prior, fixed_priors) for label in labels], dims
+        )
+    scaled_priors = [
+        _scaled_prior_of(label, intercept_prior, fixed_priors, scaling) for label in labels
+    ]
+    scaled = _coefficient_vector(f"_{name}_scaled", scaled_priors, dims)
+    rest = [labels.index(label) for label in scaling.column_names]
+    beta_rest, intercept = scaling.to_original(
+        scaled[rest], scaled[labels.index(INTERCEPT_LABEL)] if scaling.has_intercept else None
+    )
+    values = pt.set_subtensor(pt.zeros(len(labels), dtype="float64")[rest], beta_rest)
+    if intercept is not None:
+        values = pt.set_subtensor(values[labels.index(INTERCEPT_LABEL)], intercept)
+    return pm.Deterministic(name, values, dims=dims)
+
+
+def _prior_of(
+    label: str, intercept_prior: Prior | None, fixed_priors: Mapping[str, Prior]
+) -> Prior:
+    if label == INTERCEPT_LABEL and intercept_prior is not None:
+        return intercept_prior
+    try:
+        return fixed_priors[label]
+    except KeyError:
+        raise ValueError(f"no prior for the coefficient {label!r}") from None
+
+
+def _scaled_prior_of(label, intercept_prior, fixed_priors, scaling) -> Prior:
+    """The prior of a coefficient of the scaled inputs."""
+    prior = _prior_of(label, intercept_prior, fixed_priors)
+    if label == INTERCEPT_LABEL and intercept_prior is not None:
+        return prior
+    if prior.dist == "weakly_informative":
+        return WI_COEFFICIENT
+    return rescale_prior(prior, scaling.scale_of(label))
+
+
+# -- covariance of correlated terms ------------------------------------------------------
+
+
+def _ensure_coords(labels: Sequence[str], dims: Sequence[str]) -> None:
+    model = pm.modelcontext(None)
+    for dim in dims:
+        if dim not in model.coords:
+            model.add_coord(dim, list(labels))
+
+
+def _lkj_factor(group, labels, prior, sd_priors, dims):
+    """L = diag(sd) · chol(R), R ~ LKJ(η), the SDs with their own priors."""
+    if sd_priors is None or len(sd_priors) != len(labels):
+        raise ValueError(f"the lkj prior of group {group!r} needs one SD prior per term")
+    sd = sd_vector(f"sd_{group}", sd_priors, dims=dims[0])
+    chol = pm.LKJCorr(f"_chol_corr_{group}", n=len(labels), eta=_f(prior["eta"]))
+    pm.Deterministic(f"corr_{group}", chol @ chol.T, dims=dims)
+    return sd[:, None] * chol
+
+
+def _scale_matrix(scale, size: int) -> np.ndarray:
+    if isinstance(scale, tuple):
+        return np.array(scale, dtype="float64")
+    return float(scale) * np.eye(size)
+
+
+def _inverse_wishart_factor(group, labels, prior, sd_priors, dims):
+    """A square root L = C A⁻ᵀ of Σ ~ IW(ν, S), S = C Cᵀ, by the Bartlett decomposition.
+
+    A is lower triangular with A_ii = sqrt(c_i), c_i ~ χ²(ν − i + 1) (i = 1..p), and
+    A_ij ~ N(0, 1) below the diagonal, so A Aᵀ ~ Wishart(ν, I). Then
+    W = C⁻ᵀ A Aᵀ C⁻¹ ~ Wishart(ν, S⁻¹) and Σ = W⁻¹ = C A⁻ᵀ A⁻¹ Cᵀ = L Lᵀ ~ IW(ν, S).
+    """
+    p = len(labels)
+    nu = float(prior["nu"])
+    chol_scale = np.linalg.cholesky(_scale_matrix(prior["scale"], p))
+    chi2 = pm.ChiSquared(f"_iw_chi2_{group}", nu=_f(nu - np.arange(p)), shape=p)
+    bartlett = pt.zeros((p, p), dtype="float64")
+    bartlett = pt.set_subtensor(bartlett[np.diag_indices(p)], pt.sqrt(chi2))
+    if p > 1:
+        below = pm.Normal(f"_iw_normal_{group}", 0.0, 1.0, shape=p * (p - 1) // 2)
+        bartlett = pt.set_subtensor(bartlett[np.tril_indices(p, -1)], below)
+    # L Aᵀ = C  <=>  A Lᵀ = Cᵀ
+    factor = solve_triangular(bartlett, _f(chol_scale.T), lower=True).T
+    cov = factor @ factor.T
+    sd = pt.sqrt(pt.diagonal(cov))
+    pm.Deterministic(f"sd_{group}", sd, dims=dims[0])
+    pm.Deterministic(f"corr_{group}", cov / (sd[:, None] * sd[None, :]), dims=dims)
+    return factor
+
+
+#: covariance prior name -> builder of the factor L (group, labels, prior, sd_priors, dims)
+COV_BUILDERS: Mapping[str, Callable] = {
+    "lkj": _lkj_factor,
+    "inverse_wishart": _inverse_wishart_factor,
+}
+
+
+def covariance_factor(
+    group: str,
+    term_labels: Sequence[str],
+    *,
+    cov_prior: Prior,
+    sd_priors: Sequence[Prior] | None = None,
+    dims: tuple[str, str] | None = None,
+) -> pt.TensorVariable:
+    """A K × K square root L of the covariance Σ = L Lᵀ of a group's correlated terms.
+
+    Adds the Deterministics ``sd_<group>`` (dims ``<group>__term``) and ``corr_<group>`` (dims
+    ``<group>__term``, ``<group>__term_bis``); the dims are added to the model's coords (with the
+    term labels) when missing.
+
+    Parameters
+    ----------
+    group
+        Grouping factor name.
+    term_labels
+        Labels of its K terms.
+    cov_prior
+        ``lkj(eta)`` or ``inverse_wishart(nu, scale)``.
+    sd_priors
+        Prior of each term's SD (``lkj`` only; ignored by ``inverse_wishart``, whose SDs follow
+        from Σ).
+    dims
+        Names of the term and second term dimensions; default ``(<group>__term,
+        <group>__term_bis)``.
+
+    Returns
+    -------
+    TensorVariable
+        L; random effects u = z Lᵀ with z ~ N(0, I) have covariance Σ. For ``lkj`` it is the
+        lower-triangular Cholesky factor; for ``inverse_wishart`` it is C A⁻ᵀ (not triangular).
+    """
+    labels = list(term_labels)
+    dims = dims or (f"{group}__term", f"{group}__term_bis")
+    builder = COV_BUILDERS.get(cov_prior.dist)
+    if builder is None:
+        raise ValueError(f"{cov_prior} is not a covariance prior; expected lkj or inverse_wishart")
+    _ensure_coords(labels, dims)
+    return builder(group, labels, cov_prior, sd_priors, dims)

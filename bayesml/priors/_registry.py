@@ -1,0 +1,239 @@
+"""The registry of prior distributions: parameter names, defaults, constraints and roles.
+
+The parameter names are part of the spec format (users write them in YAML), so they never change.
+Each distribution lists the *roles* it may fill:
+
+========== ============================================================
+role       parameter
+========== ============================================================
+sd         a random-effect standard deviation (``sd_<group>``)
+sigma      the residual standard deviation (gaussian, student_t)
+nu         the Student-t degrees of freedom
+alpha      the negative-binomial or gamma shape
+kappa      the beta precision
+cov        the covariance matrix of a correlated random-effect term
+fixed      a fixed-effect coefficient other than the intercept
+intercept  the intercept
+========== ============================================================
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from bayesml.priors._constraints import (
+    POSITIVE,
+    POSITIVE_OR_SPD_MATRIX,
+    REAL,
+    ZERO,
+    Constraint,
+)
+
+__all__ = [
+    "AUX_ROLES",
+    "DISTRIBUTIONS",
+    "DIST_ALIASES",
+    "IMPROPER_LOG_FLAT",
+    "POSITIVE_ROLES",
+    "ROLES",
+    "ROLE_DESCRIPTIONS",
+    "DistSpec",
+    "ParamSpec",
+    "canonical_name",
+    "dists_for_role",
+    "suggest",
+]
+
+SD_ROLES = ("sd", "sigma")
+AUX_ROLES = ("nu", "alpha", "kappa")
+POSITIVE_ROLES = SD_ROLES + AUX_ROLES
+COEFFICIENT_ROLES = ("fixed", "intercept")
+ROLES = POSITIVE_ROLES + ("cov",) + COEFFICIENT_ROLES
+
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    "sd": "a random-effect SD",
+    "sigma": "the residual SD sigma",
+    "nu": "the Student-t degrees of freedom nu",
+    "alpha": "the shape alpha",
+    "kappa": "the beta precision kappa",
+    "cov": "a random-effect covariance matrix",
+    "fixed": "a fixed-effect coefficient",
+    "intercept": "the intercept",
+}
+
+#: names of a flat prior on log σ; refused, see :func:`bayesml.priors.parse_prior`
+IMPROPER_LOG_FLAT = ("log_uniform", "jeffreys", "flat_log")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a distribution.
+
+    Attributes
+    ----------
+    name
+        Key in the spec (``sigma``).
+    constraint
+        Accepted values.
+    symbol
+        Symbol in :meth:`Prior.describe` (``σ``).
+    default
+        Value used when the parameter is not given; ``None`` means the parameter is required.
+    """
+
+    name: str
+    constraint: Constraint
+    symbol: str
+    default: int | float | None = None
+
+    @property
+    def required(self) -> bool:
+        """Whether the parameter must be given."""
+        return self.default is None
+
+
+@dataclass(frozen=True)
+class DistSpec:
+    """A distribution that a prior may name.
+
+    Attributes
+    ----------
+    name
+        Canonical name (``half_t``).
+    params
+        Its parameters, in the order they are printed.
+    roles
+        The roles it may fill (see the module docstring).
+    title
+        Name in human descriptions (``half-Student-t``).
+    symbol
+        Default symbol of the variable in descriptions (``σ``, ``β``, ``Σ``).
+    squared
+        True when the prior is on the square of the variable (σ² for an SD).
+    location_scale
+        Names of the location and scale parameters of a location-scale family, else ``None``.
+    note
+        Text appended to descriptions (``(shape α, rate β)``).
+    """
+
+    name: str
+    params: tuple[ParamSpec, ...]
+    roles: tuple[str, ...]
+    title: str
+    symbol: str
+    squared: bool = False
+    location_scale: tuple[str, str] | None = None
+    note: str = ""
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Names of the parameters, in order."""
+        return tuple(param.name for param in self.params)
+
+
+def _p(name: str, constraint: Constraint, symbol: str, default: int | float | None = None):
+    return ParamSpec(name, constraint, symbol, default)
+
+
+_SIGMA = _p("sigma", POSITIVE, "σ")
+_MU = _p("mu", REAL, "μ", 0)
+
+_TABLE = (
+    DistSpec("half_normal", (_SIGMA,), POSITIVE_ROLES, "half-normal", "σ"),
+    DistSpec("half_cauchy", (_SIGMA,), POSITIVE_ROLES, "half-Cauchy", "σ"),
+    DistSpec("half_t", (_p("nu", POSITIVE, "ν"), _SIGMA), POSITIVE_ROLES, "half-Student-t", "σ"),
+    DistSpec("exponential", (_p("rate", POSITIVE, "rate"),), POSITIVE_ROLES, "exponential", "σ"),
+    DistSpec(
+        "uniform",
+        (_p("lower", ZERO, "lower", 0), _p("upper", POSITIVE, "upper")),
+        POSITIVE_ROLES,
+        "uniform",
+        "σ",
+    ),
+    DistSpec(
+        "gamma",
+        (_p("alpha", POSITIVE, "α"), _p("beta", POSITIVE, "β")),
+        POSITIVE_ROLES,
+        "gamma",
+        "θ",
+        note=" (shape α, rate β)",
+    ),
+    DistSpec(
+        "scaled_inv_chi2",
+        (_p("nu", POSITIVE, "ν"), _p("s", POSITIVE, "s")),
+        SD_ROLES,
+        "scaled-inv-χ²",
+        "σ",
+        squared=True,
+        note=" (scale s²)",
+    ),
+    DistSpec(
+        "inverse_gamma",
+        (_p("alpha", POSITIVE, "α"), _p("beta", POSITIVE, "β")),
+        SD_ROLES,
+        "inverse-gamma",
+        "σ",
+        squared=True,
+        note=" (shape α, scale β)",
+    ),
+    DistSpec("lkj", (_p("eta", POSITIVE, "η", 1),), ("cov",), "LKJ", "R"),
+    DistSpec(
+        "inverse_wishart",
+        (_p("nu", POSITIVE, "ν"), _p("scale", POSITIVE_OR_SPD_MATRIX, "S")),
+        ("cov",),
+        "inverse-Wishart",
+        "Σ",
+    ),
+    DistSpec(
+        "flat", (), COEFFICIENT_ROLES, "flat", "β", note=" (improper, uniform on the real line)"
+    ),
+    DistSpec(
+        "normal", (_MU, _SIGMA), COEFFICIENT_ROLES, "normal", "β", location_scale=("mu", "sigma")
+    ),
+    DistSpec(
+        "student_t",
+        (_p("nu", POSITIVE, "ν"), _MU, _SIGMA),
+        COEFFICIENT_ROLES,
+        "Student-t",
+        "β",
+        location_scale=("mu", "sigma"),
+    ),
+    DistSpec(
+        "cauchy", (_MU, _SIGMA), COEFFICIENT_ROLES, "Cauchy", "β", location_scale=("mu", "sigma")
+    ),
+    DistSpec(
+        "weakly_informative",
+        (),
+        ("fixed",),
+        "weakly informative",
+        "β",
+        note=(
+            ": Cauchy(0, 2.5) on inputs scaled to mean 0 and sd 0.5 (binary inputs only centred),"
+            " Cauchy(0, 10) on the intercept (Gelman et al. 2008)"
+        ),
+    ),
+)
+
+DISTRIBUTIONS: MappingProxyType[str, DistSpec] = MappingProxyType({d.name: d for d in _TABLE})
+"""The prior distributions by canonical name."""
+
+DIST_ALIASES: MappingProxyType[str, str] = MappingProxyType({"half_student_t": "half_t"})
+"""Other accepted names of distributions."""
+
+
+def canonical_name(name: str) -> str:
+    """The registry name of ``name`` (aliases resolved); ``name`` itself when it is unknown."""
+    return DIST_ALIASES.get(name, name)
+
+
+def dists_for_role(role: str) -> tuple[str, ...]:
+    """Canonical names of the distributions that may fill ``role``, sorted."""
+    return tuple(sorted(name for name, spec in DISTRIBUTIONS.items() if role in spec.roles))
+
+
+def suggest(name: str, candidates: tuple[str, ...] | list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,78 @@
+"""The numpy log-likelihoods must equal the PyMC likelihoods' logp (same parameterisation), and the
+response draws must have the family's mean and variance."""
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import pytest
+
+from bayesml.backends.pymc.likelihoods import add_likelihood
+from bayesml.families import get_family
+from bayesml.results.loglik import LOG_LIKELIHOODS, pointwise_log_likelihood
+from bayesml.results.response_draws import RESPONSE_DRAWS, draw_response
+
+# family, link, y, eta, aux, trials, weights
+CASES = {
+    "gaussian": ("identity", [0.3, -1.2, 2.0], [0.1, -0.5, 1.0], {"sigma": 0.7}, None, None),
+    "gaussian_weighted": ("identity", [0.3, -1.2, 2.0], [0.1, -0.5, 1.0], {"sigma": 0.7}, None, [1.0, 2.0, 4.0]),
+    "student_t": ("identity", [0.3, -1.2, 2.0], [0.1, -0.5, 1.0], {"sigma": 0.7, "nu": 4.0}, None, None),
+    "bernoulli": ("logit", [0, 1, 1], [0.2, -1.0, 2.5], {}, None, None),
+    "binomial": ("probit", [3, 0, 7], [0.2, -1.0, 1.5], {}, [5, 4, 9], None),
+    "poisson": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {}, None, None),
+    "negative_binomial": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {"alpha": 2.5}, None, None),
+    "gamma": ("log", [0.5, 2.0, 7.0], [0.2, 1.0, 1.5], {"alpha": 3.0}, None, None),
+    "beta": ("logit", [0.2, 0.5, 0.9], [-1.0, 0.3, 1.5], {"kappa": 8.0}, None, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_numpy_loglik_equals_pymc_logp(case):
+    family_name = case.removesuffix("_weighted")
+    link, y, eta, aux, trials, weights = CASES[case]
+    family = get_family(family_name, link)
+    y = np.array(y, dtype=float)
+    eta = np.array(eta)
+    trials = None if trials is None else np.array(trials)
+    weights = None if weights is None else np.array(weights)
+    with pm.Model() as model:
+        aux_inputs = {name: pt.dscalar(name) for name in aux}
+        eta_input = pt.dvector("eta")
+        add_likelihood(
+            family, name="y", eta=eta_input, observed=y, aux=aux_inputs, trials=trials, weights=weights
+        )
+    observed = model.observed_RVs[0]
+    logp = model.logp(vars=[observed], sum=False)[0]
+    expected = logp.eval({eta_input: eta, **{aux_inputs[k]: v for k, v in aux.items()}})
+    got = pointwise_log_likelihood(
+        family_name, y, family.link.inverse(eta), aux, trials=trials, weights=weights
+    )
+    np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
+
+
+MOMENTS = {
+    # family: (mu, aux, trials, mean, variance)
+    "gaussian": (1.5, {"sigma": 2.0}, None, 1.5, 4.0),
+    "student_t": (1.5, {"sigma": 2.0, "nu": 5.0}, None, 1.5, 4.0 * 5 / 3),
+    "bernoulli": (0.3, {}, None, 0.3, 0.21),
+    "binomial": (0.3, {}, 10, 3.0, 2.1),
+    "poisson": (4.0, {}, None, 4.0, 4.0),
+    "negative_binomial": (4.0, {"alpha": 2.0}, None, 4.0, 4.0 + 16.0 / 2.0),
+    "gamma": (4.0, {"alpha": 2.0}, None, 4.0, 16.0 / 2.0),
+    "beta": (0.3, {"kappa": 9.0}, None, 0.3, 0.21 / 10.0),
+}
+
+
+def test_every_family_has_both_registries():
+    assert set(LOG_LIKELIHOODS) == set(RESPONSE_DRAWS) == set(MOMENTS)
+
+
+@pytest.mark.parametrize("family_name", sorted(MOMENTS))
+def test_response_draws_have_the_family_moments(family_name):
+    mu, aux, trials, mean, variance = MOMENTS[family_name]
+    n = 200_000
+    rng = np.random.default_rng(20261121)
+    trials_array = None if trials is None else np.full(n, trials)
+    draws = draw_response(family_name, np.full(n, mu), aux, rng, trials=trials_array)
+    standard_error = np.sqrt(variance / n)
+    assert abs(draws.mean() - mean) < 5 * standard_error
+    assert draws.var() == pytest.approx(variance, rel=0.05)
