@@ -10,7 +10,7 @@ import pandas as pd
 from bayesml.design.convert import EvalContext
 from bayesml.design.terms import TermEncoder
 from bayesml.design.validate import check_full_rank
-from bayesml.formula import ParsedFormula
+from bayesml.formula import ParsedFormula, RightHandSide
 
 __all__ = ["FixedDesign", "build_fixed"]
 
@@ -46,8 +46,9 @@ class FixedDesign:
         return self.encoder.encode(new_data)
 
 
-def build_fixed(parsed: ParsedFormula, context: EvalContext) -> FixedDesign:
-    """Evaluate the fixed terms of ``parsed`` and check that X has full column rank."""
+def build_fixed(parsed: ParsedFormula | RightHandSide, context: EvalContext) -> FixedDesign:
+    """Evaluate the fixed terms of ``parsed`` (a formula or a one-sided formula) and check that X
+    has full column rank."""
     terms = [term.factors for term in parsed.terms]
     encoder, matrix = TermEncoder.fit(terms, intercept=parsed.intercept, context=context)
     check_full_rank(matrix, encoder.column_names, what="the fixed-effects design matrix")

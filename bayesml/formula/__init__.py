@@ -11,7 +11,7 @@ The design layer evaluates the tree of each canonical expression (:func:`parse_e
 own interpreter.
 """
 
-from bayesml.formula.api import parse_formula
+from bayesml.formula.api import parse_formula, parse_rhs
 from bayesml.formula.expressions import parse_expression
 from bayesml.formula.functions import ALLOWED_FUNCTIONS, FunctionSpec
 from bayesml.formula.nodes import (
@@ -28,16 +28,25 @@ from bayesml.formula.nodes import (
     UnaryOp,
     names_in,
 )
-from bayesml.formula.parsed import INTERCEPT_LABEL, ParsedFormula, RandomTerm, Response, Term
+from bayesml.formula.parsed import (
+    INTERCEPT_LABEL,
+    ParsedFormula,
+    RandomTerm,
+    Response,
+    RightHandSide,
+    Term,
+)
 from bayesml.formula.render import to_text
 
 __all__ = [
     "parse_formula",
+    "parse_rhs",
     "parse_expression",
     "ParsedFormula",
     "Term",
     "RandomTerm",
     "Response",
+    "RightHandSide",
     "INTERCEPT_LABEL",
     "ALLOWED_FUNCTIONS",
     "FunctionSpec",

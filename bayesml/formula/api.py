@@ -6,14 +6,14 @@ from functools import lru_cache
 
 from bayesml.errors import FormulaError
 from bayesml.formula.nodes import Call, Expr
-from bayesml.formula.parsed import ParsedFormula
+from bayesml.formula.parsed import ParsedFormula, RightHandSide
 from bayesml.formula.random_terms import random_terms
 from bayesml.formula.render import to_text
 from bayesml.formula.response import build_response
-from bayesml.formula.syntax import parse_sides
+from bayesml.formula.syntax import parse_one_sided, parse_sides
 from bayesml.formula.terms import Expander
 
-__all__ = ["parse_formula"]
+__all__ = ["parse_formula", "parse_rhs"]
 
 
 def parse_formula(text: str) -> ParsedFormula:
@@ -74,6 +74,53 @@ def _build(text: str) -> ParsedFormula:
     if not (parsed.intercept or parsed.terms or parsed.random_terms or parsed.offsets):
         raise _no_terms(rhs, text)
     return parsed
+
+
+def parse_rhs(text: str) -> RightHandSide:
+    """Parse a one-sided formula of fixed terms, such as a dispersion model ``"~ x2 + x3"``.
+
+    Parameters
+    ----------
+    text
+        ``"~ x2 + x3"``; the ``~`` may be left out. R's term algebra applies (``a * b``, ``- 1``).
+
+    Returns
+    -------
+    RightHandSide
+        The intercept flag and the fixed terms in R's order.
+
+    Raises
+    ------
+    FormulaError
+        For a syntax error, a response (``y ~ x``), a random-effects term or an ``offset()``,
+        pointing at the token.
+
+    Examples
+    --------
+    >>> rhs = parse_rhs("~ x2 * x3")
+    >>> [term.label for term in rhs.terms]
+    ['x2', 'x3', 'x2:x3']
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be a string, got {type(text).__name__}: {text!r}")
+    return _parse_rhs(text)
+
+
+@lru_cache(maxsize=128)
+def _parse_rhs(text: str) -> RightHandSide:
+    tree = parse_one_sided(text)
+    expander = Expander(text)
+    fixed = expander.expand(tree)
+    for bar in expander.bars:
+        raise FormulaError(
+            "a one-sided formula of fixed terms cannot have random-effects terms", text, bar.start, bar.end
+        )
+    for call in expander.offsets:
+        raise FormulaError("a one-sided formula of fixed terms cannot have offset()", text, call.start, call.end)
+    rhs = RightHandSide(text=text, intercept=fixed.intercept is not False, terms=expander.to_terms(fixed))
+    if not (rhs.intercept or rhs.terms):
+        raise _no_terms(tree, text)
+    return rhs
 
 
 def _offsets(calls: list[Call], text: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from bayesml.formula.expressions import parse_expression
 from bayesml.formula.nodes import BinaryOp, names_in
 from bayesml.formula.render import quote_name, to_text
 
-__all__ = ["Term", "RandomTerm", "Response", "ParsedFormula", "INTERCEPT_LABEL"]
+__all__ = ["Term", "RandomTerm", "Response", "ParsedFormula", "RightHandSide", "INTERCEPT_LABEL"]
 
 INTERCEPT_LABEL = "Intercept"
 
@@ -175,3 +175,33 @@ class ParsedFormula:
 
     def __repr__(self) -> str:
         return f"ParsedFormula({self.text!r}, canonical={str(self)!r})"
+
+
+@dataclass(frozen=True)
+class RightHandSide:
+    """A parsed one-sided formula (``"~ x2 + x3"``): fixed terms only, e.g. a dispersion model.
+
+    Attributes
+    ----------
+    text
+        The formula as given.
+    intercept
+        Whether the intercept is in (``False`` after ``0 +`` or ``- 1``).
+    terms
+        Fixed terms, intercept excluded, in R's order.
+    """
+
+    text: str
+    intercept: bool
+    terms: tuple[Term, ...]
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """The data columns the terms reference."""
+        texts = [factor for term in self.terms for factor in term.factors]
+        return frozenset(name for text in texts for name in names_in(parse_expression(text)))
+
+    def __str__(self) -> str:
+        parts = [] if self.intercept and self.terms else ["1" if self.intercept else "0"]
+        parts += [term.label for term in self.terms]
+        return f"~ {' + '.join(parts)}"

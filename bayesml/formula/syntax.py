@@ -18,7 +18,7 @@ from bayesml.formula.expressions import EXPRESSION_INFIX, ExpressionParser, desc
 from bayesml.formula.nodes import BinaryOp, Expr, UnaryOp
 from bayesml.formula.tokens import Token
 
-__all__ = ["parse_sides", "contains_bar", "BARS"]
+__all__ = ["parse_sides", "parse_one_sided", "contains_bar", "BARS"]
 
 BARS = ("|", "||")
 # operator -> (left binding power, right binding power)
@@ -146,6 +146,34 @@ class _FormulaParser(ExpressionParser):
         rhs = self.formula(0, "outside")
         self.expect_end()
         return lhs, rhs
+
+    def one_sided(self) -> Expr:
+        """``~ terms`` (the ``~`` may be left out): the right-hand side only."""
+        if self.at("~"):
+            self.advance()
+        tilde = next((t for t in self.tokens[self.pos :] if t.kind == "op" and t.text == "~"), None)
+        if tilde is not None:
+            raise self.error(
+                "a one-sided formula has no response: write '~ x1 + x2', not 'y ~ x1 + x2'", tilde
+            )
+        if self.peek().kind == "end":
+            raise self.error(
+                "the one-sided formula has no terms; expected terms such as '~ x1 + x2'", self.peek()
+            )
+        rhs = self.formula(0, "outside")
+        self.expect_end()
+        return rhs
+
+
+def parse_one_sided(text: str) -> Expr:
+    """Parse a one-sided formula ``"~ x1 + x2"`` (or ``"x1 + x2"``) into its right-hand-side tree.
+
+    Raises
+    ------
+    FormulaError
+        For any syntax error, pointing at the token; for a response before ``~``.
+    """
+    return _FormulaParser(text).one_sided()
 
 
 def parse_sides(text: str) -> tuple[Expr, Expr]:

@@ -140,7 +140,7 @@ def test_fixed_effects_with_mixed_distributions_keeps_the_column_order():
             fixed_priors=priors,
         )
     assert sorted(rv.name for rv in model.free_RVs) == [
-        "_beta_cauchy",
+        "_beta_cauchy_uniform",
         "_beta_normal",
         "_beta_student_t",
     ]
@@ -185,8 +185,8 @@ def test_weakly_informative_samples_scaled_coefficients(wi_design):
             fixed_priors={"x": weak, "d": weak},
             scaling=scaling,
         )
-    assert [rv.name for rv in model.free_RVs] == ["_beta_scaled"]
-    assert [v.name for v in model.deterministics] == ["beta"]
+    assert [rv.name for rv in model.free_RVs] == ["_beta_scaled_uniform"]
+    assert [v.name for v in model.deterministics] == ["_beta_scaled", "beta"]
     value = np.array([0.5, -1.0, 2.0])
     expected = stats.cauchy(0, [10, 2.5, 2.5]).logpdf(value)
     np.testing.assert_allclose(pm.logp(model["_beta_scaled"], value).eval(), expected, rtol=1e-12)
@@ -212,7 +212,7 @@ def test_own_coefficient_prior_under_weakly_informative_is_on_the_original_scale
             scaling=scaling,
         )
     assert sorted(rv.name for rv in model.free_RVs) == [
-        "_beta_scaled_cauchy",
+        "_beta_scaled_cauchy_uniform",
         "_beta_scaled_normal",
     ]
     slope = pm.draw(beta, draws=4000, random_seed=9)[:, 1]
@@ -409,3 +409,16 @@ def test_nuts_samples_the_inverse_wishart_construction():
     draws = posterior["cov"].values.reshape(-1, 2, 2)
     assert int(np.asarray(idata.sample_stats["diverging"]).sum()) == 0
     np.testing.assert_allclose(draws.mean(axis=0), scale / (nu - 3), atol=0.06)
+
+
+def test_cauchy_coefficients_follow_the_cauchy_distribution():
+    """Cauchy priors are sampled as μ + σ·tan(π(v − ½)), v ~ U(0, 1): the same law as scipy's."""
+    with pm.Model(coords={"coef": ["a", "b"]}):
+        beta = fixed_effects(
+            ["a", "b"],
+            intercept_prior=None,
+            fixed_priors={"a": Prior("cauchy", mu=1, sigma=2.5), "b": Prior("cauchy", mu=-3, sigma=0.5)},
+        )
+    draws = pm.draw(beta, draws=4000, random_seed=0)
+    for column, (mu, sigma) in enumerate([(1, 2.5), (-3, 0.5)]):
+        assert stats.kstest(draws[:, column], stats.cauchy(mu, sigma).cdf).pvalue > 0.01

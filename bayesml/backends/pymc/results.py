@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bayesml.design import ModelDesign
     from bayesml.families import Family
 
-__all__ = ["finish_result", "log_likelihood_dataset"]
+__all__ = ["drop_hidden", "finish_result", "log_likelihood_dataset"]
 
 
 def log_likelihood_dataset(
@@ -90,6 +90,14 @@ def log_prior_dataset(posterior: xr.Dataset, model: pm.Model) -> xr.Dataset:
     return xr.Dataset(data)
 
 
+def drop_hidden(dataset: xr.Dataset) -> xr.Dataset:
+    """The dataset without internal variables (names starting with ``_``) and their dimensions."""
+    dataset = dataset.drop_vars([name for name in dataset.data_vars if name.startswith("_")])
+    used = {dim for variable in dataset.data_vars.values() for dim in variable.dims}
+    orphans = [name for name, coord in dataset.coords.items() if not set(coord.dims) <= used]
+    return dataset.drop_vars(orphans)
+
+
 def finish_result(
     tree: xr.DataTree,
     model: pm.Model,
@@ -110,9 +118,8 @@ def finish_result(
             {info.response_name: xr.DataArray(design.response.y, dims=(OBS_DIM,), coords={OBS_DIM: np.arange(design.n_obs)})}
         )
         tree["observed_data"] = observed
-    hidden = [name for name in posterior.data_vars if name.startswith("_")]
-    if hidden:
-        tree["posterior"] = posterior.drop_vars(hidden)
+    if any(name.startswith("_") for name in posterior.variables):
+        tree["posterior"] = drop_hidden(posterior)
     if "constant_data" in tree.children:
         del tree["constant_data"]
     _add_group_coords(tree, design)

@@ -1,0 +1,211 @@
+"""The outer loop of the h-likelihood fit, as a fixed sequence of steps.
+
+setup (starting GLM, φ₀, λ₀, v = v(ψ)) → repeat: solve the mean model (IWLS on the augmented
+GLM) → deviances and leverages → update φ and λ (gamma GLMs) → check convergence
+(``Σ (η_old − η)² < tol · Σ η²`` from the second iteration on, R ``hglm``'s criterion) → for EQL1,
+the HL(1,1) correction → finalize (standard errors, likelihoods, the result object).
+
+Non-convergence is a :class:`~bayesml.errors.ConvergenceWarning` naming the iteration count and
+the last relative change; NaN anywhere is a :class:`DivergenceError` naming the stage.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from bayesml.backends.hlik.dispersion import GammaFit
+from bayesml.backends.hlik.likelihood import Likelihoods, compute_likelihoods, likelihood_problem
+from bayesml.backends.hlik.linear_algebra import AugmentedSystem
+from bayesml.backends.hlik.problem import DispersionModel, HlikProblem
+from bayesml.backends.hlik.result import HlikResult, build_result
+from bayesml.backends.hlik.rows import DataRows, RandomRows, check_mean_family
+from bayesml.backends.hlik.start import fit_starting_glm, starting_dispersions
+from bayesml.backends.hlik.steps import (
+    MeanFit,
+    deviances_and_leverages,
+    hl11_correction,
+    relative_change,
+    solve_mean_model,
+    update_lambda,
+    update_phi,
+)
+from bayesml.errors import ConvergenceWarning, FamilyError, SpecError
+
+__all__ = ["METHODS", "FitTrace", "fit_problem"]
+
+METHODS = ("EQL", "EQL1")
+#: inner IWLS steps allowed per outer iteration (EQL1: once its correction is in force)
+_MAX_INNER = 50
+_MAX_INNER_EQL1 = 3
+
+
+@dataclass(frozen=True, eq=False)
+class FitTrace:
+    """Everything the outer loop leaves behind, for :func:`build_result`."""
+
+    problem: HlikProblem
+    system: AugmentedSystem
+    data: DataRows
+    random: RandomRows
+    mean: MeanFit
+    phi: np.ndarray
+    lam: np.ndarray
+    phi_fit: GammaFit | None
+    lambda_fits: list[GammaFit]
+    deviances: np.ndarray
+    leverages: np.ndarray
+    iterations: int
+    converged: bool
+    changes: list[float]
+    method: str
+    tol: float
+    likelihoods: Likelihoods | None
+    likelihood_error: str | None
+
+
+def fit_problem(
+    problem: HlikProblem, *, method: str = "EQL", tol: float = 1e-6, max_iter: int = 50
+) -> HlikResult:
+    """Fit an HGLM by h-likelihood (EQL or EQL1) to validated arrays.
+
+    Parameters
+    ----------
+    problem
+        The arrays (see :class:`~bayesml.backends.hlik.problem.HlikProblem`).
+    method
+        ``"EQL"`` (R ``hglm``'s default) or ``"EQL1"`` (with the HL(1,1) correction; Gaussian
+        random effects only).
+    tol
+        Convergence tolerance on the relative change of the linear predictor.
+    max_iter
+        Most outer iterations.
+
+    Returns
+    -------
+    HlikResult
+
+    Raises
+    ------
+    SpecError
+        For a bad ``method``, ``tol`` or ``max_iter``.
+    FamilyError
+        For a family/link the backend does not fit, or EQL1 with non-Gaussian random effects.
+    DivergenceError
+        When a stage produces NaN.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` iterations end before the tolerance is met.
+    """
+    _check_options(method, tol, max_iter)
+    check_mean_family(problem.family)
+    data, random = DataRows.of(problem), RandomRows.of(problem)
+    if method == "EQL1":
+        _check_eql1(random)
+    system = AugmentedSystem(
+        problem.X, list(zip(problem.term_starts(), [t.columns for t in problem.random], strict=True)), problem.n_random
+    )
+    trace = _iterate(problem, system, data, random, method=method, tol=tol, max_iter=max_iter)
+    return build_result(trace)
+
+
+def _check_options(method: object, tol: object, max_iter: object) -> None:
+    if method not in METHODS:
+        raise SpecError(f"method must be one of {list(METHODS)}; got method={method!r}")
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not (0 < tol < 1):
+        raise SpecError(f"tol must be a number in (0, 1); got tol={tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise SpecError(f"max_iter must be a whole number >= 1; got max_iter={max_iter!r}")
+
+
+def _check_eql1(random: RandomRows) -> None:
+    others = sorted({b.family.label for b in random.blocks if b.family.name != "gaussian"})
+    if others:
+        raise FamilyError(
+            "method='EQL1' (the HL(1,1) correction) is implemented for gaussian(identity) random "
+            f"effects only; got random families {others}; use method='EQL'"
+        )
+
+
+def _iterate(
+    problem: HlikProblem,
+    system: AugmentedSystem,
+    data: DataRows,
+    random: RandomRows,
+    *,
+    method: str,
+    tol: float,
+    max_iter: int,
+) -> FitTrace:
+    blocks = random.blocks
+    glm = fit_starting_glm(data, problem.X)
+    phi0, lam0 = starting_dispersions(glm, len(blocks))
+    fixed = problem.dispersion_fixed
+    phi = np.full(problem.n_obs, float(problem.dispersion) if fixed else phi0)
+    lam = np.full(problem.n_random, lam0)
+    beta, v = glm.coef, random.start()
+    eta_previous = problem.X @ beta + problem.offset
+    correction: np.ndarray | float = 0.0
+    correction_start = 1 if fixed else 3
+    system_h = _without_fixed_effects(problem) if method == "EQL1" else None
+    changes: list[float] = []
+    converged = False
+    n = problem.n_obs
+    for iteration in range(1, max_iter + 1):
+        max_steps = _MAX_INNER_EQL1 if np.ndim(correction) else _MAX_INNER
+        mean = solve_mean_model(
+            system, data, random, beta, v, phi, lam,
+            correction=correction, max_steps=max_steps, outer_iteration=iteration,
+        )
+        beta, v = mean.beta, mean.v
+        deviances, leverages = deviances_and_leverages(mean, data, random)
+        phi_fit = None
+        if not fixed:
+            assert isinstance(problem.dispersion, DispersionModel)
+            phi_fit = update_phi(deviances[:n], leverages[:n], problem.dispersion)
+            phi = phi_fit.fitted
+        lam, lambda_fits = update_lambda(deviances[n:], leverages[n:], random)
+        change = relative_change(eta_previous, mean.eta)
+        changes.append(change)
+        if change < tol and iteration > 1:
+            converged = True
+            break
+        if system_h is not None and iteration >= correction_start:
+            correction = hl11_correction(system_h, data, mean.eta, phi, random.weights(v, lam))
+        eta_previous = mean.eta
+    if not converged:
+        warnings.warn(
+            f"the h-likelihood fit ({method}) did not converge in {max_iter} iterations: the last "
+            f"relative change of the linear predictor was {changes[-1]:.3g} (tol={tol:g}); "
+            "raise max_iter, or check the model (a dispersion near 0, separation)",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    reason = likelihood_problem(
+        problem.family.name,
+        fixed,
+        float(problem.dispersion) if fixed else None,
+        problem.user_weights is not None and not np.all(problem.user_weights == 1.0),
+    )
+    likelihoods = None
+    if reason is None:
+        likelihoods = compute_likelihoods(
+            system, data, random, v, mean.eta, phi, lam, leverages[:n]
+        )
+    return FitTrace(
+        problem=problem, system=system, data=data, random=random, mean=mean, phi=phi, lam=lam,
+        phi_fit=phi_fit, lambda_fits=lambda_fits, deviances=deviances, leverages=leverages,
+        iterations=iteration, converged=converged, changes=changes, method=method, tol=tol,
+        likelihoods=likelihoods, likelihood_error=reason,
+    )
+
+
+def _without_fixed_effects(problem: HlikProblem) -> AugmentedSystem:
+    """The augmented system of Z alone: its normal matrix is H = Z'W1Z + W2 (for HL(1,1))."""
+    starts = problem.term_starts()
+    columns = [term.columns for term in problem.random]
+    return AugmentedSystem(np.zeros((problem.n_obs, 0)), list(zip(starts, columns, strict=True)), problem.n_random)

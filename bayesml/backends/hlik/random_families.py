@@ -1,0 +1,288 @@
+"""Distributions of the random effects u of a hierarchical GLM, with their link v = v(u).
+
+Lee & Nelder's HGLMs pair a response family with a conjugate-type distribution for the random
+effects; the h-likelihood algorithm needs, per random family and link,
+
+* the pseudo-response ψ = E(u) of the augmented GLM and the variance function V(u);
+* v(u), u(v) and du/dv, the link of the random effects;
+* the deviance component d(ψ, u) that the dispersion GLM for λ is fitted to;
+* log f(u; λ) (the density on the u scale) and log |du/dv|, for the h-likelihood.
+
+=========================  ========  =====  ===========  ==============================
+random family              link      ψ      V(u)         deviance component d(ψ, u)
+=========================  ========  =====  ===========  ==============================
+gaussian  N(0, λ)          identity  0      1            u²
+gamma     E u = 1, var λ   log       1      u            2(u − 1 − log u)
+beta      Beta(α, α)       logit     1/2    u(1 − u)     −log(4u(1 − u)),  α = 1/(2λ)
+inverse_gamma              inverse,  1      u²           2[log u + (1 − u)/u]
+  IG(1 + 1/λ, 1/λ)         log
+=========================  ========  =====  ===========  ==============================
+
+The gamma random family has variance function u (not u²): R's ``hglm`` calls it ``GAMMA``, the
+"Poisson-like" deviance of a gamma effect with mean 1 and variance λ.
+
+Examples
+--------
+>>> family = get_random_family("gamma")
+>>> family.link, family.psi
+('log', 1.0)
+>>> float(family.deviance(np.array([1.0]))[0])
+0.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from bayesml.errors import FamilyError
+from bayesml.families._names import normalise_name
+
+__all__ = [
+    "RANDOM_FAMILIES",
+    "RANDOM_FAMILY_ALIASES",
+    "RandomFamily",
+    "get_random_family",
+    "supported_random_families",
+]
+
+Array = NDArray[np.float64]
+_Fn = Callable[[Array], Array]
+_Density = Callable[[Array, Array], Array]
+
+# u is kept inside (0, 1) for the beta family and positive for gamma / inverse gamma
+_EPS = float(np.finfo(float).eps)
+_TINY = 1e-300
+
+
+@dataclass(frozen=True)
+class RandomFamily:
+    """A distribution of the random effects u with the link v = v(u).
+
+    Attributes
+    ----------
+    name
+        Registry name: ``"gaussian"``, ``"gamma"``, ``"beta"``, ``"inverse_gamma"``.
+    link
+        Name of the link v(u).
+    psi
+        E(u), the pseudo-response of the random rows of the augmented GLM.
+    """
+
+    name: str
+    link: str
+    psi: float
+    u_of_v_fn: _Fn = field(repr=False, compare=False)
+    v_of_u_fn: _Fn = field(repr=False, compare=False)
+    du_dv_fn: _Fn = field(repr=False, compare=False)
+    variance_fn: _Fn = field(repr=False, compare=False)
+    deviance_fn: _Fn = field(repr=False, compare=False)
+    log_density_fn: _Density = field(repr=False, compare=False)
+
+    def u_of_v(self, v: Array) -> Array:
+        """The random effects on the u scale, u = v⁻¹(v)."""
+        return self.u_of_v_fn(np.asarray(v, dtype=float))
+
+    def v_of_u(self, u: Array) -> Array:
+        """The linear-predictor scale v = v(u)."""
+        return self.v_of_u_fn(np.asarray(u, dtype=float))
+
+    def du_dv(self, v: Array) -> Array:
+        """Derivative du/dv as a function of v."""
+        return self.du_dv_fn(np.asarray(v, dtype=float))
+
+    def variance(self, u: Array) -> Array:
+        """Variance function V(u) of the random effects."""
+        return self.variance_fn(np.asarray(u, dtype=float))
+
+    def deviance(self, u: Array) -> Array:
+        """Deviance components d(ψ, u) ≥ 0, zero at u = ψ."""
+        return self.deviance_fn(np.asarray(u, dtype=float))
+
+    def log_density(self, u: Array, lam: Array) -> Array:
+        """log f(u; λ), the density of u with mean ψ and dispersion λ (on the u scale)."""
+        return self.log_density_fn(np.asarray(u, dtype=float), np.asarray(lam, dtype=float))
+
+    def log_abs_du_dv(self, v: Array) -> Array:
+        """log |du/dv|, the Jacobian that turns f(u) into the density of v."""
+        return np.log(np.abs(self.du_dv(v)))
+
+    @property
+    def label(self) -> str:
+        """``"gamma(log)"``: the name and link, as in summaries."""
+        return f"{self.name}({self.link})"
+
+
+# -- the densities ------------------------------------------------------------------------------
+def _gaussian_log_density(u: Array, lam: Array) -> Array:
+    return -0.5 * np.log(2.0 * np.pi * lam) - u**2 / (2.0 * lam)
+
+
+def _gamma_log_density(u: Array, lam: Array) -> Array:
+    shape = 1.0 / lam  # Gamma(shape 1/λ, rate 1/λ): mean 1, variance λ
+    return shape * np.log(shape) - special.gammaln(shape) + (shape - 1.0) * np.log(u) - shape * u
+
+
+def _beta_log_density(u: Array, lam: Array) -> Array:
+    alpha = 1.0 / (2.0 * lam)  # Beta(α, α): mean 1/2, variance λ / (4(1 + λ))
+    return -special.betaln(alpha, alpha) + (alpha - 1.0) * (np.log(u) + np.log1p(-u))
+
+
+def _inverse_gamma_log_density(u: Array, lam: Array) -> Array:
+    shape, scale = 1.0 + 1.0 / lam, 1.0 / lam  # mean scale / (shape - 1) = 1
+    return shape * np.log(scale) - special.gammaln(shape) - (shape + 1.0) * np.log(u) - scale / u
+
+
+# -- the table ----------------------------------------------------------------------------------
+def _clip_unit(u: Array) -> Array:
+    return np.clip(u, _EPS, 1.0 - _EPS)
+
+
+def _positive(u: Array) -> Array:
+    return np.maximum(u, _TINY)
+
+
+def _gaussian() -> RandomFamily:
+    return RandomFamily(
+        name="gaussian",
+        link="identity",
+        psi=0.0,
+        u_of_v_fn=lambda v: v.copy(),
+        v_of_u_fn=lambda u: u.copy(),
+        du_dv_fn=np.ones_like,
+        variance_fn=np.ones_like,
+        deviance_fn=lambda u: u**2,
+        log_density_fn=_gaussian_log_density,
+    )
+
+
+def _gamma_log() -> RandomFamily:
+    return RandomFamily(
+        name="gamma",
+        link="log",
+        psi=1.0,
+        u_of_v_fn=lambda v: _positive(np.exp(v)),
+        v_of_u_fn=lambda u: np.log(_positive(u)),
+        du_dv_fn=lambda v: _positive(np.exp(v)),
+        variance_fn=lambda u: u.copy(),
+        deviance_fn=lambda u: 2.0 * (u - 1.0 - np.log(_positive(u))),
+        log_density_fn=_gamma_log_density,
+    )
+
+
+def _beta_logit() -> RandomFamily:
+    return RandomFamily(
+        name="beta",
+        link="logit",
+        psi=0.5,
+        u_of_v_fn=lambda v: _clip_unit(special.expit(v)),
+        v_of_u_fn=lambda u: special.logit(_clip_unit(u)),
+        du_dv_fn=lambda v: _clip_unit(special.expit(v)) * _clip_unit(special.expit(-v)),
+        variance_fn=lambda u: u * (1.0 - u),
+        deviance_fn=lambda u: -np.log(4.0 * u * (1.0 - u)),
+        log_density_fn=_beta_log_density,
+    )
+
+
+def _inverse_gamma_deviance(u: Array) -> Array:
+    u = _positive(u)
+    return 2.0 * (np.log(u) + (1.0 - u) / u)
+
+
+def _inverse_gamma_inverse() -> RandomFamily:
+    return RandomFamily(
+        name="inverse_gamma",
+        link="inverse",
+        psi=1.0,
+        u_of_v_fn=lambda v: 1.0 / _positive(v),
+        v_of_u_fn=lambda u: 1.0 / _positive(u),
+        du_dv_fn=lambda v: -1.0 / _positive(v) ** 2,
+        variance_fn=lambda u: u**2,
+        deviance_fn=_inverse_gamma_deviance,
+        log_density_fn=_inverse_gamma_log_density,
+    )
+
+
+def _inverse_gamma_log() -> RandomFamily:
+    return RandomFamily(
+        name="inverse_gamma",
+        link="log",
+        psi=1.0,
+        u_of_v_fn=lambda v: _positive(np.exp(v)),
+        v_of_u_fn=lambda u: np.log(_positive(u)),
+        du_dv_fn=lambda v: _positive(np.exp(v)),
+        variance_fn=lambda u: u**2,
+        deviance_fn=_inverse_gamma_deviance,
+        log_density_fn=_inverse_gamma_log_density,
+    )
+
+
+RANDOM_FAMILIES: dict[str, dict[str, RandomFamily]] = {
+    "gaussian": {"identity": _gaussian()},
+    "gamma": {"log": _gamma_log()},
+    "beta": {"logit": _beta_logit()},
+    "inverse_gamma": {"inverse": _inverse_gamma_inverse(), "log": _inverse_gamma_log()},
+}
+"""Random family name -> link name -> :class:`RandomFamily`; the first link is the default."""
+
+RANDOM_FAMILY_ALIASES: dict[str, str] = {
+    "normal": "gaussian",
+    "inverse.gamma": "inverse_gamma",
+    "inversegamma": "inverse_gamma",
+}
+"""Other accepted spellings (R's ``Gamma``, ``Beta``, ``inverse.gamma`` match case-insensitively)."""
+
+
+def supported_random_families() -> list[str]:
+    """``["beta(logit)", "gamma(log)", ...]``: every supported random family and link."""
+    return sorted(f"{name}({link})" for name, links in RANDOM_FAMILIES.items() for link in links)
+
+
+def get_random_family(name: str | RandomFamily, link: str | None = None) -> RandomFamily:
+    """Return the random family ``name`` with ``link`` (its default link when ``None``).
+
+    Parameters
+    ----------
+    name
+        ``"gaussian"``, ``"gamma"``, ``"beta"`` or ``"inverse_gamma"`` (case-insensitive; R's
+        spellings ``"Gamma"``, ``"Beta"``, ``"inverse.gamma"`` work), or a :class:`RandomFamily`.
+    link
+        A link the family supports: identity (gaussian), log (gamma), logit (beta), inverse or
+        log (inverse_gamma).
+
+    Raises
+    ------
+    FamilyError
+        If the family or the family/link combination is not supported; the message lists every
+        supported combination.
+
+    Examples
+    --------
+    >>> get_random_family("inverse.gamma", link="log").label
+    'inverse_gamma(log)'
+    """
+    if isinstance(name, RandomFamily):
+        if link is not None and link != name.link:
+            return get_random_family(name.name, link)
+        return name
+    key = normalise_name(name, what="random family")
+    key = RANDOM_FAMILY_ALIASES.get(key, key)
+    if key not in RANDOM_FAMILIES:
+        raise FamilyError(
+            f"unknown random family {name!r}; supported random families (link): "
+            f"{supported_random_families()}"
+        )
+    links = RANDOM_FAMILIES[key]
+    if link is None:
+        return next(iter(links.values()))
+    link_key = normalise_name(link, what="link")
+    if link_key not in links:
+        raise FamilyError(
+            f"random family {key!r} does not support link {link!r}; supported random families "
+            f"(link): {supported_random_families()}"
+        )
+    return links[link_key]

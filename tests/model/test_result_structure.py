@@ -1,0 +1,272 @@
+"""What ``Model.sample`` returns: groups, the shared posterior names and dims, the log-likelihood
+and log-prior values, the predictive groups, reproducibility and argument errors.
+
+The numbers are checked against scipy densities evaluated by hand from the data frame's columns,
+not against bayesml's own design matrices.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import bayesml
+from bayesml.errors import MissingDependencyError, SamplingWarning
+
+from ._hier import eta_by_hand
+
+CHAINS, DRAWS = 2, 200  # of the shared ``hier_fit`` (tests/model/conftest.py)
+
+
+# -- groups and names -----------------------------------------------------------------------
+
+
+def test_result_has_every_group(hier_fit):
+    expected = {
+        "posterior",
+        "sample_stats",
+        "observed_data",
+        "log_likelihood",
+        "log_prior",
+        "posterior_predictive",
+        "prior",
+        "prior_predictive",
+    }
+    assert expected <= set(hier_fit.children)
+    assert hier_fit.attrs["bayesml_method"] == "nuts"
+    assert hier_fit.attrs["bayesml_sampler"] == "nutpie"
+
+
+def test_posterior_variables_and_dims_follow_the_contract(hier_fit):
+    posterior = hier_fit["posterior"].to_dataset()
+    expected_dims = {
+        "beta": ("chain", "draw", "coef"),
+        "sd_g": ("chain", "draw", "g__term"),
+        "corr_g": ("chain", "draw", "g__term", "g__term_bis"),
+        "u_g": ("chain", "draw", "g__level", "g__term"),
+        "sd_h": ("chain", "draw", "h__term"),
+        "u_h": ("chain", "draw", "h__level", "h__term"),
+        "sigma": ("chain", "draw"),
+    }
+    assert {name: posterior[name].dims for name in posterior.data_vars} == expected_dims
+    assert posterior.sizes["chain"] == CHAINS and posterior.sizes["draw"] == DRAWS
+    coords = {dim: [str(v) for v in posterior.coords[dim].values] for dim in posterior.dims}
+    assert coords["coef"] == ["Intercept", "x", "f[b]", "f[c]"]
+    assert coords["g__term"] == coords["g__term_bis"] == ["Intercept", "x"]
+    assert coords["g__level"] == [f"g{i}" for i in range(6)]
+    assert coords["h__term"] == ["Intercept"]
+    assert coords["h__level"] == [f"h{i}" for i in range(4)]
+
+
+def test_posterior_hides_internal_variables_and_their_dims(hier_fit):
+    posterior = hier_fit["posterior"].to_dataset()
+    hidden = [name for name in [*posterior.variables, *posterior.dims] if str(name).startswith("_")]
+    assert hidden == []
+
+
+def test_prior_group_hides_internal_variables(hier_fit):
+    prior = hier_fit["prior"].to_dataset()
+    assert set(prior.data_vars) == {"beta", "sd_g", "corr_g", "u_g", "sd_h", "u_h", "sigma"}
+
+
+def test_corr_draws_are_correlation_matrices(hier_fit):
+    corr = hier_fit["posterior"]["corr_g"].values
+    np.testing.assert_allclose(corr[..., 0, 0], 1.0, atol=1e-12)
+    np.testing.assert_allclose(corr[..., 1, 1], 1.0, atol=1e-12)
+    np.testing.assert_allclose(corr[..., 0, 1], corr[..., 1, 0], atol=1e-12)
+    assert np.all(np.abs(corr[..., 0, 1]) < 1)
+
+
+def test_observed_data_holds_the_response(hier_fit, hier_data):
+    observed = hier_fit["observed_data"]["y"]
+    assert observed.dims == ("obs",)
+    np.testing.assert_array_equal(observed.values, hier_data["y"].to_numpy())
+
+
+def test_summary_lists_the_shared_names_without_random_effects(hier_fit):
+    table = bayesml.summary(hier_fit)
+    assert {
+        "beta[Intercept]",
+        "beta[f[c]]",
+        "sd_g[x]",
+        "sd_h[Intercept]",
+        "sigma",
+        "corr_g[Intercept, x]",
+    } <= set(table.index)
+    assert not any(label.startswith("u_") for label in table.index)
+
+
+def test_pymc_model_is_a_pymc_model(hier_model):
+    import pymc as pm
+
+    assert isinstance(hier_model.pymc_model, pm.Model)
+
+
+# -- log-likelihood and log-prior values ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("chain", "draw"), [(0, 0), (1, 137)])
+def test_log_likelihood_matches_scipy_at_one_draw(hier_fit, hier_data, chain, draw):
+    posterior = hier_fit["posterior"].to_dataset().isel(chain=[chain], draw=[draw])
+    eta = eta_by_hand(posterior, hier_data)[0, 0]
+    sigma = posterior["sigma"].values.item()
+    expected = stats.norm.logpdf(hier_data["y"].to_numpy(), eta, sigma)
+    stored = hier_fit["log_likelihood"]["y"]
+    assert stored.dims == ("chain", "draw", "obs")
+    np.testing.assert_allclose(stored.isel(chain=chain, draw=draw).values, expected, rtol=1e-9)
+
+
+def test_log_prior_of_sigma_matches_scipy(hier_fit, hier_model):
+    prior = hier_model.priors.aux["sigma"]
+    assert prior.dist == "half_t"
+    sigma = hier_fit["posterior"]["sigma"].values
+    # half-t density: twice the Student-t density on σ > 0
+    expected = np.log(2) + stats.t.logpdf(sigma, df=prior["nu"], scale=prior["sigma"])
+    np.testing.assert_allclose(hier_fit["log_prior"]["sigma"].values, expected, rtol=0, atol=1e-7)
+
+
+@pytest.mark.filterwarnings("ignore:Estimated shape parameter of Pareto:UserWarning")
+def test_loo_runs_and_is_consistent_with_the_pointwise_density(hier_fit):
+    import arviz_stats
+
+    loo = arviz_stats.loo(hier_fit)
+    log_lik = hier_fit["log_likelihood"]["y"].values.reshape(CHAINS * DRAWS, -1)
+    lppd = float(np.sum(special.logsumexp(log_lik, axis=0) - np.log(log_lik.shape[0])))
+    assert np.isfinite(loo.elpd)
+    assert loo.n_data_points == 72
+    # elpd_loo = lppd − p_loo, 0 < p_loo < the 25 parameters (4 β, 3 SDs, 1 correlation, 16 u, σ)
+    assert 0 < lppd - loo.elpd < 25
+
+
+# -- predictive groups -------------------------------------------------------------------------
+
+
+def test_posterior_predictive_draws_follow_the_posterior(hier_fit, hier_data):
+    """(ỹ − η)/σ over all draws and rows should be standard normal."""
+    predictive = hier_fit["posterior_predictive"]["y"]
+    assert predictive.dims == ("chain", "draw", "obs")
+    assert predictive.shape == (CHAINS, DRAWS, 72)
+    posterior = hier_fit["posterior"].to_dataset()
+    z = (predictive.values - eta_by_hand(posterior, hier_data)) / posterior["sigma"].values[
+        ..., None
+    ]
+    assert abs(z.mean()) < 4 / np.sqrt(z.size)
+    assert abs(z.std() - 1) < 0.03
+
+
+def test_prior_predictive_draws_follow_the_prior(hier_fit, hier_data):
+    prior = hier_fit["prior"]
+    predictive = hier_fit["prior_predictive"]["y"]
+    assert prior["beta"].shape == (1, DRAWS, 4)
+    assert predictive.shape == (1, DRAWS, 72)
+    z = (predictive.values - eta_by_hand(prior.to_dataset(), hier_data)) / prior["sigma"].values[
+        ..., None
+    ]
+    assert abs(z.mean()) < 4 / np.sqrt(z.size)
+    assert abs(z.std() - 1) < 0.03
+
+
+# -- reproducibility -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model(hier_data):
+    return bayesml.Model("y ~ x", hier_data)
+
+
+@pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
+def test_same_seed_gives_identical_draws(small_model, sampler):
+    def run(seed):
+        return small_model.sample(
+            draws=30,
+            tune=30,
+            chains=2,
+            random_seed=seed,
+            sampler=sampler,
+            check=False,
+            log_prior=False,
+        )
+
+    first, second = run(5), run(5)
+    assert first.attrs["bayesml_sampler"] == sampler
+    np.testing.assert_array_equal(
+        first["posterior"]["beta"].values, second["posterior"]["beta"].values
+    )
+    # predictive groups only on request
+    assert not {"prior", "prior_predictive", "posterior_predictive"} & set(first.children)
+
+
+def test_another_seed_gives_other_draws(small_model):
+    # PyMC's sampler: its compiled model is cached on disk, so extra runs are cheap
+    def run(seed):
+        result = small_model.sample(
+            draws=30,
+            tune=30,
+            chains=2,
+            random_seed=seed,
+            sampler="pymc",
+            check=False,
+            log_prior=False,
+        )
+        return result["posterior"]["beta"].values
+
+    assert not np.array_equal(run(5), run(6))
+
+
+# -- argument errors and warnings ----------------------------------------------------------------
+
+
+def test_numpyro_sampler_without_numpyro_names_the_extra(small_model, monkeypatch):
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args, **kwargs):
+        return (
+            None
+            if name.split(".")[0] in ("numpyro", "jax")
+            else real_find_spec(name, *args, **kwargs)
+        )
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'bayesml\[numpyro\]'"):
+        small_model.sample(sampler="numpyro", draws=10, tune=10, chains=1, random_seed=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"sampler": "stan"},
+            r"sampler must be one of \['numpyro', 'nutpie', 'pymc'\]; got sampler='stan'",
+        ),
+        (
+            {"method": "gibbs_typo"},
+            r"method must be one of \[.*'nuts'.*\]; got method='gibbs_typo'",
+        ),
+        ({"draws": 0}, r"draws must be an integer >= 1; got draws=0"),
+        ({"draws": 2.5}, r"draws must be an integer >= 1; got draws=2.5"),
+        ({"chains": 0}, r"chains must be an integer >= 1; got chains=0"),
+        ({"tune": -1}, r"tune must be an integer >= 0; got tune=-1"),
+    ],
+)
+def test_bad_sampling_arguments_are_refused(small_model, kwargs, message):
+    arguments = {"draws": 10, "tune": 10, "chains": 1, "random_seed": 1} | kwargs
+    with pytest.raises(ValueError, match=message):
+        small_model.sample(**arguments)
+
+
+def test_too_short_run_warns_with_counts(small_model):
+    # 2 chains × 10 draws cannot reach 100 effective draws per chain
+    with pytest.warns(
+        SamplingWarning,
+        match=r"effective sample size below 200 \(100 per chain\) for [1-9]\d* parameters "
+        r"\(min bulk ESS \d+, min tail ESS \d+\)",
+    ):
+        small_model.sample(draws=10, tune=0, chains=2, random_seed=1, log_prior=False)
+
+
+def test_check_false_does_not_warn(small_model, recwarn):
+    small_model.sample(draws=10, tune=0, chains=2, random_seed=1, log_prior=False, check=False)
+    assert not [w for w in recwarn if issubclass(w.category, SamplingWarning)]
