@@ -270,3 +270,21 @@ def test_too_short_run_warns_with_counts(small_model):
 def test_check_false_does_not_warn(small_model, recwarn):
     small_model.sample(draws=10, tune=0, chains=2, random_seed=1, log_prior=False, check=False)
     assert not [w for w in recwarn if issubclass(w.category, SamplingWarning)]
+
+
+@pytest.mark.slow
+def test_numpyro_sampler_gives_the_same_result_structure_and_posterior(small_model):
+    """The numpyro path (extra `numpyro`), when installed: same groups and names, and the same
+    posterior as nutpie within Monte Carlo error."""
+    pytest.importorskip("numpyro")
+    kwargs = dict(draws=500, tune=500, chains=2, random_seed=4, check=False)
+    by_numpyro = small_model.sample(sampler="numpyro", **kwargs)
+    by_nutpie = small_model.sample(sampler="nutpie", **kwargs)
+    assert by_numpyro.attrs["bayesml_sampler"] == "numpyro"
+    assert set(by_numpyro.children) == set(by_nutpie.children)
+    assert set(by_numpyro["posterior"].data_vars) == set(by_nutpie["posterior"].data_vars)
+    for name in ("beta", "sigma"):
+        a, b = by_numpyro["posterior"][name], by_nutpie["posterior"][name]
+        sd = b.std(("chain", "draw"))
+        # 2 × 500 draws of a well-behaved posterior each: Monte Carlo error well under 0.15 sd
+        assert np.all(np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw"))) < 0.15 * sd)
