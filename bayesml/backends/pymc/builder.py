@@ -56,6 +56,8 @@ class BuildInfo:
     latent_probit: bool = False
     bernoulli_rows: np.ndarray | None = field(default=None, repr=False)
     bernoulli_y: np.ndarray | None = field(default=None, repr=False)
+    compiled: dict = field(default_factory=dict, repr=False, compare=False)
+    """Samplers' compiled models, kept so that repeated fits of one model compile once."""
 
 
 def group_dims(name: str) -> tuple[str, str, str]:

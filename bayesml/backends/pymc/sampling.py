@@ -88,29 +88,98 @@ def sample_nuts(
     names; see :func:`bayesml.backends.pymc.results.finish_result`.
     """
     sampler = check_sampler(sampler)
-    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
-        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < (0 if name == "tune" else 1):
-            minimum = 0 if name == "tune" else 1
+    for name, value, minimum in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
             raise ValueError(f"{name} must be an integer >= {minimum}; got {name}={value!r}")
     kwargs = dict(sampler_kwargs or {})
-    with quiet_pymc():
-        tree = pm.sample(
+    cores = min(chains, os.cpu_count() or 1)
+    if sampler == "nutpie":
+        with quiet_pymc():
+            tree = _sample_nutpie(
+                model,
+                info,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=random_seed,
+                progressbar=progressbar,
+                options=kwargs,
+            )
+    else:
+        tree = _sample_pymc(
+            model,
+            sampler,
             draws=draws,
             tune=tune,
             chains=chains,
-            cores=min(chains, os.cpu_count() or 1),
+            cores=cores,
             random_seed=random_seed,
-            nuts_sampler=sampler,
             progressbar=progressbar,
-            compute_convergence_checks=False,
-            model=model,
-            **kwargs,
+            options=kwargs,
         )
     for group in _WARMUP_GROUPS:
         if group in tree.children:
             del tree[group]
     tree.attrs["bayesml_sampler"] = sampler
     return tree
+
+
+def _sample_pymc(model, sampler, *, draws, tune, chains, cores, random_seed, progressbar, options):
+    """PyMC's ``pm.sample`` with PyMC's NUTS or numpyro."""
+    with quiet_pymc():
+        tree = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            nuts_sampler=sampler,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+            model=model,
+            **options,
+        )
+    return tree
+
+
+def _sample_nutpie(
+    model: pm.Model,
+    info: BuildInfo,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    cores: int,
+    random_seed: int | None,
+    progressbar: bool,
+    options: dict[str, Any],
+) -> xr.DataTree:
+    """nutpie directly, compiling once per model (the compiled model is kept in ``info``).
+
+    ``options`` are nutpie's sampling options (e.g. ``target_accept``, ``maxdepth``,
+    ``low_rank_modified_mass_matrix``); PyMC's spelling ``{"nuts": {...}}`` is accepted too.
+    """
+    import nutpie
+
+    options = {**options.pop("nuts", {}), **options}
+    if "max_treedepth" in options:
+        options["maxdepth"] = options.pop("max_treedepth")
+    compiled = info.compiled.get("nutpie")
+    if compiled is None:
+        compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(model)
+    if random_seed is None:
+        random_seed = int(np.random.SeedSequence().generate_state(1)[0])
+    return nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=max(tune, 1),  # nutpie needs at least one warm-up draw
+        chains=chains,
+        cores=cores,
+        seed=int(random_seed),
+        progress_bar=progressbar,
+        **options,
+    )
 
 
 def sample_prior_predictive(
@@ -124,4 +193,6 @@ def sample_prior_predictive(
 
 def observed_dataset(y: np.ndarray, name: str) -> xr.Dataset:
     """The observed_data group: the response on the ``obs`` dimension."""
-    return xr.Dataset({name: xr.DataArray(np.asarray(y), dims=(OBS_DIM,), coords={OBS_DIM: np.arange(len(y))})})
+    return xr.Dataset(
+        {name: xr.DataArray(np.asarray(y), dims=(OBS_DIM,), coords={OBS_DIM: np.arange(len(y))})}
+    )
