@@ -15,6 +15,7 @@ from bayesml._version import __version__
 
 if TYPE_CHECKING:
     from bayesml import datasets
+    from bayesml.backends.hlik import hglm
     from bayesml.errors import (
         BayesmlError,
         ConvergenceWarning,
@@ -51,6 +52,7 @@ __all__ = [
     "datasets",
     "get_family",
     "get_link",
+    "hglm",
     "load_result",
     "load_spec",
     "parse_formula",
@@ -66,6 +68,7 @@ _LAZY = {
     "Prior": "bayesml.priors",
     "get_family": "bayesml.families",
     "get_link": "bayesml.families",
+    "hglm": "bayesml.backends.hlik",
     "parse_formula": "bayesml.formula",
     "summary": "bayesml.results",
     "save_result": "bayesml.results_io",

@@ -298,6 +298,70 @@ class Model:
             check_sampling(result)
         return result
 
+    def fit(
+        self,
+        method: str = "hlik",
+        *,
+        random_family: Any = "gaussian",
+        dispersion: float | None = None,
+        dispersion_formula: str | None = None,
+        estimation: Literal["EQL", "EQL1"] = "EQL",
+        tol: float = 1e-6,
+        max_iter: int = 50,
+        covariance: Mapping[str, Any] | None = None,
+        car: Mapping[str, Any] | None = None,
+    ):
+        """Point estimates of the same model by h-likelihood (Lee & Nelder's HGLM, R ``hglm``).
+
+        The priors play no part: this is the non-Bayesian answer to compare posteriors with.
+
+        Parameters
+        ----------
+        method
+            ``"hlik"``, the h-likelihood backend.
+        random_family
+            Distribution of the random effects: ``"gaussian"`` (default), ``"gamma"``,
+            ``"beta"``, ``"inverse_gamma"`` (optionally with a link, ``"inverse_gamma(log)"``);
+            one for all terms, a sequence (one per term) or a mapping from group name.
+        dispersion
+            ``None`` estimates φ (as hglm does, also for binomial and Poisson, which makes them
+            quasi-likelihood models); a number fixes it (``1`` for a binomial/Poisson likelihood).
+        dispersion_formula
+            One-sided formula for log φ, e.g. ``"~ x2 + x3"``; intercept only by default.
+        estimation
+            ``"EQL"`` (hglm's default) or ``"EQL1"`` (the HL(1,1) correction).
+        tol, max_iter
+            Convergence tolerance on Σ Δη² / Σ η² and the most outer iterations.
+        covariance, car
+            Correlated random effects: a known covariance matrix per group name, or a CAR
+            neighbour structure (see :func:`bayesml.hglm`).
+
+        Returns
+        -------
+        bayesml.backends.hlik.HlikResult
+            Fixed effects, random effects, φ and λ with their dispersion models, deviances,
+            leverages and, where the likelihood exists, hlik, pvh, pbvh and cAIC.
+        """
+        if method not in FITTING_METHODS:
+            raise ValueError(f"method must be one of {sorted(FITTING_METHODS)}; got method={method!r}")
+        from bayesml.backends.hlik import dispersion_design, fit_hlik
+
+        design = None
+        if dispersion_formula is not None:
+            design = dispersion_design(dispersion_formula, self._data, row_labels=self._design.row_labels)
+        return fit_hlik(
+            self._design,
+            self._family,
+            random_family=random_family,
+            dispersion=dispersion,
+            dispersion_design=design,
+            method=estimation,
+            tol=tol,
+            max_iter=max_iter,
+            covariance=covariance,
+            car=car,
+        )
+
     def sample_prior(self, *, draws: int = 500, random_seed: int | None = None) -> xr.DataTree:
         """Draw parameters from the prior and data from the prior predictive distribution.
 
@@ -396,3 +460,6 @@ def _sample_nuts(model: Model, *, log_prior: bool, **kwargs: Any) -> xr.DataTree
 
 #: method name -> function(model, **options) -> DataTree
 SAMPLING_METHODS: dict[str, Callable[..., Any]] = {"nuts": _sample_nuts}
+
+#: point-estimation methods of Model.fit
+FITTING_METHODS = ("hlik",)

@@ -59,7 +59,9 @@ def build_fixed_design(
         raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}")
     check_not_empty(data)
     columns = tuple(
-        dict.fromkeys(c for term in rhs.terms for factor in term.factors for c in expression_columns(factor))
+        dict.fromkeys(
+            c for term in rhs.terms for factor in term.factors for c in expression_columns(factor)
+        )
     )
     require_columns(data, columns)
     refuse_missing(data, columns)

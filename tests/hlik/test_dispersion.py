@@ -43,9 +43,13 @@ def test_intercept_only_is_the_closed_form():
 def test_log_link_model_is_the_weighted_gamma_mle():
     model = DispersionModel(DESIGN, ("Intercept", "x"))
     fit = fit_gamma_glm(DEVIANCES, LEVERAGES, model, what="phi")
-    np.testing.assert_allclose(fit.coef, _weighted_gamma_mle(DESIGN, model.link, np.zeros(2)), rtol=1e-5)
+    np.testing.assert_allclose(
+        fit.coef, _weighted_gamma_mle(DESIGN, model.link, np.zeros(2)), rtol=1e-5
+    )
     weights = (1 - LEVERAGES) / 2  # working weights of a log-link gamma GLM are the prior weights
-    np.testing.assert_allclose(fit.se, np.sqrt(np.diag(np.linalg.inv(DESIGN.T @ (weights[:, None] * DESIGN)))), rtol=1e-10)
+    np.testing.assert_allclose(
+        fit.se, np.sqrt(np.diag(np.linalg.inv(DESIGN.T @ (weights[:, None] * DESIGN)))), rtol=1e-10
+    )
     np.testing.assert_allclose(fit.fitted, np.exp(DESIGN @ fit.coef))
 
 
@@ -62,11 +66,16 @@ def test_nan_deviances_are_a_divergence_naming_the_stage():
     deviances = DEVIANCES.copy()
     deviances[3] = np.nan
     model = DispersionModel(DESIGN, ("Intercept", "x"))
-    with pytest.raises(DivergenceError, match=r"the gamma GLM for phi diverged \(NaN\) at its IWLS iteration 1"):
+    with pytest.raises(
+        DivergenceError, match=r"the gamma GLM for phi diverged \(NaN\) at its IWLS iteration 1"
+    ):
         fit_gamma_glm(deviances, LEVERAGES, model, what="phi")
 
 
 def test_rank_deficient_dispersion_design_is_refused():
     model = DispersionModel(np.column_stack([np.ones(N), np.ones(N)]), ("a", "b"))
-    with pytest.raises(DataError, match=r"design of the dispersion model for phi is rank deficient \(rank 1 < 2 columns\)"):
+    with pytest.raises(
+        DataError,
+        match=r"design of the dispersion model for phi is rank deficient \(rank 1 < 2 columns\)",
+    ):
         fit_gamma_glm(DEVIANCES, LEVERAGES, model, what="phi")

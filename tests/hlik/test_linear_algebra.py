@@ -13,7 +13,9 @@ from bayesml.errors import DataError
 N = 240
 RNG = np.random.default_rng(20240611)
 X = np.column_stack([np.ones(N), RNG.normal(size=N)])
-SLOPES = GroupedColumns(RNG.integers(0, 12, N), np.column_stack([np.ones(N), RNG.normal(size=N)]), 12)
+SLOPES = GroupedColumns(
+    RNG.integers(0, 12, N), np.column_stack([np.ones(N), RNG.normal(size=N)]), 12
+)
 CROSSED = GroupedColumns(RNG.integers(0, 7, N), np.ones((N, 1)), 7)
 DENSE = MatrixColumns(RNG.normal(size=(N, 5)))
 INDICATOR = MatrixColumns(sp.csr_matrix(CROSSED.matrix()))
@@ -55,10 +57,14 @@ def test_solve_diagonal_and_logdets_match_dense(layout):
     system, factorization, T, weights, C, Z = _setup(LAYOUTS[layout])
     rhs = np.random.default_rng(3).normal(size=C.shape[0])
     np.testing.assert_allclose(factorization.solve(rhs), np.linalg.solve(C, rhs), atol=1e-12)
-    np.testing.assert_allclose(factorization.inverse_diagonal(), np.diag(np.linalg.inv(C)), atol=1e-12)
+    np.testing.assert_allclose(
+        factorization.inverse_diagonal(), np.diag(np.linalg.inv(C)), atol=1e-12
+    )
     np.testing.assert_allclose(factorization.logdet(), np.linalg.slogdet(C)[1], rtol=1e-12)
     p = X.shape[1]
-    np.testing.assert_allclose(factorization.logdet_random(), np.linalg.slogdet(C[p:, p:])[1], rtol=1e-12)
+    np.testing.assert_allclose(
+        factorization.logdet_random(), np.linalg.slogdet(C[p:, p:])[1], rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -102,4 +108,23 @@ def test_too_large_dense_block_is_refused(monkeypatch):
 
     monkeypatch.setattr(module, "MAX_DENSE_ENTRIES", 100)
     with pytest.raises(DataError, match=r"dense block of .* entries .* more than the limit of 100"):
-        AugmentedSystem(X, [(0, SLOPES), (SLOPES.n_columns, CROSSED)], SLOPES.n_columns + CROSSED.n_columns)
+        AugmentedSystem(
+            X, [(0, SLOPES), (SLOPES.n_columns, CROSSED)], SLOPES.n_columns + CROSSED.n_columns
+        )
+
+
+def test_a_random_effect_without_weight_is_refused():
+    group = GroupedColumns(np.zeros(N, dtype=np.int64), np.ones((N, 1)), 2)  # level 1 has no rows
+    system = AugmentedSystem(X, [(0, group)], 2)
+    with pytest.raises(DataError, match="singular: a random effect has no weight"):
+        system.factorize(np.ones(N), np.zeros(2))
+
+
+def test_collinear_terms_within_a_level_are_refused():
+    terms = np.column_stack([np.ones(N), np.ones(N)])  # intercept and a constant "slope"
+    group = GroupedColumns(np.arange(N) % 4, terms, 4)
+    system = AugmentedSystem(X[:, 1:], [(0, group)], 8)
+    with pytest.raises(
+        DataError, match="random terms of one grouping factor are collinear within a level"
+    ):
+        system.factorize(np.ones(N), np.zeros(8))

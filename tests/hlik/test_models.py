@@ -22,10 +22,15 @@ def test_random_slopes_are_independent_blocks_as_in_the_matrix_form():
     data = load("sleepstudy")
     fit = hglm("Reaction ~ Days + (1 + Days | Subject)", data)
     assert list(fit.lambda_) == ["Subject|Intercept", "Subject|Days"]
-    design = build_design(parse_formula("Reaction ~ Days + (1 + Days | Subject)"), data, family=get_family("gaussian"))
+    design = build_design(
+        parse_formula("Reaction ~ Days + (1 + Days | Subject)"), data, family=get_family("gaussian")
+    )
     Z = design.random[0].Z.toarray()
     matrix_fit = hglm(
-        y=data["Reaction"], X=design.fixed.matrix, Z=np.hstack([Z[:, 0::2], Z[:, 1::2]]), z_blocks=[18, 18]
+        y=data["Reaction"],
+        X=design.fixed.matrix,
+        Z=np.hstack([Z[:, 0::2], Z[:, 1::2]]),
+        z_blocks=[18, 18],
     )
     np.testing.assert_allclose(_estimates(matrix_fit), _estimates(fit), rtol=1e-9)
     assert matrix_fit.iterations == fit.iterations
@@ -37,7 +42,10 @@ def test_crossed_factors_match_the_matrix_form_with_a_list_of_z():
     fit = hglm(formula, data, family="binomial")
     design = build_design(parse_formula(formula), data, family=get_family("binomial"))
     matrix_fit = hglm(
-        y=design.response.y, X=design.fixed.matrix, Z=[block.Z for block in design.random], family="binomial"
+        y=design.response.y,
+        X=design.fixed.matrix,
+        Z=[block.Z for block in design.random],
+        family="binomial",
     )
     np.testing.assert_allclose(_estimates(matrix_fit), _estimates(fit), rtol=1e-9)
 
@@ -55,13 +63,27 @@ def test_nested_factors():
 
 def test_binomial_proportions_with_weights_match_counts():
     data = load("seeds")
-    formula_fit = hglm('r/n ~ extract * I(seed == "O73") + (1 | plate)', data, family="binomial",
-                       weights="n", random_family="beta", dispersion=1)
-    design = build_design(parse_formula('r/n ~ extract * I(seed == "O73") + (1 | plate)'), data,
-                          family=get_family("binomial"))
+    formula_fit = hglm(
+        'r/n ~ extract * I(seed == "O73") + (1 | plate)',
+        data,
+        family="binomial",
+        weights="n",
+        random_family="beta",
+        dispersion=1,
+    )
+    design = build_design(
+        parse_formula('r/n ~ extract * I(seed == "O73") + (1 | plate)'),
+        data,
+        family=get_family("binomial"),
+    )
     matrix_fit = hglm(
-        y=data["r"] / data["n"], X=design.fixed.matrix, Z=design.random[0].Z, weights=data["n"],
-        family="binomial", random_family="beta", dispersion=1,
+        y=data["r"] / data["n"],
+        X=design.fixed.matrix,
+        Z=design.random[0].Z,
+        weights=data["n"],
+        family="binomial",
+        random_family="beta",
+        dispersion=1,
     )
     np.testing.assert_allclose(_estimates(matrix_fit), _estimates(formula_fit), rtol=1e-9)
     np.testing.assert_allclose(matrix_fit.hlik, formula_fit.hlik, rtol=1e-9)
@@ -76,10 +98,21 @@ def test_bernoulli_is_binomial_with_one_trial():
 
 def test_offset_argument_equals_formula_offset():
     data = load("pump")
-    in_formula = hglm("S ~ factor(Gr) + (1 | System) + offset(log(t))", data, family="poisson",
-                      random_family="gamma", dispersion=1)
-    as_argument = hglm("S ~ factor(Gr) + (1 | System)", data, family="poisson", random_family="gamma",
-                       dispersion=1, offset=np.log(data["t"]))
+    in_formula = hglm(
+        "S ~ factor(Gr) + (1 | System) + offset(log(t))",
+        data,
+        family="poisson",
+        random_family="gamma",
+        dispersion=1,
+    )
+    as_argument = hglm(
+        "S ~ factor(Gr) + (1 | System)",
+        data,
+        family="poisson",
+        random_family="gamma",
+        dispersion=1,
+        offset=np.log(data["t"]),
+    )
     np.testing.assert_allclose(_estimates(as_argument), _estimates(in_formula), rtol=1e-12)
 
 
@@ -102,11 +135,18 @@ def test_binary_links(link):
 
 
 def test_gamma_inverse_link_and_inverse_gamma_random_effects():
-    fit = hglm("y ~ x1 + x3 + x5 + x6 + (1 | Device)", "semiconductor", family="gamma", link="inverse")
+    fit = hglm(
+        "y ~ x1 + x3 + x5 + x6 + (1 | Device)", "semiconductor", family="gamma", link="inverse"
+    )
     assert fit.converged and fit.fixef.loc["Intercept", "estimate"] > 0  # 1/μ is positive
     for link in ["inverse", "log"]:
-        pump = hglm("S ~ factor(Gr) + (1 | System) + offset(log(t))", "pump", family="poisson",
-                    random_family=f"inverse_gamma({link})", dispersion=1)
+        pump = hglm(
+            "S ~ factor(Gr) + (1 | System) + offset(log(t))",
+            "pump",
+            family="poisson",
+            random_family=f"inverse_gamma({link})",
+            dispersion=1,
+        )
         assert pump.converged and pump.random_families == {"System": f"inverse_gamma({link})"}
         assert np.all(pump.ranef["estimate"] > 0)  # u on its own scale
 
@@ -116,10 +156,21 @@ def test_random_family_per_term_by_name():
     g, h = rng.integers(0, 10, 300), rng.integers(0, 8, 300)
     y = rng.poisson(np.exp(0.5 + rng.normal(0, 0.4, 10)[g]) * rng.gamma(5, 0.2, 8)[h])
     frame = pd.DataFrame({"y": y, "g": g.astype(str), "h": h.astype(str)})
-    fit = hglm("y ~ 1 + (1 | g) + (1 | h)", frame, family="poisson", dispersion=1, random_family={"h": "gamma"})
+    fit = hglm(
+        "y ~ 1 + (1 | g) + (1 | h)",
+        frame,
+        family="poisson",
+        dispersion=1,
+        random_family={"h": "gamma"},
+    )
     assert fit.random_families == {"g": "gaussian(identity)", "h": "gamma(log)"}
-    same = hglm("y ~ 1 + (1 | g) + (1 | h)", frame, family="poisson", dispersion=1,
-                random_family=["gaussian", "gamma"])
+    same = hglm(
+        "y ~ 1 + (1 | g) + (1 | h)",
+        frame,
+        family="poisson",
+        dispersion=1,
+        random_family=["gaussian", "gamma"],
+    )
     np.testing.assert_allclose(_estimates(same), _estimates(fit), rtol=1e-12)
 
 
@@ -136,13 +187,26 @@ def test_identity_covariance_is_the_iid_model_and_scaling_it_scales_lambda():
     data = load("pump")
     formula = "S ~ factor(Gr) + (1 | System) + offset(log(t))"
     iid = hglm(formula, data, family="poisson", dispersion=1, tol=1e-10)
-    identity = hglm(formula, data, family="poisson", dispersion=1, tol=1e-10, covariance={"System": np.eye(10)})
-    doubled = hglm(formula, data, family="poisson", dispersion=1, tol=1e-10, covariance={"System": 2 * np.eye(10)})
+    identity = hglm(
+        formula, data, family="poisson", dispersion=1, tol=1e-10, covariance={"System": np.eye(10)}
+    )
+    doubled = hglm(
+        formula,
+        data,
+        family="poisson",
+        dispersion=1,
+        tol=1e-10,
+        covariance={"System": 2 * np.eye(10)},
+    )
     np.testing.assert_allclose(identity.fixef["estimate"], iid.fixef["estimate"], rtol=1e-10)
     # the scaled model starts elsewhere, so it meets the same fixed point along another path
     np.testing.assert_allclose(doubled.fixef["estimate"], iid.fixef["estimate"], rtol=1e-5)
-    np.testing.assert_allclose(doubled.lambda_values["System"], iid.lambda_values["System"] / 2, rtol=1e-5)
-    np.testing.assert_allclose(doubled.ranef["estimate"], iid.ranef["estimate"], rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(
+        doubled.lambda_values["System"], iid.lambda_values["System"] / 2, rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        doubled.ranef["estimate"], iid.ranef["estimate"], rtol=1e-5, atol=1e-8
+    )
     np.testing.assert_allclose(doubled.ranef["se"], iid.ranef["se"], rtol=1e-5)
 
 
@@ -167,8 +231,14 @@ def lipcancer():
     neighbours = load("lipcancer_neighbours").to_numpy(dtype=float)
     # string levels sort as "1", "10", "11", ...: label the matrix so it is matched by level
     frame = pd.DataFrame(neighbours, index=labels, columns=labels)
-    fit = hglm("O ~ Paff + (1 | district) + offset(log(E))", data, family="poisson", dispersion=1,
-               car={"district": frame}, tol=1e-10)
+    fit = hglm(
+        "O ~ Paff + (1 | district) + offset(log(E))",
+        data,
+        family="poisson",
+        dispersion=1,
+        car={"district": frame},
+        tol=1e-10,
+    )
     return data, neighbours, fit
 
 
@@ -176,7 +246,9 @@ def test_car_lambda_follows_tau_and_rho(lipcancer):
     _, neighbours, fit = lipcancer
     delta = np.sort(np.linalg.eigvalsh(neighbours))[::-1]
     tau, rho = fit.car["district"]["tau"], fit.car["district"]["rho"]
-    np.testing.assert_allclose(1 / fit.lambda_["district"].values, (1 - rho * delta) / tau, rtol=1e-10)
+    np.testing.assert_allclose(
+        1 / fit.lambda_["district"].values, (1 - rho * delta) / tau, rtol=1e-10
+    )
     assert 0 < rho < 1 / delta.max() and tau > 0
     assert list(fit.lambda_["district"].coef.index) == ["1/tau", "-rho/tau"]
 
@@ -198,7 +270,9 @@ def test_car_fit_is_the_penalised_fit_with_the_car_covariance(lipcancer):
         beta, u = beta + step[:2], u + step[2:]
     np.testing.assert_allclose(fit.fixef["estimate"], beta, rtol=1e-5)
     # (β, u) come from the last solve, at the (τ, ρ) one dispersion update before the reported ones
-    np.testing.assert_allclose(fit.ranef.loc["district", "estimate"].loc[[str(i) for i in range(1, 57)]], u, atol=5e-5)
+    np.testing.assert_allclose(
+        fit.ranef.loc["district", "estimate"].loc[[str(i) for i in range(1, 57)]], u, atol=5e-5
+    )
 
 
 def test_matrix_form_sparse_and_dense_z_agree():
@@ -210,3 +284,25 @@ def test_matrix_form_sparse_and_dense_z_agree():
     np.testing.assert_allclose(_estimates(sparse), _estimates(dense), rtol=1e-12)
     np.testing.assert_allclose(_estimates(frame), _estimates(dense), rtol=1e-12)
     assert list(frame.ranef.index.get_level_values("level")) == [f"c{i}" for i in range(5)]
+
+
+def test_fit_hlik_with_a_dispersion_design_from_a_one_sided_formula():
+    from bayesml.backends.hlik import dispersion_design
+
+    data = load("semiconductor")
+    family = get_family("gamma", "log")
+    design = build_design(
+        parse_formula("y ~ x1 + x3 + x5 + x6 + (1 | Device)"), data, family=family
+    )
+    disp = dispersion_design("~ x2 + x3", data, row_labels=design.row_labels)
+    assert disp.column_names == ("Intercept", "x2", "x3")
+    fit = fit_hlik(design, family, dispersion_design=disp)
+    reference = hglm(
+        "y ~ x1 + x3 + x5 + x6 + (1 | Device)",
+        data,
+        family="gamma",
+        link="log",
+        dispersion_formula="~ x2 + x3",
+    )
+    np.testing.assert_allclose(_estimates(fit), _estimates(reference), rtol=1e-12)
+    np.testing.assert_allclose(fit.phi.coef["estimate"], reference.phi.coef["estimate"], rtol=1e-12)

@@ -21,7 +21,11 @@ ALL = [(name, link) for name, link in (s[:-1].split("(") for s in supported_rand
 
 def test_supported_combinations():
     assert supported_random_families() == [
-        "beta(logit)", "gamma(log)", "gaussian(identity)", "inverse_gamma(inverse)", "inverse_gamma(log)",
+        "beta(logit)",
+        "gamma(log)",
+        "gaussian(identity)",
+        "inverse_gamma(inverse)",
+        "inverse_gamma(log)",
     ]
 
 
@@ -67,11 +71,15 @@ SCIPY = {
 def test_log_density_matches_scipy_with_mean_psi(name):
     family = get_random_family(name)
     u = U_VALUES[name]
-    np.testing.assert_allclose(family.log_density(u, np.full(u.size, LAMBDA)), SCIPY[name].logpdf(u), rtol=1e-10)
+    np.testing.assert_allclose(
+        family.log_density(u, np.full(u.size, LAMBDA)), SCIPY[name].logpdf(u), rtol=1e-10
+    )
     assert SCIPY[name].mean() == pytest.approx(family.psi)
     density = lambda x: np.exp(family.log_density(np.array([x]), np.array([LAMBDA]))[0])  # noqa: E731
     lower, upper = SCIPY[name].support()
-    assert integrate.quad(density, max(lower, -50), min(upper, 200))[0] == pytest.approx(1.0, abs=1e-6)
+    assert integrate.quad(density, max(lower, -50), min(upper, 200))[0] == pytest.approx(
+        1.0, abs=1e-6
+    )
 
 
 def test_variance_functions():
@@ -92,10 +100,16 @@ def test_r_spellings_and_default_links():
 
 
 def test_unknown_random_family_lists_the_supported_ones():
-    with pytest.raises(FamilyError, match=r"unknown random family 'poisson'; supported random families \(link\): \['beta\(logit\)'"):
+    with pytest.raises(
+        FamilyError,
+        match=r"unknown random family 'poisson'; supported random families \(link\): \['beta\(logit\)'",
+    ):
         get_random_family("poisson")
 
 
 def test_unsupported_link_lists_the_supported_ones():
-    with pytest.raises(FamilyError, match=r"random family 'gamma' does not support link 'identity'; supported random families \(link\): \[.*'gamma\(log\)'"):
+    with pytest.raises(
+        FamilyError,
+        match=r"random family 'gamma' does not support link 'identity'; supported random families \(link\): \[.*'gamma\(log\)'",
+    ):
         get_random_family("gamma", "identity")

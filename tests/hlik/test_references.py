@@ -27,20 +27,35 @@ _CASES = {
         "y ~ week + (1 | ID)", "bacteria", family="binomial", dispersion=1, tol=tol
     ),
     "pump": lambda tol: hglm(
-        "S ~ factor(Gr) + (1 | System) + offset(log(t))", "pump", family="poisson",
-        random_family="gamma", dispersion=1, tol=tol,
+        "S ~ factor(Gr) + (1 | System) + offset(log(t))",
+        "pump",
+        family="poisson",
+        random_family="gamma",
+        dispersion=1,
+        tol=tol,
     ),
     "seeds": lambda tol: hglm(
-        'r/n ~ extract * I(seed == "O73") + (1 | plate)', "seeds", family="binomial",
-        weights="n", random_family="beta", dispersion=1, tol=tol,
+        'r/n ~ extract * I(seed == "O73") + (1 | plate)',
+        "seeds",
+        family="binomial",
+        weights="n",
+        random_family="beta",
+        dispersion=1,
+        tol=tol,
     ),
     "semiconductor": lambda tol: hglm(
-        "y ~ x1 + x3 + x5 + x6 + (1 | Device)", "semiconductor", family="gamma", link="log",
-        dispersion_formula="~ x2 + x3", tol=tol,
+        "y ~ x1 + x3 + x5 + x6 + (1 | Device)",
+        "semiconductor",
+        family="gamma",
+        link="log",
+        dispersion_formula="~ x2 + x3",
+        tol=tol,
     ),
     "salamander": lambda tol: hglm(
-        "Mate ~ TypeF * TypeM + (1 | Female) + (1 | Male)", "salamander_mating",
-        family="binomial", tol=tol,
+        "Mate ~ TypeF * TypeM + (1 | Female) + (1 | Male)",
+        "salamander_mating",
+        family="binomial",
+        tol=tol,
     ),
     "simulated": lambda tol: hglm(
         "y ~ 1 + (1 | cluster)", "hglm_sim_seed1234", dispersion_formula="~ xd", tol=tol
@@ -73,7 +88,9 @@ def close(actual, expected, rtol):
     expected_list = np.atleast_1d(np.asarray(expected, dtype=float))
     for a, e in zip(actual, expected_list, strict=True):
         allowed = max(rtol * abs(e), _half_last_digit(e))
-        assert abs(a - e) <= allowed, f"{a!r} differs from the reference {e!r} by more than {allowed:.3g}"
+        assert abs(a - e) <= allowed, (
+            f"{a!r} differs from the reference {e!r} by more than {allowed:.3g}"
+        )
 
 
 # -- bacteria, dispersion estimated ---------------------------------------------------------------
@@ -85,7 +102,11 @@ def test_bacteria_default(fits):
     close(fit.phi.coef.loc["Intercept"], [-0.2769, 0.1019], DEFAULT_RTOL)
     close(fit.lambda_values["ID"], 1.613, DEFAULT_RTOL)
     close(fit.lambda_["ID"].coef.loc["Intercept"], [0.4779, 0.2816], DEFAULT_RTOL)
-    close(fit.ranef.loc["ID", "estimate"].loc[["X01", "X02", "X03"]], [0.7472, -0.2844, 0.8602], DEFAULT_RTOL)
+    close(
+        fit.ranef.loc["ID", "estimate"].loc[["X01", "X02", "X03"]],
+        [0.7472, -0.2844, 0.8602],
+        DEFAULT_RTOL,
+    )
     assert fit.iterations == 14 and fit.converged
 
 
@@ -110,7 +131,11 @@ def test_pump_tight(fits):
     close(fit.fixef["estimate"], [0.0747874, -1.6652812], TIGHT_RTOL)
     close(fit.fixef["se"], [0.485338, 0.726339], TIGHT_RTOL)
     close(fit.lambda_values["System"], 1.0466377, TIGHT_RTOL)
-    close([fit.hlik, fit.pvh, fit.pbvh, fit.cAIC], [-30.72315, -30.22785, -29.72835, 51.47419], TIGHT_RTOL)
+    close(
+        [fit.hlik, fit.pvh, fit.pbvh, fit.cAIC],
+        [-30.72315, -30.22785, -29.72835, 51.47419],
+        TIGHT_RTOL,
+    )
 
 
 # -- seeds: binomial-beta, proportions with weights ----------------------------------------------
@@ -125,7 +150,11 @@ def test_seeds_tight(fits):
     fit = fits("seeds", TIGHT)
     close(fit.fixef["estimate"], [-0.5424114, 1.3390141, 0.0767215, -0.8254466], TIGHT_RTOL)
     close(fit.lambda_values["plate"], 0.0243511, TIGHT_RTOL)
-    close([fit.hlik, fit.pvh, fit.pbvh, fit.cAIC], [-42.76237, -54.08330, -56.60031, 110.55274], TIGHT_RTOL)
+    close(
+        [fit.hlik, fit.pvh, fit.pbvh, fit.cAIC],
+        [-42.76237, -54.08330, -56.60031, 110.55274],
+        TIGHT_RTOL,
+    )
 
 
 # -- semiconductor: gamma(log) with a dispersion model -------------------------------------------
@@ -141,11 +170,17 @@ def test_semiconductor_default(fits):
 def test_semiconductor_tight(fits):
     fit = fits("semiconductor", TIGHT)
     close(
-        fit.fixef["estimate"], [-4.7116012, 0.2099367, 0.3290348, -0.1730377, -0.3568647], TIGHT_RTOL
+        fit.fixef["estimate"],
+        [-4.7116012, 0.2099367, 0.3290348, -0.1730377, -0.3568647],
+        TIGHT_RTOL,
     )
     close(fit.phi.coef["estimate"], [-2.5882920, -0.6860015, -0.5025771], TIGHT_RTOL)
     close(fit.lambda_values["Device"], 0.0484715, TIGHT_RTOL)
-    close([fit.hlik, fit.pvh, fit.pbvh, fit.cAIC], [307.20630, 286.92406, 277.94658, -577.93868], TIGHT_RTOL)
+    close(
+        [fit.hlik, fit.pvh, fit.pbvh, fit.cAIC],
+        [307.20630, 286.92406, 277.94658, -577.93868],
+        TIGHT_RTOL,
+    )
 
 
 # -- salamander: crossed random effects ----------------------------------------------------------
@@ -171,7 +206,9 @@ def test_salamander_tight(fits):
     fit = fits("salamander", TIGHT)
     close(fit.fixef["estimate"], [0.7881666, -2.2905116, -0.5410269, 2.8210761], TIGHT_RTOL)
     close(fit.phi.value, 0.9953116, TIGHT_RTOL)
-    close([fit.lambda_values["Female"], fit.lambda_values["Male"]], [0.7249385, 0.6405803], TIGHT_RTOL)
+    close(
+        [fit.lambda_values["Female"], fit.lambda_values["Male"]], [0.7249385, 0.6405803], TIGHT_RTOL
+    )
 
 
 # -- hglm's simulated data with a dispersion model -----------------------------------------------
@@ -199,7 +236,11 @@ def test_bacteria_fixed_dispersion_tight(fits):
     fit = fits("bacteria_fixed", TIGHT)
     close(fit.fixef["estimate"], [2.1251793, -0.1228260], TIGHT_RTOL)
     close(fit.lambda_values["ID"], 1.0262271, TIGHT_RTOL)
-    close([fit.hlik, fit.pvh, fit.pbvh, fit.cAIC], [-136.18298, -101.68625, -104.40063, 201.58296], TIGHT_RTOL)
+    close(
+        [fit.hlik, fit.pvh, fit.pbvh, fit.cAIC],
+        [-136.18298, -101.68625, -104.40063, 201.58296],
+        TIGHT_RTOL,
+    )
 
 
 # -- QTLMAS: LMM with a given Z (animal effects times the Cholesky factor) ------------------------

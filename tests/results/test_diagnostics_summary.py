@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-import xarray as xr
 from arviz_base import from_dict
 
 from bayesml.errors import SamplingWarning

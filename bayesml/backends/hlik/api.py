@@ -8,34 +8,33 @@ own λ) or, like R's ``hglm(y=, X=, Z=, X.disp=)``, the matrices themselves.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-from bayesml.backends.hlik.correlated import car_term, covariance_term
 from bayesml.backends.hlik.fit import fit_problem
-from bayesml.backends.hlik.problem import (
-    DispersionModel,
-    GroupedColumns,
-    HlikProblem,
-    MatrixColumns,
-    RandomTerm,
+from bayesml.backends.hlik.matrix_form import as_vector, problem_from_matrices
+from bayesml.backends.hlik.options import (
+    RandomFamilySpec,
+    correlated_terms,
+    dispersion_spec,
+    random_families_for,
+    require_finite,
+    response_arrays,
 )
-from bayesml.backends.hlik.random_families import RandomFamily, get_random_family
+from bayesml.backends.hlik.problem import GroupedColumns, HlikProblem, RandomTerm
 from bayesml.backends.hlik.result import HlikResult
 from bayesml.backends.hlik.rows import check_mean_family
 from bayesml.design import FixedDesign, ModelDesign, build_design, build_fixed_design
-from bayesml.errors import DataError, FamilyError, SpecError
+from bayesml.errors import DataError, SpecError
 from bayesml.families import Family, get_family
 from bayesml.formula import parse_formula, parse_rhs
 
 __all__ = ["dispersion_design", "fit_hlik", "hglm"]
-
-RandomFamilySpec = str | RandomFamily | Sequence[str | RandomFamily] | Mapping[str, str | RandomFamily]
 
 
 # -- Model.fit(method="hlik") -------------------------------------------------------------------
@@ -79,11 +78,14 @@ def fit_hlik(
     tol, max_iter
         Convergence tolerance on Σ Δη² / Σ η² and the most outer iterations.
     covariance
-        Known covariance matrix per grouping factor (pedigree, kinship), over its levels (an
-        array in level order or a DataFrame labelled by level); the term must be ``(1 | g)``.
+        Known covariance matrix per grouping factor (pedigree, kinship) up to the factor λ, as a
+        DataFrame labelled by level (safest) or an array in the order of the factor's levels
+        (``design.random[i].levels``: a categorical's categories, else the sorted values — so
+        ``"10"`` comes before ``"2"`` for strings); the term must be ``(1 | g)``. The effects
+        are fitted as Z·L (L the Cholesky factor) and reported on the original scale.
     car
-        Neighbour matrix per grouping factor for a CAR spatial effect; the term must be
-        ``(1 | g)``.
+        Neighbour (0/1 adjacency) matrix per grouping factor for a CAR spatial effect, given as
+        ``covariance``; the term must be ``(1 | g)``. The result's ``car`` holds τ and ρ.
 
     Returns
     -------
@@ -97,20 +99,24 @@ def fit_hlik(
     check_mean_family(family)
     if not design.random:
         raise SpecError("the h-likelihood backend needs at least one random term, e.g. (1 | group)")
-    families = _random_families(random_family, [block.name for block in design.random])
+    families = random_families_for(random_family, [block.name for block in design.random])
     terms = [
         RandomTerm(
             name=block.name,
-            columns=GroupedColumns(block.group_index, np.asarray(block.term_matrix, dtype=float), block.n_levels),
+            columns=GroupedColumns(
+                block.group_index, np.asarray(block.term_matrix, dtype=float), block.n_levels
+            ),
             family=fam,
             term_labels=tuple(block.term_labels),
             levels=tuple(str(level) for level in block.levels),
         )
         for block, fam in zip(design.random, families, strict=True)
     ]
-    terms = _correlated(terms, covariance or {}, car or {})
+    terms = correlated_terms(terms, covariance or {}, car or {})
     response = design.response
-    y, prior_weights, trials = _response_arrays(family, response.y, response.trials, response.weights)
+    y, prior_weights, trials = response_arrays(
+        family, response.y, response.trials, response.weights
+    )
     problem = HlikProblem(
         y=y,
         prior_weights=prior_weights,
@@ -120,7 +126,7 @@ def fit_hlik(
         offset=np.asarray(design.offset, dtype=float),
         family=family,
         random=tuple(terms),
-        dispersion=_dispersion(dispersion, dispersion_design, y.size, what="dispersion_design"),
+        dispersion=dispersion_spec(dispersion, dispersion_design, y.size, what="dispersion_design"),
         user_weights=response.weights,
         description=str(design.formula),
     )
@@ -207,7 +213,8 @@ def hglm(
         An array (or, in the formula form, a column name) added to the linear predictor, as
         well as any ``offset()`` in the formula.
     covariance, car
-        Known covariance matrices, or CAR neighbour matrices, by grouping factor (formula form).
+        Known covariance matrices, or CAR neighbour matrices, by grouping factor (formula form);
+        see :func:`fit_hlik` for the order of their rows.
 
     Returns
     -------
@@ -222,30 +229,66 @@ def hglm(
     if formula is not None:
         _refuse_matrices(y=y, X=X, Z=Z, X_disp=X_disp, z_blocks=z_blocks)
         return _hglm_formula(
-            formula, data, family=family, link=link, random_family=random_family,
-            dispersion=dispersion, dispersion_formula=dispersion_formula, method=method, tol=tol,
-            max_iter=max_iter, weights=weights, offset=offset, covariance=covariance, car=car,
+            formula,
+            data,
+            family=family,
+            link=link,
+            random_family=random_family,
+            dispersion=dispersion,
+            dispersion_formula=dispersion_formula,
+            method=method,
+            tol=tol,
+            max_iter=max_iter,
+            weights=weights,
+            offset=offset,
+            covariance=covariance,
+            car=car,
         )
     if data is not None or dispersion_formula is not None or covariance or car:
         raise SpecError(
             "data=, dispersion_formula=, covariance= and car= go with a formula; in the matrix "
             "form give y=, X=, Z= and X_disp="
         )
-    return _hglm_matrices(
-        y, X, Z, X_disp, z_blocks, family=family, link=link, random_family=random_family,
-        dispersion=dispersion, method=method, tol=tol, max_iter=max_iter, weights=weights,
+    problem = problem_from_matrices(
+        y,
+        X,
+        Z,
+        X_disp,
+        z_blocks,
+        family=family,
+        link=link,
+        random_family=random_family,
+        dispersion=dispersion,
+        weights=weights,
         offset=offset,
     )
+    return fit_problem(problem, method=method, tol=tol, max_iter=max_iter)
 
 
-def _hglm_formula(formula: str, data: Any, *, family: str, link: str | None, random_family: RandomFamilySpec,
-                  dispersion: float | None, dispersion_formula: str | None, method: str, tol: float,
-                  max_iter: int, weights: Any, offset: Any, covariance: Any, car: Any) -> HlikResult:
+def _hglm_formula(
+    formula: str,
+    data: Any,
+    *,
+    family: str,
+    link: str | None,
+    random_family: RandomFamilySpec,
+    dispersion: float | None,
+    dispersion_formula: str | None,
+    method: str,
+    tol: float,
+    max_iter: int,
+    weights: Any,
+    offset: Any,
+    covariance: Any,
+    car: Any,
+) -> HlikResult:
     from bayesml.data_source import resolve_data
 
     frame = data if isinstance(data, pd.DataFrame) else resolve_data(data)
     if weights is not None and not isinstance(weights, str):
-        raise SpecError(f"with a formula, weights must be the name of a data column; got {type(weights).__name__}")
+        raise SpecError(
+            f"with a formula, weights must be the name of a data column; got {type(weights).__name__}"
+        )
     response_family = get_family(family, link)
     design = build_design(parse_formula(formula), frame, family=response_family, weights=weights)
     if offset is not None:
@@ -254,232 +297,32 @@ def _hglm_formula(formula: str, data: Any, *, family: str, link: str | None, ran
     if dispersion_formula is not None:
         disp_design = dispersion_design(dispersion_formula, frame, row_labels=design.row_labels)
     return fit_hlik(
-        design, response_family, random_family=random_family, dispersion=dispersion,
-        dispersion_design=disp_design, method=method, tol=tol, max_iter=max_iter,
-        covariance=covariance, car=car,
+        design,
+        response_family,
+        random_family=random_family,
+        dispersion=dispersion,
+        dispersion_design=disp_design,
+        method=method,
+        tol=tol,
+        max_iter=max_iter,
+        covariance=covariance,
+        car=car,
     )
 
 
 def _add_offset(design: ModelDesign, frame: pd.DataFrame, offset: Any) -> ModelDesign:
-    import dataclasses
-
     if isinstance(offset, str):
         if offset not in frame.columns:
             raise DataError(f"offset={offset!r} is not a column of the data")
         values = frame.loc[design.row_labels, offset].to_numpy(dtype=float)
     else:
-        values = _vector(offset, "offset", design.n_obs)
-    _require_finite(values, "offset")
+        values = as_vector(offset, "offset", design.n_obs)
+    require_finite(values, "offset")
     return dataclasses.replace(design, offset=design.offset + values)
 
 
-def _hglm_matrices(y: Any, X: Any, Z: Any, X_disp: Any, z_blocks: Sequence[int] | None, *, family: str,
-                   link: str | None, random_family: RandomFamilySpec, dispersion: float | None, method: str,
-                   tol: float, max_iter: int, weights: Any, offset: Any) -> HlikResult:
-    if y is None or Z is None:
-        raise SpecError("give a formula, or the matrices y= and Z= (and X=; default an intercept)")
-    response = _vector(y, "y", None)
-    n = response.size
-    _require_finite(response, "y")
-    x, x_names = _fixed_matrix(X, n)
-    z_terms = _z_terms(Z, z_blocks, n)
-    families = _random_families(random_family, [name for name, _, _ in z_terms])
-    terms = [
-        RandomTerm(name=name, columns=MatrixColumns(matrix), family=fam, term_labels=("Intercept",), levels=levels)
-        for (name, matrix, levels), fam in zip(z_terms, families, strict=True)
-    ]
-    response_family = get_family(family, link)
-    check_mean_family(response_family)
-    user_weights = None if weights is None else _vector(weights, "weights", n)
-    if user_weights is not None and not np.all((user_weights > 0) & np.isfinite(user_weights)):
-        raise DataError("weights must be finite and positive")
-    trials = None
-    if response_family.uses_trials:
-        trials = user_weights if user_weights is not None else np.ones(n)
-        counts = response * trials
-        response_family.validate_response(np.round(counts, 8), trials=trials, name="y * weights")
-        y_arr, prior, trials_arr = _response_arrays(response_family, counts, trials, None)
-    else:
-        response_family.validate_response(response, name="y")
-        y_arr, prior, trials_arr = _response_arrays(response_family, response, None, user_weights)
-    off = np.zeros(n) if offset is None else _vector(offset, "offset", n)
-    _require_finite(off, "offset")
-    problem = HlikProblem(
-        y=y_arr, prior_weights=prior, trials=trials_arr, X=x, x_names=x_names, offset=off,
-        family=response_family, random=tuple(terms),
-        dispersion=_dispersion(dispersion, X_disp, n, what="X_disp"),
-        user_weights=None if response_family.uses_trials else user_weights,
-        description=f"hglm(y, X[{n}×{x.shape[1]}], Z[{n}×{sum(m.shape[1] for _, m, _ in z_terms)}])",
-    )
-    return fit_problem(problem, method=method, tol=tol, max_iter=max_iter)
-
-
-# -- argument handling --------------------------------------------------------------------------
+# -- argument handling -----------------------------------------------------------------------------
 def _refuse_matrices(**given: Any) -> None:
     named = [name for name, value in given.items() if value is not None]
     if named:
         raise SpecError(f"give either a formula or the matrices, not both; got formula and {named}")
-
-
-def _random_families(spec: RandomFamilySpec, names: list[str]) -> list[RandomFamily]:
-    if isinstance(spec, str | RandomFamily):
-        return [_one_random_family(spec)] * len(names)
-    if isinstance(spec, Mapping):
-        unknown = sorted(set(spec) - set(names))
-        if unknown:
-            raise SpecError(f"random_family names unknown random term(s) {unknown}; the terms are {names}")
-        return [_one_random_family(spec.get(name, "gaussian")) for name in names]
-    specs = list(spec)
-    if len(specs) != len(names):
-        raise SpecError(
-            f"random_family gives {len(specs)} families for {len(names)} random terms {names}; give "
-            "one family, one per term, or a mapping from term name to family"
-        )
-    return [_one_random_family(item) for item in specs]
-
-
-def _one_random_family(spec: str | RandomFamily) -> RandomFamily:
-    if isinstance(spec, RandomFamily):
-        return spec
-    if not isinstance(spec, str):
-        raise FamilyError(f"a random family must be a name such as 'gamma' or 'inverse_gamma(log)'; got {spec!r}")
-    text = spec.strip()
-    if text.endswith(")") and "(" in text:
-        name, link = text[:-1].split("(", 1)
-        return get_random_family(name.strip(), link.strip() or None)
-    return get_random_family(text)
-
-
-def _correlated(terms: list[RandomTerm], covariance: Mapping[str, Any], car: Mapping[str, Any]) -> list[RandomTerm]:
-    names = [term.name for term in terms]
-    for option, mapping in (("covariance", covariance), ("car", car)):
-        unknown = sorted(set(mapping) - set(names))
-        if unknown:
-            raise SpecError(f"{option} names unknown random term(s) {unknown}; the terms are {names}")
-    both = sorted(set(covariance) & set(car))
-    if both:
-        raise SpecError(f"a random term takes covariance= or car=, not both; got both for {both}")
-    out = []
-    for term in terms:
-        if term.name in covariance or term.name in car:
-            if term.family.name != "gaussian":
-                raise FamilyError(
-                    f"correlated random effects (covariance=, car=) need the gaussian random family; "
-                    f"term {term.name!r} has {term.family.label}"
-                )
-            term = covariance_term(term, covariance[term.name]) if term.name in covariance else car_term(term, car[term.name])
-        out.append(term)
-    return out
-
-
-def _response_arrays(
-    family: Family, y: np.ndarray, trials: np.ndarray | None, weights: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(response on the mean scale, prior weights, trials)."""
-    y = np.asarray(y, dtype=float)
-    base = np.ones(y.size) if weights is None else np.asarray(weights, dtype=float)
-    if family.uses_trials:
-        assert trials is not None
-        trials = np.asarray(trials, dtype=float)
-        if np.any(trials <= 0):
-            raise DataError("binomial trials must be positive for the h-likelihood backend")
-        return y / trials, base * trials, trials
-    if np.any(base <= 0):
-        raise DataError("prior weights must be positive for the h-likelihood backend")
-    return y, base, None
-
-
-def _dispersion(value: float | None, design: Any, n: int, *, what: str) -> float | DispersionModel:
-    if value is not None:
-        if design is not None:
-            raise SpecError("a fixed dispersion (dispersion=<number>) takes no dispersion model")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (np.isfinite(value) and value > 0):
-            raise SpecError(f"dispersion must be None (estimated) or a positive number; got dispersion={value!r}")
-        return float(value)
-    if design is None:
-        return DispersionModel.intercept(n)
-    if isinstance(design, FixedDesign):
-        matrix, names = np.asarray(design.matrix, dtype=float), tuple(design.column_names)
-    else:
-        matrix, names = _matrix_frame(design, n, what, prefix="X_disp.")
-    if matrix.shape[0] != n:
-        raise DataError(f"{what} has {matrix.shape[0]} rows; the data have {n}")
-    _require_finite(matrix, what)
-    return DispersionModel(matrix, names)
-
-
-def _matrix_frame(value: Any, n: int, what: str, *, prefix: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    if isinstance(value, pd.DataFrame):
-        matrix, names = value.to_numpy(dtype=float), tuple(str(c) for c in value.columns)
-    else:
-        matrix = np.asarray(value.toarray() if sp.issparse(value) else value, dtype=float)
-        if matrix.ndim == 1:
-            matrix = matrix[:, None]
-        names = tuple(f"{prefix}{j + 1}" for j in range(matrix.shape[1]))
-    if matrix.ndim != 2 or matrix.shape[0] != n:
-        raise DataError(f"{what} must have {n} rows (one per observation); got shape {matrix.shape}")
-    _require_finite(matrix, what)
-    return matrix, names
-
-
-def _fixed_matrix(X: Any, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    if X is None:
-        return np.ones((n, 1)), ("Intercept",)
-    matrix, names = _matrix_frame(X, n, "X", prefix="X.")
-    if np.linalg.matrix_rank(matrix) < matrix.shape[1]:
-        raise DataError(f"X is rank deficient (rank {np.linalg.matrix_rank(matrix)} < {matrix.shape[1]} columns)")
-    return matrix, names
-
-
-def _z_terms(Z: Any, z_blocks: Sequence[int] | None, n: int) -> list[tuple[str, Any, tuple[str, ...]]]:
-    pieces = list(Z) if isinstance(Z, list | tuple) else [Z]
-    if z_blocks is not None:
-        if len(pieces) != 1:
-            raise SpecError("z_blocks splits one Z matrix; with a list of matrices leave it out")
-        pieces = _split_columns(pieces[0], z_blocks)
-    out = []
-    for i, piece in enumerate(pieces):
-        name = f"Random{i + 1}"
-        if isinstance(piece, pd.DataFrame):
-            levels = tuple(str(c) for c in piece.columns)
-            matrix: Any = piece.to_numpy(dtype=float)
-        else:
-            matrix = sp.csr_matrix(piece, dtype=float) if sp.issparse(piece) else np.asarray(piece, dtype=float)
-            if matrix.ndim == 1:
-                matrix = matrix[:, None]
-            levels = tuple(f"Z.{j + 1}" for j in range(matrix.shape[1]))
-        if matrix.ndim != 2 or matrix.shape[0] != n:
-            raise DataError(f"Z must have {n} rows (one per observation); got shape {matrix.shape} for term {i + 1}")
-        values = matrix.data if sp.issparse(matrix) else matrix
-        _require_finite(values, "Z")
-        if not sp.issparse(matrix) and np.mean(matrix != 0) < 0.1:
-            matrix = sp.csr_matrix(matrix)
-        out.append((name, matrix, levels))
-    return out
-
-
-def _split_columns(matrix: Any, sizes: Sequence[int]) -> list[Any]:
-    width = matrix.shape[1]
-    if any(not isinstance(s, int | np.integer) or s < 1 for s in sizes) or sum(sizes) != width:
-        raise SpecError(f"z_blocks must be positive whole numbers adding up to the {width} columns of Z; got {list(sizes)}")
-    edges = np.cumsum([0, *sizes])
-    if isinstance(matrix, pd.DataFrame):
-        return [matrix.iloc[:, a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    return [matrix[:, a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
-
-
-def _vector(value: Any, what: str, n: int | None) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=float).reshape(-1) if not isinstance(value, pd.Series) else value.to_numpy(dtype=float)
-    except (TypeError, ValueError) as error:
-        raise DataError(f"{what} must be numeric; got {type(value).__name__}") from error
-    if n is not None and array.size != n:
-        raise DataError(f"{what} must have {n} values (one per observation); got {array.size}")
-    return array
-
-
-def _require_finite(values: np.ndarray, what: str) -> None:
-    bad = ~np.isfinite(np.asarray(values, dtype=float))
-    if bad.any():
-        where = np.argwhere(bad)[:5].tolist()
-        raise DataError(f"{what} holds NaN or infinite values (at {where})")

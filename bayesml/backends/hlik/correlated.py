@@ -89,7 +89,7 @@ def covariance_term(term: RandomTerm, covariance: object) -> RandomTerm:
         raise DataError(f"covariance of {term.name!r} must be positive definite") from error
     return RandomTerm(
         name=term.name,
-        columns=MatrixColumns(np.asarray((z @ chol))),
+        columns=MatrixColumns(np.asarray(z @ chol)),
         family=term.family,
         term_labels=term.term_labels,
         levels=term.levels,

@@ -17,6 +17,7 @@ import scipy.linalg as la
 from bayesml.backends.hlik.errors import DivergenceError
 from bayesml.backends.hlik.problem import DispersionModel
 from bayesml.errors import DataError
+from bayesml.families import Link
 
 __all__ = ["GammaFit", "fit_gamma_glm"]
 
@@ -78,7 +79,9 @@ def fit_gamma_glm(
     return _iwls(response, weights, model, what=what)
 
 
-def _iwls(response: np.ndarray, weights: np.ndarray, model: DispersionModel, *, what: str) -> GammaFit:
+def _iwls(
+    response: np.ndarray, weights: np.ndarray, model: DispersionModel, *, what: str
+) -> GammaFit:
     link, X = model.link, model.design
     mu = response.copy()  # R's Gamma()$initialize: mustart = y
     eta = link.link(mu)
@@ -93,7 +96,7 @@ def _iwls(response: np.ndarray, weights: np.ndarray, model: DispersionModel, *, 
                 f"the gamma GLM for {what} diverged (NaN) at its IWLS iteration {iteration}"
             )
         coef_new = _weighted_least_squares(X, z, w, what=what)
-        eta_new, mu_new, deviance_new = _step(X, coef_new, coef, response, weights, link, deviance)
+        eta_new, mu_new, deviance_new = _step(X, coef_new, coef, response, weights, link)
         if not np.isfinite(deviance_new):
             raise DivergenceError(
                 f"the gamma GLM for {what} diverged (NaN) at its IWLS iteration {iteration}"
@@ -108,13 +111,22 @@ def _iwls(response: np.ndarray, weights: np.ndarray, model: DispersionModel, *, 
     return GammaFit(coef, se, mu, iteration)
 
 
-def _step(X, coef_new, coef_old, response, weights, link, deviance_old):
+def _step(
+    X: np.ndarray,
+    coef_new: np.ndarray,
+    coef_old: np.ndarray,
+    response: np.ndarray,
+    weights: np.ndarray,
+    link: Link,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """The IWLS update, halved while it leaves the link's domain or raises the deviance to inf."""
     for _ in range(_MAX_HALVINGS):
         eta = X @ coef_new
         mu = link.inverse(eta)
-        valid = np.all(np.isfinite(mu)) and np.all(mu > 0) and (
-            link.name != "inverse" or np.all(eta > 0)
+        valid = (
+            np.all(np.isfinite(mu))
+            and np.all(mu > 0)
+            and (link.name != "inverse" or np.all(eta > 0))
         )
         deviance = _deviance(response, mu, weights) if valid else np.inf
         if np.isfinite(deviance):
@@ -127,7 +139,9 @@ def _deviance(response: np.ndarray, mu: np.ndarray, weights: np.ndarray) -> floa
     return float(np.sum(weights * 2.0 * (-np.log(response / mu) + (response - mu) / mu)))
 
 
-def _weighted_least_squares(X: np.ndarray, z: np.ndarray, w: np.ndarray, *, what: str) -> np.ndarray:
+def _weighted_least_squares(
+    X: np.ndarray, z: np.ndarray, w: np.ndarray, *, what: str
+) -> np.ndarray:
     root = np.sqrt(w)
     solution, _, rank, _ = la.lstsq(X * root[:, None], z * root, check_finite=False)
     if rank < X.shape[1]:

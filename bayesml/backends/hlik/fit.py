@@ -12,7 +12,8 @@ the last relative change; NaN anywhere is a :class:`DivergenceError` naming the 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +41,7 @@ METHODS = ("EQL", "EQL1")
 #: inner IWLS steps allowed per outer iteration (EQL1: once its correction is in force)
 _MAX_INNER = 50
 _MAX_INNER_EQL1 = 3
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,7 +109,9 @@ def fit_problem(
     if method == "EQL1":
         _check_eql1(random)
     system = AugmentedSystem(
-        problem.X, list(zip(problem.term_starts(), [t.columns for t in problem.random], strict=True)), problem.n_random
+        problem.X,
+        list(zip(problem.term_starts(), [t.columns for t in problem.random], strict=True)),
+        problem.n_random,
     )
     trace = _iterate(problem, system, data, random, method=method, tol=tol, max_iter=max_iter)
     return build_result(trace)
@@ -131,6 +135,49 @@ def _check_eql1(random: RandomRows) -> None:
         )
 
 
+@dataclass
+class _State:
+    """What changes from one outer iteration to the next."""
+
+    beta: np.ndarray
+    v: np.ndarray
+    phi: np.ndarray
+    lam: np.ndarray
+    eta_previous: np.ndarray
+    correction: np.ndarray | float = 0.0
+    phi_fit: GammaFit | None = None
+    lambda_fits: list[GammaFit] = field(default_factory=list)
+
+
+def _start(problem: HlikProblem, data: DataRows, random: RandomRows) -> _State:
+    """Step 1: the starting GLM, φ₀ (or the fixed φ), λ₀ and v = v(ψ)."""
+    glm = fit_starting_glm(data, problem.X)
+    phi0, lam0 = starting_dispersions(glm, len(random.blocks))
+    phi = float(problem.dispersion) if problem.dispersion_fixed else phi0
+    return _State(
+        beta=glm.coef,
+        v=random.start(),
+        phi=np.full(problem.n_obs, phi),
+        lam=np.full(problem.n_random, lam0),
+        eta_previous=problem.X @ glm.coef + problem.offset,
+    )
+
+
+def _update_dispersions(
+    state: _State,
+    problem: HlikProblem,
+    deviances: np.ndarray,
+    leverages: np.ndarray,
+    random: RandomRows,
+) -> None:
+    """Steps 4-5: the gamma GLMs for φ (unless fixed) and for each λ-block."""
+    n = problem.n_obs
+    if isinstance(problem.dispersion, DispersionModel):
+        state.phi_fit = update_phi(deviances[:n], leverages[:n], problem.dispersion)
+        state.phi = state.phi_fit.fitted
+    state.lam, state.lambda_fits = update_lambda(deviances[n:], leverages[n:], random)
+
+
 def _iterate(
     problem: HlikProblem,
     system: AugmentedSystem,
@@ -141,66 +188,70 @@ def _iterate(
     tol: float,
     max_iter: int,
 ) -> FitTrace:
-    blocks = random.blocks
-    glm = fit_starting_glm(data, problem.X)
-    phi0, lam0 = starting_dispersions(glm, len(blocks))
-    fixed = problem.dispersion_fixed
-    phi = np.full(problem.n_obs, float(problem.dispersion) if fixed else phi0)
-    lam = np.full(problem.n_random, lam0)
-    beta, v = glm.coef, random.start()
-    eta_previous = problem.X @ beta + problem.offset
-    correction: np.ndarray | float = 0.0
-    correction_start = 1 if fixed else 3
+    state = _start(problem, data, random)
+    correction_start = 1 if problem.dispersion_fixed else 3
     system_h = _without_fixed_effects(problem) if method == "EQL1" else None
     changes: list[float] = []
     converged = False
-    n = problem.n_obs
     for iteration in range(1, max_iter + 1):
-        max_steps = _MAX_INNER_EQL1 if np.ndim(correction) else _MAX_INNER
         mean = solve_mean_model(
-            system, data, random, beta, v, phi, lam,
-            correction=correction, max_steps=max_steps, outer_iteration=iteration,
-        )
-        beta, v = mean.beta, mean.v
+            system, data, random, state.beta, state.v, state.phi, state.lam,
+            correction=state.correction,
+            max_steps=_MAX_INNER_EQL1 if np.ndim(state.correction) else _MAX_INNER,
+            outer_iteration=iteration,
+        )  # fmt: skip
+        state.beta, state.v = mean.beta, mean.v
         deviances, leverages = deviances_and_leverages(mean, data, random)
-        phi_fit = None
-        if not fixed:
-            assert isinstance(problem.dispersion, DispersionModel)
-            phi_fit = update_phi(deviances[:n], leverages[:n], problem.dispersion)
-            phi = phi_fit.fitted
-        lam, lambda_fits = update_lambda(deviances[n:], leverages[n:], random)
-        change = relative_change(eta_previous, mean.eta)
-        changes.append(change)
-        if change < tol and iteration > 1:
+        _update_dispersions(state, problem, deviances, leverages, random)
+        changes.append(relative_change(state.eta_previous, mean.eta))
+        if changes[-1] < tol and iteration > 1:
             converged = True
             break
         if system_h is not None and iteration >= correction_start:
-            correction = hl11_correction(system_h, data, mean.eta, phi, random.weights(v, lam))
-        eta_previous = mean.eta
+            w2 = random.weights(state.v, state.lam)
+            state.correction = hl11_correction(system_h, data, mean.eta, state.phi, w2)
+        state.eta_previous = mean.eta
     if not converged:
-        warnings.warn(
-            f"the h-likelihood fit ({method}) did not converge in {max_iter} iterations: the last "
-            f"relative change of the linear predictor was {changes[-1]:.3g} (tol={tol:g}); "
-            "raise max_iter, or check the model (a dispersion near 0, separation)",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    reason = likelihood_problem(
-        problem.family.name,
-        fixed,
-        float(problem.dispersion) if fixed else None,
-        problem.user_weights is not None and not np.all(problem.user_weights == 1.0),
-    )
+        _warn_not_converged(method, max_iter, changes[-1], tol)
+    reason = _likelihood_problem(problem)
     likelihoods = None
     if reason is None:
         likelihoods = compute_likelihoods(
-            system, data, random, v, mean.eta, phi, lam, leverages[:n]
+            system,
+            data,
+            random,
+            state.v,
+            mean.eta,
+            state.phi,
+            state.lam,
+            leverages[: problem.n_obs],
         )
     return FitTrace(
-        problem=problem, system=system, data=data, random=random, mean=mean, phi=phi, lam=lam,
-        phi_fit=phi_fit, lambda_fits=lambda_fits, deviances=deviances, leverages=leverages,
-        iterations=iteration, converged=converged, changes=changes, method=method, tol=tol,
-        likelihoods=likelihoods, likelihood_error=reason,
+        problem=problem, system=system, data=data, random=random, mean=mean, phi=state.phi,
+        lam=state.lam, phi_fit=state.phi_fit, lambda_fits=state.lambda_fits, deviances=deviances,
+        leverages=leverages, iterations=iteration, converged=converged, changes=changes,
+        method=method, tol=tol, likelihoods=likelihoods, likelihood_error=reason,
+    )  # fmt: skip
+
+
+def _warn_not_converged(method: str, max_iter: int, change: float, tol: float) -> None:
+    warnings.warn(
+        f"the h-likelihood fit ({method}) did not converge in {max_iter} iterations: the last "
+        f"relative change of the linear predictor was {change:.3g} (tol={tol:g}); "
+        "raise max_iter, or check the model (a dispersion near 0, separation)",
+        ConvergenceWarning,
+        skip_file_prefixes=(_PACKAGE_DIR,),  # point at the user's call
+    )
+
+
+def _likelihood_problem(problem: HlikProblem) -> str | None:
+    fixed = problem.dispersion_fixed
+    weights = problem.user_weights
+    return likelihood_problem(
+        problem.family.name,
+        fixed,
+        float(problem.dispersion) if fixed else None,  # type: ignore[arg-type]
+        weights is not None and not np.all(weights == 1.0),
     )
 
 
@@ -208,4 +259,6 @@ def _without_fixed_effects(problem: HlikProblem) -> AugmentedSystem:
     """The augmented system of Z alone: its normal matrix is H = Z'W1Z + W2 (for HL(1,1))."""
     starts = problem.term_starts()
     columns = [term.columns for term in problem.random]
-    return AugmentedSystem(np.zeros((problem.n_obs, 0)), list(zip(starts, columns, strict=True)), problem.n_random)
+    return AugmentedSystem(
+        np.zeros((problem.n_obs, 0)), list(zip(starts, columns, strict=True)), problem.n_random
+    )

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bayesml.backends.hlik.errors import DivergenceError
 from bayesml.backends.hlik.linear_algebra import AugmentedSystem
 from bayesml.backends.hlik.rows import DataRows, RandomRows
-from bayesml.backends.hlik.errors import DivergenceError
 
 __all__ = ["Likelihoods", "compute_likelihoods", "likelihood_problem"]
 
@@ -38,7 +38,9 @@ class Likelihoods:
     caic: float
 
 
-def likelihood_problem(family_name: str, dispersion_fixed: bool, fixed_value: float | None, weighted: bool) -> str | None:
+def likelihood_problem(
+    family_name: str, dispersion_fixed: bool, fixed_value: float | None, weighted: bool
+) -> str | None:
     """Why the likelihoods are not defined for this model (``None`` when they are)."""
     if family_name in _NO_DISPERSION and not dispersion_fixed:
         return (
@@ -51,10 +53,10 @@ def likelihood_problem(family_name: str, dispersion_fixed: bool, fixed_value: fl
             f"the likelihoods of a {family_name} model are defined with the dispersion fixed at "
             f"1; got dispersion={fixed_value:g}"
         )
-    if family_name == "poisson" and weighted:
+    if family_name in _NO_DISPERSION and weighted:
         return (
-            "the likelihoods of a Poisson model with prior weights are not defined; fit without "
-            "weights to get them"
+            f"the likelihoods of a {family_name} model with prior weights (besides binomial "
+            "trials) are not defined; fit without weights to get them"
         )
     return None
 
@@ -87,5 +89,7 @@ def compute_likelihoods(
     pbvh = hlik - 0.5 * (factorization.logdet() - (p + q) * _LOG_2PI)
     caic = -2.0 * conditional + 2.0 * float(np.sum(data_leverages))
     if not all(np.isfinite([conditional, hlik, pvh, pbvh, caic])):
-        raise DivergenceError("the likelihoods (hlik, pvh, pbvh, cAIC) are not finite at the fitted values")
+        raise DivergenceError(
+            "the likelihoods (hlik, pvh, pbvh, cAIC) are not finite at the fitted values"
+        )
     return Likelihoods(conditional, hlik, pvh, pbvh, caic)

@@ -117,7 +117,9 @@ class AugmentedSystem:
         self.n, self.p = self.X.shape
         self.q = n_random
         grouped = [(start, _as_grouped(columns)) for start, columns in terms]
-        candidates = [(cols.n_columns, i) for i, (_, cols) in enumerate(grouped) if cols is not None]
+        candidates = [
+            (cols.n_columns, i) for i, (_, cols) in enumerate(grouped) if cols is not None
+        ]
         chosen = max(candidates)[1] if candidates else None
         self.diagonal: _DiagonalPart | None = None
         rest: list[tuple[int, GroupedColumns | MatrixColumns]] = []
@@ -133,9 +135,13 @@ class AugmentedSystem:
             if self.diagonal is not None
             else np.zeros(0, dtype=np.int64)
         )
-        self.r_columns = np.concatenate(
-            [start + np.arange(cols.n_columns) for start, cols in rest]
-        ).astype(np.int64) if rest else np.zeros(0, dtype=np.int64)
+        self.r_columns = (
+            np.concatenate([start + np.arange(cols.n_columns) for start, cols in rest]).astype(
+                np.int64
+            )
+            if rest
+            else np.zeros(0, dtype=np.int64)
+        )
         self.Zr = _stack([cols for _, cols in rest], self.n)
         self.Zr_t = self.Zr.T.tocsr() if sp.issparse(self.Zr) else None
         self.m = self.p + self.r_columns.size
@@ -182,7 +188,9 @@ class AugmentedSystem:
     def _zr_t(self, values: np.ndarray) -> np.ndarray:
         return self.Zr_t @ values if self.Zr_t is not None else self.Zr.T @ values
 
-    def normal_rhs(self, w1: np.ndarray, z1: np.ndarray, w2: np.ndarray, z2: np.ndarray) -> np.ndarray:
+    def normal_rhs(
+        self, w1: np.ndarray, z1: np.ndarray, w2: np.ndarray, z2: np.ndarray
+    ) -> np.ndarray:
         """T'W·[z1; z2] in the order [β; v]."""
         weighted = w1 * z1
         return np.concatenate([self.X.T @ weighted, self.z_transpose(weighted) + w2 * z2])
@@ -208,7 +216,7 @@ class AugmentedSystem:
             g_x = block_inverse @ c_dx
             schur[:p, :p] -= c_dx.T @ g_x
             if c_dz is not None:
-                g_z = sp.csr_matrix(block_inverse @ c_dz)
+                g_z = _block_times(inverse_blocks, block_inverse, c_dz)
                 xz = np.asarray(g_z.T @ c_dx).T  # C_dX' C_dd⁻¹ C_dZ  (p × q_r)
                 schur[:p, p:] -= xz
                 schur[p:, :p] -= xz.T
@@ -228,14 +236,41 @@ class AugmentedSystem:
         blocks = np.empty((levels, k, k))
         for a in range(k):
             for b in range(a, k):
-                sums = np.bincount(index, weights=weighted_terms[:, a] * part.term_matrix[:, b], minlength=levels)
+                sums = np.bincount(
+                    index, weights=weighted_terms[:, a] * part.term_matrix[:, b], minlength=levels
+                )
                 blocks[:, a, b] = blocks[:, b, a] = sums
         blocks += _diag_stack(w2[self.d_columns].reshape(levels, k))
         c_dx = part.weighted_sums(w1[:, None] * self.X) if self.p else np.zeros((part.size, 0))
         c_dz = None
         if self.r_columns.size:
-            c_dz = sp.csr_matrix(part.matrix_t @ _scale_rows(self.Zr, w1))
+            c_dz = self._cross_d_r(w1)
         return blocks, np.asarray(c_dx), c_dz
+
+    def _cross_d_r(self, w1: np.ndarray) -> sp.csr_matrix:
+        """Zᵈ'W1Zʳ as CSR; from the rows' (index, value) pairs when Zʳ is sparse and narrow."""
+        part = self.diagonal
+        assert part is not None
+        if self.padded is None:
+            return sp.csr_matrix(part.matrix_t @ _scale_rows(self.Zr, w1))
+        k = part.k
+        rows = (part.group_index[:, None] * k + np.arange(k)[None, :])[:, :, None]
+        values = (w1[:, None] * part.term_matrix)[:, :, None] * self.padded.value[:, None, :]
+        cols = self.padded.index[:, None, :]
+        shape = (part.size, self.r_columns.size)
+        rows, cols = np.broadcast_to(rows, values.shape), np.broadcast_to(cols, values.shape)
+        return sp.csr_matrix((values.ravel(), (rows.ravel(), cols.ravel())), shape=shape)
+
+    def _cross_r_r(self, w1: np.ndarray) -> sp.csr_matrix | np.ndarray:
+        """Zʳ'W1Zʳ; from the rows' (index, value) pairs when Zʳ is sparse and narrow."""
+        if self.padded is None:
+            return self.Zr.T @ _scale_rows(self.Zr, w1)
+        index, value = self.padded.index, self.padded.value
+        values = w1[:, None, None] * value[:, :, None] * value[:, None, :]
+        rows = np.broadcast_to(index[:, :, None], values.shape)
+        cols = np.broadcast_to(index[:, None, :], values.shape)
+        size = self.r_columns.size
+        return sp.csr_matrix((values.ravel(), (rows.ravel(), cols.ravel())), shape=(size, size))
 
     def _dense_block(self, w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
         """C_rr: [[X'W1X, X'W1Zr], [Zr'W1X, Zr'W1Zr + W2r]]."""
@@ -247,7 +282,7 @@ class AugmentedSystem:
             zx = np.asarray(self._zr_t(weighted_x)).reshape(self.r_columns.size, p)
             c_rr[p:, :p] = zx
             c_rr[:p, p:] = zx.T
-            zz = self.Zr.T @ _scale_rows(self.Zr, w1)
+            zz = self._cross_r_r(w1)
             c_rr[p:, p:] = _to_dense(zz)
             c_rr[p:, p:][np.diag_indices(self.r_columns.size)] += w2[self.r_columns]
         return c_rr
@@ -487,7 +522,9 @@ def _stack(pieces: list[GroupedColumns | MatrixColumns], n: int) -> sp.csr_matri
         return sp.csr_matrix((n, 0))
     if all(sp.issparse(m) for m in matrices):
         return sp.hstack(matrices, format="csr", dtype=float)
-    return np.hstack([m.toarray() if sp.issparse(m) else np.asarray(m, dtype=float) for m in matrices])
+    return np.hstack(
+        [m.toarray() if sp.issparse(m) else np.asarray(m, dtype=float) for m in matrices]
+    )
 
 
 def _max_row_nnz(matrix: sp.csr_matrix) -> int:
@@ -495,7 +532,9 @@ def _max_row_nnz(matrix: sp.csr_matrix) -> int:
     return int(counts.max()) if counts.size else 0
 
 
-def _scale_rows(matrix: sp.csr_matrix | np.ndarray, weights: np.ndarray) -> sp.csr_matrix | np.ndarray:
+def _scale_rows(
+    matrix: sp.csr_matrix | np.ndarray, weights: np.ndarray
+) -> sp.csr_matrix | np.ndarray:
     if sp.issparse(matrix):
         return sp.csr_matrix(matrix.multiply(weights[:, None]))
     return matrix * weights[:, None]
@@ -534,17 +573,20 @@ def _invert_blocks(blocks: np.ndarray) -> tuple[np.ndarray, float]:
                 "(a level with no data and an infinite dispersion λ)"
             )
         return (1.0 / diagonal)[:, None, None], float(np.sum(np.log(diagonal)))
+    singular = DataError(
+        "the augmented system is singular: the random terms of one grouping factor are "
+        "collinear within a level"
+    )
     try:
         chol = np.linalg.cholesky(blocks)
+        diagonal = np.einsum("laa->la", chol)
+        if not np.all(np.isfinite(diagonal) & (diagonal > 0)):
+            raise singular
+        identity = np.broadcast_to(np.eye(blocks.shape[1]), blocks.shape)
+        inverse = np.linalg.solve(blocks, identity)
     except np.linalg.LinAlgError as error:
-        raise DataError(
-            "the augmented system is singular: the random terms of one grouping factor are "
-            "collinear within a level"
-        ) from error
-    identity = np.broadcast_to(np.eye(blocks.shape[1]), blocks.shape)
-    inverse = np.linalg.solve(blocks, identity)
-    logdet = 2.0 * float(np.sum(np.log(np.einsum("laa->la", chol))))
-    return inverse, logdet
+        raise singular from error
+    return inverse, 2.0 * float(np.sum(np.log(diagonal)))
 
 
 def _cholesky(matrix: np.ndarray, *, what: str) -> np.ndarray:
@@ -568,9 +610,18 @@ def _block_diagonal(inverse_blocks: np.ndarray) -> sp.csr_matrix:
     rows = np.broadcast_to(offsets + np.arange(k)[None, :, None], inverse_blocks.shape)
     cols = np.broadcast_to(offsets + np.arange(k)[None, None, :], inverse_blocks.shape)
     size = levels * k
-    return sp.csr_matrix(
-        (inverse_blocks.ravel(), (rows.ravel(), cols.ravel())), shape=(size, size)
-    )
+    return sp.csr_matrix((inverse_blocks.ravel(), (rows.ravel(), cols.ravel())), shape=(size, size))
+
+
+def _block_times(
+    inverse_blocks: np.ndarray, block_inverse: sp.csr_matrix, matrix: sp.csr_matrix
+) -> sp.csr_matrix:
+    """C_dd⁻¹ · matrix; a row scaling when the blocks are 1 × 1."""
+    if inverse_blocks.shape[1] == 1:
+        scaled = matrix.copy()
+        scaled.data = scaled.data * np.repeat(inverse_blocks[:, 0, 0], np.diff(matrix.indptr))
+        return scaled
+    return sp.csr_matrix(block_inverse @ matrix)
 
 
 def _cho_inverse(chol: np.ndarray) -> np.ndarray:

@@ -184,7 +184,13 @@ class RandomTerm:
             model = (self.lambda_models or (None,) * k)[t]
             size = columns.size
             blocks.append(
-                LambdaBlock(name, columns, self.family, self.levels, model or DispersionModel.intercept(size))
+                LambdaBlock(
+                    name,
+                    columns,
+                    self.family,
+                    self.levels,
+                    model or DispersionModel.intercept(size),
+                )
             )
         return blocks
 

@@ -69,6 +69,23 @@ class DispersionEstimate:
         shown = f"{self.value:.6g}" if self.constant else f"{self.values.size} values"
         return f"DispersionEstimate({self.name!r}, value={shown}, fixed={self.fixed})"
 
+    def diagnostics(self) -> pd.DataFrame:
+        """One row per augmented row (n data rows, then q random rows): ``row`` (``"data"`` or the
+        random block), ``deviance``, ``leverage``, and for data rows ``fitted``,
+        ``linear_predictor`` and ``deviance_residual`` (NaN on random rows)."""
+        n, q = self.n_obs, self.n_random
+        pad = np.full(q, np.nan)
+        return pd.DataFrame(
+            {
+                "row": np.concatenate([np.full(n, "data", dtype=object), self.random_blocks]),
+                "deviance": self.deviance,
+                "leverage": self.leverage,
+                "fitted": np.concatenate([self.fitted, pad]),
+                "linear_predictor": np.concatenate([self.linear_predictor, pad]),
+                "deviance_residual": np.concatenate([self.deviance_residuals(), pad]),
+            }
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict: name, value(s), link, fixed, coefficients."""
         return {
@@ -114,7 +131,10 @@ class HlikResult:
     fitted, linear_predictor
         μ and η (offsets included) of the data rows.
     v
-        Random effects on the linear-predictor scale.
+        Random effects on the linear-predictor scale (the order of the random rows).
+    random_blocks
+        The block name of each random effect, in the order of :attr:`v` (the effects of a
+        term with several blocks, ``(1 + x | g)``, alternate level by level).
     response_residuals
         y − μ of the data rows (y on the mean scale: proportions for the binomial).
     df_residual
@@ -132,6 +152,7 @@ class HlikResult:
     fitted: np.ndarray = field(repr=False)
     linear_predictor: np.ndarray = field(repr=False)
     v: np.ndarray = field(repr=False)
+    random_blocks: np.ndarray = field(repr=False)
     response_residuals: np.ndarray = field(repr=False)
     df_residual: int
     iterations: int
@@ -222,11 +243,11 @@ class HlikResult:
     def to_dataframe(self, *, include_random: bool = False) -> pd.DataFrame:
         """Every estimate in one table: columns ``part`` (fixed, dispersion, lambda, random),
         ``block``, ``term``, ``estimate``, ``se``."""
-        rows = [
-            ("fixed", "", term, row.estimate, row.se) for term, row in self.fixef.iterrows()
-        ]
+        rows = [("fixed", "", term, row.estimate, row.se) for term, row in self.fixef.iterrows()]
         estimates = [self.phi, *self.lambda_.values()]
-        for part, estimate in zip(["dispersion"] + ["lambda"] * len(self.lambda_), estimates, strict=True):
+        for part, estimate in zip(
+            ["dispersion"] + ["lambda"] * len(self.lambda_), estimates, strict=True
+        ):
             if estimate.coef is None:
                 rows.append((part, estimate.name, "fixed", float(estimate.values[0]), np.nan))
                 continue
@@ -237,12 +258,32 @@ class HlikResult:
                 rows.append(("random", block, level, row.estimate, row.se))
         return pd.DataFrame(rows, columns=["part", "block", "term", "estimate", "se"])
 
+    def diagnostics(self) -> pd.DataFrame:
+        """One row per augmented row (n data rows, then q random rows): ``row`` (``"data"`` or the
+        random block), ``deviance``, ``leverage``, and for data rows ``fitted``,
+        ``linear_predictor`` and ``deviance_residual`` (NaN on random rows)."""
+        n, q = self.n_obs, self.n_random
+        pad = np.full(q, np.nan)
+        return pd.DataFrame(
+            {
+                "row": np.concatenate([np.full(n, "data", dtype=object), self.random_blocks]),
+                "deviance": self.deviance,
+                "leverage": self.leverage,
+                "fitted": np.concatenate([self.fitted, pad]),
+                "linear_predictor": np.concatenate([self.linear_predictor, pad]),
+                "deviance_residual": np.concatenate([self.deviance_residuals(), pad]),
+            }
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the fit (numbers as floats, NaN and unavailable values as None)."""
         likelihoods = None
         if self.likelihoods is not None:
             likelihoods = {
-                "hlik": self.hlik, "pvh": self.pvh, "pbvh": self.pbvh, "cAIC": self.cAIC,
+                "hlik": self.hlik,
+                "pvh": self.pvh,
+                "pbvh": self.pbvh,
+                "cAIC": self.cAIC,
                 "conditional": float(self.likelihoods.conditional),
             }
         ranef = {
@@ -258,7 +299,9 @@ class HlikResult:
             "ranef": ranef,
             "phi": self.phi.to_dict(),
             "lambda": {name: est.to_dict() for name, est in self.lambda_.items()},
-            "car": {name: {k: _float(v) for k, v in values.items()} for name, values in self.car.items()},
+            "car": {
+                name: {k: _float(v) for k, v in values.items()} for name, values in self.car.items()
+            },
             "likelihoods": likelihoods,
             "likelihood_error": self.likelihood_error,
             "deviance": _floats(self.deviance),
@@ -301,6 +344,7 @@ def build_result(trace: FitTrace) -> HlikResult:
         fitted=mu,
         linear_predictor=mean.eta,
         v=mean.v,
+        random_blocks=_block_names(trace),
         response_residuals=trace.data.y - mu,
         df_residual=df,
         iterations=trace.iterations,
@@ -318,11 +362,20 @@ def build_result(trace: FitTrace) -> HlikResult:
     )
 
 
+def _block_names(trace: FitTrace) -> np.ndarray:
+    names = np.empty(trace.random.size, dtype=object)
+    for block in trace.random.blocks:
+        names[block.columns] = block.name
+    return names
+
+
 def _fixef_frame(names: tuple[str, ...], beta: np.ndarray, se: np.ndarray, df: int) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = beta / se
     p = 2.0 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(t.size, np.nan)
-    return pd.DataFrame({"estimate": beta, "se": se, "t": t, "p": p}, index=pd.Index(names, name="term"))
+    return pd.DataFrame(
+        {"estimate": beta, "se": se, "t": t, "p": p}, index=pd.Index(names, name="term")
+    )
 
 
 def _ranef_frame(trace: FitTrace, se_v: np.ndarray) -> pd.DataFrame:
@@ -352,7 +405,9 @@ def _phi_estimate(trace: FitTrace) -> DispersionEstimate:
         return DispersionEstimate("phi", trace.phi, None, "log", fixed=True)
     model = problem.dispersion
     fit = trace.phi_fit
-    coef = pd.DataFrame({"estimate": fit.coef, "se": fit.se}, index=pd.Index(model.column_names, name="term"))
+    coef = pd.DataFrame(
+        {"estimate": fit.coef, "se": fit.se}, index=pd.Index(model.column_names, name="term")
+    )
     return DispersionEstimate("phi", trace.phi, coef, model.link.name)
 
 
@@ -360,9 +415,12 @@ def _lambda_estimates(trace: FitTrace) -> dict[str, DispersionEstimate]:
     out = {}
     for block, fit in zip(trace.random.blocks, trace.lambda_fits, strict=True):
         coef = pd.DataFrame(
-            {"estimate": fit.coef, "se": fit.se}, index=pd.Index(block.model.column_names, name="term")
+            {"estimate": fit.coef, "se": fit.se},
+            index=pd.Index(block.model.column_names, name="term"),
         )
-        out[block.name] = DispersionEstimate(block.name, trace.lam[block.columns], coef, block.model.link.name)
+        out[block.name] = DispersionEstimate(
+            block.name, trace.lam[block.columns], coef, block.model.link.name
+        )
     return out
 
 
@@ -387,4 +445,6 @@ def _floats(values: np.ndarray) -> list[float | None]:
 
 
 def _frame_dict(frame: pd.DataFrame) -> dict[str, dict[str, float | None]]:
-    return {str(index): {str(k): _float(v) for k, v in row.items()} for index, row in frame.iterrows()}
+    return {
+        str(index): {str(k): _float(v) for k, v in row.items()} for index, row in frame.iterrows()
+    }

@@ -110,7 +110,9 @@ def _gamma_loglik(rows: DataRows, mu: np.ndarray, phi: np.ndarray) -> np.ndarray
 def _binomial_loglik(rows: DataRows, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
     n = rows.prior_weights
     successes = rows.y * n
-    log_choose = special.gammaln(n + 1) - special.gammaln(successes + 1) - special.gammaln(n - successes + 1)
+    log_choose = (
+        special.gammaln(n + 1) - special.gammaln(successes + 1) - special.gammaln(n - successes + 1)
+    )
     return log_choose + special.xlogy(successes, mu) + special.xlog1py(n - successes, -mu)
 
 

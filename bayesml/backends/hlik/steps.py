@@ -61,7 +61,9 @@ class MeanFit:
     steps: int
 
 
-def linear_predictor(system: AugmentedSystem, beta: np.ndarray, v: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def linear_predictor(
+    system: AugmentedSystem, beta: np.ndarray, v: np.ndarray, offset: np.ndarray
+) -> np.ndarray:
     """η = Xβ + Zv + offset."""
     return system.X @ beta + system.z_times(v) + offset
 
@@ -103,7 +105,8 @@ def solve_mean_model(
         z1 = data.working_response(eta) - correction
         z2 = random.working_response(v)
         _require_finite(
-            (w1, w2, z1, z2), f"the IWLS weights of the mean model (outer iteration {outer_iteration}, step {step})"
+            (w1, w2, z1, z2),
+            f"the IWLS weights of the mean model (outer iteration {outer_iteration}, step {step})",
         )
         factorization = system.factorize(w1, w2)
         solution = factorization.solve(system.normal_rhs(w1, z1, w2, z2))
@@ -127,9 +130,7 @@ def deviances_and_leverages(
     return np.maximum(deviances, DEVIANCE_FLOOR), np.minimum(leverages, LEVERAGE_CEILING)
 
 
-def update_phi(
-    deviances: np.ndarray, leverages: np.ndarray, model: DispersionModel
-) -> GammaFit:
+def update_phi(deviances: np.ndarray, leverages: np.ndarray, model: DispersionModel) -> GammaFit:
     """The gamma GLM for φ on the data rows' deviances and leverages."""
     return fit_gamma_glm(deviances, leverages, model, what="phi (the dispersion of the mean model)")
 
@@ -142,7 +143,9 @@ def update_lambda(
     fits = []
     for block in random.blocks:
         c = block.columns
-        fit = fit_gamma_glm(deviances[c], leverages[c], block.model, what=f"lambda of {block.name!r}")
+        fit = fit_gamma_glm(
+            deviances[c], leverages[c], block.model, what=f"lambda of {block.name!r}"
+        )
         lam[c] = fit.fitted
         fits.append(fit)
     return lam, fits
@@ -187,7 +190,11 @@ def hl11_correction(
     variance = family.variance(mu)
     dvariance = _VARIANCE_DERIVATIVES[family.name](mu)
     w1 = data.prior_weights * dmu**2 / (variance * phi)
-    dw1 = data.prior_weights * (-2.0 * g2 / (g1**3 * variance) - dvariance / (variance**2 * g1**2)) / phi
+    dw1 = (
+        data.prior_weights
+        * (-2.0 * g2 / (g1**3 * variance) - dvariance / (variance**2 * g1**2))
+        / phi
+    )
     a = dw1 * dmu / w1
     factorization = system_h.factorize(w1, w2)
     k_diag = factorization.data_quadratic_forms()

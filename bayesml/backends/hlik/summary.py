@@ -62,7 +62,11 @@ def _random_effects(result: HlikResult, digits: int, print_ranef: bool) -> list[
     for block in result.lambda_:
         frame = result.ranef.loc[block].rename(columns={"estimate": "Estimate", "se": "Std. Error"})
         frame.index.name = None
-        lines += ["", f"Summary of the random effects estimates ({block}, {result.random_families.get(block.split('|')[0], '')}):", ""]
+        lines += [
+            "",
+            f"Summary of the random effects estimates ({block}, {result.random_families.get(block.split('|')[0], '')}):",
+            "",
+        ]
         if len(frame) <= _RANEF_SHOWN or print_ranef:
             lines.append(_format_table(frame, digits))
         else:
@@ -89,10 +93,17 @@ def _dispersion(result: HlikResult, digits: int) -> list[str]:
         lines += ["", f"Dispersion parameter held constant at: {float(phi.values[0]):g}"]
     else:
         if phi.constant:
-            lines += ["", "Dispersion parameter for the mean model:", f"{float(phi.values[0]):.{digits}g}"]
+            lines += [
+                "",
+                "Dispersion parameter for the mean model:",
+                f"{float(phi.values[0]):.{digits}g}",
+            ]
         lines += ["", "Model estimates for the dispersion term:", ""]
         lines += _coefficients(phi, digits)
-        lines += ["", "Dispersion = 1 is used in Gamma model on deviances to calculate the standard error(s)."]
+        lines += [
+            "",
+            "Dispersion = 1 is used in Gamma model on deviances to calculate the standard error(s).",
+        ]
     lines += ["", "Dispersion parameter for the random effects:"]
     values = {
         name: (f"{est.value:.{digits}g}" if est.constant else f"({est.values.size} values)")
@@ -109,7 +120,9 @@ def _dispersion(result: HlikResult, digits: int) -> list[str]:
                 f"CAR.rho (estimated spatial correlation): {car['rho']:.{digits}g}",
                 "",
             ]
-    lines.append("Dispersion = 1 is used in Gamma model on deviances to calculate the standard error(s).")
+    lines.append(
+        "Dispersion = 1 is used in Gamma model on deviances to calculate the standard error(s)."
+    )
     return lines
 
 
@@ -117,13 +130,17 @@ def _likelihoods(result: HlikResult, digits: int) -> list[str]:
     if result.likelihoods is None:
         return []
     shown = max(digits + 3, 7)
-    return [""] + _heading("likelihood") + [
-        f"h-likelihood: {result.hlik:.{shown}g}",
-        "Adjusted profile likelihood",
-        f"   Profiled over random effects: {result.pvh:.{shown}g}",
-        f"   Profiled over fixed and random effects: {result.pbvh:.{shown}g}",
-        f"Conditional AIC: {result.cAIC:.{shown}g}",
-    ]
+    return (
+        [""]
+        + _heading("likelihood")
+        + [
+            f"h-likelihood: {result.hlik:.{shown}g}",
+            "Adjusted profile likelihood",
+            f"   Profiled over random effects: {result.pvh:.{shown}g}",
+            f"   Profiled over fixed and random effects: {result.pbvh:.{shown}g}",
+            f"Conditional AIC: {result.cAIC:.{shown}g}",
+        ]
+    )
 
 
 def summary_text(result: HlikResult, *, digits: int = 4, print_ranef: bool = False) -> str:

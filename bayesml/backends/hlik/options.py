@@ -1,0 +1,206 @@
+"""Reading the options shared by both forms of a fit: random families, correlated terms, the
+response arrays and the dispersion specification."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from bayesml.backends.hlik.correlated import car_term, covariance_term
+from bayesml.backends.hlik.problem import DispersionModel, RandomTerm
+from bayesml.backends.hlik.random_families import RandomFamily, get_random_family
+from bayesml.design import FixedDesign
+from bayesml.errors import DataError, FamilyError, SpecError
+from bayesml.families import Family
+
+__all__ = [
+    "RandomFamilySpec",
+    "correlated_terms",
+    "dispersion_spec",
+    "matrix_frame",
+    "one_random_family",
+    "random_families_for",
+    "require_finite",
+    "response_arrays",
+]
+
+RandomFamilySpec = (
+    str | RandomFamily | Sequence[str | RandomFamily] | Mapping[str, str | RandomFamily]
+)
+
+
+def random_families_for(spec: RandomFamilySpec, names: list[str]) -> list[RandomFamily]:
+    """One random family per term of ``names``, from one spec, a sequence or a mapping by name.
+
+    Raises
+    ------
+    SpecError
+        For a sequence of the wrong length or a mapping naming unknown terms.
+    FamilyError
+        For an unknown family or link, or a spec of the wrong type.
+    """
+    if isinstance(spec, str | RandomFamily):
+        return [one_random_family(spec)] * len(names)
+    if isinstance(spec, Mapping):
+        unknown = sorted(set(spec) - set(names))
+        if unknown:
+            raise SpecError(
+                f"random_family names unknown random term(s) {unknown}; the terms are {names}"
+            )
+        return [one_random_family(spec.get(name, "gaussian")) for name in names]
+    if not isinstance(spec, Sequence):
+        raise FamilyError(
+            f"random_family must be a name such as 'gamma', one per random term, or a mapping from "
+            f"term name to family; got {spec!r}"
+        )
+    specs = list(spec)
+    if len(specs) != len(names):
+        raise SpecError(
+            f"random_family gives {len(specs)} families for {len(names)} random terms {names}; give "
+            "one family, one per term, or a mapping from term name to family"
+        )
+    return [one_random_family(item) for item in specs]
+
+
+def one_random_family(spec: str | RandomFamily) -> RandomFamily:
+    """A random family from ``"gamma"``, ``"inverse_gamma(log)"`` or a :class:`RandomFamily`."""
+    if isinstance(spec, RandomFamily):
+        return spec
+    if not isinstance(spec, str):
+        raise FamilyError(
+            f"a random family must be a name such as 'gamma' or 'inverse_gamma(log)'; got {spec!r}"
+        )
+    text = spec.strip()
+    if text.endswith(")") and "(" in text:
+        name, link = text[:-1].split("(", 1)
+        return get_random_family(name.strip(), link.strip() or None)
+    return get_random_family(text)
+
+
+def correlated_terms(
+    terms: list[RandomTerm], covariance: Mapping[str, Any], car: Mapping[str, Any]
+) -> list[RandomTerm]:
+    """``terms`` with the known-covariance and CAR terms rewritten as Z·L and Z·Γ.
+
+    Raises
+    ------
+    SpecError
+        For unknown term names, or a term given both.
+    FamilyError
+        For a correlated term whose random family is not gaussian.
+    """
+    names = [term.name for term in terms]
+    for option, mapping in (("covariance", covariance), ("car", car)):
+        unknown = sorted(set(mapping) - set(names))
+        if unknown:
+            raise SpecError(
+                f"{option} names unknown random term(s) {unknown}; the terms are {names}"
+            )
+    both = sorted(set(covariance) & set(car))
+    if both:
+        raise SpecError(f"a random term takes covariance= or car=, not both; got both for {both}")
+    out = []
+    for term in terms:
+        if term.name in covariance or term.name in car:
+            if term.family.name != "gaussian":
+                raise FamilyError(
+                    f"correlated random effects (covariance=, car=) need the gaussian random family; "
+                    f"term {term.name!r} has {term.family.label}"
+                )
+            term = (
+                covariance_term(term, covariance[term.name])
+                if term.name in covariance
+                else car_term(term, car[term.name])
+            )
+        out.append(term)
+    return out
+
+
+def response_arrays(
+    family: Family, y: np.ndarray, trials: np.ndarray | None, weights: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(response on the mean scale, prior weights, trials)."""
+    y = np.asarray(y, dtype=float)
+    base = np.ones(y.size) if weights is None else np.asarray(weights, dtype=float)
+    if family.uses_trials:
+        assert trials is not None
+        trials = np.asarray(trials, dtype=float)
+        if np.any(trials <= 0):
+            raise DataError("binomial trials must be positive for the h-likelihood backend")
+        return y / trials, base * trials, trials
+    if np.any(base <= 0):
+        raise DataError("prior weights must be positive for the h-likelihood backend")
+    return y, base, None
+
+
+def dispersion_spec(
+    value: float | None, design: Any, n: int, *, what: str
+) -> float | DispersionModel:
+    """A fixed φ (a positive number) or the :class:`DispersionModel` of φ (intercept by default).
+
+    Raises
+    ------
+    SpecError
+        For a bad number, or a number together with a design.
+    DataError
+        For a design with the wrong number of rows or NaN.
+    """
+    if value is not None:
+        if design is not None:
+            raise SpecError("a fixed dispersion (dispersion=<number>) takes no dispersion model")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (np.isfinite(value) and value > 0)
+        ):
+            raise SpecError(
+                f"dispersion must be None (estimated) or a positive number; got dispersion={value!r}"
+            )
+        return float(value)
+    if design is None:
+        return DispersionModel.intercept(n)
+    if isinstance(design, FixedDesign):
+        matrix, names = np.asarray(design.matrix, dtype=float), tuple(design.column_names)
+    else:
+        matrix, names = matrix_frame(design, n, what, prefix="X_disp.")
+    if matrix.shape[0] != n:
+        raise DataError(f"{what} has {matrix.shape[0]} rows; the data have {n}")
+    require_finite(matrix, what)
+    return DispersionModel(matrix, names)
+
+
+def matrix_frame(
+    value: Any, n: int, what: str, *, prefix: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A 2-D float matrix with ``n`` rows and its column names (a DataFrame's, else ``prefix1``...).
+
+    Raises
+    ------
+    DataError
+        For the wrong number of rows or NaN.
+    """
+    if isinstance(value, pd.DataFrame):
+        matrix, names = value.to_numpy(dtype=float), tuple(str(c) for c in value.columns)
+    else:
+        matrix = np.asarray(value.toarray() if sp.issparse(value) else value, dtype=float)
+        if matrix.ndim == 1:
+            matrix = matrix[:, None]
+        names = tuple(f"{prefix}{j + 1}" for j in range(matrix.shape[1]))
+    if matrix.ndim != 2 or matrix.shape[0] != n:
+        raise DataError(
+            f"{what} must have {n} rows (one per observation); got shape {matrix.shape}"
+        )
+    require_finite(matrix, what)
+    return matrix, names
+
+
+def require_finite(values: np.ndarray, what: str) -> None:
+    """Raise :class:`DataError` naming ``what`` and the first positions of NaN/inf values."""
+    bad = ~np.isfinite(np.asarray(values, dtype=float))
+    if bad.any():
+        where = np.argwhere(bad)[:5].tolist()
+        raise DataError(f"{what} holds NaN or infinite values (at {where})")
