@@ -39,6 +39,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),bench]"
 	$(PY) bench/nuts.py
+	$(PY) bench/hlik.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
