@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS ?= test,nutpie,plot
-export PYTENSOR_FLAGS ?= compiledir=$(CURDIR)/.cache/pytensor
+export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export MPLBACKEND ?= Agg
 PYTEST_ARGS ?=

@@ -49,6 +49,7 @@ Examples
 
 from bayesml.priors._defaults import DefaultPriors, default_priors
 from bayesml.priors._keys import GLOBAL_KEYS, PriorKey, parse_prior_key, validate_prior_mapping
+from bayesml.priors._logpdf import prior_logpdf
 from bayesml.priors._prior import Prior, parse_prior
 from bayesml.priors._registry import (
     DIST_ALIASES,
@@ -77,6 +78,7 @@ __all__ = [
     "dists_for_role",
     "parse_prior",
     "parse_prior_key",
+    "prior_logpdf",
     "rescale_prior",
     "resolve_priors",
     "validate_prior_mapping",

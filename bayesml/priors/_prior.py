@@ -108,6 +108,20 @@ class Prior:
             data[name] = [list(row) for row in value] if isinstance(value, tuple) else value
         return data
 
+    def logpdf(self, value: Any) -> Any:
+        """Log density at ``value``, on the scale of the reported parameter (σ, not σ²).
+
+        See :func:`bayesml.priors.prior_logpdf`, which this calls.
+
+        Examples
+        --------
+        >>> Prior("normal", mu=0, sigma=1).logpdf(0.0).round(6)
+        np.float64(-0.918939)
+        """
+        from bayesml.priors._logpdf import prior_logpdf
+
+        return prior_logpdf(self, value)
+
     def describe(self, symbol: str | None = None) -> str:
         """One-line human description, e.g. ``σ ~ half-normal(σ=1)``.
 

@@ -146,7 +146,13 @@ def linear_predictor(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVa
         scaling=priors.weakly_informative,
         dims=COEF_DIM,
     )
-    eta = pt.dot(pt.as_tensor_variable(design.fixed.matrix), beta)
+    # Σ_j X_ij β_j elementwise: numba compiles the gradient of a matrix product far more slowly
+    matrix = np.asarray(design.fixed.matrix, dtype="float64")
+    eta = (
+        pt.sum(pt.as_tensor_variable(matrix) * beta[None, :], axis=1)
+        if matrix.shape[1]
+        else pt.zeros(design.n_obs)
+    )
     if np.any(design.offset != 0):
         eta = eta + pt.as_tensor_variable(design.offset)
     for block in design.random:
@@ -155,7 +161,12 @@ def linear_predictor(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVa
 
 
 def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:
-    """Add ``u_<group>`` (non-centred) to the model; return its contribution to η."""
+    """Add ``u_<group>`` (non-centred) to the model; return its contribution to η.
+
+    The graph avoids matrix products and two-dimensional gathers: numba compiles their
+    gradients several times more slowly than the elementwise form used here (one column of
+    effects per term, ``u_k = Σ_j L_kj z_j``, gathered by level).
+    """
     level_dim, term_dim, _ = group_dims(block.name)
     z = pm.Normal(f"_z_{block.name}", 0.0, 1.0, dims=(level_dim, term_dim))
     cov_prior = priors.cov.get(block.name)
@@ -166,17 +177,28 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
         if group_sd_priors is None
         else [group_sd_priors[label] for label in block.term_labels]
     )
+    n_terms = len(block.term_labels)
     if block.correlated and cov_prior is not None:
         factor = prior_builders.covariance_factor(
             block.name, block.term_labels, cov_prior=cov_prior, sd_priors=sd_priors
         )
-        u_value = pt.dot(z, factor.T)
+        columns = [
+            sum(factor[k, j] * z[:, j] for j in range(n_terms)) for k in range(n_terms)
+        ]
     else:
         sd = prior_builders.sd_vector(f"sd_{block.name}", sd_priors, dims=term_dim)
-        u_value = z * sd[None, :]
-    u = pm.Deterministic(f"u_{block.name}", u_value, dims=(level_dim, term_dim))
-    rows_u = u[pt.as_tensor_variable(block.group_index.astype("int64"))]
-    return pt.sum(pt.as_tensor_variable(block.term_matrix) * rows_u, axis=1)
+        columns = [sd[k] * z[:, k] for k in range(n_terms)]
+    pm.Deterministic(f"u_{block.name}", pt.stack(columns, axis=1), dims=(level_dim, term_dim))
+    group_index = pt.as_tensor_variable(block.group_index.astype("int64"))
+    term_matrix = np.asarray(block.term_matrix, dtype="float64")
+    contribution = 0.0
+    for k, column in enumerate(columns):
+        rows = column[group_index]
+        if np.all(term_matrix[:, k] == 1.0):
+            contribution = contribution + rows
+        else:
+            contribution = contribution + pt.as_tensor_variable(term_matrix[:, k]) * rows
+    return contribution
 
 
 def _add_latent_probit(design: ModelDesign, eta, response_name: str) -> BuildInfo:

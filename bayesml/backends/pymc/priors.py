@@ -333,9 +333,24 @@ def _lkj_factor(group, labels, prior, sd_priors, dims):
     if sd_priors is None or len(sd_priors) != len(labels):
         raise ValueError(f"the lkj prior of group {group!r} needs one SD prior per term")
     sd = sd_vector(f"sd_{group}", sd_priors, dims=dims[0])
+    if len(labels) == 2:
+        return _lkj_factor_2(group, sd, _f(prior["eta"]), dims)
     chol = pm.LKJCorr(f"_chol_corr_{group}", n=len(labels), eta=_f(prior["eta"]))
     pm.Deterministic(f"corr_{group}", chol @ chol.T, dims=dims)
     return sd[:, None] * chol
+
+
+def _lkj_factor_2(group, sd, eta, dims):
+    """Two terms: the LKJ(η) correlation is ρ = 2B − 1 with B ~ Beta(η, η) (its density is
+    ∝ (1 − ρ²)^(η−1)), and chol(R) = [[1, 0], [ρ, √(1 − ρ²)]] — the same prior as ``pm.LKJCorr``
+    with an elementwise graph that numba compiles in a fraction of the time."""
+    rho = 2.0 * pm.Beta(f"_corr_{group}_beta", alpha=eta, beta=eta) - 1.0
+    one, zero = pt.constant(1.0, dtype="float64"), pt.constant(0.0, dtype="float64")
+    pm.Deterministic(
+        f"corr_{group}", pt.stack([pt.stack([one, rho]), pt.stack([rho, one])]), dims=dims
+    )
+    complement = pt.sqrt(1.0 - rho**2)
+    return pt.stack([pt.stack([sd[0], zero]), pt.stack([sd[1] * rho, sd[1] * complement])])
 
 
 def _scale_matrix(scale, size: int) -> np.ndarray:

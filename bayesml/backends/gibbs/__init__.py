@@ -1,0 +1,33 @@
+"""Gibbs backend: blocked Gibbs samplers for hierarchical Gaussian, probit and logit models.
+
+``sample_gibbs(design, priors, family, ...)`` returns the same result as the NUTS backend (the
+shared posterior names). Numpy and scipy only: this package never imports PyMC. The names are
+imported on first use, so that the worker processes that run the chains import only the sampler.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bayesml.backends.gibbs.api import sample_gibbs
+    from bayesml.backends.gibbs.problem import LIKELIHOODS, build_problem
+
+__all__ = ["LIKELIHOODS", "build_problem", "sample_gibbs"]
+
+_LAZY = {
+    "sample_gibbs": "bayesml.backends.gibbs.api",
+    "LIKELIHOODS": "bayesml.backends.gibbs.problem",
+    "build_problem": "bayesml.backends.gibbs.problem",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'bayesml.backends.gibbs' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,22 @@
+"""The updates of a Gibbs sweep, one kernel per block of parameters (see :mod:`.base`)."""
+
+from bayesml.backends.gibbs.kernels.base import GibbsState, Kernel
+from bayesml.backends.gibbs.kernels.coefficients import CoefficientKernel, CoefficientMixingKernel
+from bayesml.backends.gibbs.kernels.covariance import InverseWishartKernel, LKJCovarianceKernel
+from bayesml.backends.gibbs.kernels.expansion import ScaleExpansionKernel
+from bayesml.backends.gibbs.kernels.latent import LatentProbitKernel, PolyaGammaKernel
+from bayesml.backends.gibbs.kernels.variances import GroupVarianceKernel, ResidualVarianceKernel
+
+__all__ = [
+    "CoefficientKernel",
+    "CoefficientMixingKernel",
+    "GibbsState",
+    "GroupVarianceKernel",
+    "InverseWishartKernel",
+    "Kernel",
+    "LKJCovarianceKernel",
+    "LatentProbitKernel",
+    "PolyaGammaKernel",
+    "ResidualVarianceKernel",
+    "ScaleExpansionKernel",
+]

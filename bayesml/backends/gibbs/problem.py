@@ -1,0 +1,355 @@
+"""What the Gibbs sampler samples: a :class:`GibbsProblem` built from a design, priors and a family.
+
+:func:`build_problem` checks that every part of the model has a Gibbs update and refuses the rest
+with an error that names what is unsupported and suggests ``method="nuts"``:
+
+* likelihoods (:data:`LIKELIHOODS`): Gaussian with the identity link; Bernoulli and binomial with
+  the probit link (Albert–Chib latent variables) or the logit link (Pólya-Gamma latent variables);
+* coefficient priors (:data:`COEFFICIENT_PRIORS`): flat, normal, and Student-t and Cauchy as
+  scale mixtures of normals; ``weakly_informative`` is Cauchy(0, 2.5) on the scaled inputs, so the
+  sampler works with the coefficients of the scaled inputs and reports β on the original scale;
+* SD and residual-SD priors (:data:`SD_UPDATES`): inverse-gamma and scaled-inv-χ² on σ²
+  (conjugate draws); half-normal, half-Cauchy, half-t, exponential, uniform and gamma on σ (slice
+  steps on log σ);
+* covariance priors (:data:`COV_UPDATES`): inverse-Wishart (conjugate draw) and LKJ with SD
+  priors (Metropolis–Hastings).
+
+The problem holds plain arrays and :class:`~bayesml.priors.Prior` objects only, so that it can be
+sent to the worker processes that run the chains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bayesml.backends.gibbs.linear_algebra import RandomPart, Regression
+from bayesml.errors import FamilyError, PriorError
+from bayesml.priors import Prior, WeaklyInformativeScaling, rescale_prior
+
+if TYPE_CHECKING:
+    from bayesml.design import ModelDesign
+    from bayesml.families import Family
+    from bayesml.priors import ResolvedPriors
+
+__all__ = [
+    "COEFFICIENT_PRIORS",
+    "COV_UPDATES",
+    "LIKELIHOODS",
+    "SD_UPDATES",
+    "CoefficientPriors",
+    "GibbsProblem",
+    "GroupSpec",
+    "build_problem",
+]
+
+INTERCEPT_LABEL = "Intercept"
+WI_COEFFICIENT = Prior("cauchy", mu=0, sigma=2.5)
+_NUTS_HINT = 'use method="nuts" for this model'
+
+#: (family, link) -> the likelihood the sampler augments: "gaussian", "probit" or "logit"
+LIKELIHOODS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
+    {
+        ("gaussian", "identity"): "gaussian",
+        ("bernoulli", "probit"): "probit",
+        ("binomial", "probit"): "probit",
+        ("bernoulli", "logit"): "logit",
+        ("binomial", "logit"): "logit",
+    }
+)
+
+#: coefficient prior -> (mean, scale, degrees of freedom) of its normal scale mixture
+COEFFICIENT_PRIORS: MappingProxyType[str, object] = MappingProxyType(
+    {
+        "flat": lambda p: (0.0, np.inf, np.inf),
+        "normal": lambda p: (p["mu"], p["sigma"], np.inf),
+        "student_t": lambda p: (p["mu"], p["sigma"], p["nu"]),
+        "cauchy": lambda p: (p["mu"], p["sigma"], 1.0),
+    }
+)
+
+#: SD prior -> how its full conditional is drawn: "conjugate" (a prior on σ²) or "slice" (on log σ)
+SD_UPDATES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "inverse_gamma": "conjugate",
+        "scaled_inv_chi2": "conjugate",
+        "half_normal": "slice",
+        "half_cauchy": "slice",
+        "half_t": "slice",
+        "exponential": "slice",
+        "uniform": "slice",
+        "gamma": "slice",
+    }
+)
+
+#: covariance prior -> its update: a conjugate draw or Metropolis–Hastings
+COV_UPDATES: MappingProxyType[str, str] = MappingProxyType(
+    {"inverse_wishart": "conjugate", "lkj": "metropolis"}
+)
+
+
+def inverse_gamma_parameters(prior: Prior) -> tuple[float, float]:
+    """(α, β) of the inverse-gamma prior on σ² behind a conjugate SD prior."""
+    if prior.dist == "scaled_inv_chi2":
+        return prior["nu"] / 2.0, prior["nu"] * prior["s"] ** 2 / 2.0
+    return float(prior["alpha"]), float(prior["beta"])
+
+
+@dataclass(frozen=True, eq=False)
+class CoefficientPriors:
+    """The coefficients' priors on the sampled scale as normal scale mixtures.
+
+    b_j ~ N(mean_j, scale_j² / λ_j) with λ_j ~ Gamma(df_j/2, df_j/2): λ_j = 1 for a normal prior
+    (df = ∞), a Student-t for finite df (Cauchy: df = 1); a flat prior has scale = ∞.
+    """
+
+    priors: tuple[Prior, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    df: np.ndarray
+
+    @property
+    def base_precision(self) -> np.ndarray:
+        """1/scale² (0 for flat priors)."""
+        return 1.0 / self.scale**2
+
+    @property
+    def mixed(self) -> np.ndarray:
+        """Positions of the coefficients with Student-t or Cauchy priors."""
+        return np.flatnonzero(np.isfinite(self.df))
+
+
+@dataclass(frozen=True, eq=False)
+class GroupSpec:
+    """One grouping factor: its labels and priors.
+
+    Attributes
+    ----------
+    name, term_labels, levels
+        As in the design's random block.
+    correlated
+        Whether its effects have a full covariance matrix.
+    cov_prior
+        ``lkj`` or ``inverse_wishart`` for a correlated group, else ``None``.
+    sd_priors
+        Prior of each term's SD (``None`` under an inverse-Wishart prior).
+    """
+
+    name: str
+    term_labels: tuple[str, ...]
+    levels: tuple[str, ...]
+    correlated: bool
+    cov_prior: Prior | None
+    sd_priors: tuple[Prior, ...] | None
+
+    @property
+    def k(self) -> int:
+        """Number of terms."""
+        return len(self.term_labels)
+
+
+@dataclass(frozen=True, eq=False)
+class GibbsProblem:
+    """Everything a chain needs, as arrays and priors.
+
+    Attributes
+    ----------
+    likelihood
+        ``"gaussian"``, ``"probit"`` or ``"logit"``.
+    regression
+        T = [X, Z_1, …] with X the fixed-effects matrix of the sampled coefficients (the scaled
+        inputs under the weakly informative prior).
+    y, trials, weights, offset
+        Response, binomial trials (ones for Bernoulli; ``None`` for Gaussian), Gaussian prior
+        weights (``None`` without) and offset.
+    coefficients
+        Priors of the sampled coefficients.
+    groups
+        One :class:`GroupSpec` per grouping factor, in the order of ``regression.parts``.
+    sigma_prior
+        Prior of the residual SD (Gaussian only).
+    scaling
+        The input scaling of the weakly informative prior, or ``None``.
+    coef_names
+        Labels of the coefficients.
+    """
+
+    likelihood: str
+    regression: Regression
+    y: np.ndarray
+    trials: np.ndarray | None
+    weights: np.ndarray | None
+    offset: np.ndarray
+    coefficients: CoefficientPriors
+    groups: tuple[GroupSpec, ...]
+    sigma_prior: Prior | None
+    scaling: WeaklyInformativeScaling | None
+    coef_names: tuple[str, ...]
+
+    @property
+    def n_obs(self) -> int:
+        """Number of rows."""
+        return int(self.y.shape[0])
+
+    def coefficients_on_original_scale(self, sampled: np.ndarray) -> np.ndarray:
+        """β from the sampled coefficients b (last axis), undoing the weakly informative scaling."""
+        if self.scaling is None:
+            return sampled
+        labels = list(self.coef_names)
+        rest = [labels.index(label) for label in self.scaling.column_names]
+        intercept = (
+            sampled[..., labels.index(INTERCEPT_LABEL)] if self.scaling.has_intercept else None
+        )
+        beta_rest, beta_intercept = self.scaling.to_original(sampled[..., rest], intercept)
+        out = np.array(sampled, dtype=float, copy=True)
+        out[..., rest] = beta_rest
+        if beta_intercept is not None:
+            out[..., labels.index(INTERCEPT_LABEL)] = beta_intercept
+        return out
+
+
+def _unsupported_prior(parameter: str, prior: Prior, supported: Mapping[str, object]) -> PriorError:
+    return PriorError(
+        f"the Gibbs sampler has no update for the prior {prior} of {parameter}; it supports "
+        f"{', '.join(supported)} there. Change the prior or {_NUTS_HINT}"
+    )
+
+
+def _likelihood(family: Family, design: ModelDesign) -> str:
+    key = (family.name, family.link.name)
+    if key not in LIKELIHOODS:
+        supported = "; ".join(f"{name} with the {link} link" for name, link in LIKELIHOODS)
+        raise FamilyError(
+            f"the Gibbs sampler supports {supported}; got family={family.name!r} with the "
+            f"{family.link.name} link: {_NUTS_HINT}"
+        )
+    likelihood = LIKELIHOODS[key]
+    if likelihood != "gaussian" and design.response.weights is not None:
+        raise FamilyError(
+            f"the Gibbs sampler takes prior weights for the gaussian family only; the "
+            f"{family.name} model has weights: {_NUTS_HINT}"
+        )
+    if likelihood == "logit":
+        from bayesml.backends.gibbs.polya_gamma import require_polyagamma
+
+        require_polyagamma()
+    return likelihood
+
+
+def _sampled_fixed(design: ModelDesign, priors: ResolvedPriors) -> tuple[np.ndarray, list[Prior]]:
+    """X of the sampled coefficients and their priors (scaled inputs under weakly_informative)."""
+    labels = list(design.fixed.column_names)
+    matrix = np.asarray(design.fixed.matrix, dtype=float)
+    scaling = priors.weakly_informative
+
+    def prior_of(label: str) -> Prior:
+        if label == INTERCEPT_LABEL and priors.intercept is not None:
+            return priors.intercept
+        return priors.fixed[label]
+
+    if scaling is None:
+        return matrix, [prior_of(label) for label in labels]
+    rest = [labels.index(label) for label in scaling.column_names]
+    scaled = matrix.copy()
+    scaled[:, rest] = scaling.to_scaled(matrix[:, rest])
+    sampled_priors = []
+    for label in labels:
+        prior = prior_of(label)
+        if label == INTERCEPT_LABEL and priors.intercept is not None:
+            sampled_priors.append(prior)
+        elif prior.dist == "weakly_informative":
+            sampled_priors.append(WI_COEFFICIENT)
+        else:
+            sampled_priors.append(rescale_prior(prior, scaling.scale_of(label)))
+    return scaled, sampled_priors
+
+
+def _coefficient_priors(labels: list[str], priors: list[Prior]) -> CoefficientPriors:
+    rows = []
+    for label, prior in zip(labels, priors, strict=True):
+        form = COEFFICIENT_PRIORS.get(prior.dist)
+        if form is None:
+            raise _unsupported_prior(f"beta[{label}]", prior, COEFFICIENT_PRIORS)
+        rows.append(form(prior))
+    values = np.array(rows, dtype=float).reshape(len(labels), 3)
+    return CoefficientPriors(tuple(priors), values[:, 0], values[:, 1], values[:, 2])
+
+
+def _check_sd_prior(parameter: str, prior: Prior) -> Prior:
+    if prior.dist not in SD_UPDATES:
+        raise _unsupported_prior(parameter, prior, SD_UPDATES)
+    return prior
+
+
+def _group_spec(block, priors: ResolvedPriors) -> GroupSpec:
+    cov_prior = priors.cov.get(block.name) if block.correlated else None
+    correlated = block.correlated and cov_prior is not None
+    if correlated and cov_prior.dist not in COV_UPDATES:
+        raise _unsupported_prior(f"cov_{block.name}", cov_prior, COV_UPDATES)
+    sd_priors = None
+    if not (correlated and cov_prior.dist == "inverse_wishart"):
+        group_priors = priors.sd[block.name]
+        sd_priors = tuple(
+            _check_sd_prior(f"sd_{block.name}[{label}]", group_priors[label])
+            for label in block.term_labels
+        )
+    return GroupSpec(
+        name=block.name,
+        term_labels=tuple(block.term_labels),
+        levels=tuple(block.levels),
+        correlated=correlated,
+        cov_prior=cov_prior if correlated else None,
+        sd_priors=sd_priors,
+    )
+
+
+def build_problem(design: ModelDesign, priors: ResolvedPriors, family: Family) -> GibbsProblem:
+    """Check that the model has Gibbs updates for every part and collect its arrays.
+
+    Raises
+    ------
+    FamilyError
+        For a family/link without a Gibbs scheme (listing those with one), or prior weights on a
+        non-Gaussian family.
+    PriorError
+        For a prior without a Gibbs update, naming the parameter and the supported priors.
+    MissingDependencyError
+        For a logit model when the ``polyagamma`` package is not installed.
+    """
+    likelihood = _likelihood(family, design)
+    labels = list(design.fixed.column_names)
+    matrix, sampled_priors = _sampled_fixed(design, priors)
+    coefficients = _coefficient_priors(labels, sampled_priors)
+    groups = tuple(_group_spec(block, priors) for block in design.random)
+    parts = [
+        RandomPart(block.name, block.group_index, np.asarray(block.term_matrix, float), block.n_levels)
+        for block in design.random
+    ]
+    sigma_prior = None
+    if likelihood == "gaussian":
+        sigma_prior = _check_sd_prior("sigma", priors.aux["sigma"])
+    response = design.response
+    trials = None
+    if likelihood != "gaussian":
+        trials = (
+            np.ones(design.n_obs)
+            if response.trials is None
+            else np.asarray(response.trials, dtype=float)
+        )
+    return GibbsProblem(
+        likelihood=likelihood,
+        regression=Regression(matrix, parts),
+        y=np.asarray(response.y, dtype=float),
+        trials=trials,
+        weights=None if response.weights is None else np.asarray(response.weights, dtype=float),
+        offset=np.asarray(design.offset, dtype=float),
+        coefficients=coefficients,
+        groups=groups,
+        sigma_prior=sigma_prior,
+        scaling=priors.weakly_informative,
+        coef_names=tuple(labels),
+    )

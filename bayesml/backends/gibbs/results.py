@@ -1,0 +1,191 @@
+"""The chains' draws as a bayesml result: the same ``xarray.DataTree`` as the NUTS backend.
+
+Groups:
+
+* ``posterior``: ``beta`` (coef; original scale), ``sd_<group>`` (``<group>__term``),
+  ``corr_<group>`` (correlated groups), ``u_<group>`` (``<group>__level``, ``<group>__term``) and,
+  for a Gaussian response, ``sigma``; the latent variables are not kept;
+* ``sample_stats``: the statistics of the Metropolis and slice steps
+  (``accept_corr_<group>``, ``slice_evals_sigma``, ``slice_evals_sd_<group>``,
+  ``expansion_evals_<group>``);
+* ``observed_data``: the response, dim ``obs``;
+* ``log_likelihood``: the pointwise log-likelihood of every row (the marginal likelihood of a probit
+  row, not that of its latent variables), the same numbers as the NUTS backend;
+* ``log_prior`` (on request): the log prior density of ``beta`` (per coefficient, of the sampled
+  coefficient: the scaled input's under ``weakly_informative``), of ``sd_<group>`` (per term, when
+  the SDs have their own priors), ``corr_<group>`` (LKJ), ``cov_<group>`` (inverse-Wishart) and
+  ``sigma``; the random effects' density given their SDs is part of the model, not of the prior.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xarray as xr
+
+from bayesml.backends.gibbs.problem import GibbsProblem
+from bayesml.backends.gibbs.sampler import ChainTrace
+from bayesml.priors import prior_logpdf
+from bayesml.results.draws import fitted_eta_draws
+from bayesml.results.loglik import pointwise_log_likelihood
+
+if TYPE_CHECKING:
+    from bayesml.design import ModelDesign
+    from bayesml.families import Family
+
+__all__ = ["OBS_DIM", "build_result", "group_dims"]
+
+OBS_DIM = "obs"
+COEF_DIM = "coef"
+
+
+def group_dims(name: str) -> tuple[str, str, str]:
+    """Dimension names of a grouping factor (as the NUTS backend names them)."""
+    return f"{name}__level", f"{name}__term", f"{name}__term_bis"
+
+
+def _stack(traces: list[ChainTrace], pick) -> np.ndarray:
+    return np.stack([pick(trace) for trace in traces])
+
+
+def _coords(chains: int, draws: int) -> dict[str, np.ndarray]:
+    return {"chain": np.arange(chains), "draw": np.arange(draws)}
+
+
+def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dataset:
+    """``beta``, ``sd_*``, ``corr_*``, ``u_*`` and ``sigma`` with the shared names and dims."""
+    chains, draws = len(traces), traces[0].theta.shape[0]
+    coords: dict[str, object] = _coords(chains, draws)
+    data: dict[str, xr.DataArray] = {}
+    regression = problem.regression
+    theta = _stack(traces, lambda trace: trace.theta)
+    if regression.p:
+        beta = problem.coefficients_on_original_scale(theta[..., : regression.p])
+        data["beta"] = xr.DataArray(beta, dims=("chain", "draw", COEF_DIM))
+        coords[COEF_DIM] = list(problem.coef_names)
+    for index, group in enumerate(problem.groups):
+        level_dim, term_dim, term_bis_dim = group_dims(group.name)
+        part = regression.parts[index]
+        effects = theta[..., regression.part_slice(index)].reshape(chains, draws, part.n_levels, part.k)
+        cov = _stack(traces, lambda trace, index=index: trace.cov[index])
+        sd = np.sqrt(np.einsum("cdkk->cdk", cov))
+        data[f"sd_{group.name}"] = xr.DataArray(sd, dims=("chain", "draw", term_dim))
+        if group.correlated:
+            corr = cov / (sd[..., :, None] * sd[..., None, :])
+            corr[..., np.arange(group.k), np.arange(group.k)] = 1.0
+            data[f"corr_{group.name}"] = xr.DataArray(
+                corr, dims=("chain", "draw", term_dim, term_bis_dim)
+            )
+            coords[term_bis_dim] = list(group.term_labels)
+        data[f"u_{group.name}"] = xr.DataArray(effects, dims=("chain", "draw", level_dim, term_dim))
+        coords[level_dim] = list(group.levels)
+        coords[term_dim] = list(group.term_labels)
+    if problem.likelihood == "gaussian":
+        data["sigma"] = xr.DataArray(_stack(traces, lambda trace: trace.sigma), dims=("chain", "draw"))
+    return xr.Dataset(data, coords=coords)
+
+
+def sample_stats_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dataset:
+    """The Metropolis and slice statistics of every draw."""
+    chains, draws = len(traces), traces[0].theta.shape[0]
+    coords: dict[str, object] = _coords(chains, draws)
+    labels = {f"{group.name}__term": list(group.term_labels) for group in problem.groups}
+    data = {}
+    for name, extra_dims in traces[0].stat_dims.items():
+        dims = ("chain", "draw", *extra_dims)
+        data[name] = xr.DataArray(_stack(traces, lambda trace, name=name: trace.stats[name]), dims=dims)
+        coords.update({dim: labels[dim] for dim in extra_dims})
+    return xr.Dataset(data, coords=coords)
+
+
+def observed_dataset(design: ModelDesign) -> xr.Dataset:
+    """The response, named as the NUTS backend names it."""
+    values = xr.DataArray(
+        design.response.y, dims=(OBS_DIM,), coords={OBS_DIM: np.arange(design.n_obs)}
+    )
+    return xr.Dataset({design.observed_name: values})
+
+
+def log_likelihood_dataset(posterior: xr.Dataset, design: ModelDesign, family: Family) -> xr.Dataset:
+    """The pointwise log-likelihood of every observation and draw."""
+    mu = family.link.inverse(fitted_eta_draws(posterior, design))
+    aux = {param.name: posterior[param.name].values[..., None] for param in family.aux_params}
+    response = design.response
+    values = pointwise_log_likelihood(
+        family.name, response.y, mu, aux, trials=response.trials, weights=response.weights
+    )
+    data = xr.DataArray(
+        values,
+        dims=("chain", "draw", OBS_DIM),
+        coords={
+            "chain": posterior.coords["chain"].values,
+            "draw": posterior.coords["draw"].values,
+            OBS_DIM: np.arange(design.n_obs),
+        },
+    )
+    return xr.Dataset({design.observed_name: data})
+
+
+def log_prior_dataset(
+    problem: GibbsProblem, traces: list[ChainTrace], posterior: xr.Dataset
+) -> xr.Dataset:
+    """Log prior densities of the parameters with priors (see the module text)."""
+    chains, draws = len(traces), traces[0].theta.shape[0]
+    data: dict[str, xr.DataArray] = {}
+    regression = problem.regression
+    if regression.p:
+        sampled = _stack(traces, lambda trace: trace.theta[:, : regression.p])
+        values = np.stack(
+            [prior_logpdf(prior, sampled[..., j]) for j, prior in enumerate(problem.coefficients.priors)],
+            axis=-1,
+        )
+        data["beta"] = xr.DataArray(values, dims=("chain", "draw", COEF_DIM))
+    for index, group in enumerate(problem.groups):
+        _, term_dim, _ = group_dims(group.name)
+        sd = posterior[f"sd_{group.name}"].values
+        if group.sd_priors is not None:
+            values = np.stack(
+                [prior_logpdf(prior, sd[..., j]) for j, prior in enumerate(group.sd_priors)], axis=-1
+            )
+            data[f"sd_{group.name}"] = xr.DataArray(values, dims=("chain", "draw", term_dim))
+        if group.cov_prior is not None and group.cov_prior.dist == "lkj":
+            corr = posterior[f"corr_{group.name}"].values
+            data[f"corr_{group.name}"] = xr.DataArray(
+                prior_logpdf(group.cov_prior, corr), dims=("chain", "draw")
+            )
+        elif group.cov_prior is not None:
+            cov = _stack(traces, lambda trace, index=index: trace.cov[index])
+            data[f"cov_{group.name}"] = xr.DataArray(
+                prior_logpdf(group.cov_prior, cov), dims=("chain", "draw")
+            )
+    if problem.sigma_prior is not None:
+        data["sigma"] = xr.DataArray(
+            prior_logpdf(problem.sigma_prior, posterior["sigma"].values), dims=("chain", "draw")
+        )
+    coords = {name: values for name, values in posterior.coords.items() if name in ("chain", "draw", COEF_DIM)}
+    coords.update(
+        {f"{group.name}__term": list(group.term_labels) for group in problem.groups if group.sd_priors}
+    )
+    return xr.Dataset(data, coords=coords)
+
+
+def build_result(
+    problem: GibbsProblem,
+    traces: list[ChainTrace],
+    design: ModelDesign,
+    family: Family,
+    *,
+    log_prior: bool = True,
+) -> xr.DataTree:
+    """Assemble the DataTree of a Gibbs run (see the module text)."""
+    posterior = posterior_dataset(problem, traces)
+    groups = {
+        "posterior": posterior,
+        "sample_stats": sample_stats_dataset(problem, traces),
+        "observed_data": observed_dataset(design),
+        "log_likelihood": log_likelihood_dataset(posterior, design, family),
+    }
+    if log_prior:
+        groups["log_prior"] = log_prior_dataset(problem, traces, posterior)
+    return xr.DataTree.from_dict(groups)
