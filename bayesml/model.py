@@ -110,7 +110,10 @@ class Model:
 
     @classmethod
     def from_spec(
-        cls, spec: ModelSpec | str | Path | Mapping[str, Any], *, data: pd.DataFrame | str | Path | None = None
+        cls,
+        spec: ModelSpec | str | Path | Mapping[str, Any],
+        *,
+        data: pd.DataFrame | str | Path | None = None,
     ) -> Model:
         """Build a model from a :class:`ModelSpec`, a spec dict or a YAML spec file.
 
@@ -126,7 +129,9 @@ class Model:
         elif isinstance(spec, Mapping):
             spec = ModelSpec.from_dict(spec)
         elif not isinstance(spec, ModelSpec):
-            raise TypeError(f"spec must be a ModelSpec, a dict or a path; got {type(spec).__name__}")
+            raise TypeError(
+                f"spec must be a ModelSpec, a dict or a path; got {type(spec).__name__}"
+            )
         frame = None
         if isinstance(data, pd.DataFrame):
             frame = data
@@ -193,11 +198,17 @@ class Model:
             f"Family:  {self._family.name} (link: {self._family.link.name})"
             + (", latent-variable probit" if self._probit == "latent" else ""),
             f"Data:    {design.n_obs} observations"
-            + (f" ({design.dropped_rows} rows with missing values dropped)" if design.dropped_rows else ""),
+            + (
+                f" ({design.dropped_rows} rows with missing values dropped)"
+                if design.dropped_rows
+                else ""
+            ),
         ]
         if response.success_level is not None:
             lines.append(f"Success: {response.name} == {response.success_level!r}")
-        lines.append(f"Fixed effects ({len(design.fixed.column_names)}): {', '.join(design.fixed.column_names)}")
+        lines.append(
+            f"Fixed effects ({len(design.fixed.column_names)}): {', '.join(design.fixed.column_names)}"
+        )
         for block in design.random:
             kind = "correlated" if block.correlated else "independent"
             lines.append(
@@ -237,6 +248,7 @@ class Model:
         posterior_predictive: bool = False,
         log_prior: bool = True,
         check: bool = True,
+        thin: int = 1,
         sampler_kwargs: Mapping[str, Any] | None = None,
     ) -> xr.DataTree:
         """Sample the posterior.
@@ -244,7 +256,8 @@ class Model:
         Parameters
         ----------
         method
-            ``"nuts"`` (PyMC graph sampled by NUTS).
+            ``"nuts"`` (PyMC graph sampled by NUTS) or ``"gibbs"`` (blocked Gibbs sampler for
+            Gaussian models and latent-variable probit; see :mod:`bayesml.backends.gibbs`).
         draws, tune, chains
             Kept draws per chain, warm-up draws per chain, number of chains.
         random_seed
@@ -260,8 +273,10 @@ class Model:
         check
             Warn (:class:`~bayesml.errors.SamplingWarning`) about divergences, R-hat > 1.01 and low
             ESS.
+        thin
+            Keep every ``thin``-th draw (``method="gibbs"``; NUTS draws are kept as they come).
         sampler_kwargs
-            Passed to the sampler (e.g. ``{"target_accept": 0.95}``).
+            Passed to the sampler (e.g. ``{"target_accept": 0.95}`` for nutpie).
 
         Returns
         -------
@@ -273,8 +288,14 @@ class Model:
             raise ValueError(
                 f"method must be one of {sorted(SAMPLING_METHODS)}; got method={method!r}"
             )
+        if thin != 1 and method != "gibbs":
+            raise ValueError(
+                f"thin applies to method='gibbs' only; got thin={thin!r} with method={method!r}"
+            )
+        extra = {"thin": thin} if method == "gibbs" else {}
         result = SAMPLING_METHODS[method](
             self,
+            **extra,
             draws=draws,
             tune=tune,
             chains=chains,
@@ -286,7 +307,9 @@ class Model:
         )
         rng = np.random.default_rng(random_seed)
         if posterior_predictive:
-            result["posterior_predictive"] = self._predictive_dataset(result["posterior"].to_dataset(), rng)
+            result["posterior_predictive"] = self._predictive_dataset(
+                result["posterior"].to_dataset(), rng
+            )
         if prior_predictive:
             prior = self.sample_prior(draws=draws, random_seed=random_seed)
             for group in ("prior", "prior_predictive"):
@@ -343,12 +366,16 @@ class Model:
             leverages and, where the likelihood exists, hlik, pvh, pbvh and cAIC.
         """
         if method not in FITTING_METHODS:
-            raise ValueError(f"method must be one of {sorted(FITTING_METHODS)}; got method={method!r}")
+            raise ValueError(
+                f"method must be one of {sorted(FITTING_METHODS)}; got method={method!r}"
+            )
         from bayesml.backends.hlik import dispersion_design, fit_hlik
 
         design = None
         if dispersion_formula is not None:
-            design = dispersion_design(dispersion_formula, self._data, row_labels=self._design.row_labels)
+            design = dispersion_design(
+                dispersion_formula, self._data, row_labels=self._design.row_labels
+            )
         return fit_hlik(
             self._design,
             self._family,
@@ -458,8 +485,27 @@ def _sample_nuts(model: Model, *, log_prior: bool, **kwargs: Any) -> xr.DataTree
     return finish_result(tree, pymc_model, info, model.design, model.family, log_prior=log_prior)
 
 
+def _sample_gibbs(
+    model: Model, *, sampler: str | None, sampler_kwargs: Mapping[str, Any] | None, **kwargs: Any
+) -> xr.DataTree:
+    from bayesml.backends.gibbs import sample_gibbs
+
+    if sampler is not None:
+        raise ValueError(
+            f"sampler={sampler!r} applies to method='nuts' only; method='gibbs' has one sampler"
+        )
+    return sample_gibbs(
+        model.design,
+        model.priors,
+        model.family,
+        probit_form=model._probit,
+        **dict(sampler_kwargs or {}),
+        **kwargs,
+    )
+
+
 #: method name -> function(model, **options) -> DataTree
-SAMPLING_METHODS: dict[str, Callable[..., Any]] = {"nuts": _sample_nuts}
+SAMPLING_METHODS: dict[str, Callable[..., Any]] = {"nuts": _sample_nuts, "gibbs": _sample_gibbs}
 
 #: point-estimation methods of Model.fit
 FITTING_METHODS = ("hlik",)
