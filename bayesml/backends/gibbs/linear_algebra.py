@@ -38,6 +38,7 @@ from bayesml.errors import DataError
 
 __all__ = [
     "DENSE_LIMIT",
+    "DENSE_REST",
     "BlockSolver",
     "DenseSolver",
     "PriorPrecision",
@@ -47,7 +48,9 @@ __all__ = [
 ]
 
 #: models with at most this many coefficients use :class:`DenseSolver`
-DENSE_LIMIT = 400
+DENSE_LIMIT = 120
+#: :class:`BlockSolver` keeps the cross block C_dr dense when the rest has at most this many columns
+DENSE_REST = 64
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,23 +81,6 @@ class RandomPart:
         return sp.csr_matrix(
             (self.term_matrix.reshape(-1), (rows, columns)), shape=(n, self.size), dtype=float
         )
-
-    def transpose_times(self, values: np.ndarray) -> np.ndarray:
-        """Zᵀ·values as a (levels, k) array."""
-        out = np.empty((self.n_levels, self.k))
-        for term in range(self.k):
-            out[:, term] = np.bincount(
-                self.group_index,
-                weights=self.term_matrix[:, term] * values,
-                minlength=self.n_levels,
-            )
-        return out
-
-    def times(self, effects: np.ndarray) -> np.ndarray:
-        """Z·u for effects of shape (levels, k)."""
-        if self.k == 1:
-            return self.term_matrix[:, 0] * effects[self.group_index, 0]
-        return np.einsum("ik,ik->i", self.term_matrix, effects[self.group_index])
 
 
 class Regression:
@@ -128,24 +114,22 @@ class Regression:
 
     def transpose_times(self, values: np.ndarray) -> np.ndarray:
         """Tᵀ·values (length dim) for a vector of row values."""
-        out = np.empty(self.dim)
-        out[: self.p] = self.X.T @ values
-        for index, part in enumerate(self.parts):
-            out[self.part_slice(index)] = part.transpose_times(values).reshape(-1)
-        return out
+        return self.matrix_transpose @ values
 
     def times(self, theta: np.ndarray) -> np.ndarray:
         """T·θ (length n)."""
-        out = self.X @ theta[: self.p]
-        for index, part in enumerate(self.parts):
-            out += part.times(self.effects(theta, index))
-        return out
+        return self.matrix @ theta
 
     @cached_property
     def matrix(self) -> sp.csr_matrix:
         """T as a sparse CSR matrix."""
         pieces = [sp.csr_matrix(self.X)] + [part.matrix for part in self.parts]
         return sp.hstack(pieces, format="csr", dtype=float)
+
+    @cached_property
+    def matrix_transpose(self) -> sp.csr_matrix:
+        """Tᵀ as a sparse CSR matrix."""
+        return self.matrix.T.tocsr()
 
 
 @dataclass(frozen=True, eq=False)
@@ -289,9 +273,25 @@ class BlockSolver:
                 )
                 blocks[:, a, b] = blocks[:, b, a] = sums
         weighted_rest = sp.csr_matrix(self._rest_matrix.multiply(weights[:, None]))
+        cross = sp.csr_matrix(part.matrix.T @ weighted_rest)
         self._cross_dd = blocks
-        self._cross_dr = sp.csr_matrix(part.matrix.T @ weighted_rest)
+        self._cross_dr = (
+            np.asarray(cross.todense()).reshape(levels, k, self.m) if self.m <= DENSE_REST else cross
+        )
         self._cross_rr = np.asarray((self._rest_matrix.T @ weighted_rest).todense())
+
+    def _eliminated_block(self, scale: float, precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """C_dd⁻¹ and F⁻¹ (C_dd = F Fᵀ) of every level, shape (L, k, k)."""
+        blocks = scale * self._cross_dd + precision
+        if self.part.k == 1:
+            if not np.all(blocks > 0) or not np.all(np.isfinite(blocks)):
+                raise DataError(
+                    "the precision of a grouping factor's effects is not positive definite: a "
+                    "variance parameter has collapsed to zero or infinity"
+                )
+            return 1.0 / blocks, 1.0 / np.sqrt(blocks)
+        factor_inv = np.linalg.inv(_batched_cholesky(blocks))
+        return np.matmul(factor_inv.transpose(0, 2, 1), factor_inv), factor_inv
 
     def draw(
         self, scale: float, prior: PriorPrecision, rhs: np.ndarray, normals: np.ndarray
@@ -300,24 +300,28 @@ class BlockSolver:
         if self._cross_dd is None or self._cross_dr is None or self._cross_rr is None:
             raise RuntimeError("set_weights must be called before drawing")
         levels, k = self.part.n_levels, self.part.k
-        # eliminated block: C_dd = s·D_dd + Σ⁻¹ per level; C_dd⁻¹ = F⁻ᵀF⁻¹
-        factor_d = _batched_cholesky(scale * self._cross_dd + prior.blocks[self.eliminated])
-        factor_d_inv = np.linalg.inv(factor_d)
-        inverse_d = np.einsum("lba,lbc->lac", factor_d_inv, factor_d_inv)
+        inverse_d, factor_inv = self._eliminated_block(scale, prior.blocks[self.eliminated])
         cross = self._cross_dr * scale
-        gain = _block_diagonal(inverse_d) @ cross  # G = C_dd⁻¹ C_dr
-        schur = scale * self._cross_rr - np.asarray((cross.T @ gain).todense())
+        rhs_d = rhs[self.d_slice]
+        dense = isinstance(cross, np.ndarray)
+        if dense:  # (L, k, m): G = C_dd⁻¹ C_dr level by level
+            gain = np.matmul(inverse_d, cross).reshape(levels * k, self.m)
+            flat_cross = cross.reshape(levels * k, self.m)
+            correction = flat_cross.T @ gain
+        else:
+            gain = _block_diagonal(inverse_d) @ cross
+            flat_cross = cross
+            correction = np.asarray((cross.T @ gain).todense())
+        schur = scale * self._cross_rr - correction
         schur[self._coef_diagonal, self._coef_diagonal] += prior.coefficients
         for index, rows, cols in self._rest_blocks:
             part = self.regression.parts[index]
             schur[rows, cols] += np.tile(prior.blocks[index].reshape(-1), part.n_levels)
-        rhs_d = rhs[self.d_slice]
         rhs_r = rhs[self.r_index] - gain.T @ rhs_d
         x_r = _draw_from_factor(_cholesky(schur), rhs_r, normals[self.r_index])
-        residual = (rhs_d - cross @ x_r).reshape(levels, k)
-        x_d = np.einsum("lab,lb->la", inverse_d, residual) + np.einsum(
-            "lba,lb->la", factor_d_inv, normals[self.d_slice].reshape(levels, k)
-        )
+        residual = (rhs_d - flat_cross @ x_r).reshape(levels, k, 1)
+        noise = normals[self.d_slice].reshape(levels, k, 1)
+        x_d = np.matmul(inverse_d, residual) + np.matmul(factor_inv.transpose(0, 2, 1), noise)
         theta = np.empty(self.regression.dim)
         theta[self.r_index] = x_r
         theta[self.d_slice] = x_d.reshape(-1)

@@ -13,6 +13,8 @@ parameterisation of correlation matrices.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from bayesml.backends.gibbs.lapack import cholesky_lower, solve_lower
@@ -23,6 +25,11 @@ __all__ = [
     "inverse_wishart_draw",
     "lkj_cholesky_log_density",
 ]
+
+
+@lru_cache(maxsize=16)
+def _bartlett_indices(size: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    return np.diag_indices(size), np.tril_indices(size, -1)
 
 
 def inverse_wishart_draw(nu: float, psi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -39,9 +46,10 @@ def inverse_wishart_draw(nu: float, psi: np.ndarray, rng: np.random.Generator) -
     """
     size = psi.shape[0]
     bartlett = np.zeros((size, size))
-    bartlett[np.diag_indices(size)] = np.sqrt(rng.chisquare(nu - np.arange(size)))
-    below = np.tril_indices(size, -1)
-    bartlett[below] = rng.standard_normal(len(below[0]))
+    diagonal, below = _bartlett_indices(size)
+    bartlett[diagonal] = np.sqrt(rng.chisquare(nu - np.arange(size)))
+    if size > 1:
+        bartlett[below] = rng.standard_normal(len(below[0]))
     chol = cholesky_lower(psi)
     # F = C A⁻ᵀ  <=>  A Fᵀ = Cᵀ
     factor = solve_lower(bartlett, np.ascontiguousarray(chol.T)).T

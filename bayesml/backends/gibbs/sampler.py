@@ -26,6 +26,7 @@ from bayesml.backends.gibbs.kernels import (
     PolyaGammaKernel,
     ResidualVarianceKernel,
     ScaleExpansionKernel,
+    ShearExpansionKernel,
 )
 from bayesml.backends.gibbs.problem import GibbsProblem
 
@@ -90,6 +91,8 @@ class GibbsSampler:
                 kernels.append(GroupVarianceKernel(problem, index))
             if options.expansion:
                 kernels.append(ScaleExpansionKernel(problem, index))
+                if group.correlated and group.k >= 2:
+                    kernels.append(ShearExpansionKernel(problem, index))
         self.kernels = tuple(kernels)
 
     @property

@@ -46,7 +46,10 @@ def slice_step(
     x1, evaluations
         The new value and how many times ``log_density`` was evaluated.
     """
-    level = log_density(x0) - rng.exponential()
+    current = log_density(x0)
+    if not current > -np.inf:
+        raise ValueError(f"slice_step must start inside the support; log density at {x0} is {current}")
+    level = current - rng.exponential()
     evaluations = 1
     left = x0 - width * rng.uniform()
     right = left + width

@@ -3,7 +3,7 @@
 from bayesml.backends.gibbs.kernels.base import GibbsState, Kernel
 from bayesml.backends.gibbs.kernels.coefficients import CoefficientKernel, CoefficientMixingKernel
 from bayesml.backends.gibbs.kernels.covariance import InverseWishartKernel, LKJCovarianceKernel
-from bayesml.backends.gibbs.kernels.expansion import ScaleExpansionKernel
+from bayesml.backends.gibbs.kernels.expansion import ScaleExpansionKernel, ShearExpansionKernel
 from bayesml.backends.gibbs.kernels.latent import LatentProbitKernel, PolyaGammaKernel
 from bayesml.backends.gibbs.kernels.variances import GroupVarianceKernel, ResidualVarianceKernel
 
@@ -19,4 +19,5 @@ __all__ = [
     "PolyaGammaKernel",
     "ResidualVarianceKernel",
     "ScaleExpansionKernel",
+    "ShearExpansionKernel",
 ]

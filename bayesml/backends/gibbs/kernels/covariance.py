@@ -12,7 +12,10 @@
      may be singular);
   2. random-walk moves on (log sd, atanh of the canonical partial correlations), with the
      Jacobians of both maps, whose step size is adapted during warm-up towards an acceptance
-     rate of 0.3.
+     rate of 0.3. They are made only while the independence proposals are accepted less than
+     half of the time in warm-up (or when there are none): otherwise the independence move alone
+     already draws nearly independent values. The choice is frozen with the rest of the
+     adaptation at the end of warm-up.
 
   Its acceptance rate per iteration is recorded as ``accept_corr_<group>`` in ``sample_stats``.
 """
@@ -25,6 +28,7 @@ import numpy as np
 
 from bayesml.backends.gibbs.densities import sd_log_density
 from bayesml.backends.gibbs.kernels.base import GibbsState, StatValue
+from bayesml.backends.gibbs.lapack import cholesky_lower
 from bayesml.backends.gibbs.matrices import (
     correlation_cholesky,
     correlation_unconstrained,
@@ -37,6 +41,10 @@ __all__ = ["InverseWishartKernel", "LKJCovarianceKernel"]
 
 TARGET_ACCEPTANCE = 0.3
 RANDOM_WALK_STEPS = 2
+#: the random walk is dropped when the independence move is accepted this often in warm-up ...
+INDEPENDENCE_ENOUGH = 0.5
+#: ... once it has been tried this many times
+MIN_TRIES = 20
 
 
 def _scale_matrix(scale, size: int) -> np.ndarray:
@@ -96,6 +104,8 @@ class LKJCovarianceKernel:
         )
         self.log_scale = 0.0
         self._tuning_steps = 0
+        self._independence_tried = self._independence_accepted = 0
+        self.walk = True
         self.stat_name = f"accept_corr_{group.name}"
         self.stats = {self.stat_name: ()}
 
@@ -115,9 +125,13 @@ class LKJCovarianceKernel:
             np.sum(np.log(sd))
         )
 
-    def _independence_weight(self, sd: np.ndarray, chol: np.ndarray) -> float:
-        log_det_corr = 2.0 * float(np.sum(np.log(np.diag(chol))))
-        return (self.eta - 1.0 + 0.5 * (self.k + 1)) * log_det_corr + self._sd_terms(sd)
+    def _independence_weight(self, cov: np.ndarray) -> float:
+        """log w(Σ) = (η − 1 + (K+1)/2) log det R + Σ_i [log p_i(sd_i) + log sd_i]."""
+        sd = np.sqrt(np.diag(cov))
+        log_sd = np.log(sd)
+        log_det_corr = 2.0 * float(np.sum(np.log(np.diag(cholesky_lower(cov))) - log_sd))
+        prior = sum(density(float(s)) for density, s in zip(self.sd_densities, sd, strict=True))
+        return (self.eta - 1.0 + 0.5 * (self.k + 1)) * log_det_corr + prior + float(np.sum(log_sd))
 
     def _log_target(self, point: np.ndarray, scatter: np.ndarray) -> float:
         """log p(log sd, y | U) for the random-walk moves."""
@@ -144,11 +158,9 @@ class LKJCovarianceKernel:
     def _independence_move(self, cov, scatter, rng) -> tuple[np.ndarray, bool]:
         try:
             proposal = inverse_wishart_draw(float(self.levels), scatter, rng)
-            sd_new, chol_new = _sd_and_cholesky(proposal)
+            log_ratio = self._independence_weight(proposal) - self._independence_weight(cov)
         except np.linalg.LinAlgError:
             return cov, False
-        sd, chol = _sd_and_cholesky(cov)
-        log_ratio = self._independence_weight(sd_new, chol_new) - self._independence_weight(sd, chol)
         if math.log(rng.uniform()) < log_ratio:
             return proposal, True
         return cov, False
@@ -174,6 +186,16 @@ class LKJCovarianceKernel:
         factor = sd[:, None] * chol
         return factor @ factor.T, accepted
 
+    def _update_walk(self, moved: bool, tuning: bool) -> None:
+        """Keep the random walk unless the independence move is accepted often enough."""
+        if not tuning:
+            return
+        self._independence_tried += 1
+        self._independence_accepted += int(moved)
+        if self._independence_tried >= MIN_TRIES:
+            rate = self._independence_accepted / self._independence_tried
+            self.walk = rate < INDEPENDENCE_ENOUGH
+
     def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
         effects = self.regression.effects(state.theta, self.index)
         scatter = effects.T @ effects
@@ -182,8 +204,10 @@ class LKJCovarianceKernel:
         if self.independence:
             cov, moved = self._independence_move(cov, scatter, rng)
             proposals, accepted = 1, int(moved)
-        cov, walked = self._random_walk(cov, scatter, rng, tuning)
+            self._update_walk(moved, tuning)
+        if self.walk:
+            cov, walked = self._random_walk(cov, scatter, rng, tuning)
+            proposals += RANDOM_WALK_STEPS
+            accepted += walked
         state.cov[self.index] = cov
-        proposals += RANDOM_WALK_STEPS
-        accepted += walked
         return {self.stat_name: accepted / proposals}

@@ -104,3 +104,92 @@ class ScaleExpansionKernel:
             cov[:, term] *= scale
             state.cov[self.index] = cov
         return {self.stat_name: evaluations}
+
+
+class ShearExpansionKernel:
+    """Shear moves of a correlated group: u_j → u_j + c·u_i for all levels, Σ → AΣAᵀ (i < j).
+
+    A = I + c·e_j e_iᵀ has determinant 1, so every Jacobian is 1 and the moves form the additive
+    group (Haar measure dc). The conditional of c is
+
+        log p(c) = s·(c a − c² b/2) + log p_prior(AΣAᵀ),
+
+    with a, b from the working likelihood and w_n = t_nj·u_{level(n), i}, the change of η per unit
+    of c. Under an inverse-Wishart prior, −tr(Ψ(AΣAᵀ)⁻¹)/2 = const + c (ΨΣ⁻¹)_ij − c² Ψ_ii (Σ⁻¹)_jj/2,
+    so c is drawn exactly from a normal; under LKJ with SD priors only sd_j changes,
+    log p_prior = log p_j(sd_j') − (2η − 2 + K) log sd_j' with sd_j'² = Σ_jj + 2cΣ_ij + c²Σ_ii, and c
+    takes a slice step from 0 (evaluations recorded as ``shear_evals_<group>``, averaged over the
+    K(K − 1)/2 pairs of terms). The lower shears and the scalings generate the lower-triangular
+    group, which reaches every covariance matrix from any other (Σ = L Lᵀ), so together with the
+    scale moves they let the correlations mix as freely as the SDs.
+    """
+
+    def __init__(self, problem: GibbsProblem, index: int) -> None:
+        group = problem.groups[index]
+        assert group.correlated and group.cov_prior is not None and group.k >= 2
+        self.index = index
+        self.regression = problem.regression
+        self.part = problem.regression.parts[index]
+        self.inverse_wishart = group.cov_prior.dist == "inverse_wishart"
+        self.pairs = [(i, j) for i in range(group.k) for j in range(i + 1, group.k)]
+        if self.inverse_wishart:
+            scale = group.cov_prior["scale"]
+            self.psi = (
+                np.array(scale, dtype=float) if isinstance(scale, tuple) else float(scale) * np.eye(group.k)
+            )
+            self.stats: dict[str, tuple[str, ...]] = {}
+        else:
+            assert group.sd_priors is not None
+            self.sd_densities = [sd_log_density(prior) for prior in group.sd_priors]
+            self.power = 2.0 * float(group.cov_prior["eta"]) - 2.0 + group.k
+            self.widths = {pair: SliceWidth() for pair in self.pairs}
+            self.stat_name = f"shear_evals_{group.name}"
+            self.stats = {self.stat_name: ()}
+
+    def init(self, state: GibbsState, rng: np.random.Generator) -> None:
+        pass
+
+    def _draw_inverse_wishart(self, cov, i, j, a, b, rng) -> tuple[float, int]:
+        inverse = np.linalg.inv(cov)
+        precision = b + self.psi[i, i] * inverse[j, j]
+        mean = (a + float(self.psi[i] @ inverse[:, j])) / precision
+        return mean + rng.standard_normal() / math.sqrt(precision), 0
+
+    def _draw_lkj(self, cov, i, j, a, b, rng) -> tuple[float, int]:
+        density, power = self.sd_densities[j], self.power
+        cjj, cij, cii = float(cov[j, j]), float(cov[i, j]), float(cov[i, i])
+
+        def log_density(c: float) -> float:
+            variance = cjj + c * (2.0 * cij + c * cii)
+            if not variance > 0.0:
+                return -math.inf
+            sd = math.sqrt(variance)
+            return c * a - 0.5 * b * c * c + density(sd) - power * math.log(sd)
+
+        width = self.widths[(i, j)]
+        c, evaluations = slice_step(log_density, 0.0, width.width, rng)
+        return c, evaluations
+
+    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+        effects = self.regression.effects(state.theta, self.index)
+        part = self.part
+        evaluations = 0
+        for i, j in self.pairs:
+            change = part.term_matrix[:, j] * effects[part.group_index, i]
+            a = state.data_precision * float(
+                np.dot(state.response_sums, change) - np.dot(state.weights * state.eta, change)
+            )
+            b = state.data_precision * float(np.dot(state.weights * change, change))
+            cov = state.cov[self.index]
+            if self.inverse_wishart:
+                c, used = self._draw_inverse_wishart(cov, i, j, a, b, rng)
+            else:
+                c, used = self._draw_lkj(cov, i, j, a, b, rng)
+                self.widths[(i, j)].update(0.0, c, tuning)
+            evaluations += used
+            effects[:, j] += c * effects[:, i]
+            state.eta = state.eta + c * change
+            shear = np.eye(part.k)
+            shear[j, i] = c
+            state.cov[self.index] = shear @ cov @ shear.T
+        return {self.stat_name: evaluations / len(self.pairs)} if self.stats else {}
