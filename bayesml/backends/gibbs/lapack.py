@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import lapack
 
-__all__ = ["cholesky_lower", "solve_lower"]
+__all__ = ["cholesky_lower", "lower_inverse", "solve_lower"]
 
 
 def cholesky_lower(matrix: np.ndarray) -> np.ndarray:
@@ -34,3 +34,11 @@ def solve_lower(factor: np.ndarray, rhs: np.ndarray, *, transpose: bool = False)
         raise np.linalg.LinAlgError(f"singular triangular factor (trtrs info {info})")
     return solution
 
+
+
+def lower_inverse(factor: np.ndarray) -> np.ndarray:
+    """The inverse of a lower-triangular matrix (LAPACK ``trtri``)."""
+    inverse, info = lapack.dtrtri(factor, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"singular triangular matrix (trtri info {info})")
+    return inverse

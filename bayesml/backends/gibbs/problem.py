@@ -20,7 +20,7 @@ sent to the worker processes that run the chains.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -63,7 +63,7 @@ LIKELIHOODS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
 )
 
 #: coefficient prior -> (mean, scale, degrees of freedom) of its normal scale mixture
-COEFFICIENT_PRIORS: MappingProxyType[str, object] = MappingProxyType(
+COEFFICIENT_PRIORS: MappingProxyType[str, Callable[[Prior], tuple[float, float, float]]] = MappingProxyType(
     {
         "flat": lambda p: (0.0, np.inf, np.inf),
         "normal": lambda p: (p["mu"], p["sigma"], np.inf),

@@ -131,7 +131,6 @@ def log_prior_dataset(
     problem: GibbsProblem, traces: list[ChainTrace], posterior: xr.Dataset
 ) -> xr.Dataset:
     """Log prior densities of the parameters with priors (see the module text)."""
-    chains, draws = len(traces), traces[0].theta.shape[0]
     data: dict[str, xr.DataArray] = {}
     regression = problem.regression
     if regression.p:

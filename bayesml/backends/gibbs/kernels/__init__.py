@@ -3,7 +3,11 @@
 from bayesml.backends.gibbs.kernels.base import GibbsState, Kernel
 from bayesml.backends.gibbs.kernels.coefficients import CoefficientKernel, CoefficientMixingKernel
 from bayesml.backends.gibbs.kernels.covariance import InverseWishartKernel, LKJCovarianceKernel
-from bayesml.backends.gibbs.kernels.expansion import ScaleExpansionKernel, ShearExpansionKernel
+from bayesml.backends.gibbs.kernels.expansion import (
+    LatentScaleKernel,
+    ScaleExpansionKernel,
+    ShearExpansionKernel,
+)
 from bayesml.backends.gibbs.kernels.latent import LatentProbitKernel, PolyaGammaKernel
 from bayesml.backends.gibbs.kernels.variances import GroupVarianceKernel, ResidualVarianceKernel
 
@@ -16,6 +20,7 @@ __all__ = [
     "Kernel",
     "LKJCovarianceKernel",
     "LatentProbitKernel",
+    "LatentScaleKernel",
     "PolyaGammaKernel",
     "ResidualVarianceKernel",
     "ScaleExpansionKernel",

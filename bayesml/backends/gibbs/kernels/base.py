@@ -18,7 +18,7 @@ with s the data precision, r the working response sums and w the row weights:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -50,6 +50,8 @@ class GibbsState:
     response_changed, weights_changed
         Set by the kernels that change r or w, so that the coefficient update recomputes TᵀWr
         and TᵀWT only when needed.
+    latent_sum_squares
+        Σ z² over the latent normals of a probit model (for its parameter-expansion move).
     """
 
     theta: np.ndarray
@@ -62,7 +64,7 @@ class GibbsState:
     weights: np.ndarray
     response_changed: bool = True
     weights_changed: bool = True
-    extra: dict = field(default_factory=dict)
+    latent_sum_squares: float = 0.0
 
 
 class Kernel(Protocol):

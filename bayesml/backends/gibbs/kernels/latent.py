@@ -59,6 +59,7 @@ class LatentProbitKernel:
         latent = truncated_normal(mean, self.success, rng)
         sums = np.bincount(self.rows, weights=latent, minlength=self.n_obs)
         state.response_sums = sums - self.trials * self.offset
+        state.latent_sum_squares = float(latent @ latent)
         state.response_changed = True
         return {}
 

@@ -1,0 +1,224 @@
+"""``sample_gibbs``: the result's groups, names and values, reproducibility, thinning, arguments."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import bayesml
+from bayesml.backends.gibbs import sample_gibbs
+from tests.model._hier import HIER_FORMULA, eta_by_hand, simulate_hierarchical
+
+CHAINS, DRAWS = 2, 150
+
+
+@pytest.fixture(scope="module")
+def hier_data():
+    return simulate_hierarchical()
+
+
+@pytest.fixture(scope="module")
+def hier_model(hier_data):
+    return bayesml.Model(HIER_FORMULA, hier_data)
+
+
+def _run(model, **kwargs):
+    options = {"draws": DRAWS, "tune": 100, "chains": CHAINS, "random_seed": 3, "cores": 1} | kwargs
+    return sample_gibbs(model.design, model.priors, model.family, **options)
+
+
+@pytest.fixture(scope="module")
+def hier_fit(hier_model):
+    return _run(hier_model)
+
+
+# -- groups and names ----------------------------------------------------------------------------
+
+
+def test_result_has_the_groups_of_the_nuts_backend(hier_fit):
+    assert {"posterior", "sample_stats", "observed_data", "log_likelihood", "log_prior"} <= set(
+        hier_fit.children
+    )
+    assert hier_fit.attrs["bayesml_sampler"] == "gibbs"
+    assert hier_fit["posterior"].attrs["sampling_time"] > 0
+
+
+def test_posterior_variables_and_dims_follow_the_contract(hier_fit):
+    posterior = hier_fit["posterior"].to_dataset()
+    expected_dims = {
+        "beta": ("chain", "draw", "coef"),
+        "sd_g": ("chain", "draw", "g__term"),
+        "corr_g": ("chain", "draw", "g__term", "g__term_bis"),
+        "u_g": ("chain", "draw", "g__level", "g__term"),
+        "sd_h": ("chain", "draw", "h__term"),
+        "u_h": ("chain", "draw", "h__level", "h__term"),
+        "sigma": ("chain", "draw"),
+    }
+    assert {name: posterior[name].dims for name in posterior.data_vars} == expected_dims
+    assert posterior.sizes["chain"] == CHAINS and posterior.sizes["draw"] == DRAWS
+    coords = {dim: [str(v) for v in posterior.coords[dim].values] for dim in posterior.dims}
+    assert coords["coef"] == ["Intercept", "x", "f[b]", "f[c]"]
+    assert coords["g__term"] == coords["g__term_bis"] == ["Intercept", "x"]
+    assert coords["g__level"] == [f"g{i}" for i in range(6)]
+    assert coords["h__term"] == ["Intercept"]
+    assert coords["h__level"] == [f"h{i}" for i in range(4)]
+
+
+def test_corr_draws_are_correlation_matrices_and_sd_the_scale(hier_fit):
+    corr = hier_fit["posterior"]["corr_g"].values
+    np.testing.assert_array_equal(corr[..., [0, 1], [0, 1]], 1.0)
+    np.testing.assert_allclose(corr[..., 0, 1], corr[..., 1, 0])
+    assert np.all(np.abs(corr[..., 0, 1]) < 1)
+    assert np.all(hier_fit["posterior"]["sd_g"].values > 0)
+
+
+def test_summary_treats_the_result_like_a_nuts_result(hier_fit):
+    table = bayesml.summary(hier_fit)
+    assert {"beta[Intercept]", "sd_g[x]", "sd_h[Intercept]", "sigma", "corr_g[Intercept, x]"} <= set(
+        table.index
+    )
+
+
+def test_sample_stats_record_the_slice_steps(hier_fit):
+    stats_group = hier_fit["sample_stats"].to_dataset()
+    # default priors: half-t SDs and sigma (slice steps), LKJ on g (Metropolis)
+    assert stats_group["accept_corr_g"].dims == ("chain", "draw")
+    assert np.all((stats_group["accept_corr_g"].values >= 0) & (stats_group["accept_corr_g"].values <= 1))
+    assert stats_group["slice_evals_sd_h"].dims == ("chain", "draw", "h__term")
+    assert stats_group["slice_evals_sigma"].values.min() >= 2
+    assert stats_group["expansion_evals_g"].dims == ("chain", "draw", "g__term")
+    assert stats_group["shear_evals_g"].dims == ("chain", "draw")
+
+
+def test_observed_data_holds_the_response(hier_fit, hier_data):
+    observed = hier_fit["observed_data"]["y"]
+    assert observed.dims == ("obs",)
+    np.testing.assert_array_equal(observed.values, hier_data["y"].to_numpy())
+
+
+# -- values --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("chain", "draw"), [(0, 0), (1, 97)])
+def test_log_likelihood_matches_scipy_at_one_draw(hier_fit, hier_data, chain, draw):
+    posterior = hier_fit["posterior"].to_dataset().isel(chain=[chain], draw=[draw])
+    eta = eta_by_hand(posterior, hier_data)[0, 0]
+    sigma = posterior["sigma"].values.item()
+    expected = stats.norm.logpdf(hier_data["y"].to_numpy(), eta, sigma)
+    stored = hier_fit["log_likelihood"]["y"]
+    assert stored.dims == ("chain", "draw", "obs")
+    np.testing.assert_allclose(stored.isel(chain=chain, draw=draw).values, expected, rtol=1e-9)
+
+
+def test_log_prior_matches_scipy(hier_fit, hier_model):
+    log_prior = hier_fit["log_prior"]
+    assert set(log_prior.data_vars) == {"beta", "sd_g", "corr_g", "sd_h", "sigma"}
+    sigma_prior = hier_model.priors.aux["sigma"]
+    sigma = hier_fit["posterior"]["sigma"].values
+    expected = np.log(2) + stats.t.logpdf(sigma, df=sigma_prior["nu"], scale=sigma_prior["sigma"])
+    np.testing.assert_allclose(log_prior["sigma"].values, expected, rtol=1e-10)
+    # LKJ(1) on a 2 × 2 correlation matrix: uniform correlation on (−1, 1)
+    np.testing.assert_allclose(log_prior["corr_g"].values, np.log(0.5))
+    slope_prior = hier_model.priors.fixed["x"]
+    beta_x = hier_fit["posterior"]["beta"].sel(coef="x").values
+    expected = stats.norm.logpdf(beta_x, slope_prior["mu"], slope_prior["sigma"])
+    np.testing.assert_allclose(log_prior["beta"].sel(coef="x").values, expected, rtol=1e-10)
+
+
+def test_log_prior_can_be_left_out(hier_model):
+    assert "log_prior" not in _run(hier_model, draws=5, tune=5, log_prior=False).children
+
+
+def test_probit_result_has_no_sigma_and_a_bernoulli_log_likelihood(hier_data):
+    data = hier_data.assign(b=(hier_data["y"] > hier_data["y"].median()).astype(int))
+    model = bayesml.Model("b ~ x + (1 | g)", data, family="bernoulli", link="probit")
+    result = _run(model, draws=40, tune=40)
+    posterior = result["posterior"].to_dataset()
+    assert set(posterior.data_vars) == {"beta", "sd_g", "u_g"}
+    beta = posterior["beta"].values[0, 5]
+    u = posterior["u_g"].values[0, 5, :, 0]
+    levels = [str(v) for v in posterior.coords["g__level"].values]
+    eta = beta[0] + beta[1] * data["x"].to_numpy() + u[[levels.index(g) for g in data["g"]]]
+    expected = np.where(data["b"] == 1, special.log_ndtr(eta), special.log_ndtr(-eta))
+    np.testing.assert_allclose(result["log_likelihood"]["b"].values[0, 5], expected, rtol=1e-8)
+
+
+# -- reproducibility -----------------------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_draws_and_another_seed_other_draws(hier_model):
+    first, second = _run(hier_model, draws=20, tune=20), _run(hier_model, draws=20, tune=20)
+    third = _run(hier_model, draws=20, tune=20, random_seed=4)
+    for name in ("beta", "u_g", "sd_g", "corr_g", "sigma"):
+        np.testing.assert_array_equal(first["posterior"][name].values, second["posterior"][name].values)
+    assert not np.array_equal(first["posterior"]["beta"].values, third["posterior"]["beta"].values)
+    # chains start apart and run apart
+    beta = first["posterior"]["beta"].values
+    assert not np.array_equal(beta[0], beta[1])
+
+
+def test_parallel_processes_give_the_draws_of_one_process(hier_model):
+    serial = _run(hier_model, draws=30, tune=20, cores=1)
+    parallel = _run(hier_model, draws=30, tune=20, cores=2)
+    for name in ("beta", "u_g", "u_h", "sigma"):
+        np.testing.assert_array_equal(serial["posterior"][name].values, parallel["posterior"][name].values)
+
+
+def test_thinning_keeps_every_thin_th_sweep(hier_model):
+    full = _run(hier_model, draws=40, tune=20)
+    thinned = _run(hier_model, draws=20, tune=20, thin=2)
+    np.testing.assert_array_equal(
+        thinned["posterior"]["beta"].values, full["posterior"]["beta"].values[:, 1::2]
+    )
+
+
+def test_progress_bar_does_not_change_the_draws(hier_model):
+    quiet = _run(hier_model, draws=10, tune=10)
+    shown = _run(hier_model, draws=10, tune=10, progressbar=True)
+    np.testing.assert_array_equal(quiet["posterior"]["beta"].values, shown["posterior"]["beta"].values)
+
+
+def test_the_gibbs_backend_does_not_import_pymc():
+    code = textwrap.dedent(
+        """
+        import sys
+        import bayesml
+        from bayesml.backends.gibbs import sample_gibbs
+        model = bayesml.Model("weight ~ day + (1 + day | rat)", "rats")
+        sample_gibbs(model.design, model.priors, model.family, draws=5, tune=5, chains=1)
+        assert "pymc" not in sys.modules and "pytensor" not in sys.modules, "PyMC imported"
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(_root()))
+
+
+def _root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2]
+
+
+# -- arguments -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"draws": 0}, r"draws must be an integer >= 1; got draws=0"),
+        ({"tune": -1}, r"tune must be an integer >= 0; got tune=-1"),
+        ({"chains": 1.5}, r"chains must be an integer >= 1; got chains=1\.5"),
+        ({"thin": 0}, r"thin must be an integer >= 1; got thin=0"),
+        ({"cores": 0}, r"cores must be an integer >= 1; got cores=0"),
+        ({"random_seed": -3}, r"random_seed must be an integer >= 0; got random_seed=-3"),
+        ({"draws": True}, r"draws must be an integer >= 1; got draws=True"),
+        ({"probit_form": "joint"}, r"probit_form must be 'marginal' or 'latent'; got probit_form='joint'"),
+    ],
+)
+def test_bad_arguments_are_refused(hier_model, options, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        _run(hier_model, **options)
