@@ -5,9 +5,10 @@ intercepts and slopes with an inverse-Wishart prior, and the bacteria probit GLM
 latent variables for Gibbs; default priors). Each (model, method) pair runs in a fresh Python
 process with empty PyTensor/numba caches, which fits the model twice with the same settings:
 
-* **first fit**: the first call in the process (NUTS compiles the model; Gibbs starts its
-  worker processes);
-* **repeat fit**: a second call on the same ``Model`` (NUTS reuses its compiled model).
+* **first fit**: the first call of ``model.sample(method=...)`` in the process (NUTS compiles
+  the model; Gibbs starts its worker processes);
+* **repeat fit**: a second call on the same ``Model`` (NUTS reuses its compiled model, Gibbs its
+  worker processes).
 
 ESS is the smallest bulk ESS over the fixed effects, SDs, correlations and σ (not the random
 effects); ESS/s divides it by the wall time of the call. Results go to ``bench/README.md``
@@ -130,18 +131,16 @@ def hyperparameter_draws(posterior: Any) -> dict[str, np.ndarray]:
 
 
 def _sample(method: str, model: Any, settings: Settings, seed: int) -> Any:
-    options = {
-        "draws": settings.draws,
-        "tune": settings.tune,
-        "chains": settings.chains,
-        "random_seed": seed,
-        "log_prior": False,
-    }
-    if method == "gibbs":
-        from bayesml.backends.gibbs import sample_gibbs
-
-        return sample_gibbs(model.design, model.priors, model.family, **options)
-    return model.sample(check=False, **options)
+    """``model.sample(method=...)``, the users' entry point to both samplers."""
+    return model.sample(
+        method=method,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        random_seed=seed,
+        log_prior=False,
+        check=False,
+    )
 
 
 def run_one(case: str, method: str, settings: Settings) -> dict[str, Any]:
@@ -161,7 +160,13 @@ def run_one(case: str, method: str, settings: Settings) -> dict[str, Any]:
         fits.append(
             {"seconds": seconds, "min_ess": ess, "parameter": parameter, "divergences": divergences}
         )
-    return {"case": case, "method": method, "settings": asdict(settings), "build": build, "fits": fits}
+    return {
+        "case": case,
+        "method": method,
+        "settings": asdict(settings),
+        "build": build,
+        "fits": fits,
+    }
 
 
 # -- the driver (parent process) ---------------------------------------------------------------
@@ -240,7 +245,9 @@ def verdicts(records: list[dict]) -> list[str]:
 
 def readme_section(records: list[dict], settings: Settings, versions: Mapping[str, str]) -> str:
     info = machine_info()
-    models = "\n".join(f"- `{name}`: {CASES[name][1]}" for name in dict.fromkeys(r["case"] for r in records))
+    models = "\n".join(
+        f"- `{name}`: {CASES[name][1]}" for name in dict.fromkeys(r["case"] for r in records)
+    )
     version_text = ", ".join(f"{name} {version}" for name, version in versions.items())
     load = ", ".join(f"{value:.2f}" for value in info["load_average"] or [])
     return "\n".join(
@@ -252,7 +259,8 @@ def readme_section(records: list[dict], settings: Settings, versions: Mapping[st
             "(nutpie) on every core. Each (model, method) pair runs in a fresh process with "
             "empty compile caches and fits the model twice: the **first fit** includes NUTS's "
             "compilation and the start of Gibbs's worker processes; the **repeat fit** is a "
-            "second call on the same `Model` (NUTS reuses its compiled model). Times are the "
+            "second call on the same `Model` (NUTS reuses its compiled model, Gibbs its worker "
+            "processes). Times are the "
             "wall time of the call (sampling and building the result); ESS is the smallest bulk "
             "ESS over β, the SDs, the correlations and σ.",
             "",
@@ -272,13 +280,19 @@ def readme_section(records: list[dict], settings: Settings, versions: Mapping[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--worker", nargs=3, metavar=("CASE", "METHOD", "OUT"), help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("CASE", "METHOD", "OUT"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--draws", type=int, default=Settings.draws)
     parser.add_argument("--tune", type=int, default=Settings.tune)
     parser.add_argument("--chains", type=int, default=Settings.chains)
     parser.add_argument("--seed", type=int, default=Settings.seed)
-    parser.add_argument("--quick", action="store_true", help="2 chains x 300 draws, tune 300; no README")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 chains x 300 draws, tune 300; no README"
+    )
     parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--no-readme", action="store_true", help="print the tables only")
@@ -294,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="bayesml-gibbs-bench-work-") as work:
         try:
-            records = run_all(args.models, args.methods, settings, timeout=args.timeout, work=Path(work))
+            records = run_all(
+                args.models, args.methods, settings, timeout=args.timeout, work=Path(work)
+            )
         except WorkerFailure as error:
             print(error, file=sys.stderr)
             return 1

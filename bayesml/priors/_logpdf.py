@@ -97,8 +97,7 @@ def lkj_logpdf(corr: ArrayLike, eta: float) -> np.ndarray:
     k = np.arange(1, size)
     b = eta + (size - k - 1) / 2.0
     log_constant = np.sum(
-        (2.0 * eta - 2.0 + size - k) * (size - k) * np.log(2.0)
-        + (size - k) * special.betaln(b, b)
+        (2.0 * eta - 2.0 + size - k) * (size - k) * np.log(2.0) + (size - k) * special.betaln(b, b)
     )
     return np.where(sign > 0, (eta - 1.0) * logdet - log_constant, -np.inf)
 

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 
 
-def grouped_data(seed: int = 0, groups: int = 8, per_group: int = 5, sd_group: float = 0.5) -> pd.DataFrame:
+def grouped_data(
+    seed: int = 0, groups: int = 8, per_group: int = 5, sd_group: float = 0.5
+) -> pd.DataFrame:
     """y = 1 + 0.5 x + u_g + e, e ~ N(0, 1), with a binary outcome ``b`` from the same η."""
     rng = np.random.default_rng(seed)
     g = np.repeat(np.arange(groups), per_group)

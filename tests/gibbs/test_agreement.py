@@ -13,19 +13,25 @@ import numpy as np
 import pytest
 
 import bayesml
-from bayesml.backends.gibbs import sample_gibbs
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SUMMARISED = ("beta", "sd_", "corr_", "sigma")
 
 
 def _gibbs(model, **kwargs):
-    options = {"draws": 2000, "tune": 500, "chains": 4, "random_seed": 11, "log_prior": False} | kwargs
-    return sample_gibbs(model.design, model.priors, model.family, **options)
+    options = {"draws": 2000, "tune": 500, "chains": 4, "random_seed": 11, "log_prior": False}
+    return model.sample(method="gibbs", check=False, **(options | kwargs))
 
 
 def _nuts(model, **kwargs):
-    options = {"draws": 1000, "tune": 1000, "chains": 4, "random_seed": 12, "log_prior": False, "check": False}
+    options = {
+        "draws": 1000,
+        "tune": 1000,
+        "chains": 4,
+        "random_seed": 12,
+        "log_prior": False,
+        "check": False,
+    }
     return model.sample(**(options | kwargs))
 
 
@@ -60,7 +66,9 @@ def assert_agree(gibbs, nuts) -> None:
         a, b = first[name], second[name]
         bound = 4 * np.hypot(_mcse(a), _mcse(b))
         if abs(a.mean() - b.mean()) > bound:
-            problems.append(f"{name}: means {a.mean():.4g} vs {b.mean():.4g} (4 MCSE = {bound:.3g})")
+            problems.append(
+                f"{name}: means {a.mean():.4g} vs {b.mean():.4g} (4 MCSE = {bound:.3g})"
+            )
         if abs(a.std() / b.std() - 1) > 0.10:
             problems.append(f"{name}: SDs {a.std():.4g} vs {b.std():.4g}")
     assert not problems, "; ".join(problems)
@@ -73,7 +81,7 @@ def rats_model():
 
 def test_rats_weight_at_birth_and_daily_gain_match_the_lecture_notes(rats_model):
     """BUGS rats: about 106 g at birth and 6.2 g per day (inverse-Wishart Σ, day not centred)."""
-    result = _gibbs(rats_model, draws=1000, tune=300, chains=2, cores=1)
+    result = _gibbs(rats_model, draws=1000, tune=300, chains=2, sampler_kwargs={"cores": 1})
     beta = result["posterior"]["beta"]
     birth = float(beta.sel(coef="Intercept").mean())
     gain = float(beta.sel(coef="day").mean())
@@ -106,7 +114,9 @@ def test_radon_varying_slopes_gibbs_agrees_with_nuts():
 @pytest.mark.slow
 def test_bacteria_probit_glmm_gibbs_agrees_with_nuts():
     """Albert–Chib latent variables with a random intercept, default (weakly informative) priors."""
-    model = bayesml.Model("y ~ week + (1 | ID)", "bacteria", family="binomial", link="probit", success="y")
+    model = bayesml.Model(
+        "y ~ week + (1 | ID)", "bacteria", family="binomial", link="probit", success="y"
+    )
     assert_agree(_gibbs(model, draws=4000), _nuts(model))
 
 

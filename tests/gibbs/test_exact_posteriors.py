@@ -72,7 +72,11 @@ def test_one_way_random_effects_sd_matches_quadrature(expansion):
     model = bayesml.Model(
         "y ~ 1 + (1 | g)",
         data,
-        priors={"intercept": {"dist": "flat"}, "sd": {"dist": "half_normal", "sigma": 1.0}, "sigma": PINNED_SIGMA},
+        priors={
+            "intercept": {"dist": "flat"},
+            "sd": {"dist": "half_normal", "sigma": 1.0},
+            "sigma": PINNED_SIGMA,
+        },
     )
     draws = 3000 if expansion else 6000  # the centred chain mixes more slowly
     result = _sample(model, draws=draws, expansion=expansion)
@@ -89,7 +93,10 @@ def _binary_data(n=60, seed=2):
 def test_probit_intercept_matches_quadrature(expansion):
     data = _binary_data()
     model = bayesml.Model(
-        "b ~ 1", data, family="bernoulli", link="probit",
+        "b ~ 1",
+        data,
+        family="bernoulli",
+        link="probit",
         priors={"intercept": {"dist": "normal", "mu": 0, "sigma": 2}},
     )
     successes, n = data["b"].sum(), len(data)
@@ -109,7 +116,10 @@ def test_logit_intercept_with_a_cauchy_prior_matches_quadrature():
     pytest.importorskip("polyagamma")
     data = _binary_data(seed=3)
     model = bayesml.Model(
-        "b ~ 1", data, family="bernoulli", priors={"intercept": {"dist": "cauchy", "mu": 0, "sigma": 1}}
+        "b ~ 1",
+        data,
+        family="bernoulli",
+        priors={"intercept": {"dist": "cauchy", "mu": 0, "sigma": 1}},
     )
     successes, n = data["b"].sum(), len(data)
 
@@ -127,7 +137,10 @@ def test_logit_intercept_with_a_cauchy_prior_matches_quadrature():
 def test_binomial_probit_rows_are_expanded_to_trials():
     data = pd.DataFrame({"r": [3, 7, 1], "n": [10, 12, 9]})
     model = bayesml.Model(
-        "cbind(r, n - r) ~ 1", data, family="binomial", link="probit",
+        "cbind(r, n - r) ~ 1",
+        data,
+        family="binomial",
+        link="probit",
         priors={"intercept": {"dist": "flat"}},
     )
     successes, trials = data["r"].sum(), data["n"].sum()
@@ -142,8 +155,12 @@ def test_binomial_probit_rows_are_expanded_to_trials():
 def test_student_t_slope_prior_matches_quadrature():
     data = grouped_data(seed=6, groups=4, per_group=3)
     model = bayesml.Model(
-        "y ~ 0 + x", data,
-        priors={"fixed": {"dist": "student_t", "nu": 3, "mu": 0, "sigma": 0.2}, "sigma": PINNED_SIGMA},
+        "y ~ 0 + x",
+        data,
+        priors={
+            "fixed": {"dist": "student_t", "nu": 3, "mu": 0, "sigma": 0.2},
+            "sigma": PINNED_SIGMA,
+        },
     )
     x, y = data["x"].to_numpy(), data["y"].to_numpy()
 
@@ -157,7 +174,9 @@ def test_student_t_slope_prior_matches_quadrature():
 
 def test_quadrature_reference_integrates_to_the_closed_form_for_a_normal_prior():
     """The grid helper itself: a normal-normal posterior (known mean and SD)."""
-    mean, sd = _posterior_moments(lambda b: stats.norm(1.0, 0.5).logpdf(b) + stats.norm(0.0, 1.0).logpdf(b), -5, 5)
+    mean, sd = _posterior_moments(
+        lambda b: stats.norm(1.0, 0.5).logpdf(b) + stats.norm(0.0, 1.0).logpdf(b), -5, 5
+    )
     precision = 1 / 0.25 + 1.0
     assert mean == pytest.approx((1.0 / 0.25) / precision, abs=1e-8)
     assert sd == pytest.approx(precision**-0.5, abs=1e-8)
@@ -170,7 +189,9 @@ def test_offsets_and_prior_weights_match_the_conjugate_posterior():
     y = 0.8 * x + o + rng.normal(size=30) / np.sqrt(w)
     data = pd.DataFrame({"y": y, "x": x, "o": o, "w": w})
     model = bayesml.Model(
-        "y ~ 0 + x + offset(o)", data, weights="w",
+        "y ~ 0 + x + offset(o)",
+        data,
+        weights="w",
         priors={"fixed": {"dist": "normal", "mu": 0.5, "sigma": 2.0}, "sigma": PINNED_SIGMA},
     )
     precision = np.sum(w * x**2) + 1 / 4

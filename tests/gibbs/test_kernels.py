@@ -35,7 +35,9 @@ def test_conjugate_scale_update_draws_the_inverse_gamma_conditional():
     update = ScaleUpdate(Prior("inverse_gamma", alpha=3.0, beta=2.0))
     rng = np.random.default_rng(0)
     count, sum_squares = 10.0, 7.0
-    variances = np.array([update.draw(1.0, count, sum_squares, rng, False)[0] ** 2 for _ in range(40_000)])
+    variances = np.array(
+        [update.draw(1.0, count, sum_squares, rng, False)[0] ** 2 for _ in range(40_000)]
+    )
     reference = stats.invgamma(3.0 + count / 2, scale=2.0 + sum_squares / 2)
     assert abs(variances.mean() - reference.mean()) < 4 * reference.std() / np.sqrt(len(variances))
     assert variances.var() == pytest.approx(reference.var(), rel=0.08)
@@ -204,14 +206,18 @@ def test_coefficient_kernel_mean_includes_the_prior_mean(small_data):
 
 def test_mixing_kernel_draws_the_gamma_conditional(small_data):
     problem = _problem(
-        "y ~ x", small_data, priors={"fixed": {"dist": "student_t", "nu": 3, "mu": 1.0, "sigma": 2.0}}
+        "y ~ x",
+        small_data,
+        priors={"fixed": {"dist": "student_t", "nu": 3, "mu": 1.0, "sigma": 2.0}},
     )
     state = GibbsSampler(problem).init(np.random.default_rng(0))
     state.theta[:] = [0.0, 4.0]
     kernel = CoefficientMixingKernel(problem)
     assert kernel.index.tolist() == [0, 1]  # the default intercept prior is a Student-t too
     rng = np.random.default_rng(2)
-    draws = np.array([(kernel.step(state, rng, False), state.coef_mixing[1])[1] for _ in range(30_000)])
+    draws = np.array(
+        [(kernel.step(state, rng, False), state.coef_mixing[1])[1] for _ in range(30_000)]
+    )
     z = (4.0 - 1.0) / 2.0
     reference = stats.gamma(a=(3 + 1) / 2, scale=2 / (3 + z**2))
     assert abs(draws.mean() - reference.mean()) < 4 * reference.std() / np.sqrt(len(draws))
@@ -230,7 +236,9 @@ def test_latent_probit_kernel_sums_truncated_normal_trials():
     kernel = LatentProbitKernel(problem)
     kernel.init(state, None)
     rng = np.random.default_rng(1)
-    sums = np.array([(kernel.step(state, rng, False), state.response_sums.copy())[1] for _ in range(20_000)])
+    sums = np.array(
+        [(kernel.step(state, rng, False), state.response_sums.copy())[1] for _ in range(20_000)]
+    )
     up = [stats.truncnorm(-m, np.inf, loc=m).mean() for m in state.eta]
     down = [stats.truncnorm(-np.inf, -m, loc=m).mean() for m in state.eta]
     expected = np.array([2 * up[0] + down[0], 2 * down[1], 3 * up[2]])
@@ -245,7 +253,9 @@ def test_polya_gamma_kernel_has_the_pg_mean(small_data):
     state.eta = np.linspace(-3, 3, len(small_data))
     kernel = PolyaGammaKernel(problem)
     rng = np.random.default_rng(3)
-    omega = np.array([(kernel.step(state, rng, False), state.weights.copy())[1] for _ in range(4000)])
+    omega = np.array(
+        [(kernel.step(state, rng, False), state.weights.copy())[1] for _ in range(4000)]
+    )
     z = state.eta
     expected = np.tanh(z / 2) / (2 * z)  # E[PG(1, z)]
     np.testing.assert_allclose(omega.mean(0), expected, rtol=0.05)

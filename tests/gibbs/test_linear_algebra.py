@@ -85,9 +85,7 @@ def test_mean_and_covariance_match_the_dense_reference(case, monkeypatch):
     mean = solver.draw(scale, prior, rhs, np.zeros(regression.dim))
     np.testing.assert_allclose(mean, np.linalg.solve(A, rhs), rtol=1e-9, atol=1e-12)
     # the draw is linear in the normals: its matrix M must satisfy M Mᵀ = A⁻¹
-    M = np.column_stack(
-        [solver.draw(scale, prior, rhs, e) - mean for e in np.eye(regression.dim)]
-    )
+    M = np.column_stack([solver.draw(scale, prior, rhs, e) - mean for e in np.eye(regression.dim)])
     np.testing.assert_allclose(M @ M.T, np.linalg.inv(A), rtol=1e-8, atol=1e-12)
 
 

@@ -22,7 +22,9 @@ def _build(model):
     ("formula", "family", "link"),
     [("y ~ x", "poisson", None), ("y ~ x", "gaussian", "log"), ("b ~ x", "bernoulli", "cloglog")],
 )
-def test_an_unsupported_family_names_the_supported_ones_and_suggests_nuts(small_data, formula, family, link):
+def test_an_unsupported_family_names_the_supported_ones_and_suggests_nuts(
+    small_data, formula, family, link
+):
     data = small_data.assign(y=np.round(np.abs(small_data["y"]) * 3) + 1)
     model = bayesml.Model(formula, data, family=family, link=link)
     with pytest.raises(
@@ -38,8 +40,13 @@ def test_an_unsupported_family_names_the_supported_ones_and_suggests_nuts(small_
 
 
 def test_prior_weights_on_a_binary_model_are_refused(small_data):
-    model = bayesml.Model("b ~ x", small_data.assign(w=2.0), family="bernoulli", link="probit", weights="w")
-    with pytest.raises(FamilyError, match=r"takes prior weights for the gaussian family only; the bernoulli model has weights"):
+    model = bayesml.Model(
+        "b ~ x", small_data.assign(w=2.0), family="bernoulli", link="probit", weights="w"
+    )
+    with pytest.raises(
+        FamilyError,
+        match=r"takes prior weights for the gaussian family only; the bernoulli model has weights",
+    ):
         _build(model)
 
 
@@ -93,7 +100,9 @@ def test_weakly_informative_coefficients_are_sampled_on_the_scaled_inputs(small_
     # the same linear predictor on both scales
     sampled = np.random.default_rng(0).normal(size=(5, 3))
     original = problem.coefficients_on_original_scale(sampled)
-    np.testing.assert_allclose(original @ model.design.fixed.matrix.T, sampled @ scaled.T, atol=1e-10)
+    np.testing.assert_allclose(
+        original @ model.design.fixed.matrix.T, sampled @ scaled.T, atol=1e-10
+    )
 
 
 def test_binomial_trials_and_gaussian_weights_are_kept(small_data):

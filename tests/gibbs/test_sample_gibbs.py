@@ -79,16 +79,22 @@ def test_corr_draws_are_correlation_matrices_and_sd_the_scale(hier_fit):
 
 def test_summary_treats_the_result_like_a_nuts_result(hier_fit):
     table = bayesml.summary(hier_fit)
-    assert {"beta[Intercept]", "sd_g[x]", "sd_h[Intercept]", "sigma", "corr_g[Intercept, x]"} <= set(
-        table.index
-    )
+    assert {
+        "beta[Intercept]",
+        "sd_g[x]",
+        "sd_h[Intercept]",
+        "sigma",
+        "corr_g[Intercept, x]",
+    } <= set(table.index)
 
 
 def test_sample_stats_record_the_slice_steps(hier_fit):
     stats_group = hier_fit["sample_stats"].to_dataset()
     # default priors: half-t SDs and sigma (slice steps), LKJ on g (Metropolis)
     assert stats_group["accept_corr_g"].dims == ("chain", "draw")
-    assert np.all((stats_group["accept_corr_g"].values >= 0) & (stats_group["accept_corr_g"].values <= 1))
+    assert np.all(
+        (stats_group["accept_corr_g"].values >= 0) & (stats_group["accept_corr_g"].values <= 1)
+    )
     assert stats_group["slice_evals_sd_h"].dims == ("chain", "draw", "h__term")
     assert stats_group["slice_evals_sigma"].values.min() >= 2
     assert stats_group["expansion_evals_g"].dims == ("chain", "draw", "g__term")
@@ -155,7 +161,9 @@ def test_same_seed_gives_identical_draws_and_another_seed_other_draws(hier_model
     first, second = _run(hier_model, draws=20, tune=20), _run(hier_model, draws=20, tune=20)
     third = _run(hier_model, draws=20, tune=20, random_seed=4)
     for name in ("beta", "u_g", "sd_g", "corr_g", "sigma"):
-        np.testing.assert_array_equal(first["posterior"][name].values, second["posterior"][name].values)
+        np.testing.assert_array_equal(
+            first["posterior"][name].values, second["posterior"][name].values
+        )
     assert not np.array_equal(first["posterior"]["beta"].values, third["posterior"]["beta"].values)
     # chains start apart and run apart
     beta = first["posterior"]["beta"].values
@@ -166,7 +174,9 @@ def test_parallel_processes_give_the_draws_of_one_process(hier_model):
     serial = _run(hier_model, draws=30, tune=20, cores=1)
     parallel = _run(hier_model, draws=30, tune=20, cores=2)
     for name in ("beta", "u_g", "u_h", "sigma"):
-        np.testing.assert_array_equal(serial["posterior"][name].values, parallel["posterior"][name].values)
+        np.testing.assert_array_equal(
+            serial["posterior"][name].values, parallel["posterior"][name].values
+        )
 
 
 def test_thinning_keeps_every_thin_th_sweep(hier_model):
@@ -180,7 +190,19 @@ def test_thinning_keeps_every_thin_th_sweep(hier_model):
 def test_progress_bar_does_not_change_the_draws(hier_model):
     quiet = _run(hier_model, draws=10, tune=10)
     shown = _run(hier_model, draws=10, tune=10, progressbar=True)
-    np.testing.assert_array_equal(quiet["posterior"]["beta"].values, shown["posterior"]["beta"].values)
+    np.testing.assert_array_equal(
+        quiet["posterior"]["beta"].values, shown["posterior"]["beta"].values
+    )
+
+
+def test_model_sample_with_method_gibbs_is_sample_gibbs(hier_model):
+    result = hier_model.sample(
+        method="gibbs", draws=20, tune=20, chains=2, random_seed=3, thin=2,
+        sampler_kwargs={"cores": 1}, check=False,
+    )  # fmt: skip
+    direct = _run(hier_model, draws=20, tune=20, thin=2)
+    assert result.attrs["bayesml_method"] == "gibbs"
+    np.testing.assert_array_equal(result["posterior"]["u_g"].values, direct["posterior"]["u_g"].values)
 
 
 def test_the_gibbs_backend_does_not_import_pymc():
@@ -216,9 +238,66 @@ def _root():
         ({"cores": 0}, r"cores must be an integer >= 1; got cores=0"),
         ({"random_seed": -3}, r"random_seed must be an integer >= 0; got random_seed=-3"),
         ({"draws": True}, r"draws must be an integer >= 1; got draws=True"),
-        ({"probit_form": "joint"}, r"probit_form must be 'marginal' or 'latent'; got probit_form='joint'"),
+        (
+            {"probit_form": "joint"},
+            r"probit_form must be 'marginal' or 'latent'; got probit_form='joint'",
+        ),
     ],
 )
 def test_bad_arguments_are_refused(hier_model, options, message):
     with pytest.raises(ValueError, match=f"^{message}$"):
         _run(hier_model, **options)
+
+
+# -- worker processes ------------------------------------------------------------------------------
+
+
+def _problem(model):
+    from bayesml.backends.gibbs.problem import build_problem
+
+    return build_problem(model.design, model.priors, model.family)
+
+
+def _chains(problem, cores=2):
+    from bayesml.backends.gibbs.driver import run_chains
+    from bayesml.backends.gibbs.sampler import SamplerOptions
+
+    return run_chains(
+        problem, draws=5, tune=5, chains=2, thin=1, random_seed=1, cores=cores,
+        progressbar=False, options=SamplerOptions(),
+    )  # fmt: skip
+
+
+def test_worker_processes_are_kept_for_the_next_fit_and_can_be_stopped(hier_model):
+    from bayesml.backends.gibbs import driver
+
+    problem = _problem(hier_model)
+    _chains(problem)
+    pool = driver._POOL._pool
+    assert pool is not None
+    _chains(problem)
+    assert driver._POOL._pool is pool
+    driver.shutdown_workers()
+    assert driver._POOL._pool is None
+
+
+def test_an_error_in_a_worker_reaches_the_caller(hier_model):
+    import dataclasses
+
+    from bayesml.backends.gibbs.linear_algebra import Regression
+    from bayesml.errors import DataError
+
+    problem = _problem(
+        bayesml.Model(
+            "y ~ x",
+            hier_model.data,
+            priors={"intercept": {"dist": "flat"}, "fixed": {"dist": "flat"}},
+        )
+    )
+    broken = dataclasses.replace(
+        problem,
+        regression=Regression(np.column_stack([problem.regression.X[:, 0], np.zeros(72)]), []),
+    )
+    with pytest.raises(DataError, match=r"not positive definite"):
+        _chains(broken)
+    assert len(_chains(problem)) == 2  # a fresh pool afterwards

@@ -47,7 +47,9 @@ def test_mean_and_variance_match_scipy(mean, positive):
 
 def test_draws_far_in_the_tail_stay_at_the_right_scale():
     """10 SDs past the boundary the excess over it is about Exponential(rate 10)."""
-    draws = standard_normal_above(np.full(N_DRAWS, 10.0), np.random.default_rng(1).uniform(size=N_DRAWS))
+    draws = standard_normal_above(
+        np.full(N_DRAWS, 10.0), np.random.default_rng(1).uniform(size=N_DRAWS)
+    )
     excess = draws - 10.0
     assert np.all(excess >= 0)
     reference = stats.truncnorm(10.0, np.inf)

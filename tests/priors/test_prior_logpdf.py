@@ -116,9 +116,7 @@ def test_lkj_is_vectorised_over_leading_axes():
     assert out.shape == (3, 1)
 
 
-@pytest.mark.parametrize(
-    ("nu", "scale"), [(3.0, 2.0), (5.5, ((200.0, 2.0), (2.0, 0.2)))]
-)
+@pytest.mark.parametrize(("nu", "scale"), [(3.0, 2.0), (5.5, ((200.0, 2.0), (2.0, 0.2)))])
 def test_inverse_wishart_matches_scipy(nu, scale):
     psi = np.array(scale) if isinstance(scale, tuple) else scale * np.eye(2)
     reference = stats.invwishart(df=nu, scale=psi)

@@ -40,7 +40,9 @@ def _check_arguments(draws, tune, chains, thin, random_seed, cores, probit_form)
     if random_seed is not None:
         _check_count("random_seed", random_seed, 0)
     if probit_form not in ("marginal", "latent"):
-        raise ValueError(f"probit_form must be 'marginal' or 'latent'; got probit_form={probit_form!r}")
+        raise ValueError(
+            f"probit_form must be 'marginal' or 'latent'; got probit_form={probit_form!r}"
+        )
 
 
 def sample_gibbs(

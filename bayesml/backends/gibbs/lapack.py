@@ -35,7 +35,6 @@ def solve_lower(factor: np.ndarray, rhs: np.ndarray, *, transpose: bool = False)
     return solution
 
 
-
 def lower_inverse(factor: np.ndarray) -> np.ndarray:
     """The inverse of a lower-triangular matrix (LAPACK ``trtri``)."""
     inverse, info = lapack.dtrtri(factor, lower=1)

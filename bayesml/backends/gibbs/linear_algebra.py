@@ -276,11 +276,15 @@ class BlockSolver:
         cross = sp.csr_matrix(part.matrix.T @ weighted_rest)
         self._cross_dd = blocks
         self._cross_dr = (
-            np.asarray(cross.todense()).reshape(levels, k, self.m) if self.m <= DENSE_REST else cross
+            np.asarray(cross.todense()).reshape(levels, k, self.m)
+            if self.m <= DENSE_REST
+            else cross
         )
         self._cross_rr = np.asarray((self._rest_matrix.T @ weighted_rest).todense())
 
-    def _eliminated_block(self, scale: float, precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _eliminated_block(
+        self, scale: float, precision: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """C_dd⁻¹ and F⁻¹ (C_dd = F Fᵀ) of every level, shape (L, k, k)."""
         blocks = scale * self._cross_dd + precision
         if self.part.k == 1:

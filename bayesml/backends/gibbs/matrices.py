@@ -28,7 +28,9 @@ __all__ = [
 
 
 @lru_cache(maxsize=16)
-def _bartlett_indices(size: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _bartlett_indices(
+    size: int,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     return np.diag_indices(size), np.tril_indices(size, -1)
 
 

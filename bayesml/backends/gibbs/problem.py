@@ -63,13 +63,15 @@ LIKELIHOODS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
 )
 
 #: coefficient prior -> (mean, scale, degrees of freedom) of its normal scale mixture
-COEFFICIENT_PRIORS: MappingProxyType[str, Callable[[Prior], tuple[float, float, float]]] = MappingProxyType(
-    {
-        "flat": lambda p: (0.0, np.inf, np.inf),
-        "normal": lambda p: (p["mu"], p["sigma"], np.inf),
-        "student_t": lambda p: (p["mu"], p["sigma"], p["nu"]),
-        "cauchy": lambda p: (p["mu"], p["sigma"], 1.0),
-    }
+COEFFICIENT_PRIORS: MappingProxyType[str, Callable[[Prior], tuple[float, float, float]]] = (
+    MappingProxyType(
+        {
+            "flat": lambda p: (0.0, np.inf, np.inf),
+            "normal": lambda p: (p["mu"], p["sigma"], np.inf),
+            "student_t": lambda p: (p["mu"], p["sigma"], p["nu"]),
+            "cauchy": lambda p: (p["mu"], p["sigma"], 1.0),
+        }
+    )
 )
 
 #: SD prior -> how its full conditional is drawn: "conjugate" (a prior on σ²) or "slice" (on log σ)
@@ -326,7 +328,9 @@ def build_problem(design: ModelDesign, priors: ResolvedPriors, family: Family) -
     coefficients = _coefficient_priors(labels, sampled_priors)
     groups = tuple(_group_spec(block, priors) for block in design.random)
     parts = [
-        RandomPart(block.name, block.group_index, np.asarray(block.term_matrix, float), block.n_levels)
+        RandomPart(
+            block.name, block.group_index, np.asarray(block.term_matrix, float), block.n_levels
+        )
         for block in design.random
     ]
     sigma_prior = None

@@ -51,7 +51,8 @@ class _TqdmBars:
         from tqdm.auto import tqdm
 
         self.bars = [
-            tqdm(total=total, desc=f"Gibbs chain {c}", position=c, leave=True) for c in range(chains)
+            tqdm(total=total, desc=f"Gibbs chain {c}", position=c, leave=True)
+            for c in range(chains)
         ]
 
     def advance(self, chain: int, sweeps: int) -> None:

@@ -67,7 +67,9 @@ def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dat
     for index, group in enumerate(problem.groups):
         level_dim, term_dim, term_bis_dim = group_dims(group.name)
         part = regression.parts[index]
-        effects = theta[..., regression.part_slice(index)].reshape(chains, draws, part.n_levels, part.k)
+        effects = theta[..., regression.part_slice(index)].reshape(
+            chains, draws, part.n_levels, part.k
+        )
         cov = _stack(traces, lambda trace, index=index: trace.cov[index])
         sd = np.sqrt(np.einsum("cdkk->cdk", cov))
         data[f"sd_{group.name}"] = xr.DataArray(sd, dims=("chain", "draw", term_dim))
@@ -82,7 +84,9 @@ def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dat
         coords[level_dim] = list(group.levels)
         coords[term_dim] = list(group.term_labels)
     if problem.likelihood == "gaussian":
-        data["sigma"] = xr.DataArray(_stack(traces, lambda trace: trace.sigma), dims=("chain", "draw"))
+        data["sigma"] = xr.DataArray(
+            _stack(traces, lambda trace: trace.sigma), dims=("chain", "draw")
+        )
     return xr.Dataset(data, coords=coords)
 
 
@@ -94,7 +98,9 @@ def sample_stats_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.
     data = {}
     for name, extra_dims in traces[0].stat_dims.items():
         dims = ("chain", "draw", *extra_dims)
-        data[name] = xr.DataArray(_stack(traces, lambda trace, name=name: trace.stats[name]), dims=dims)
+        data[name] = xr.DataArray(
+            _stack(traces, lambda trace, name=name: trace.stats[name]), dims=dims
+        )
         coords.update({dim: labels[dim] for dim in extra_dims})
     return xr.Dataset(data, coords=coords)
 
@@ -107,7 +113,9 @@ def observed_dataset(design: ModelDesign) -> xr.Dataset:
     return xr.Dataset({design.observed_name: values})
 
 
-def log_likelihood_dataset(posterior: xr.Dataset, design: ModelDesign, family: Family) -> xr.Dataset:
+def log_likelihood_dataset(
+    posterior: xr.Dataset, design: ModelDesign, family: Family
+) -> xr.Dataset:
     """The pointwise log-likelihood of every observation and draw."""
     mu = family.link.inverse(fitted_eta_draws(posterior, design))
     aux = {param.name: posterior[param.name].values[..., None] for param in family.aux_params}
@@ -136,7 +144,10 @@ def log_prior_dataset(
     if regression.p:
         sampled = _stack(traces, lambda trace: trace.theta[:, : regression.p])
         values = np.stack(
-            [prior_logpdf(prior, sampled[..., j]) for j, prior in enumerate(problem.coefficients.priors)],
+            [
+                prior_logpdf(prior, sampled[..., j])
+                for j, prior in enumerate(problem.coefficients.priors)
+            ],
             axis=-1,
         )
         data["beta"] = xr.DataArray(values, dims=("chain", "draw", COEF_DIM))
@@ -145,7 +156,8 @@ def log_prior_dataset(
         sd = posterior[f"sd_{group.name}"].values
         if group.sd_priors is not None:
             values = np.stack(
-                [prior_logpdf(prior, sd[..., j]) for j, prior in enumerate(group.sd_priors)], axis=-1
+                [prior_logpdf(prior, sd[..., j]) for j, prior in enumerate(group.sd_priors)],
+                axis=-1,
             )
             data[f"sd_{group.name}"] = xr.DataArray(values, dims=("chain", "draw", term_dim))
         if group.cov_prior is not None and group.cov_prior.dist == "lkj":
@@ -162,9 +174,17 @@ def log_prior_dataset(
         data["sigma"] = xr.DataArray(
             prior_logpdf(problem.sigma_prior, posterior["sigma"].values), dims=("chain", "draw")
         )
-    coords = {name: values for name, values in posterior.coords.items() if name in ("chain", "draw", COEF_DIM)}
+    coords = {
+        name: values
+        for name, values in posterior.coords.items()
+        if name in ("chain", "draw", COEF_DIM)
+    }
     coords.update(
-        {f"{group.name}__term": list(group.term_labels) for group in problem.groups if group.sd_priors}
+        {
+            f"{group.name}__term": list(group.term_labels)
+            for group in problem.groups
+            if group.sd_priors
+        }
     )
     return xr.Dataset(data, coords=coords)
 

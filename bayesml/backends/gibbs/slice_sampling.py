@@ -48,7 +48,9 @@ def slice_step(
     """
     current = log_density(x0)
     if not current > -np.inf:
-        raise ValueError(f"slice_step must start inside the support; log density at {x0} is {current}")
+        raise ValueError(
+            f"slice_step must start inside the support; log density at {x0} is {current}"
+        )
     level = current - rng.exponential()
     evaluations = 1
     left = x0 - width * rng.uniform()

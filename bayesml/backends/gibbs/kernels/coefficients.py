@@ -48,7 +48,9 @@ class CoefficientKernel:
         rhs[: self.regression.p] += shift
         return rhs
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         if state.weights_changed:
             self.solver.set_weights(state.weights)
             state.weights_changed = False
@@ -75,7 +77,9 @@ class CoefficientMixingKernel:
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
         state.coef_mixing[self.index] = 1.0
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         standardised = (state.theta[self.index] - self.mean) / self.scale
         rate = 0.5 * (self.df + standardised**2)
         state.coef_mixing[self.index] = rng.gamma(0.5 * (self.df + 1.0)) / rate

@@ -68,7 +68,9 @@ class InverseWishartKernel:
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
         pass
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         effects = self.regression.effects(state.theta, self.index)
         scatter = effects.T @ effects
         state.cov[self.index] = inverse_wishart_draw(
@@ -100,7 +102,10 @@ class LKJCovarianceKernel:
         # random-walk steps: about the conditional SDs of log sd and of the partial correlations
         n_corr = self.k * (self.k - 1) // 2
         self.step_sizes = np.concatenate(
-            [np.full(self.k, 1.0 / math.sqrt(2.0 * self.levels)), np.full(n_corr, 1.0 / math.sqrt(self.levels))]
+            [
+                np.full(self.k, 1.0 / math.sqrt(2.0 * self.levels)),
+                np.full(n_corr, 1.0 / math.sqrt(self.levels)),
+            ]
         )
         self.log_scale = 0.0
         self._tuning_steps = 0
@@ -121,9 +126,9 @@ class LKJCovarianceKernel:
     # -- densities ---------------------------------------------------------------------------
     def _sd_terms(self, sd: np.ndarray) -> float:
         """Σ_i log p_i(sd_i) + log sd_i (the SD priors on the log scale)."""
-        return sum(density(float(s)) for density, s in zip(self.sd_densities, sd, strict=True)) + float(
-            np.sum(np.log(sd))
-        )
+        return sum(
+            density(float(s)) for density, s in zip(self.sd_densities, sd, strict=True)
+        ) + float(np.sum(np.log(sd)))
 
     def _independence_weight(self, cov: np.ndarray) -> float:
         """log w(Σ) = (η − 1 + (K+1)/2) log det R + Σ_i [log p_i(sd_i) + log sd_i]."""
@@ -171,7 +176,9 @@ class LKJCovarianceKernel:
         current = self._log_target(point, scatter)
         accepted = 0
         for _ in range(RANDOM_WALK_STEPS):
-            proposal = point + math.exp(self.log_scale) * self.step_sizes * rng.standard_normal(point.size)
+            proposal = point + math.exp(self.log_scale) * self.step_sizes * rng.standard_normal(
+                point.size
+            )
             value = self._log_target(proposal, scatter)
             accept = math.log(rng.uniform()) < value - current
             if accept:
@@ -196,7 +203,9 @@ class LKJCovarianceKernel:
             rate = self._independence_accepted / self._independence_tried
             self.walk = rate < INDEPENDENCE_ENOUGH
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         effects = self.regression.effects(state.theta, self.index)
         scatter = effects.T @ effects
         cov = state.cov[self.index]

@@ -44,13 +44,17 @@ class ScaleExpansionKernel:
         self.index = index
         self.regression = problem.regression
         self.part = problem.regression.parts[index]
-        self.inverse_wishart = group.cov_prior is not None and group.cov_prior.dist == "inverse_wishart"
+        self.inverse_wishart = (
+            group.cov_prior is not None and group.cov_prior.dist == "inverse_wishart"
+        )
         if self.inverse_wishart:
             prior = group.cov_prior
             scale = prior["scale"]
             self.nu = float(prior["nu"])
             self.psi = (
-                np.array(scale, dtype=float) if isinstance(scale, tuple) else float(scale) * np.eye(group.k)
+                np.array(scale, dtype=float)
+                if isinstance(scale, tuple)
+                else float(scale) * np.eye(group.k)
             )
         else:
             assert group.sd_priors is not None
@@ -62,30 +66,38 @@ class ScaleExpansionKernel:
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
         pass
 
-    def _prior_term(self, cov: np.ndarray, term: int):
+    def _prior_term(self, cov: np.ndarray, inverse: np.ndarray | None, term: int):
         """log p_prior of the rescaled parameters plus the Jacobian, as a function of x = log g."""
         if self.inverse_wishart:
-            weighted = self.psi * np.linalg.inv(cov)
-            c2 = float(weighted[term, term])
-            c1 = 2.0 * (float(weighted[term].sum()) - c2)
+            weighted = self.psi[term] * inverse[term]
+            c2 = float(weighted[term])
+            c1 = 2.0 * (float(weighted.sum()) - c2)
             nu = self.nu
             return lambda x: -nu * x - 0.5 * (c1 * math.exp(-x) + c2 * math.exp(-2.0 * x))
         density = self.sd_densities[term]
         sd = math.sqrt(float(cov[term, term]))
         return lambda x: density(sd * math.exp(x)) + x
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         effects = self.regression.effects(state.theta, self.index)
         part = self.part
-        weighted_eta = state.weights * state.eta
+        # every term's contribution to η, and a, b of all terms at once: after term j moves by
+        # δ_j, a_i falls by δ_j·(s CᵀWC)_ji and term j's row and column of CᵀWC scale by g_j
+        contributions = part.term_matrix * effects[part.group_index]
+        precision = state.data_precision
+        linear = precision * (
+            state.response_sums @ contributions - (state.weights * state.eta) @ contributions
+        )
+        gram = precision * ((contributions * state.weights[:, None]).T @ contributions)
+        cov = state.cov[self.index].copy()
+        inverse = np.linalg.inv(cov) if self.inverse_wishart else None
+        scales = np.ones(part.k)
         evaluations = np.zeros(part.k)
         for term in range(part.k):
-            contribution = part.term_matrix[:, term] * effects[part.group_index, term]
-            a = state.data_precision * float(
-                np.dot(state.response_sums, contribution) - np.dot(weighted_eta, contribution)
-            )
-            b = state.data_precision * float(np.dot(state.weights * contribution, contribution))
-            prior_term = self._prior_term(state.cov[self.index], term)
+            a, b = float(linear[term]), float(gram[term, term])
+            prior_term = self._prior_term(cov, inverse, term)
 
             def log_density(x: float, a=a, b=b, prior_term=prior_term) -> float:
                 if not -LOG_SCALE_BOUND < x < LOG_SCALE_BOUND:
@@ -96,13 +108,18 @@ class ScaleExpansionKernel:
             x1, evaluations[term] = slice_step(log_density, 0.0, self.widths[term].width, rng)
             self.widths[term].update(0.0, x1, tuning)
             scale = math.exp(x1)
-            effects[:, term] *= scale
-            state.eta = state.eta + (scale - 1.0) * contribution
-            weighted_eta = state.weights * state.eta
-            cov = state.cov[self.index].copy()
+            linear -= (scale - 1.0) * gram[term]
+            gram[term, :] *= scale
+            gram[:, term] *= scale
             cov[term, :] *= scale
             cov[:, term] *= scale
-            state.cov[self.index] = cov
+            if inverse is not None:
+                inverse[term, :] /= scale
+                inverse[:, term] /= scale
+            scales[term] = scale
+        effects *= scales
+        state.eta = state.eta + contributions @ (scales - 1.0)
+        state.cov[self.index] = cov
         return {self.stat_name: evaluations}
 
 
@@ -135,7 +152,9 @@ class ShearExpansionKernel:
         if self.inverse_wishart:
             scale = group.cov_prior["scale"]
             self.psi = (
-                np.array(scale, dtype=float) if isinstance(scale, tuple) else float(scale) * np.eye(group.k)
+                np.array(scale, dtype=float)
+                if isinstance(scale, tuple)
+                else float(scale) * np.eye(group.k)
             )
             self.stats: dict[str, tuple[str, ...]] = {}
         else:
@@ -170,7 +189,9 @@ class ShearExpansionKernel:
         c, evaluations = slice_step(log_density, 0.0, width.width, rng)
         return c, evaluations
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         effects = self.regression.effects(state.theta, self.index)
         part = self.part
         evaluations = 0
@@ -226,7 +247,11 @@ class LatentScaleKernel:
         for group in problem.groups:
             if group.cov_prior is not None and group.cov_prior.dist == "inverse_wishart":
                 scale = group.cov_prior["scale"]
-                psi = np.array(scale, dtype=float) if isinstance(scale, tuple) else float(scale) * np.eye(group.k)
+                psi = (
+                    np.array(scale, dtype=float)
+                    if isinstance(scale, tuple)
+                    else float(scale) * np.eye(group.k)
+                )
                 self.groups.append(("inverse_wishart", float(group.cov_prior["nu"]), psi))
             else:
                 densities = [sd_log_density(prior) for prior in group.sd_priors]
@@ -244,18 +269,27 @@ class LatentScaleKernel:
             k = cov.shape[0]
             if kind == "inverse_wishart":
                 nu, trace = first, float(np.sum(psi * np.linalg.inv(cov)))
-                terms.append(lambda x, nu=nu, k=k, trace=trace: -nu * k * x - 0.5 * trace * math.exp(-2.0 * x))
+                terms.append(
+                    lambda x, nu=nu, k=k, trace=trace: (
+                        -nu * k * x - 0.5 * trace * math.exp(-2.0 * x)
+                    )
+                )
             else:
                 sd = np.sqrt(np.diag(cov))
                 terms.append(
-                    lambda x, densities=first, sd=sd: sum(
-                        density(float(s) * math.exp(x)) for density, s in zip(densities, sd, strict=True)
+                    lambda x, densities=first, sd=sd: (
+                        sum(
+                            density(float(s) * math.exp(x))
+                            for density, s in zip(densities, sd, strict=True)
+                        )
+                        + len(sd) * x
                     )
-                    + len(sd) * x
                 )
         return terms
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         p = self.regression.p
         sums = state.response_sums + self.trials * self.offset  # Σ_t z_t per row
         eta = state.eta

@@ -54,7 +54,9 @@ class LatentProbitKernel:
         state.weights = self.trials.copy()
         state.weights_changed = True
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         mean = (state.eta + self.offset)[self.rows]
         latent = truncated_normal(mean, self.success, rng)
         sums = np.bincount(self.rows, weights=latent, minlength=self.n_obs)
@@ -79,7 +81,9 @@ class PolyaGammaKernel:
         state.weights = 0.25 * self.trials
         state.response_sums = self.kappa - state.weights * self.offset
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         omega = polya_gamma(self.trials, state.eta + self.offset, rng)
         state.weights = omega
         state.response_sums = self.kappa - omega * self.offset

@@ -56,7 +56,9 @@ class ScaleUpdate:
             if not -LOG_SD_BOUND < x < LOG_SD_BOUND:
                 return -math.inf
             return (
-                prior_density(math.exp(x)) + (1.0 - count) * x - 0.5 * sum_squares * math.exp(-2.0 * x)
+                prior_density(math.exp(x))
+                + (1.0 - count) * x
+                - 0.5 * sum_squares * math.exp(-2.0 * x)
             )
 
         x0 = float(np.log(sigma))
@@ -86,7 +88,9 @@ class ResidualVarianceKernel:
         state.sigma2 = self.update.start(float(np.sqrt(state.sigma2))) ** 2
         state.data_precision = 1.0 / state.sigma2
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         residual = self.response - state.eta
         sum_squares = float(np.dot(self.weights * residual, residual))
         sigma, evaluations = self.update.draw(
@@ -113,10 +117,14 @@ class GroupVarianceKernel:
 
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
         sd = np.sqrt(np.diag(state.cov[self.index]))
-        starts = [update.start(float(value)) for update, value in zip(self.updates, sd, strict=True)]
+        starts = [
+            update.start(float(value)) for update, value in zip(self.updates, sd, strict=True)
+        ]
         state.cov[self.index] = np.diag(np.square(starts))
 
-    def step(self, state: GibbsState, rng: np.random.Generator, tuning: bool) -> dict[str, StatValue]:
+    def step(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
         effects = self.regression.effects(state.theta, self.index)
         sum_squares = np.einsum("lk,lk->k", effects, effects)
         sd = np.sqrt(np.diag(state.cov[self.index]))
