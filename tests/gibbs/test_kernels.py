@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -260,3 +262,216 @@ def test_polya_gamma_kernel_has_the_pg_mean(small_data):
     expected = np.tanh(z / 2) / (2 * z)  # E[PG(1, z)]
     np.testing.assert_allclose(omega.mean(0), expected, rtol=0.05)
     np.testing.assert_allclose(state.response_sums, small_data["b"] - 0.5)
+
+
+# -- parameter expansion -----------------------------------------------------------------------
+
+
+def _expansion_setup(cov_prior):
+    """A correlated two-term group after a few sweeps (a realistic state)."""
+    problem = _problem(
+        "y ~ x + (1 + x | g)",
+        grouped_data(seed=9, groups=6, per_group=6),
+        priors={"cov": cov_prior},
+    )
+    sampler = GibbsSampler(problem)
+    rng = np.random.default_rng(4)
+    state = sampler.init(rng)
+    for _ in range(20):
+        sampler.sweep(state, rng, tuning=True)
+    return problem, state
+
+
+def _working_loglik(problem, state, eta):
+    """s·(rᵀη − ½ Σ w η²): the log-likelihood up to a constant."""
+    return state.data_precision * (state.response_sums @ eta - 0.5 * np.sum(state.weights * eta**2))
+
+
+IW_PRIOR = {"dist": "inverse_wishart", "nu": 4, "scale": [[1.0, 0.2], [0.2, 0.5]]}
+LKJ_PRIOR = {"dist": "lkj", "eta": 2.0}
+
+
+@pytest.mark.parametrize("cov_prior", [IW_PRIOR, LKJ_PRIOR], ids=["inverse-wishart", "lkj"])
+def test_scale_moves_target_the_expanded_conditional(cov_prior, monkeypatch):
+    """Each term's slice target equals log L + log prior + Jacobian recomputed from scratch."""
+    import math
+
+    from bayesml.backends.gibbs.kernels import ScaleExpansionKernel, expansion
+    from bayesml.priors import prior_logpdf
+
+    problem, state = _expansion_setup(cov_prior)
+    group = problem.groups[0]
+    regression = problem.regression
+    captured, moves = [], [math.log(1.3), math.log(0.8)]
+
+    def fixed_move(log_density, x0, width, rng, **kwargs):
+        captured.append(log_density)
+        return moves[len(captured) - 1], 3
+
+    monkeypatch.setattr(expansion, "slice_step", fixed_move)
+    theta, cov = state.theta.copy(), state.cov[0].copy()
+    ScaleExpansionKernel(problem, 0).step(state, np.random.default_rng(0), False)
+
+    def reference(term, theta_now, cov_now, x):
+        """log p of scaling term `term` by e^x from the state (theta_now, cov_now)."""
+        g = math.exp(x)
+        scaled = theta_now.copy()
+        regression.effects(scaled, 0)[:, term] *= g
+        scale_matrix = np.eye(2)
+        scale_matrix[term, term] = g
+        new_cov = scale_matrix @ cov_now @ scale_matrix
+        loglik = _working_loglik(problem, state, regression.times(scaled))
+        if group.cov_prior.dist == "inverse_wishart":
+            prior = float(prior_logpdf(group.cov_prior, new_cov)) + 3 * x  # Jacobian g^(K+1)
+        else:
+            sd = math.sqrt(new_cov[term, term])
+            prior = float(prior_logpdf(group.sd_priors[term], sd)) + x
+        return loglik + prior
+
+    intermediate = theta.copy()
+    regression.effects(intermediate, 0)[:, 0] *= 1.3
+    cov_mid = np.diag([1.3, 1.0]) @ cov @ np.diag([1.3, 1.0])
+    for term, (start_theta, start_cov) in enumerate([(theta, cov), (intermediate, cov_mid)]):
+        xs = [-0.4, 0.1, 0.5]
+        got = [captured[term](x) - captured[term](0.0) for x in xs]
+        want = [
+            reference(term, start_theta, start_cov, x)
+            - reference(term, start_theta, start_cov, 0.0)
+            for x in xs
+        ]
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-8)
+    # the state after both moves: effects, Σ and η consistent
+    final = theta.copy()
+    regression.effects(final, 0)[:] *= [1.3, 0.8]
+    np.testing.assert_allclose(state.theta, final)
+    np.testing.assert_allclose(state.cov[0], np.diag([1.3, 0.8]) @ cov @ np.diag([1.3, 0.8]))
+    np.testing.assert_allclose(state.eta, regression.times(state.theta))
+
+
+class _ConstantNormal:
+    def __init__(self, value):
+        self.value = value
+
+    def standard_normal(self):
+        return self.value
+
+
+@pytest.mark.parametrize("cov_prior", [IW_PRIOR, LKJ_PRIOR], ids=["inverse-wishart", "lkj"])
+def test_shear_move_targets_the_expanded_conditional(cov_prior, monkeypatch):
+    """log p(c) = log L(u_1 + c u_0) + log p_Σ(AΣAᵀ) (det A = 1): the slice target, or the mean
+    and precision of the exact normal draw under the inverse-Wishart prior."""
+    from bayesml.backends.gibbs.kernels import ShearExpansionKernel, expansion
+    from bayesml.priors import prior_logpdf
+
+    problem, state = _expansion_setup(cov_prior)
+    group = problem.groups[0]
+    regression = problem.regression
+    theta, cov = state.theta.copy(), state.cov[0].copy()
+
+    def reference(c):
+        sheared = theta.copy()
+        effects = regression.effects(sheared, 0)
+        effects[:, 1] += c * effects[:, 0]
+        shear = np.array([[1.0, 0.0], [c, 1.0]])
+        new_cov = shear @ cov @ shear.T
+        if group.cov_prior.dist == "inverse_wishart":
+            prior = float(prior_logpdf(group.cov_prior, new_cov))
+        else:
+            sd = np.sqrt(np.diag(new_cov))
+            corr = new_cov / np.outer(sd, sd)
+            prior = float(prior_logpdf(group.cov_prior, corr)) + sum(
+                float(prior_logpdf(p, s)) for p, s in zip(group.sd_priors, sd, strict=True)
+            )
+            prior -= float(np.log(2.0 * sd[0] * 2.0 * sd[1] * sd[0] * sd[1]))  # dΣ = |J| d(sd, r)
+        return _working_loglik(problem, state, regression.times(sheared)) + prior
+
+    kernel = ShearExpansionKernel(problem, 0)
+    cs = np.array([-0.3, 0.05, 0.4])
+    want = np.array([reference(c) - reference(0.0) for c in cs])
+    if group.cov_prior.dist == "inverse_wishart":
+        # the kernel's draw is mean + z/√precision: run it with z = 0 and z = 1
+        draws = []
+        for z in (0.0, 1.0):
+            trial = copy.deepcopy(state)
+            ShearExpansionKernel(problem, 0).step(trial, _ConstantNormal(z), False)
+            draws.append((trial.cov[0][1, 0] - cov[1, 0]) / cov[0, 0])  # Σ'_10 = Σ_10 + c Σ_00
+        mean, precision = draws[0], (draws[1] - draws[0]) ** -2
+        # the target is quadratic in c: its maximum and curvature
+        h = 0.2
+        left, centre, right = (reference(mean + d) for d in (-h, 0.0, h))
+        assert left == pytest.approx(right, rel=1e-9, abs=1e-9)
+        assert -(left - 2 * centre + right) / h**2 == pytest.approx(precision, rel=1e-6)
+        kernel.step(state, _ConstantNormal(0.0), False)
+    else:
+        captured = []
+
+        def fixed_move(log_density, x0, width, rng, **kwargs):
+            captured.append(log_density)
+            return 0.25, 3
+
+        monkeypatch.setattr(expansion, "slice_step", fixed_move)
+        kernel.step(state, np.random.default_rng(0), False)
+        got = np.array([captured[0](c) - captured[0](0.0) for c in cs])
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-8)
+        shear = np.array([[1.0, 0.0], [0.25, 1.0]])
+        np.testing.assert_allclose(state.cov[0], shear @ cov @ shear.T)
+    np.testing.assert_allclose(state.eta, regression.times(state.theta))
+
+
+def test_latent_scale_move_targets_the_expanded_conditional(monkeypatch):
+    """log p(x) from the latent normals themselves: Σ_t log N(g z_t | offset + g η_t, 1) + the
+    priors of g·b, g·u (given g·sd) and g·sd + (N + p + q + 1) x for the Jacobian."""
+    import math
+
+    from bayesml.backends.gibbs.kernels import LatentScaleKernel, expansion, latent
+    from bayesml.priors import prior_logpdf
+
+    data = grouped_data(seed=3).assign(o=np.linspace(-0.5, 0.5, 40))
+    problem = _problem("b ~ x + offset(o) + (1 | g)", data, family="bernoulli", link="probit")
+    sampler = GibbsSampler(problem)
+    rng = np.random.default_rng(5)
+    state = sampler.init(rng)
+    for _ in range(10):
+        sampler.sweep(state, rng, tuning=True)
+    recorded = {}
+    draw = latent.truncated_normal
+
+    def recording(mean, positive, generator):
+        recorded["z"] = draw(mean, positive, generator)
+        return recorded["z"]
+
+    monkeypatch.setattr(latent, "truncated_normal", recording)
+    LatentProbitKernel(problem).step(state, rng, False)
+    captured = []
+
+    def fixed_move(log_density, x0, width, generator, **kwargs):
+        captured.append(log_density)
+        return 0.2, 3
+
+    monkeypatch.setattr(expansion, "slice_step", fixed_move)
+    theta, cov, z = state.theta.copy(), state.cov[0].copy(), recorded["z"]
+    mixing = state.coef_mixing.copy()
+    LatentScaleKernel(problem).step(state, rng, False)
+    regression, priors = problem.regression, problem.coefficients
+    offset = problem.offset  # Bernoulli rows: one per observation
+    sd, sd_prior = math.sqrt(cov[0, 0]), problem.groups[0].sd_priors[0]
+
+    def reference(x):
+        g = math.exp(x)
+        eta = regression.times(g * theta)
+        loglik = stats.norm.logpdf(g * z, offset + eta, 1.0).sum()
+        b, u = g * theta[: regression.p], regression.effects(g * theta, 0)[:, 0]
+        coef = stats.norm.logpdf(b, priors.mean, priors.scale / np.sqrt(mixing)).sum()
+        effects = stats.norm.logpdf(u, 0.0, g * sd).sum()
+        jacobian = (z.size + regression.p + u.size + 1) * x
+        return loglik + coef + effects + float(prior_logpdf(sd_prior, g * sd)) + jacobian
+
+    xs = [-0.3, 0.2, 0.6]
+    got = [captured[0](x) - captured[0](0.0) for x in xs]
+    want = [reference(x) - reference(0.0) for x in xs]
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-8)
+    g = math.exp(0.2)
+    np.testing.assert_allclose(state.theta, g * theta)
+    np.testing.assert_allclose(state.cov[0], g * g * cov)
+    np.testing.assert_allclose(state.response_sums, g * z - offset)
+    np.testing.assert_allclose(state.latent_sum_squares, g * g * float(z @ z))

@@ -202,7 +202,9 @@ def test_model_sample_with_method_gibbs_is_sample_gibbs(hier_model):
     )  # fmt: skip
     direct = _run(hier_model, draws=20, tune=20, thin=2)
     assert result.attrs["bayesml_method"] == "gibbs"
-    np.testing.assert_array_equal(result["posterior"]["u_g"].values, direct["posterior"]["u_g"].values)
+    np.testing.assert_array_equal(
+        result["posterior"]["u_g"].values, direct["posterior"]["u_g"].values
+    )
 
 
 def test_the_gibbs_backend_does_not_import_pymc():

@@ -83,9 +83,15 @@ def sample_gibbs(
                                               (log sd, atanh partial correlations)
     ========================================  ==================================================
 
-    The parameter-expansion move rescales a term's effects and SD together by a factor g drawn
-    by a slice step from its conditional (Liu and Sabatti 2000), which lets the SDs of weakly
-    identified terms mix as in a non-centred parameterisation.
+    Parameter expansion (Liu and Wu 1999; generalised Gibbs moves of Liu and Sabatti 2000) adds
+    moves along directions the centred sweep explores slowly: each term's effects and SD are
+    rescaled together by a factor drawn by a slice step from its conditional, correlated terms
+    are sheared (u_j → u_j + c·u_i, Σ → AΣAᵀ; c drawn exactly under an inverse-Wishart prior, by
+    a slice step under LKJ), and a probit model's latent variables, coefficients and SDs are
+    rescaled together (PX-DA). They let the SDs of weakly identified terms, the correlations
+    and a probit intercept mix as in a non-centred parameterisation; ``expansion=False`` leaves
+    them out. So the SD priors that are not conjugate are handled by slice steps, not by
+    parameter expansion; the expansion moves come on top, for mixing.
 
     Parameters
     ----------

@@ -2,8 +2,10 @@
 
 A sweep updates, in order: the latent variables (probit z or logit ω), the coefficients (β and all
 u in one block), the λ of t/Cauchy coefficient priors, the residual SD, then each group's SDs or
-covariance followed by its parameter-expansion move. Warm-up (``tune``) sweeps adapt the slice
-widths and Metropolis step sizes and are discarded; after them every ``thin``-th sweep is kept.
+covariance followed by its parameter-expansion moves (a scale move per term, shear moves between
+correlated terms) and, for a probit model, the scale move of the latent variables. Warm-up
+(``tune``) sweeps adapt the slice widths and Metropolis step sizes and are discarded; after them
+every ``thin``-th sweep is kept.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ class SamplerOptions:
     Attributes
     ----------
     expansion
-        Add the parameter-expansion move of every group (better mixing of the SDs).
+        Add the parameter-expansion moves (better mixing of the SDs, correlations and, for
+        probit models, of the intercept).
     dense_limit
         Largest number of coefficients factorised densely (``None``: the solver's default).
     """
