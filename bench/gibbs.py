@@ -249,10 +249,14 @@ def readme_section(records: list[dict], settings: Settings, versions: Mapping[st
         f"- `{name}`: {CASES[name][1]}" for name in dict.fromkeys(r["case"] for r in records)
     )
     version_text = ", ".join(f"{name} {version}" for name, version in versions.items())
-    load = ", ".join(f"{value:.2f}" for value in info["load_average"] or [])
+    load = ", ".join(f"{value:.2f}" for value in records[-1].get("load_average") or [])
     return "\n".join(
         [
             "## Gibbs against NUTS (`bench/gibbs.py`)",
+            "",
+            "`python bench/gibbs.py` (about 6 minutes on 2 cores, most of it NUTS compiling with "
+            "empty caches) rewrites this section; `--quick` prints a smaller run; "
+            "`--from-json runs.json` rewrites it from the records a run saved with `--json`.",
             "",
             f"{settings.chains} chains × {settings.draws} draws after {settings.tune} warm-up "
             "iterations, for both methods; chains in parallel processes (Gibbs) or threads "
@@ -298,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-readme", action="store_true", help="print the tables only")
     parser.add_argument("--json", type=Path, help="also write the records to this file")
     parser.add_argument("--timeout", type=float, default=1200.0)
+    parser.add_argument(
+        "--from-json", type=Path, help="rebuild the README section from saved records; no runs"
+    )
     args = parser.parse_args(argv)
     settings = Settings(args.draws, args.tune, args.chains, args.seed)
     if args.quick:
@@ -306,18 +313,22 @@ def main(argv: list[str] | None = None) -> int:
         case, method, out = args.worker
         Path(out).write_text(json.dumps(run_one(case, method, settings)))
         return 0
-    with tempfile.TemporaryDirectory(prefix="bayesml-gibbs-bench-work-") as work:
-        try:
-            records = run_all(
-                args.models, args.methods, settings, timeout=args.timeout, work=Path(work)
-            )
-        except WorkerFailure as error:
-            print(error, file=sys.stderr)
-            return 1
+    if args.from_json:
+        records = json.loads(args.from_json.read_text())
+        settings = Settings(**records[0]["settings"])
+    else:
+        with tempfile.TemporaryDirectory(prefix="bayesml-gibbs-bench-work-") as work:
+            try:
+                records = run_all(
+                    args.models, args.methods, settings, timeout=args.timeout, work=Path(work)
+                )
+            except WorkerFailure as error:
+                print(error, file=sys.stderr)
+                return 1
     section = readme_section(records, settings, package_versions(VERSIONED))
     print()
     print(section)
-    if args.json:
+    if args.json and not args.from_json:
         args.json.write_text(json.dumps(records, indent=2))
     if not (args.quick or args.no_readme):
         README.write_text(replace_section(README.read_text(), BEGIN, END, section))
