@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from bayesml.results import summary
     from bayesml.results_io import load_result, save_result
     from bayesml.spec import ModelSpec, load_spec
+    from bayesml.workflows.compare import compare
+    from bayesml.workflows.power_scaling import power_sensitivity
+    from bayesml.workflows.sensitivity import load_sensitivity, sensitivity
 
 __all__ = [
     "BayesmlError",
@@ -52,11 +55,16 @@ __all__ = [
     "datasets",
     "get_family",
     "get_link",
+    "compare",
     "hglm",
     "load_result",
+    "load_sensitivity",
     "load_spec",
     "parse_formula",
+    "plots",
+    "power_sensitivity",
     "save_result",
+    "sensitivity",
     "summary",
 ]
 
@@ -73,6 +81,10 @@ _LAZY = {
     "summary": "bayesml.results",
     "save_result": "bayesml.results_io",
     "load_result": "bayesml.results_io",
+    "sensitivity": "bayesml.workflows.sensitivity",
+    "load_sensitivity": "bayesml.workflows.sensitivity",
+    "power_sensitivity": "bayesml.workflows.power_scaling",
+    "compare": "bayesml.workflows.compare",
     **{
         name: "bayesml.errors"
         for name in (
@@ -91,8 +103,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "datasets":
-        return importlib.import_module("bayesml.datasets")
+    if name in ("datasets", "plots"):
+        return importlib.import_module(f"bayesml.{name}")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
