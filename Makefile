@@ -10,7 +10,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export MPLBACKEND ?= Agg
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow test-all lint bench venv clean
+.PHONY: demo test test-slow test-all lint bench notebooks venv clean
 
 $(STAMP): pyproject.toml
 	@PYTHON_BIN=$$(.ci/find-python) || exit 1; \
@@ -34,12 +34,16 @@ test-all: $(STAMP)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bayesml tests bench
+	$(VENV)/bin/ruff check bayesml tests bench notebooks
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),bench]"
 	$(PY) bench/nuts.py
 	$(PY) bench/hlik.py
+
+notebooks: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS),notebooks]"
+	$(PY) notebooks/build.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -21,7 +21,6 @@
 # %%
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 

@@ -1,0 +1,328 @@
+"""Compare fits of one model by different backends: NUTS, Gibbs and h-likelihood, side by side.
+
+>>> comparison = bayesml.compare(nuts_result, gibbs_result, hlik_fit)   # doctest: +SKIP
+>>> comparison.table.loc["sd_g[Intercept]"]                            # doctest: +SKIP
+>>> comparison.plot()                                                   # doctest: +SKIP
+
+Each kind of result has an adapter (:data:`ADAPTERS`) that names it, reads its family and turns
+it into :class:`~bayesml.workflows.compare_estimates.Estimate` rows under the shared posterior
+names; the h-likelihood adapter maps λ and φ to the SDs they imply (see
+:mod:`bayesml.workflows.compare_hlik`).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from bayesml.workflows.compare_estimates import Estimate
+from bayesml.workflows.compare_table import FitEstimates, tidy_table, wide_table
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["ADAPTERS", "Comparison", "ResultAdapter", "compare"]
+
+
+@dataclass(frozen=True)
+class ResultAdapter:
+    """How :func:`compare` reads one kind of result.
+
+    Attributes
+    ----------
+    accepts
+        Whether an object is this kind of result.
+    method
+        The backend's name (the default column name).
+    family
+        (family, link) of the fitted model, or None when the result does not record it.
+    estimates
+        ``estimates(result, hdi_prob=, include_random_effects=)`` -> list of estimates.
+    notes
+        What the table cannot show of the result (one sentence each).
+    interval
+        ``"hdi"`` or ``"wald"``.
+    """
+
+    accepts: Callable[[Any], bool]
+    method: Callable[[Any], str]
+    family: Callable[[Any], tuple[str, str] | None]
+    estimates: Callable[..., list[Estimate]]
+    notes: Callable[[Any], list[str]]
+    interval: str
+
+
+def _is_posterior(result: Any) -> bool:
+    import xarray as xr
+
+    return isinstance(result, xr.DataTree)
+
+
+def _is_hlik(result: Any) -> bool:
+    from bayesml.backends.hlik import HlikResult
+
+    return isinstance(result, HlikResult)
+
+
+def _posterior_adapter() -> ResultAdapter:
+    from bayesml.workflows import compare_posterior as posterior
+
+    return ResultAdapter(
+        accepts=_is_posterior,
+        method=posterior.posterior_method,
+        family=posterior.posterior_family,
+        estimates=posterior.posterior_estimates,
+        notes=lambda result: [],
+        interval="hdi",
+    )
+
+
+def _hlik_adapter() -> ResultAdapter:
+    from bayesml.workflows import compare_hlik as hlik
+
+    return ResultAdapter(
+        accepts=_is_hlik,
+        method=lambda fit: "hlik",
+        family=hlik.hlik_family,
+        estimates=hlik.hlik_estimates,
+        notes=hlik.hlik_notes,
+        interval="wald",
+    )
+
+
+#: result kind -> factory of its adapter (built on use, so importing this module stays light)
+ADAPTERS: dict[str, Callable[[], ResultAdapter]] = {
+    "posterior": _posterior_adapter,
+    "hlik": _hlik_adapter,
+}
+
+_MAPPING_NOTE = (
+    "h-likelihood fits: sd = sqrt(lambda), sigma = sqrt(phi) (gaussian), alpha = 1/phi (gamma); "
+    "their SEs by the delta method from the SE of log lambda / log phi, their intervals the Wald "
+    "intervals of log lambda / log phi, transformed. Wald intervals use the normal quantile."
+)
+
+
+class Comparison:
+    """Estimates of one model by several fits, parameter by parameter.
+
+    Attributes
+    ----------
+    table
+        Wide table: one row per parameter (index ``parameter``), for each fit a block of columns
+        ``(name, mean)``, ``(name, sd)``, ``(name, hdi94_lb)``, ``(name, hdi94_ub)`` (Bayesian
+        fits) or ``(name, estimate)``, ``(name, se)``, ``(name, wald94_lb)``,
+        ``(name, wald94_ub)`` (h-likelihood fits), and ``note`` (``comparison.table["note"]``):
+        how a value was mapped (``"hlik: sd = sqrt(lambda)"``) or that a fit lacks it.
+    tidy
+        The same numbers as one row per fit and parameter: ``parameter``, ``kind`` (fixed, sd,
+        corr, family, random), ``result``, ``method``, ``estimate``, ``error`` (sd or SE),
+        ``lower``, ``upper``, ``interval`` (``"94% HDI"``, ``"94% Wald"``), ``note``.
+    names, methods
+        The fits' names and their backends.
+    hdi_prob
+        Probability of the intervals.
+    notes
+        What the table does not show, and how h-likelihood values were mapped.
+    """
+
+    def __init__(
+        self, fits: Sequence[FitEstimates], *, hdi_prob: float, notes: Sequence[str] = ()
+    ) -> None:
+        self._fits = tuple(fits)
+        self.hdi_prob = hdi_prob
+        self.names = tuple(fit.name for fit in self._fits)
+        self.methods = {fit.name: fit.method for fit in self._fits}
+        self.notes = tuple(notes)
+        self.table: pd.DataFrame = wide_table(self._fits, hdi_prob)
+        self.tidy: pd.DataFrame = tidy_table(self._fits, hdi_prob)
+
+    def plot(
+        self,
+        *,
+        kinds: Sequence[str] | None = None,
+        figsize: tuple[float, float] | None = None,
+    ) -> Figure:
+        """Draw the estimates side by side: a forest plot with a panel per kind of parameter.
+
+        Each parameter is a row; each fit a marker (its mean or estimate) with its interval.
+
+        Parameters
+        ----------
+        kinds
+            Panels to draw, from ``"fixed"``, ``"sd"``, ``"corr"``, ``"family"``, ``"random"``;
+            default every kind in the table.
+        figsize
+            Figure size in inches; by default it grows with the number of rows.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        MissingDependencyError
+            If matplotlib is not installed (``pip install "bayesml[plot]"``).
+        """
+        from bayesml.plots.estimates import plot_estimates
+
+        return plot_estimates(
+            self.tidy,
+            kinds=kinds,
+            figsize=figsize,
+            title=f"Estimates with {100 * self.hdi_prob:g}% intervals",
+        )
+
+    def _header(self) -> str:
+        shown = ", ".join(f"{name} ({method})" for name, method in self.methods.items())
+        return f"Comparison of {shown}; intervals: {100 * self.hdi_prob:g}%"
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.width", 200, "display.max_columns", 50):
+            text = f"{self._header()}\n{self.table.to_string(float_format=lambda x: f'{x:.4g}')}"
+        return text + "".join(f"\nNote: {note}" for note in self.notes)
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<p>Note: {html.escape(note)}</p>" for note in self.notes)
+        table = self.table.to_html(float_format=lambda x: f"{x:.4g}", na_rep="")
+        return f"<p>{html.escape(self._header())}</p>{table}{notes}"
+
+
+def compare(
+    *results: Any,
+    names: Sequence[str] | None = None,
+    hdi_prob: float = 0.94,
+    include_random_effects: bool = False,
+) -> Comparison:
+    """Compare fits of the same model, parameter by parameter.
+
+    Bayesian results (``Model.sample`` with NUTS or Gibbs) give the posterior mean, sd and HDI;
+    h-likelihood fits (``Model.fit(method="hlik")``, :func:`bayesml.hglm`) the point estimate,
+    standard error and Wald interval. Rows carry the shared posterior names; the h-likelihood
+    λ and φ are mapped to what they imply: ``sd_<group>[term]`` = √λ for Gaussian random
+    effects, ``sigma`` = √φ for a Gaussian response, ``alpha`` = 1/φ for a gamma response, with
+    delta-method SEs and the Wald intervals of log λ, log φ transformed. A binomial/Poisson fit's
+    estimated φ (quasi-likelihood) has no Bayesian counterpart and is left out with a note.
+    A parameter a fit does not estimate (the correlations of an h-likelihood fit, which treats
+    the terms of ``(1 + x | g)`` as independent blocks) is NaN in that fit's columns.
+
+    Parameters
+    ----------
+    *results
+        Two or more (or one) results: ``xarray.DataTree`` posteriors and ``HlikResult`` fits.
+    names
+        Column names, one per result; default the backends' names (``"nuts"``, ``"gibbs"``,
+        ``"hlik"``), numbered when repeated (``"nuts"``, ``"nuts_2"``).
+    hdi_prob
+        Probability of the HDIs and of the Wald intervals.
+    include_random_effects
+        Also compare the random effects ``u_<group>[level, term]``.
+
+    Returns
+    -------
+    Comparison
+        With ``.table`` (wide), ``.tidy`` (long), ``.notes`` and ``.plot()``.
+
+    Raises
+    ------
+    TypeError
+        If a result is neither a posterior nor an h-likelihood fit.
+    ValueError
+        If no result is given, ``names`` or ``hdi_prob`` is invalid, a posterior result has no
+        ``posterior`` group, or the results are fits of different models (other families,
+        fixed-effect coefficients or random-effect terms).
+
+    Examples
+    --------
+    >>> model = bayesml.Model("y ~ x + (1 + x | g)", data)                 # doctest: +SKIP
+    >>> bayesml.compare(model.sample(), model.fit(method="hlik")).table    # doctest: +SKIP
+    """
+    if not results:
+        raise ValueError("compare needs at least one result; got none")
+    _check_probability(hdi_prob)
+    adapters = [_adapter_for(result, position) for position, result in enumerate(results, 1)]
+    labels = _names(names, [a.method(r) for a, r in zip(adapters, results, strict=True)])
+    fits, notes = [], []
+    for adapter, result, name in zip(adapters, results, labels, strict=True):
+        estimates = adapter.estimates(
+            result, hdi_prob=hdi_prob, include_random_effects=include_random_effects
+        )
+        fits.append(FitEstimates(name, adapter.method(result), adapter.interval, tuple(estimates)))
+        notes += [f"{name}: {note}" for note in adapter.notes(result)]
+    _check_same_model(fits, [a.family(r) for a, r in zip(adapters, results, strict=True)])
+    if any(fit.interval == "wald" for fit in fits):
+        notes.append(_MAPPING_NOTE)
+    return Comparison(fits, hdi_prob=hdi_prob, notes=notes)
+
+
+# -- checks -------------------------------------------------------------------------------------
+def _check_probability(hdi_prob: Any) -> None:
+    if isinstance(hdi_prob, bool) or not isinstance(hdi_prob, int | float) or not 0 < hdi_prob < 1:
+        raise ValueError(f"hdi_prob must be a number between 0 and 1 (exclusive); got {hdi_prob!r}")
+
+
+def _adapter_for(result: Any, position: int) -> ResultAdapter:
+    for factory in ADAPTERS.values():
+        adapter = factory()
+        if adapter.accepts(result):
+            if adapter.interval == "hdi" and "posterior" not in result.children:
+                groups = sorted(result.children)
+                raise ValueError(
+                    f"result {position} has no posterior group (groups: {groups}); compare "
+                    "takes the results of Model.sample, not prior draws"
+                )
+            return adapter
+    raise TypeError(
+        f"result {position} must be a posterior (xarray.DataTree from Model.sample) or an "
+        f"h-likelihood fit (HlikResult from Model.fit); got {type(result).__name__}"
+    )
+
+
+def _names(names: Sequence[str] | None, methods: list[str]) -> list[str]:
+    if names is None:
+        counts: dict[str, int] = {}
+        out = []
+        for method in methods:
+            counts[method] = counts.get(method, 0) + 1
+            out.append(method if counts[method] == 1 else f"{method}_{counts[method]}")
+        return out
+    if isinstance(names, str) or len(names) != len(methods):
+        raise ValueError(
+            f"names must be a sequence of {len(methods)} names, one per result; got {names!r}"
+        )
+    if not all(isinstance(name, str) and name for name in names):
+        raise ValueError(f"names must be non-empty strings; got {list(names)!r}")
+    if len(set(names)) != len(names) or "note" in names:
+        raise ValueError(f"names must be distinct and not 'note'; got {list(names)!r}")
+    return list(names)
+
+
+def _signature(fit: FitEstimates, kind: str) -> frozenset[str]:
+    return frozenset(e.parameter for e in fit.estimates if e.kind == kind)
+
+
+def _check_same_model(
+    fits: Sequence[FitEstimates], families: Sequence[tuple[str, str] | None]
+) -> None:
+    """Refuse fits of different models: other family, coefficients or random-effect terms."""
+    known = [(fit.name, family) for fit, family in zip(fits, families, strict=True) if family]
+    if len({family for _, family in known}) > 1:
+        shown = ", ".join(f"{name}: {family}({link})" for name, (family, link) in known)
+        raise ValueError(
+            f"the results are fits of different models: their families differ ({shown})"
+        )
+    first = fits[0]
+    for kind, what in (("fixed", "fixed-effect coefficients"), ("sd", "random-effect SDs")):
+        reference = _signature(first, kind)
+        for fit in fits[1:]:
+            other = _signature(fit, kind)
+            if other != reference:
+                raise ValueError(
+                    f"the results are fits of different models: their {what} differ; "
+                    f"only in {first.name}: {sorted(reference - other)}, "
+                    f"only in {fit.name}: {sorted(other - reference)}"
+                )

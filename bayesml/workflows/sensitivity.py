@@ -1,0 +1,266 @@
+"""Prior-sensitivity runs: one fit of a model per prior configuration, in parallel.
+
+``bayesml.sensitivity(model, priors={...})`` refits the model under every combination of the
+named prior alternatives (or an explicit list of prior mappings) and returns a
+:class:`SensitivityResult` with a tidy summary table, prior predictive checks and a forest plot.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bayesml.errors import PriorError, SamplingWarning
+from bayesml.workflows.sensitivity_grid import PriorConfiguration, prior_configurations
+from bayesml.workflows.sensitivity_io import SensitivityWriter, load_sensitivity
+from bayesml.workflows.sensitivity_result import SensitivityResult
+from bayesml.workflows.sensitivity_run import FitOutcome, FitTask, default_workers, run_tasks
+
+if TYPE_CHECKING:
+    from bayesml.model import Model
+    from bayesml.spec import ModelSpec
+
+__all__ = ["SensitivityResult", "load_sensitivity", "sensitivity"]
+
+#: prior predictive draws per configuration when ``prior_predictive=True``
+DEFAULT_PRIOR_DRAWS = 500
+
+#: arguments of Model.sample that sensitivity sets itself
+_OWN_ARGUMENTS = ("self", "method", "prior_predictive")
+
+
+def sensitivity(
+    model_or_spec: Model | ModelSpec | str | Path,
+    priors: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    configurations: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None = None,
+    method: str = "nuts",
+    executor: Executor | None = None,
+    max_workers: int | None = None,
+    save_dir: str | Path | None = None,
+    prior_predictive: bool | int = True,
+    **fit_kwargs: Any,
+) -> SensitivityResult:
+    """Fit a model once per prior configuration and collect the answers.
+
+    Parameters
+    ----------
+    model_or_spec
+        A :class:`bayesml.Model`, a :class:`bayesml.ModelSpec` or the path of a YAML spec.
+    priors
+        Named alternatives per prior key; the run is their Cartesian product, e.g.
+        ``{"sigma": {"half_normal": {"dist": "half_normal", "sigma": 1},
+        "uniform": {"dist": "uniform", "upper": 100}}, "cov": {"lkj1": {"dist": "lkj", "eta": 1},
+        "iw": {"dist": "inverse_wishart", "nu": 3, "scale": 1}}}`` gives six fits, labelled like
+        ``"sigma=half_normal, cov=lkj1"``. Keys are those of a model's priors mapping (global
+        keys such as ``sigma``, ``sd``, ``cov``, ``fixed`` and overrides such as
+        ``sd_county[floor]`` or ``beta[week]``); priors are dicts or :class:`bayesml.Prior`.
+    configurations
+        Instead of ``priors``: a list of prior mappings, or a mapping from label to prior
+        mapping. Each configuration updates the base model's priors: a key it sets replaces the
+        base entry of that key (a more specific key of the base model still wins for its
+        parameter).
+    method
+        ``"nuts"`` or ``"gibbs"`` (see :meth:`bayesml.Model.sample`).
+    executor
+        A ``concurrent.futures.Executor`` to run the fits on, e.g.
+        ``distributed.Client(...).get_executor()`` for a Dask cluster. It is left running.
+    max_workers
+        Without ``executor``: the size of the local process pool (spawned workers). Default: the
+        CPUs divided by the threads of one fit (``chains`` for NUTS, 1 for Gibbs, whose chains
+        run one after another in a worker). 1 fits the configurations one by one in this process.
+    save_dir
+        Save every fit into this directory as soon as it finishes (see
+        :meth:`SensitivityResult.save`), and the tables at the end.
+    prior_predictive
+        Add prior predictive draws to every fit (True: 500 draws; a number: that many; False:
+        none) for :attr:`SensitivityResult.prior_predictive`.
+    **fit_kwargs
+        Passed to :meth:`bayesml.Model.sample`: ``draws``, ``tune``, ``chains``,
+        ``random_seed`` (the same seed for every configuration), ``sampler``,
+        ``sampler_kwargs``, ...
+
+    Returns
+    -------
+    SensitivityResult
+        Fits, errors, the tidy ``table``, ``prior_predictive`` checks, ``plot()`` and ``save()``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a bad argument (both or neither of ``priors`` and ``configurations``, an empty set of
+        alternatives, an unknown method or fit argument, a bad ``max_workers``).
+    PriorError
+        For an unknown prior key, an invalid prior, or a configuration whose priors do not fit
+        the model (e.g. a group it does not have), before anything is fitted.
+
+    Warns
+    -----
+    SamplingWarning
+        Saying how many configurations failed (their errors are in ``errors``), when prior
+        predictive draws were impossible for some, and each fit's own sampling warnings
+        prefixed with its label.
+
+    Examples
+    --------
+    >>> import bayesml
+    >>> model = bayesml.Model("weight ~ day + (1 | rat)", "rats")  # doctest: +SKIP
+    >>> run = bayesml.sensitivity(  # doctest: +SKIP
+    ...     model,
+    ...     priors={"sd": {"half_normal": {"dist": "half_normal", "sigma": 10},
+    ...                    "sic2": {"dist": "scaled_inv_chi2", "nu": 1, "s": 10}}},
+    ...     method="gibbs", draws=500, random_seed=1,
+    ... )
+    >>> run.table  # doctest: +SKIP
+    """
+    configs = prior_configurations(priors, configurations)
+    _check_method(method)
+    _check_fit_kwargs(fit_kwargs)
+    prior_draws = _prior_draws(prior_predictive)
+    model = _base_model(model_or_spec)
+    tasks = [
+        FitTask(
+            index=i,
+            label=configuration.label,
+            spec=_configured_spec(model, configuration).to_dict(),
+            data=model.data,
+            method=method,
+            fit_kwargs=dict(fit_kwargs),
+            prior_draws=prior_draws,
+        )
+        for i, configuration in enumerate(configs)
+    ]
+    workers = _workers(max_workers, executor, len(tasks), method, fit_kwargs)
+    writer = None
+    if save_dir is not None:
+        writer = SensitivityWriter(
+            save_dir, spec=model.spec, method=method, configurations=configs, fit_kwargs=fit_kwargs
+        )
+    outcomes = run_tasks(tasks, executor=executor, max_workers=workers, on_done=_saver(writer))
+    result = SensitivityResult(
+        spec=model.spec,
+        method=method,
+        configurations=configs,
+        results={o.label: o.result for o in outcomes if o.result is not None},
+        failures={o.label: o.failure for o in outcomes if o.failure is not None},
+        fit_kwargs=fit_kwargs,
+    )
+    _report(outcomes, result)
+    if writer is not None:
+        writer.finish(result)
+    return result
+
+
+def _check_method(method: object) -> None:
+    from bayesml.model import SAMPLING_METHODS
+
+    if method not in SAMPLING_METHODS:
+        raise ValueError(f"method must be one of {sorted(SAMPLING_METHODS)}; got method={method!r}")
+
+
+def _check_fit_kwargs(fit_kwargs: Mapping[str, Any]) -> None:
+    from bayesml.model import Model
+
+    accepted = [
+        name for name in inspect.signature(Model.sample).parameters if name not in _OWN_ARGUMENTS
+    ]
+    unknown = [name for name in fit_kwargs if name not in accepted]
+    if unknown:
+        raise TypeError(
+            f"sensitivity() got unknown fit argument(s) {', '.join(map(repr, unknown))}; it "
+            f"passes {', '.join(accepted)} to Model.sample"
+        )
+
+
+def _prior_draws(prior_predictive: object) -> int:
+    if isinstance(prior_predictive, bool):
+        return DEFAULT_PRIOR_DRAWS if prior_predictive else 0
+    if isinstance(prior_predictive, int) and prior_predictive >= 0:
+        return prior_predictive
+    raise ValueError(
+        "prior_predictive must be True, False or a number of draws >= 0; "
+        f"got prior_predictive={prior_predictive!r}"
+    )
+
+
+def _base_model(model_or_spec: object) -> Model:
+    from bayesml.model import Model
+    from bayesml.spec import ModelSpec
+
+    if isinstance(model_or_spec, Model):
+        return model_or_spec
+    if isinstance(model_or_spec, ModelSpec | str | Path):
+        return Model.from_spec(model_or_spec)
+    raise TypeError(
+        "model_or_spec must be a bayesml.Model, a ModelSpec or the path of a YAML spec; "
+        f"got {type(model_or_spec).__name__}"
+    )
+
+
+def _configured_spec(model: Model, configuration: PriorConfiguration) -> ModelSpec:
+    """The base spec with the configuration's priors, checked against the model's design."""
+    from bayesml.priors import resolve_priors
+
+    spec = model.spec.replace(priors={**model.spec.priors, **configuration.priors})
+    try:
+        resolve_priors(spec.priors, model.design, model.family)
+    except PriorError as error:
+        raise PriorError(f"configuration {configuration.label!r}: {error}") from error
+    return spec
+
+
+def _workers(
+    max_workers: object,
+    executor: Executor | None,
+    n_tasks: int,
+    method: str,
+    fit_kwargs: Mapping[str, Any],
+) -> int:
+    if max_workers is not None and executor is not None:
+        raise ValueError(
+            "max_workers sizes the default process pool; with an executor, size the executor "
+            f"instead (got max_workers={max_workers!r} and an executor)"
+        )
+    if max_workers is None:
+        threads = int(fit_kwargs.get("chains", 4)) if method == "nuts" else 1
+        return default_workers(n_tasks, threads)
+    if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
+        raise ValueError(f"max_workers must be an integer >= 1; got max_workers={max_workers!r}")
+    return max_workers
+
+
+def _saver(writer: SensitivityWriter | None):
+    def on_done(outcome: FitOutcome) -> None:
+        if writer is None:
+            return
+        if outcome.result is not None:
+            writer.add_fit(outcome.label, outcome.result)
+        elif outcome.failure is not None:
+            writer.add_failure(outcome.label, outcome.failure)
+
+    return on_done
+
+
+def _report(outcomes: list[FitOutcome], result: SensitivityResult) -> None:
+    """Re-issue the fits' warnings with their labels; warn about failures."""
+    for outcome in outcomes:
+        for category, message in outcome.warnings:
+            warnings.warn(f"{outcome.label}: {message}", category, stacklevel=3)
+    for label, text in result.prior_predictive_errors.items():
+        warnings.warn(
+            f"no prior predictive draws for configuration {label!r}: {text}",
+            SamplingWarning,
+            stacklevel=3,
+        )
+    if result.failures:
+        listed = "; ".join(f"{label!r} ({text})" for label, text in result.errors.items())
+        warnings.warn(
+            f"{len(result.failures)} of {len(outcomes)} configurations failed: {listed}. "
+            "The other fits are kept; see .errors and .tracebacks",
+            SamplingWarning,
+            stacklevel=3,
+        )
