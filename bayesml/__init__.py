@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from bayesml.workflows.sensitivity import load_sensitivity, sensitivity
 
 __all__ = [
+    "__version__",
     "BayesmlError",
     "ConvergenceWarning",
     "DataError",
@@ -51,11 +52,10 @@ __all__ = [
     "PriorError",
     "SamplingWarning",
     "SpecError",
-    "__version__",
+    "compare",
     "datasets",
     "get_family",
     "get_link",
-    "compare",
     "hglm",
     "load_result",
     "load_sensitivity",

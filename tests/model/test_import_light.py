@@ -33,3 +33,13 @@ def test_the_check_itself_sees_a_backend_import():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert "pytensor" in json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_every_public_name_resolves():
+    """Each name in ``bayesml.__all__`` imports (the lazy table points at a real object)."""
+    import bayesml
+
+    missing = [name for name in bayesml.__all__ if getattr(bayesml, name, None) is None]
+    assert missing == []
+    assert callable(bayesml.sensitivity) and callable(bayesml.compare)
+    assert callable(bayesml.power_sensitivity) and callable(bayesml.plots.trace)
