@@ -1,14 +1,28 @@
 """Pointwise log-likelihood of each family in numpy/scipy, on the same parameterisation as the
-PyMC likelihoods (so ``loo`` sees the same numbers whichever backend produced the draws)."""
+PyMC likelihoods (so ``loo`` sees the same numbers whichever backend produced the draws), and the
+``log_likelihood`` group every sampling backend adds to its result (:func:`log_likelihood_dataset`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["pointwise_log_likelihood", "LOG_LIKELIHOODS"]
+from bayesml.results.draws import fitted_eta_draws
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from bayesml.design import ModelDesign
+    from bayesml.families import Family
+
+__all__ = ["LOG_LIKELIHOODS", "OBS_DIM", "log_likelihood_dataset", "pointwise_log_likelihood"]
+
+#: the dimension of the observations in ``log_likelihood`` and ``observed_data``
+OBS_DIM = "obs"
 
 LogLik = Callable[..., np.ndarray]
 
@@ -93,3 +107,43 @@ def pointwise_log_likelihood(
         Binomial trials and prior weights, shape ``(n,)``.
     """
     return LOG_LIKELIHOODS[family_name](y, mu, dict(aux or {}), trials, weights)
+
+
+def log_likelihood_dataset(
+    posterior: xr.Dataset, design: ModelDesign, family: Family, name: str | None = None
+) -> xr.Dataset:
+    """The ``log_likelihood`` group: the pointwise log-likelihood of every observation and draw.
+
+    Parameters
+    ----------
+    posterior
+        Draws with the shared posterior names (``beta``, ``u_<group>`` and the family's
+        auxiliary parameters), dims ``(chain, draw, ...)``.
+    design, family
+        The model's design and family.
+    name
+        Name of the variable (default: the design's ``observed_name``).
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable, dims ``(chain, draw, obs)``.
+    """
+    import xarray as xr
+
+    mu = family.link.inverse(fitted_eta_draws(posterior, design))
+    aux = {param.name: posterior[param.name].values[..., None] for param in family.aux_params}
+    response = design.response
+    values = pointwise_log_likelihood(
+        family.name, response.y, mu, aux, trials=response.trials, weights=response.weights
+    )
+    data = xr.DataArray(
+        values,
+        dims=("chain", "draw", OBS_DIM),
+        coords={
+            "chain": posterior.coords["chain"].values,
+            "draw": posterior.coords["draw"].values,
+            OBS_DIM: np.arange(design.n_obs),
+        },
+    )
+    return xr.Dataset({design.observed_name if name is None else name: data})

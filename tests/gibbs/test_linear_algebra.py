@@ -17,8 +17,9 @@ from bayesml.backends.gibbs.linear_algebra import (
 from bayesml.errors import DataError
 
 
-def _problem(seed=0, n=60, g_levels=7, h_levels=4):
-    """X (intercept, x), a correlated factor g (intercept, x) crossed with h (intercept only)."""
+def _problem(seed=0, n=60, g_levels=7, h_levels=4, crossed=True):
+    """X (intercept, x), a correlated factor g (intercept, x) crossed with h (intercept only);
+    g alone when ``crossed`` is false."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n)
     X = np.column_stack([np.ones(n), x])
@@ -36,6 +37,8 @@ def _problem(seed=0, n=60, g_levels=7, h_levels=4):
         coefficients=np.array([0.0, 0.25]),  # flat intercept, normal(·, 2) slope
         blocks=(np.linalg.inv(sigma_g), np.array([[1 / 0.3]])),
     )
+    if not crossed:
+        parts, prior = parts[:1], PriorPrecision(prior.coefficients, prior.blocks[:1])
     return X, parts, weights, prior, rng
 
 
@@ -67,6 +70,7 @@ SOLVER_CASES = {
     "block": (BlockSolver, {}, None),
     "block, sparse cross block": (BlockSolver, {}, 0),
     "block, one-term factor eliminated": (BlockSolver, {"g_levels": 3, "h_levels": 10}, None),
+    "block, only the fixed effects left (closed form)": (BlockSolver, {"crossed": False}, None),
 }
 
 
@@ -146,9 +150,85 @@ def test_a_singular_precision_is_a_data_error(solver_class):
         solver.draw(1.0, flat, np.ones(regression.dim), np.zeros(regression.dim))
 
 
+def test_a_singular_precision_is_a_data_error_in_the_closed_form_path():
+    X, parts, weights, prior, _ = _problem(crossed=False)
+    regression = Regression(np.zeros((len(X), 1)), parts)  # one column with no information
+    solver = BlockSolver(regression)
+    assert solver.m == 1
+    solver.set_weights(weights)
+    flat = PriorPrecision(np.zeros(1), prior.blocks)
+    with pytest.raises(DataError, match=r"not positive definite: the fixed effects are collinear"):
+        solver.draw(1.0, flat, np.ones(regression.dim), np.zeros(regression.dim))
+
+
 def test_drawing_before_setting_weights_is_refused():
     X, parts, _, prior, _ = _problem()
     regression = Regression(X, parts)
     for solver in (DenseSolver(regression), BlockSolver(regression)):
         with pytest.raises(RuntimeError, match=r"set_weights must be called before drawing"):
             solver.draw(1.0, prior, np.ones(regression.dim), np.zeros(regression.dim))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_batched_inverse_cholesky_matches_numpy(k):
+    from bayesml.backends.gibbs.batched import inverse_cholesky, small_inverse
+
+    rng = np.random.default_rng(k)
+    roots = rng.normal(size=(5, k, k))
+    blocks = roots @ roots.transpose(0, 2, 1) + 0.1 * np.eye(k)
+    inverse = inverse_cholesky(blocks)
+    np.testing.assert_allclose(
+        inverse, np.linalg.inv(np.linalg.cholesky(blocks)), rtol=1e-10, atol=1e-12
+    )
+    np.testing.assert_allclose(small_inverse(blocks[0]) @ blocks[0], np.eye(k), atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("bad", [-1.0, np.inf, np.nan])
+def test_batched_inverse_cholesky_refuses_a_block_that_is_not_positive_definite(k, bad):
+    from bayesml.backends.gibbs.batched import inverse_cholesky
+
+    blocks = np.stack([np.eye(k), np.diag(np.full(k, bad))])
+    with pytest.raises(np.linalg.LinAlgError, match=r"not positive definite or not finite"):
+        inverse_cholesky(blocks)
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_small_gaussian_draw_is_the_lapack_draw(size):
+    from bayesml.backends.gibbs.batched import small_gaussian_draw
+
+    rng = np.random.default_rng(size)
+    root = rng.normal(size=(size, size))
+    precision = root @ root.T + 0.5 * np.eye(size)
+    rhs, normals = rng.normal(size=size), rng.normal(size=size)
+    expected = linear_algebra._draw_from_factor(np.linalg.cholesky(precision), rhs, normals)
+    np.testing.assert_allclose(small_gaussian_draw(precision, rhs, normals), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("matrix", [[[-1.0]], [[1.0, 2.0], [2.0, 1.0]], [[np.nan, 0], [0, 1.0]]])
+def test_small_gaussian_draw_refuses_a_matrix_that_is_not_positive_definite(matrix):
+    from bayesml.backends.gibbs.batched import small_gaussian_draw
+
+    size = len(matrix)
+    with pytest.raises(np.linalg.LinAlgError, match=r"not positive definite"):
+        small_gaussian_draw(np.array(matrix), np.zeros(size), np.zeros(size))
+
+
+def test_small_gaussian_draw_refuses_a_larger_matrix():
+    from bayesml.backends.gibbs.batched import small_gaussian_draw
+
+    with pytest.raises(ValueError, match=r"takes a 1 x 1 or 2 x 2 matrix; got 3 x 3"):
+        small_gaussian_draw(np.eye(3), np.zeros(3), np.zeros(3))
+
+
+def test_inverse_wishart_closed_form_for_two_terms_is_the_bartlett_draw():
+    from bayesml.backends.gibbs.lapack import cholesky_lower, lower_inverse
+    from bayesml.backends.gibbs.matrices import inverse_wishart_draw
+
+    psi = np.array([[3.0, 0.7], [0.7, 0.5]])
+    drawn = inverse_wishart_draw(5.0, psi, np.random.default_rng(3))
+    rng = np.random.default_rng(3)  # the same draws, through the general construction
+    diagonal = np.sqrt(rng.chisquare(5.0 - np.arange(2)))
+    bartlett = np.array([[diagonal[0], 0.0], [rng.standard_normal(), diagonal[1]]])
+    factor = cholesky_lower(psi) @ lower_inverse(bartlett).T
+    np.testing.assert_allclose(drawn, factor @ factor.T, rtol=1e-12)

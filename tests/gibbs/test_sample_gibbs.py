@@ -1,4 +1,6 @@
-"""``sample_gibbs``: the result's groups, names and values, reproducibility, thinning, arguments."""
+"""``sample_gibbs``: what only the Gibbs result has (sample_stats, its log_prior), probit results,
+reproducibility, thinning, worker processes and arguments. The backend result contract shared
+with NUTS is tested in ``tests/model/test_result_structure.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from scipy import special, stats
 
 import bayesml
 from bayesml.backends.gibbs import sample_gibbs
-from tests.model._hier import HIER_FORMULA, eta_by_hand, simulate_hierarchical
+from tests.model._hier import HIER_FORMULA, simulate_hierarchical
 
 CHAINS, DRAWS = 2, 150
 
@@ -40,52 +42,11 @@ def hier_fit(hier_model):
 # -- groups and names ----------------------------------------------------------------------------
 
 
-def test_result_has_the_groups_of_the_nuts_backend(hier_fit):
-    assert {"posterior", "sample_stats", "observed_data", "log_likelihood", "log_prior"} <= set(
-        hier_fit.children
-    )
+def test_result_is_marked_as_a_gibbs_result(hier_fit):
+    """(The groups, names and values every backend shares are checked for both methods in
+    tests/model/test_result_structure.py.)"""
     assert hier_fit.attrs["bayesml_sampler"] == "gibbs"
     assert hier_fit["posterior"].attrs["sampling_time"] > 0
-
-
-def test_posterior_variables_and_dims_follow_the_contract(hier_fit):
-    posterior = hier_fit["posterior"].to_dataset()
-    expected_dims = {
-        "beta": ("chain", "draw", "coef"),
-        "sd_g": ("chain", "draw", "g__term"),
-        "corr_g": ("chain", "draw", "g__term", "g__term_bis"),
-        "u_g": ("chain", "draw", "g__level", "g__term"),
-        "sd_h": ("chain", "draw", "h__term"),
-        "u_h": ("chain", "draw", "h__level", "h__term"),
-        "sigma": ("chain", "draw"),
-    }
-    assert {name: posterior[name].dims for name in posterior.data_vars} == expected_dims
-    assert posterior.sizes["chain"] == CHAINS and posterior.sizes["draw"] == DRAWS
-    coords = {dim: [str(v) for v in posterior.coords[dim].values] for dim in posterior.dims}
-    assert coords["coef"] == ["Intercept", "x", "f[b]", "f[c]"]
-    assert coords["g__term"] == coords["g__term_bis"] == ["Intercept", "x"]
-    assert coords["g__level"] == [f"g{i}" for i in range(6)]
-    assert coords["h__term"] == ["Intercept"]
-    assert coords["h__level"] == [f"h{i}" for i in range(4)]
-
-
-def test_corr_draws_are_correlation_matrices_and_sd_the_scale(hier_fit):
-    corr = hier_fit["posterior"]["corr_g"].values
-    np.testing.assert_array_equal(corr[..., [0, 1], [0, 1]], 1.0)
-    np.testing.assert_allclose(corr[..., 0, 1], corr[..., 1, 0])
-    assert np.all(np.abs(corr[..., 0, 1]) < 1)
-    assert np.all(hier_fit["posterior"]["sd_g"].values > 0)
-
-
-def test_summary_treats_the_result_like_a_nuts_result(hier_fit):
-    table = bayesml.summary(hier_fit)
-    assert {
-        "beta[Intercept]",
-        "sd_g[x]",
-        "sd_h[Intercept]",
-        "sigma",
-        "corr_g[Intercept, x]",
-    } <= set(table.index)
 
 
 def test_sample_stats_record_the_slice_steps(hier_fit):
@@ -101,24 +62,7 @@ def test_sample_stats_record_the_slice_steps(hier_fit):
     assert stats_group["shear_evals_g"].dims == ("chain", "draw")
 
 
-def test_observed_data_holds_the_response(hier_fit, hier_data):
-    observed = hier_fit["observed_data"]["y"]
-    assert observed.dims == ("obs",)
-    np.testing.assert_array_equal(observed.values, hier_data["y"].to_numpy())
-
-
 # -- values --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("chain", "draw"), [(0, 0), (1, 97)])
-def test_log_likelihood_matches_scipy_at_one_draw(hier_fit, hier_data, chain, draw):
-    posterior = hier_fit["posterior"].to_dataset().isel(chain=[chain], draw=[draw])
-    eta = eta_by_hand(posterior, hier_data)[0, 0]
-    sigma = posterior["sigma"].values.item()
-    expected = stats.norm.logpdf(hier_data["y"].to_numpy(), eta, sigma)
-    stored = hier_fit["log_likelihood"]["y"]
-    assert stored.dims == ("chain", "draw", "obs")
-    np.testing.assert_allclose(stored.isel(chain=chain, draw=draw).values, expected, rtol=1e-9)
 
 
 def test_log_prior_matches_scipy(hier_fit, hier_model):

@@ -33,6 +33,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from bayesml.backends.gibbs.batched import inverse_cholesky, small_gaussian_draw
 from bayesml.backends.gibbs.lapack import cholesky_lower, solve_lower
 from bayesml.errors import DataError
 
@@ -47,10 +48,16 @@ __all__ = [
     "make_solver",
 ]
 
-#: models with at most this many coefficients use :class:`DenseSolver`
-DENSE_LIMIT = 120
+#: models with at most this many coefficients use :class:`DenseSolver` (measured on one core:
+#: the two solvers cost the same per draw at about 60 coefficients, e.g. rats' 62; the dense
+#: factorisation grows as dim³, the block solver's cost is mostly a fixed number of numpy calls)
+DENSE_LIMIT = 64
+#: T·θ uses a dense T up to this many entries
+DENSE_PRODUCT_LIMIT = 40_000
 #: :class:`BlockSolver` keeps the cross block C_dr dense when the rest has at most this many columns
 DENSE_REST = 64
+#: :class:`BlockSolver` draws a rest of at most this many columns in closed form
+SMALL_REST = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +125,14 @@ class Regression:
 
     def times(self, theta: np.ndarray) -> np.ndarray:
         """T·θ (length n)."""
-        return self.matrix @ theta
+        return self.product_matrix @ theta
+
+    @cached_property
+    def product_matrix(self) -> np.ndarray | sp.csr_matrix:
+        """T for T·θ: dense when small (a dense product has less overhead), else sparse."""
+        if self.n * self.dim <= DENSE_PRODUCT_LIMIT:
+            return self.matrix.toarray()
+        return self.matrix
 
     @cached_property
     def matrix(self) -> sp.csr_matrix:
@@ -140,20 +154,33 @@ class PriorPrecision:
     blocks: tuple[np.ndarray, ...] = field(default=())
 
 
+def _not_positive_definite() -> DataError:
+    return DataError(
+        "the precision matrix of the coefficients' full conditional is not positive "
+        "definite: the fixed effects are collinear, or a variance parameter has collapsed "
+        "to zero or infinity"
+    )
+
+
 def _cholesky(matrix: np.ndarray) -> np.ndarray:
     try:
         return cholesky_lower(matrix)
     except np.linalg.LinAlgError as error:
-        raise DataError(
-            "the precision matrix of the coefficients' full conditional is not positive "
-            "definite: the fixed effects are collinear, or a variance parameter has collapsed "
-            "to zero or infinity"
-        ) from error
+        raise _not_positive_definite() from error
 
 
 def _draw_from_factor(factor: np.ndarray, rhs: np.ndarray, normals: np.ndarray) -> np.ndarray:
     """A⁻¹c + F⁻ᵀε for A = F Fᵀ: F⁻ᵀ(F⁻¹c + ε)."""
     return solve_lower(factor, solve_lower(factor, rhs) + normals, transpose=True)
+
+
+def _level_block_view(matrix: np.ndarray, start: int, n_levels: int, k: int) -> np.ndarray:
+    """A writeable (levels, k, k) view of the level blocks on the diagonal of a C-ordered matrix,
+    from row and column ``start`` (level-major)."""
+    row, item = matrix.strides
+    return np.lib.stride_tricks.as_strided(
+        matrix[start:, start:], shape=(n_levels, k, k), strides=(k * (row + item), row, item)
+    )
 
 
 def _level_block_indices(start: int, n_levels: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -168,32 +195,37 @@ def _level_block_indices(start: int, n_levels: int, k: int) -> tuple[np.ndarray,
 
 
 class DenseSolver:
-    """Draws θ by a dense Cholesky factorisation of the whole precision matrix A."""
+    """Draws θ by a dense Cholesky factorisation of the whole precision matrix A.
+
+    A is assembled in a buffer kept between draws, through views of its coefficient diagonal and
+    of every level's k × k diagonal block, so that adding the prior precision is one operation
+    per grouping factor.
+    """
 
     def __init__(self, regression: Regression) -> None:
         self.regression = regression
         self._cross: np.ndarray | None = None
-        self._coef_diagonal = np.arange(regression.p)
-        self._block_indices = [
-            _level_block_indices(regression.starts[i], part.n_levels, part.k)
+        dim = regression.dim
+        self._buffer = np.zeros((dim, dim))
+        self._coef_diagonal = self._buffer.reshape(-1)[: regression.p * (dim + 1) : dim + 1]
+        self._level_blocks = [
+            _level_block_view(self._buffer, regression.starts[i], part.n_levels, part.k)
             for i, part in enumerate(regression.parts)
         ]
 
     def set_weights(self, weights: np.ndarray) -> None:
         """Compute TᵀWT for row weights ``weights``."""
         matrix = self.regression.matrix
-        self._cross = np.asarray((matrix.T @ matrix.multiply(weights[:, None])).todense())
+        self._cross = np.ascontiguousarray((matrix.T @ matrix.multiply(weights[:, None])).todense())
 
     def precision(self, scale: float, prior: PriorPrecision) -> np.ndarray:
-        """A = scale·TᵀWT + P."""
+        """A = scale·TᵀWT + P (in the solver's buffer: overwritten by the next call)."""
         if self._cross is None:
             raise RuntimeError("set_weights must be called before drawing")
-        matrix = scale * self._cross
-        matrix[self._coef_diagonal, self._coef_diagonal] += prior.coefficients
-        for (rows, cols), block, part in zip(
-            self._block_indices, prior.blocks, self.regression.parts, strict=True
-        ):
-            matrix[rows, cols] += np.tile(block.reshape(-1), part.n_levels)
+        matrix = np.multiply(self._cross, scale, out=self._buffer)
+        self._coef_diagonal += prior.coefficients
+        for view, block in zip(self._level_blocks, prior.blocks, strict=True):
+            view += block
         return matrix
 
     def draw(
@@ -202,19 +234,6 @@ class DenseSolver:
         """θ = A⁻¹·rhs + F⁻ᵀ·normals (A = F Fᵀ); ``normals = 0`` gives the conditional mean."""
         factor = _cholesky(self.precision(scale, prior))
         return _draw_from_factor(factor, rhs, normals)
-
-
-def _batched_cholesky(blocks: np.ndarray) -> np.ndarray:
-    try:
-        factor = np.linalg.cholesky(blocks)
-    except np.linalg.LinAlgError as error:
-        raise DataError(
-            "the precision of a grouping factor's effects is not positive definite: a "
-            "variance parameter has collapsed to zero or infinity"
-        ) from error
-    if not np.all(np.isfinite(factor)):
-        raise DataError("the precision of a grouping factor's effects is not finite")
-    return factor
 
 
 def _block_diagonal(blocks: np.ndarray) -> sp.csr_matrix:
@@ -245,6 +264,13 @@ class BlockSolver:
         ]
         self.r_index = np.concatenate(rest).astype(np.int64)
         self.m = self.r_index.size
+        # the rest as a slice of θ when it is contiguous (basic indexing is cheaper)
+        contiguous = self.m and np.array_equal(self.r_index, np.arange(self.m) + self.r_index[0])
+        self._rest: slice | np.ndarray = (
+            slice(int(self.r_index[0]), int(self.r_index[0]) + self.m)
+            if contiguous
+            else self.r_index
+        )
         self._rest_matrix = regression.matrix[:, self.r_index].tocsr()
         # positions of the other parts' level blocks inside the dense part
         position = np.full(regression.dim, -1, dtype=np.int64)
@@ -254,8 +280,8 @@ class BlockSolver:
             if i == self.eliminated:
                 continue
             rows, cols = _level_block_indices(regression.starts[i], part.n_levels, part.k)
-            self._rest_blocks.append((i, position[rows], position[cols]))
-        self._coef_diagonal = np.arange(regression.p)
+            self._rest_blocks.append((i, position[rows] * self.m + position[cols]))
+        self._coef_flat = np.arange(regression.p) * (self.m + 1)
         self._cross_dd: np.ndarray | None = None
         self._cross_dr: sp.csr_matrix | None = None
         self._cross_rr: np.ndarray | None = None
@@ -280,55 +306,92 @@ class BlockSolver:
             if self.m <= DENSE_REST
             else cross
         )
-        self._cross_rr = np.asarray((self._rest_matrix.T @ weighted_rest).todense())
+        self._cross_rr = np.ascontiguousarray((self._rest_matrix.T @ weighted_rest).todense())
+        self._stacked = np.empty((levels, k, self.m + 1))
+        self._blocks = np.empty((levels, k, k))
 
-    def _eliminated_block(
-        self, scale: float, precision: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """C_dd⁻¹ and F⁻¹ (C_dd = F Fᵀ) of every level, shape (L, k, k)."""
-        blocks = scale * self._cross_dd + precision
-        if self.part.k == 1:
-            if not np.all(blocks > 0) or not np.all(np.isfinite(blocks)):
-                raise DataError(
-                    "the precision of a grouping factor's effects is not positive definite: a "
-                    "variance parameter has collapsed to zero or infinity"
-                )
-            return 1.0 / blocks, 1.0 / np.sqrt(blocks)
-        factor_inv = np.linalg.inv(_batched_cholesky(blocks))
-        return np.matmul(factor_inv.transpose(0, 2, 1), factor_inv), factor_inv
+    def _eliminated_inverse_factor(self, scale: float, precision: np.ndarray) -> np.ndarray:
+        """F⁻¹ of every level's block C_dd = F Fᵀ, shape (L, k, k)."""
+        try:
+            blocks = np.multiply(self._cross_dd, scale, out=self._blocks)
+            blocks += precision
+            return inverse_cholesky(blocks)
+        except np.linalg.LinAlgError as error:
+            raise DataError(
+                "the precision of a grouping factor's effects is not positive definite: a "
+                "variance parameter has collapsed to zero or infinity"
+            ) from error
+
+    def _schur(self, scale: float, prior: PriorPrecision, correction: np.ndarray) -> np.ndarray:
+        """S = s·C_rr − C_rd C_dd⁻¹ C_dr + P_r."""
+        schur = scale * self._cross_rr
+        schur -= correction
+        flat = schur.reshape(-1)
+        flat[self._coef_flat] += prior.coefficients
+        for index, positions in self._rest_blocks:
+            levels = self.regression.parts[index].n_levels
+            flat[positions] += np.tile(prior.blocks[index].reshape(-1), levels)
+        return schur
+
+    def _whiten(
+        self, scale: float, factor_inv: np.ndarray, rhs_d: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """W = s·F⁻¹C_dr, v = F⁻¹c_d, WᵀW and Wᵀv.
+
+        With a dense C_dr the two right-hand sides go through one batched product, [s·C_dr | c_d]
+        stacked level by level, and WᵀW, Wᵀv through one more.
+        """
+        levels, k, m = self.part.n_levels, self.part.k, self.m
+        if isinstance(self._cross_dr, np.ndarray):  # (L, k, m)
+            stacked = self._stacked
+            np.multiply(self._cross_dr, scale, out=stacked[:, :, :m])
+            stacked[:, :, m] = rhs_d.reshape(levels, k)
+            whitened_all = np.matmul(factor_inv, stacked).reshape(levels * k, m + 1)
+            whitened = whitened_all[:, :m]
+            products = whitened.T @ whitened_all
+            return whitened, whitened_all[:, m], products[:, :m], products[:, m]
+        whitened_rhs = np.matmul(factor_inv, rhs_d.reshape(levels, k, 1)).reshape(-1)
+        whitened = _block_diagonal(factor_inv) @ self._cross_dr * scale
+        correction = np.asarray((whitened.T @ whitened).todense())
+        return whitened, whitened_rhs, correction, whitened.T @ whitened_rhs
+
+    def _draw_rest(self, schur: np.ndarray, rhs_r: np.ndarray, normals_r: np.ndarray) -> np.ndarray:
+        if self.m == 0:  # no fixed effects and a single grouping factor
+            return np.empty(0)
+        if self.m <= SMALL_REST:
+            try:
+                return small_gaussian_draw(schur, rhs_r, normals_r)
+            except np.linalg.LinAlgError as error:
+                raise _not_positive_definite() from error
+        return _draw_from_factor(_cholesky(schur), rhs_r, normals_r)
 
     def draw(
         self, scale: float, prior: PriorPrecision, rhs: np.ndarray, normals: np.ndarray
     ) -> np.ndarray:
-        """θ = A⁻¹·rhs + (a square root of A⁻¹)·normals; ``normals = 0`` gives the mean."""
+        """θ = A⁻¹·rhs + (a square root of A⁻¹)·normals; ``normals = 0`` gives the mean.
+
+        With C_dd = F Fᵀ level by level, W = F⁻¹C_dr and v = F⁻¹c_d: the rest x_r is drawn from
+        N(S⁻¹(c_r − Wᵀv), S⁻¹) with S = s·C_rr − WᵀW + P_r, then x_d = F⁻ᵀ(v − W x_r + ε_d).
+        """
         if self._cross_dd is None or self._cross_dr is None or self._cross_rr is None:
             raise RuntimeError("set_weights must be called before drawing")
         levels, k = self.part.n_levels, self.part.k
-        inverse_d, factor_inv = self._eliminated_block(scale, prior.blocks[self.eliminated])
-        cross = self._cross_dr * scale
-        rhs_d = rhs[self.d_slice]
-        dense = isinstance(cross, np.ndarray)
-        if dense:  # (L, k, m): G = C_dd⁻¹ C_dr level by level
-            gain = np.matmul(inverse_d, cross).reshape(levels * k, self.m)
-            flat_cross = cross.reshape(levels * k, self.m)
-            correction = flat_cross.T @ gain
-        else:
-            gain = _block_diagonal(inverse_d) @ cross
-            flat_cross = cross
-            correction = np.asarray((cross.T @ gain).todense())
-        schur = scale * self._cross_rr - correction
-        schur[self._coef_diagonal, self._coef_diagonal] += prior.coefficients
-        for index, rows, cols in self._rest_blocks:
-            part = self.regression.parts[index]
-            schur[rows, cols] += np.tile(prior.blocks[index].reshape(-1), part.n_levels)
-        rhs_r = rhs[self.r_index] - gain.T @ rhs_d
-        x_r = _draw_from_factor(_cholesky(schur), rhs_r, normals[self.r_index])
-        residual = (rhs_d - flat_cross @ x_r).reshape(levels, k, 1)
-        noise = normals[self.d_slice].reshape(levels, k, 1)
-        x_d = np.matmul(inverse_d, residual) + np.matmul(factor_inv.transpose(0, 2, 1), noise)
+        factor_inv = self._eliminated_inverse_factor(scale, prior.blocks[self.eliminated])
+        whitened, whitened_rhs, correction, projected_rhs = self._whiten(
+            scale, factor_inv, rhs[self.d_slice]
+        )
+        schur = self._schur(scale, prior, correction)
+        rest = self._rest
+        x_r = self._draw_rest(schur, rhs[rest] - projected_rhs, normals[rest])
+        shifted = whitened_rhs + normals[self.d_slice]
+        shifted -= whitened @ x_r
         theta = np.empty(self.regression.dim)
-        theta[self.r_index] = x_r
-        theta[self.d_slice] = x_d.reshape(-1)
+        theta[rest] = x_r
+        np.matmul(
+            factor_inv.transpose(0, 2, 1),
+            shifted.reshape(levels, k, 1),
+            out=theta[self.d_slice].reshape(levels, k, 1),
+        )
         return theta
 
 

@@ -13,6 +13,7 @@ parameterisation of correlation matrices.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -47,15 +48,43 @@ def inverse_wishart_draw(nu: float, psi: np.ndarray, rng: np.random.Generator) -
         Random number generator.
     """
     size = psi.shape[0]
+    diagonal = np.sqrt(rng.chisquare(nu - _degrees_offsets(size)))
+    if size == 2:
+        return _inverse_wishart_2x2(psi, diagonal, rng.standard_normal())
     bartlett = np.zeros((size, size))
-    diagonal, below = _bartlett_indices(size)
-    bartlett[diagonal] = np.sqrt(rng.chisquare(nu - np.arange(size)))
+    rows, below = _bartlett_indices(size)
+    bartlett[rows] = diagonal
     if size > 1:
         bartlett[below] = rng.standard_normal(len(below[0]))
     # F = C A⁻ᵀ (A⁻¹ by trtri: a triangular solve with a matrix right-hand side goes through a
-    # threaded BLAS-3 routine, slow for these 2 × 2 and 3 × 3 matrices)
+    # threaded BLAS-3 routine, slow for these small matrices)
     factor = cholesky_lower(psi) @ lower_inverse(bartlett).T
     return factor @ factor.T
+
+
+@lru_cache(maxsize=16)
+def _degrees_offsets(size: int) -> np.ndarray:
+    return np.arange(size, dtype=float)
+
+
+def _inverse_wishart_2x2(psi: np.ndarray, diagonal: np.ndarray, below: float) -> np.ndarray:
+    """The Bartlett construction of :func:`inverse_wishart_draw` for K = 2, in closed form."""
+    (p00, _), (p10, p11) = psi.tolist()
+    a00, a11 = diagonal.tolist()
+    if not p00 > 0.0:
+        raise np.linalg.LinAlgError("the inverse-Wishart scale matrix is not positive definite")
+    c00 = math.sqrt(p00)
+    c10 = p10 / c00
+    pivot = p11 - c10 * c10
+    if not pivot > 0.0 or not math.isfinite(pivot):
+        raise np.linalg.LinAlgError("the inverse-Wishart scale matrix is not positive definite")
+    c11 = math.sqrt(pivot)
+    # F = C A⁻ᵀ with A = [[a00, 0], [below, a11]], A⁻ᵀ = [[1/a00, −below/(a00 a11)], [0, 1/a11]]
+    shear = -below / (a00 * a11)
+    f00, f01 = c00 / a00, c00 * shear
+    f10, f11 = c10 / a00, c10 * shear + c11 / a11
+    off = f00 * f10 + f01 * f11
+    return np.array([[f00 * f00 + f01 * f01, off], [off, f10 * f10 + f11 * f11]])
 
 
 def correlation_cholesky(unconstrained: np.ndarray, size: int) -> tuple[np.ndarray, float]:

@@ -26,9 +26,8 @@ import xarray as xr
 
 from bayesml.backends.gibbs.problem import GibbsProblem
 from bayesml.backends.gibbs.sampler import ChainTrace
-from bayesml.priors import prior_logpdf
-from bayesml.results.draws import fitted_eta_draws
-from bayesml.results.loglik import pointwise_log_likelihood
+from bayesml.results.log_prior import log_prior_dataset as shared_log_prior_dataset
+from bayesml.results.loglik import OBS_DIM, log_likelihood_dataset
 
 if TYPE_CHECKING:
     from bayesml.design import ModelDesign
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OBS_DIM", "build_result", "group_dims"]
 
-OBS_DIM = "obs"
 COEF_DIM = "coef"
 
 
@@ -113,80 +111,25 @@ def observed_dataset(design: ModelDesign) -> xr.Dataset:
     return xr.Dataset({design.observed_name: values})
 
 
-def log_likelihood_dataset(
-    posterior: xr.Dataset, design: ModelDesign, family: Family
-) -> xr.Dataset:
-    """The pointwise log-likelihood of every observation and draw."""
-    mu = family.link.inverse(fitted_eta_draws(posterior, design))
-    aux = {param.name: posterior[param.name].values[..., None] for param in family.aux_params}
-    response = design.response
-    values = pointwise_log_likelihood(
-        family.name, response.y, mu, aux, trials=response.trials, weights=response.weights
-    )
-    data = xr.DataArray(
-        values,
-        dims=("chain", "draw", OBS_DIM),
-        coords={
-            "chain": posterior.coords["chain"].values,
-            "draw": posterior.coords["draw"].values,
-            OBS_DIM: np.arange(design.n_obs),
-        },
-    )
-    return xr.Dataset({design.observed_name: data})
-
-
 def log_prior_dataset(
     problem: GibbsProblem, traces: list[ChainTrace], posterior: xr.Dataset
 ) -> xr.Dataset:
     """Log prior densities of the parameters with priors (see the module text)."""
-    data: dict[str, xr.DataArray] = {}
     regression = problem.regression
-    if regression.p:
-        sampled = _stack(traces, lambda trace: trace.theta[:, : regression.p])
-        values = np.stack(
-            [
-                prior_logpdf(prior, sampled[..., j])
-                for j, prior in enumerate(problem.coefficients.priors)
-            ],
-            axis=-1,
-        )
-        data["beta"] = xr.DataArray(values, dims=("chain", "draw", COEF_DIM))
-    for index, group in enumerate(problem.groups):
-        _, term_dim, _ = group_dims(group.name)
-        sd = posterior[f"sd_{group.name}"].values
-        if group.sd_priors is not None:
-            values = np.stack(
-                [prior_logpdf(prior, sd[..., j]) for j, prior in enumerate(group.sd_priors)],
-                axis=-1,
-            )
-            data[f"sd_{group.name}"] = xr.DataArray(values, dims=("chain", "draw", term_dim))
-        if group.cov_prior is not None and group.cov_prior.dist == "lkj":
-            corr = posterior[f"corr_{group.name}"].values
-            data[f"corr_{group.name}"] = xr.DataArray(
-                prior_logpdf(group.cov_prior, corr), dims=("chain", "draw")
-            )
-        elif group.cov_prior is not None:
-            cov = _stack(traces, lambda trace, index=index: trace.cov[index])
-            data[f"cov_{group.name}"] = xr.DataArray(
-                prior_logpdf(group.cov_prior, cov), dims=("chain", "draw")
-            )
-    if problem.sigma_prior is not None:
-        data["sigma"] = xr.DataArray(
-            prior_logpdf(problem.sigma_prior, posterior["sigma"].values), dims=("chain", "draw")
-        )
-    coords = {
-        name: values
-        for name, values in posterior.coords.items()
-        if name in ("chain", "draw", COEF_DIM)
-    }
-    coords.update(
-        {
-            f"{group.name}__term": list(group.term_labels)
-            for group in problem.groups
-            if group.sd_priors
-        }
+    return shared_log_prior_dataset(
+        posterior,
+        coefficients=_stack(traces, lambda trace: trace.theta[:, : regression.p])
+        if regression.p
+        else None,
+        coefficient_priors=problem.coefficients.priors,
+        groups=problem.groups,
+        aux_priors={} if problem.sigma_prior is None else {"sigma": problem.sigma_prior},
+        covariances={
+            group.name: _stack(traces, lambda trace, index=index: trace.cov[index])
+            for index, group in enumerate(problem.groups)
+            if group.cov_prior is not None and group.cov_prior.dist == "inverse_wishart"
+        },
     )
-    return xr.Dataset(data, coords=coords)
 
 
 def build_result(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesml.backends.gibbs.batched import small_inverse
 from bayesml.backends.gibbs.kernels.base import GibbsState, StatValue
 from bayesml.backends.gibbs.linear_algebra import PriorPrecision, make_solver
 from bayesml.backends.gibbs.problem import GibbsProblem
@@ -28,14 +29,17 @@ class CoefficientKernel:
         kwargs = {} if dense_limit is None else {"dense_limit": dense_limit}
         self.solver = make_solver(self.regression, **kwargs)
         self._data_rhs = np.zeros(self.regression.dim)
+        self._base_precision = np.ascontiguousarray(self.priors.base_precision)
+        # the prior means of the coefficients with a proper prior (flat ones have precision 0)
+        self._prior_mean = np.where(np.isfinite(self.priors.scale), self.priors.mean, 0.0)
 
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
         state.weights_changed = state.response_changed = True
 
     def prior_precision(self, state: GibbsState) -> PriorPrecision:
         """P from the coefficient priors (with their λ) and the current covariance matrices."""
-        blocks = tuple(np.linalg.inv(cov) for cov in state.cov)
-        return PriorPrecision(self.priors.base_precision * state.coef_mixing, blocks)
+        blocks = tuple(small_inverse(cov) for cov in state.cov)
+        return PriorPrecision(self._base_precision * state.coef_mixing, blocks)
 
     def rhs(self, state: GibbsState, coef_precision: np.ndarray) -> np.ndarray:
         """c = s·Tᵀr + P m."""
@@ -43,9 +47,7 @@ class CoefficientKernel:
             self._data_rhs = self.regression.transpose_times(state.response_sums)
             state.response_changed = False
         rhs = state.data_precision * self._data_rhs
-        flat = ~np.isfinite(self.priors.scale)
-        shift = np.where(flat, 0.0, coef_precision * self.priors.mean)
-        rhs[: self.regression.p] += shift
+        rhs[: self.regression.p] += coef_precision * self._prior_mean
         return rhs
 
     def step(

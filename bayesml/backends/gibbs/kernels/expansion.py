@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from bayesml.backends.gibbs.batched import small_inverse
 from bayesml.backends.gibbs.densities import sd_log_density
 from bayesml.backends.gibbs.kernels.base import GibbsState, StatValue
 from bayesml.backends.gibbs.problem import GibbsProblem
@@ -34,6 +35,11 @@ from bayesml.backends.gibbs.slice_sampling import SliceWidth, slice_step
 __all__ = ["ScaleExpansionKernel"]
 
 LOG_SCALE_BOUND = 300.0
+
+
+def _unit_weights(problem: GibbsProblem) -> bool:
+    """Whether the working likelihood's row weights stay 1 (a Gaussian response without weights)."""
+    return problem.likelihood == "gaussian" and problem.weights is None
 
 
 class ScaleExpansionKernel:
@@ -56,27 +62,54 @@ class ScaleExpansionKernel:
                 if isinstance(scale, tuple)
                 else float(scale) * np.eye(group.k)
             )
+            self.psi_rows = self.psi.tolist()
         else:
             assert group.sd_priors is not None
             self.sd_densities = [sd_log_density(prior) for prior in group.sd_priors]
         self.widths = [SliceWidth() for _ in range(group.k)]
+        self.unit_weights = _unit_weights(problem)
         self.stat_name = f"expansion_evals_{group.name}"
         self.stats = {self.stat_name: (f"{group.name}__term",)}
 
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
         pass
 
-    def _prior_term(self, cov: np.ndarray, inverse: np.ndarray | None, term: int):
-        """log p_prior of the rescaled parameters plus the Jacobian, as a function of x = log g."""
+    def _log_density(
+        self, a: float, b: float, cov: list, inverse: list | None, scales: list, term: int
+    ):
+        """The conditional log density of x = log g for ``term`` (see the module text).
+
+        ``cov`` and ``inverse`` are Σ and Σ⁻¹ before this step's moves, ``scales`` the factors
+        of the terms moved so far (1 for the others): the current Σ⁻¹ is D⁻¹Σ⁻¹D⁻¹.
+        """
         if self.inverse_wishart:
-            weighted = self.psi[term] * inverse[term]
-            c2 = float(weighted[term])
-            c1 = 2.0 * (float(weighted.sum()) - c2)
+            psi_row, inverse_row = self.psi_rows[term], inverse[term]
+            c2 = psi_row[term] * inverse_row[term]
+            c1 = 2.0 * sum(
+                psi_row[j] * inverse_row[j] / scales[j] for j in range(len(scales)) if j != term
+            )
             nu = self.nu
-            return lambda x: -nu * x - 0.5 * (c1 * math.exp(-x) + c2 * math.exp(-2.0 * x))
+
+            def log_density(x: float) -> float:
+                if not -LOG_SCALE_BOUND < x < LOG_SCALE_BOUND:
+                    return -math.inf
+                delta = math.expm1(x)
+                inverse_g = math.exp(-x)
+                return (
+                    delta * (a - 0.5 * b * delta) - nu * x - 0.5 * inverse_g * (c1 + c2 * inverse_g)
+                )
+
+            return log_density
         density = self.sd_densities[term]
-        sd = math.sqrt(float(cov[term, term]))
-        return lambda x: density(sd * math.exp(x)) + x
+        sd = math.sqrt(cov[term][term])
+
+        def log_density(x: float) -> float:
+            if not -LOG_SCALE_BOUND < x < LOG_SCALE_BOUND:
+                return -math.inf
+            delta = math.expm1(x)
+            return delta * (a - 0.5 * b * delta) + density(sd * math.exp(x)) + x
+
+        return log_density
 
     def step(
         self, state: GibbsState, rng: np.random.Generator, tuning: bool
@@ -87,39 +120,40 @@ class ScaleExpansionKernel:
         # δ_j, a_i falls by δ_j·(s CᵀWC)_ji and term j's row and column of CᵀWC scale by g_j
         contributions = part.term_matrix * effects[part.group_index]
         precision = state.data_precision
-        linear = precision * (
-            state.response_sums @ contributions - (state.weights * state.eta) @ contributions
-        )
-        gram = precision * ((contributions * state.weights[:, None]).T @ contributions)
-        cov = state.cov[self.index].copy()
-        inverse = np.linalg.inv(cov) if self.inverse_wishart else None
-        scales = np.ones(part.k)
-        evaluations = np.zeros(part.k)
-        for term in range(part.k):
-            a, b = float(linear[term]), float(gram[term, term])
-            prior_term = self._prior_term(cov, inverse, term)
-
-            def log_density(x: float, a=a, b=b, prior_term=prior_term) -> float:
-                if not -LOG_SCALE_BOUND < x < LOG_SCALE_BOUND:
-                    return -math.inf
-                delta = math.expm1(x)
-                return delta * a - 0.5 * b * delta * delta + prior_term(x)
-
-            x1, evaluations[term] = slice_step(log_density, 0.0, self.widths[term].width, rng)
-            self.widths[term].update(0.0, x1, tuning)
+        if self.unit_weights:
+            residual = state.response_sums - state.eta
+            weighted = contributions
+        else:
+            residual = state.response_sums - state.weights * state.eta
+            weighted = contributions * state.weights[:, None]
+        linear = (precision * (residual @ contributions)).tolist()
+        gram = (precision * (weighted.T @ contributions)).tolist()
+        cov_matrix = state.cov[self.index]
+        cov = cov_matrix.tolist()
+        inverse = small_inverse(cov_matrix).tolist() if self.inverse_wishart else None
+        k = part.k
+        scales = [1.0] * k
+        evaluations = np.zeros(k)
+        for term in range(k):
+            log_density = self._log_density(
+                linear[term], gram[term][term], cov, inverse, scales, term
+            )
+            width = self.widths[term]
+            x1, evaluations[term] = slice_step(log_density, 0.0, width.width, rng)
+            width.update(0.0, x1, tuning)
             scale = math.exp(x1)
-            linear -= (scale - 1.0) * gram[term]
-            gram[term, :] *= scale
-            gram[:, term] *= scale
-            cov[term, :] *= scale
-            cov[:, term] *= scale
-            if inverse is not None:
-                inverse[term, :] /= scale
-                inverse[:, term] /= scale
+            delta = scale - 1.0
+            row = gram[term]
+            for i in range(k):
+                linear[i] -= delta * row[i]
+            for i in range(k):
+                row[i] *= scale
+                gram[i][term] *= scale
             scales[term] = scale
-        effects *= scales
-        state.eta = state.eta + contributions @ (scales - 1.0)
-        state.cov[self.index] = cov
+        factors = np.array(scales)
+        effects *= factors
+        state.eta = state.eta + contributions @ (factors - 1.0)
+        state.cov[self.index] = cov_matrix * np.outer(factors, factors)
         return {self.stat_name: evaluations}
 
 
@@ -149,6 +183,7 @@ class ShearExpansionKernel:
         self.part = problem.regression.parts[index]
         self.inverse_wishart = group.cov_prior.dist == "inverse_wishart"
         self.pairs = [(i, j) for i in range(group.k) for j in range(i + 1, group.k)]
+        self.unit_weights = _unit_weights(problem)
         if self.inverse_wishart:
             scale = group.cov_prior["scale"]
             self.psi = (
@@ -156,6 +191,7 @@ class ShearExpansionKernel:
                 if isinstance(scale, tuple)
                 else float(scale) * np.eye(group.k)
             )
+            self.psi_rows = self.psi.tolist()
             self.stats: dict[str, tuple[str, ...]] = {}
         else:
             assert group.sd_priors is not None
@@ -169,10 +205,11 @@ class ShearExpansionKernel:
         pass
 
     def _draw_inverse_wishart(self, cov, i, j, a, b, rng) -> tuple[float, int]:
-        inverse = np.linalg.inv(cov)
-        precision = b + self.psi[i, i] * inverse[j, j]
-        mean = (a + float(self.psi[i] @ inverse[:, j])) / precision
-        return mean + rng.standard_normal() / math.sqrt(precision), 0
+        inverse = small_inverse(cov).tolist()
+        psi_row = self.psi_rows[i]
+        precision = b + psi_row[i] * inverse[j][j]
+        linear = a + sum(psi_row[m] * inverse[m][j] for m in range(len(psi_row)))
+        return linear / precision + rng.standard_normal() / math.sqrt(precision), 0
 
     def _draw_lkj(self, cov, i, j, a, b, rng) -> tuple[float, int]:
         density, power = self.sd_densities[j], self.power
@@ -195,13 +232,18 @@ class ShearExpansionKernel:
         effects = self.regression.effects(state.theta, self.index)
         part = self.part
         evaluations = 0
+        precision = state.data_precision
+        if self.unit_weights:
+            residual = state.response_sums - state.eta
+        else:
+            residual = state.response_sums - state.weights * state.eta
+        eta = state.eta.copy()
+        cov = state.cov[self.index].copy()
         for i, j in self.pairs:
             change = part.term_matrix[:, j] * effects[part.group_index, i]
-            a = state.data_precision * float(
-                np.dot(state.response_sums, change) - np.dot(state.weights * state.eta, change)
-            )
-            b = state.data_precision * float(np.dot(state.weights * change, change))
-            cov = state.cov[self.index]
+            weighted_change = change if self.unit_weights else state.weights * change
+            a = precision * float(residual @ change)
+            b = precision * float(weighted_change @ change)
             if self.inverse_wishart:
                 c, used = self._draw_inverse_wishart(cov, i, j, a, b, rng)
             else:
@@ -209,10 +251,13 @@ class ShearExpansionKernel:
                 self.widths[(i, j)].update(0.0, c, tuning)
             evaluations += used
             effects[:, j] += c * effects[:, i]
-            state.eta = state.eta + c * change
-            shear = np.eye(part.k)
-            shear[j, i] = c
-            state.cov[self.index] = shear @ cov @ shear.T
+            eta += c * change
+            residual -= c * weighted_change
+            # Σ → AΣAᵀ, A = I + c e_j e_iᵀ: row j += c row i, then column j += c column i
+            cov[j] += c * cov[i]
+            cov[:, j] += c * cov[:, i]
+        state.eta = eta
+        state.cov[self.index] = cov
         return {self.stat_name: evaluations / len(self.pairs)} if self.stats else {}
 
 

@@ -49,7 +49,7 @@ class ScaleUpdate:
         """A new σ and the number of density evaluations (0 for a conjugate draw)."""
         if self.conjugate:
             variance = (self.beta + 0.5 * sum_squares) / rng.gamma(self.alpha + 0.5 * count)
-            return float(np.sqrt(variance)), 0
+            return math.sqrt(variance), 0
         prior_density = self.prior_density
 
         def log_density(x: float) -> float:
@@ -61,7 +61,7 @@ class ScaleUpdate:
                 - 0.5 * sum_squares * math.exp(-2.0 * x)
             )
 
-        x0 = float(np.log(sigma))
+        x0 = math.log(sigma)
         x1, evaluations = slice_step(log_density, x0, self.width.width, rng)
         self.width.update(x0, x1, tuning)
         return math.exp(x1), evaluations
@@ -80,7 +80,7 @@ class ResidualVarianceKernel:
         assert problem.sigma_prior is not None
         self.update = ScaleUpdate(problem.sigma_prior)
         self.response = problem.y - problem.offset
-        self.weights = np.ones_like(self.response) if problem.weights is None else problem.weights
+        self.weights = problem.weights  # None: unit weights
         self.count = float(problem.n_obs)
         self.stats = {} if self.update.conjugate else {"slice_evals_sigma": ()}
 
@@ -92,9 +92,10 @@ class ResidualVarianceKernel:
         self, state: GibbsState, rng: np.random.Generator, tuning: bool
     ) -> dict[str, StatValue]:
         residual = self.response - state.eta
-        sum_squares = float(np.dot(self.weights * residual, residual))
+        weighted = residual if self.weights is None else self.weights * residual
+        sum_squares = float(weighted @ residual)
         sigma, evaluations = self.update.draw(
-            float(np.sqrt(state.sigma2)), self.count, sum_squares, rng, tuning
+            math.sqrt(state.sigma2), self.count, sum_squares, rng, tuning
         )
         state.sigma2 = sigma**2
         state.data_precision = 1.0 / state.sigma2
