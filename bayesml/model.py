@@ -482,7 +482,7 @@ def _sample_nuts(model: Model, *, log_prior: bool, **kwargs: Any) -> xr.DataTree
 
     pymc_model, info = model._built
     tree = sample_nuts(pymc_model, info, **kwargs)
-    return finish_result(tree, pymc_model, info, model.design, model.family, log_prior=log_prior)
+    return finish_result(tree, info, model.design, model.family, log_prior=log_prior)
 
 
 def _sample_gibbs(

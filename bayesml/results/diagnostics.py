@@ -44,7 +44,10 @@ def _flat_names(values: xr.Dataset, predicate) -> list[str]:
             if data.ndim == 0:
                 names.append(var)
                 continue
-            labels = [str(data.coords[dim].values[i]) if dim in data.coords else str(i) for dim, i in zip(data.dims, index, strict=True)]
+            labels = [
+                str(data.coords[dim].values[i]) if dim in data.coords else str(i)
+                for dim, i in zip(data.dims, index, strict=True)
+            ]
             names.append(f"{var}[{', '.join(labels)}]")
     return names
 
@@ -79,14 +82,17 @@ def check_sampling(
         if chains > 1 and draws >= 4:
             rhat = arviz_stats.rhat(posterior)
             rhat_bad = _flat_names(rhat, lambda a: a > RHAT_THRESHOLD)
-            rhat_max = float(max((np.nanmax(v.values) for v in rhat.data_vars.values()), default=np.nan))
+            rhat_max = float(
+                max((np.nanmax(v.values) for v in rhat.data_vars.values()), default=np.nan)
+            )
         else:
             rhat_bad, rhat_max = [], float("nan")
         ess_bulk = arviz_stats.ess(posterior, method="bulk")
         ess_tail = arviz_stats.ess(posterior, method="tail")
         threshold = ESS_PER_CHAIN * chains
         ess_bad = sorted(
-            set(_flat_names(ess_bulk, lambda a: a < threshold)) | set(_flat_names(ess_tail, lambda a: a < threshold))
+            set(_flat_names(ess_bulk, lambda a: a < threshold))
+            | set(_flat_names(ess_tail, lambda a: a < threshold))
         )
     result = SamplingDiagnostics(
         divergences=divergences,

@@ -1,5 +1,7 @@
-"""What ``Model.sample`` returns: groups, the shared posterior names and dims, the log-likelihood
-and log-prior values, the predictive groups, reproducibility and argument errors.
+"""What ``Model.sample`` returns: the backend result contract (groups, the shared posterior names
+and dims, the log-likelihood and log-prior values), checked for every method (``nuts`` and
+``gibbs``) on the same model; then the NUTS backend's own groups, reproducibility and argument
+errors (the Gibbs backend's own are in ``tests/gibbs/test_sample_gibbs.py``).
 
 The numbers are checked against scipy densities evaluated by hand from the data frame's columns,
 not against bayesml's own design matrices.
@@ -18,30 +20,37 @@ from bayesml.errors import MissingDependencyError, SamplingWarning
 
 from ._hier import eta_by_hand
 
-CHAINS, DRAWS = 2, 200  # of the shared ``hier_fit`` (tests/model/conftest.py)
+CHAINS, DRAWS = 2, 200  # of the shared ``hier_fit`` (tests/model/conftest.py) and the Gibbs fit
 
 
-# -- groups and names -----------------------------------------------------------------------
+# -- the backend result contract: every sampling method ------------------------------------------
+
+METHODS = ("nuts", "gibbs")
 
 
-def test_result_has_every_group(hier_fit):
-    expected = {
-        "posterior",
-        "sample_stats",
-        "observed_data",
-        "log_likelihood",
-        "log_prior",
-        "posterior_predictive",
-        "prior",
-        "prior_predictive",
-    }
-    assert expected <= set(hier_fit.children)
-    assert hier_fit.attrs["bayesml_method"] == "nuts"
-    assert hier_fit.attrs["bayesml_sampler"] == "nutpie"
+@pytest.fixture(scope="module")
+def gibbs_hier_fit(hier_model):
+    """The Gibbs sampler on the model of ``hier_fit``, as long a run."""
+    return hier_model.sample(
+        method="gibbs", draws=DRAWS, tune=200, chains=CHAINS, random_seed=11, check=False,
+        sampler_kwargs={"cores": 1},
+    )  # fmt: skip
 
 
-def test_posterior_variables_and_dims_follow_the_contract(hier_fit):
-    posterior = hier_fit["posterior"].to_dataset()
+@pytest.fixture(params=METHODS)
+def backend_fit(request):
+    """The shared model's fit by each method (``hier_fit`` is the NUTS one)."""
+    return request.getfixturevalue("hier_fit" if request.param == "nuts" else "gibbs_hier_fit")
+
+
+def test_result_has_the_groups_of_every_backend(backend_fit):
+    expected = {"posterior", "sample_stats", "observed_data", "log_likelihood", "log_prior"}
+    assert expected <= set(backend_fit.children)
+    assert backend_fit.attrs["bayesml_method"] in METHODS
+
+
+def test_posterior_variables_and_dims_follow_the_contract(backend_fit):
+    posterior = backend_fit["posterior"].to_dataset()
     expected_dims = {
         "beta": ("chain", "draw", "coef"),
         "sd_g": ("chain", "draw", "g__term"),
@@ -59,35 +68,27 @@ def test_posterior_variables_and_dims_follow_the_contract(hier_fit):
     assert coords["g__level"] == [f"g{i}" for i in range(6)]
     assert coords["h__term"] == ["Intercept"]
     assert coords["h__level"] == [f"h{i}" for i in range(4)]
-
-
-def test_posterior_hides_internal_variables_and_their_dims(hier_fit):
-    posterior = hier_fit["posterior"].to_dataset()
     hidden = [name for name in [*posterior.variables, *posterior.dims] if str(name).startswith("_")]
     assert hidden == []
 
 
-def test_prior_group_hides_internal_variables(hier_fit):
-    prior = hier_fit["prior"].to_dataset()
-    assert set(prior.data_vars) == {"beta", "sd_g", "corr_g", "u_g", "sd_h", "u_h", "sigma"}
-
-
-def test_corr_draws_are_correlation_matrices(hier_fit):
-    corr = hier_fit["posterior"]["corr_g"].values
+def test_corr_draws_are_correlation_matrices_and_sd_positive(backend_fit):
+    corr = backend_fit["posterior"]["corr_g"].values
     np.testing.assert_allclose(corr[..., 0, 0], 1.0, atol=1e-12)
     np.testing.assert_allclose(corr[..., 1, 1], 1.0, atol=1e-12)
     np.testing.assert_allclose(corr[..., 0, 1], corr[..., 1, 0], atol=1e-12)
     assert np.all(np.abs(corr[..., 0, 1]) < 1)
+    assert np.all(backend_fit["posterior"]["sd_g"].values > 0)
 
 
-def test_observed_data_holds_the_response(hier_fit, hier_data):
-    observed = hier_fit["observed_data"]["y"]
+def test_observed_data_holds_the_response(backend_fit, hier_data):
+    observed = backend_fit["observed_data"]["y"]
     assert observed.dims == ("obs",)
     np.testing.assert_array_equal(observed.values, hier_data["y"].to_numpy())
 
 
-def test_summary_lists_the_shared_names_without_random_effects(hier_fit):
-    table = bayesml.summary(hier_fit)
+def test_summary_lists_the_shared_names_without_random_effects(backend_fit):
+    table = bayesml.summary(backend_fit)
     assert {
         "beta[Intercept]",
         "beta[f[c]]",
@@ -99,46 +100,57 @@ def test_summary_lists_the_shared_names_without_random_effects(hier_fit):
     assert not any(label.startswith("u_") for label in table.index)
 
 
-def test_pymc_model_is_a_pymc_model(hier_model):
-    import pymc as pm
-
-    assert isinstance(hier_model.pymc_model, pm.Model)
-
-
-# -- log-likelihood and log-prior values ------------------------------------------------------
-
-
 @pytest.mark.parametrize(("chain", "draw"), [(0, 0), (1, 137)])
-def test_log_likelihood_matches_scipy_at_one_draw(hier_fit, hier_data, chain, draw):
-    posterior = hier_fit["posterior"].to_dataset().isel(chain=[chain], draw=[draw])
+def test_log_likelihood_matches_scipy_at_one_draw(backend_fit, hier_data, chain, draw):
+    posterior = backend_fit["posterior"].to_dataset().isel(chain=[chain], draw=[draw])
     eta = eta_by_hand(posterior, hier_data)[0, 0]
     sigma = posterior["sigma"].values.item()
     expected = stats.norm.logpdf(hier_data["y"].to_numpy(), eta, sigma)
-    stored = hier_fit["log_likelihood"]["y"]
+    stored = backend_fit["log_likelihood"]["y"]
     assert stored.dims == ("chain", "draw", "obs")
     np.testing.assert_allclose(stored.isel(chain=chain, draw=draw).values, expected, rtol=1e-9)
 
 
-def test_log_prior_of_sigma_matches_scipy(hier_fit, hier_model):
+def test_log_prior_of_sigma_matches_scipy(backend_fit, hier_model):
     prior = hier_model.priors.aux["sigma"]
     assert prior.dist == "half_t"
-    sigma = hier_fit["posterior"]["sigma"].values
+    sigma = backend_fit["posterior"]["sigma"].values
     # half-t density: twice the Student-t density on σ > 0
     expected = np.log(2) + stats.t.logpdf(sigma, df=prior["nu"], scale=prior["sigma"])
-    np.testing.assert_allclose(hier_fit["log_prior"]["sigma"].values, expected, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(backend_fit["log_prior"]["sigma"].values, expected, atol=1e-7)
 
 
 @pytest.mark.filterwarnings("ignore:Estimated shape parameter of Pareto:UserWarning")
-def test_loo_runs_and_is_consistent_with_the_pointwise_density(hier_fit):
+def test_loo_runs_and_is_consistent_with_the_pointwise_density(backend_fit):
     import arviz_stats
 
-    loo = arviz_stats.loo(hier_fit)
-    log_lik = hier_fit["log_likelihood"]["y"].values.reshape(CHAINS * DRAWS, -1)
+    loo = arviz_stats.loo(backend_fit)
+    log_lik = backend_fit["log_likelihood"]["y"].values.reshape(CHAINS * DRAWS, -1)
     lppd = float(np.sum(special.logsumexp(log_lik, axis=0) - np.log(log_lik.shape[0])))
     assert np.isfinite(loo.elpd)
     assert loo.n_data_points == 72
     # elpd_loo = lppd − p_loo, 0 < p_loo < the 25 parameters (4 β, 3 SDs, 1 correlation, 16 u, σ)
     assert 0 < lppd - loo.elpd < 25
+
+
+# -- NUTS only ---------------------------------------------------------------------------------
+
+
+def test_nuts_result_has_the_predictive_groups_on_request(hier_fit):
+    assert {"posterior_predictive", "prior", "prior_predictive"} <= set(hier_fit.children)
+    assert hier_fit.attrs["bayesml_method"] == "nuts"
+    assert hier_fit.attrs["bayesml_sampler"] == "nutpie"
+
+
+def test_prior_group_hides_internal_variables(hier_fit):
+    prior = hier_fit["prior"].to_dataset()
+    assert set(prior.data_vars) == {"beta", "sd_g", "corr_g", "u_g", "sd_h", "u_h", "sigma"}
+
+
+def test_pymc_model_is_a_pymc_model(hier_model):
+    import pymc as pm
+
+    assert isinstance(hier_model.pymc_model, pm.Model)
 
 
 # -- predictive groups -------------------------------------------------------------------------

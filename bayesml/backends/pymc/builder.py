@@ -7,11 +7,20 @@ The builder never parses a formula: it receives the matrices of :mod:`bayesml.de
 
 with non-centred random effects ``u = z Lᵀ`` (correlated terms, ``Σ = L Lᵀ``) or ``u = z · sd``
 (uncorrelated terms), ``z ~ N(0, 1)``.
+
+The graph is written for numba, which compiles and runs elementwise one-dimensional code far
+faster than matrix products, two-dimensional gathers and vectors indexed entry by entry: every
+coefficient and every SD is a scalar variable, every term of a group has its own vector of
+standardised effects ``_z_<group>_<k>`` and its own column of effects ``_u_<group>_<k>`` (a
+Deterministic), and η is a sum of ``scalar · column`` and ``column[level]`` products. The documented
+vectors (``beta``, ``sd_<group>``, ``u_<group>``) are Deterministics stacking them; samplers that
+store only what they must (nutpie, see :func:`stored_names`) skip ``u_<group>``, which the results
+layer stacks from the columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -21,17 +30,41 @@ import pytensor.tensor as pt
 from bayesml.backends.pymc import likelihoods
 from bayesml.backends.pymc import priors as prior_builders
 from bayesml.errors import FamilyError
+from bayesml.results.log_prior import GroupPriors
 
 if TYPE_CHECKING:
     from bayesml.design import ModelDesign, RandomBlock
     from bayesml.families import Family
-    from bayesml.priors import ResolvedPriors
+    from bayesml.priors import Prior, ResolvedPriors
 
-__all__ = ["BuildInfo", "build_pymc_model", "group_dims", "OBS_DIM", "COEF_DIM"]
+__all__ = ["BuildInfo", "PriorRecord", "build_pymc_model", "group_dims", "OBS_DIM", "COEF_DIM"]
 
 OBS_DIM = "obs"
 COEF_DIM = "coef"
 ProbitForm = Literal["marginal", "latent"]
+
+
+@dataclass(frozen=True)
+class PriorRecord:
+    """The priors the builder put on the parameters, for the ``log_prior`` group.
+
+    Attributes
+    ----------
+    coefficient_names
+        The posterior variable holding each sampled coefficient (``_beta_<j>``, or
+        ``_beta_scaled_<j>`` under ``weakly_informative``), in the order of the ``coef`` dim.
+    coefficient_priors
+        The prior of each sampled coefficient, on its sampled scale.
+    groups
+        The SD and covariance priors of each grouping factor.
+    aux_priors
+        Family parameter name -> prior.
+    """
+
+    coefficient_names: tuple[str, ...]
+    coefficient_priors: tuple[Prior, ...]
+    groups: tuple[GroupPriors, ...]
+    aux_priors: dict[str, Prior]
 
 
 @dataclass(frozen=True)
@@ -50,12 +83,18 @@ class BuildInfo:
         expanded to one Bernoulli row per trial).
     bernoulli_y
         The 0/1 outcome of each Bernoulli row of the latent form.
+    priors
+        The priors in force, as :func:`bayesml.results.log_prior.log_prior_dataset` needs them.
+    effect_columns
+        ``u_<group>`` -> the names of its per-term columns ``_u_<group>_<k>``.
     """
 
     response_name: str
     latent_probit: bool = False
     bernoulli_rows: np.ndarray | None = field(default=None, repr=False)
     bernoulli_y: np.ndarray | None = field(default=None, repr=False)
+    priors: PriorRecord | None = field(default=None, repr=False)
+    effect_columns: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     compiled: dict = field(default_factory=dict, repr=False, compare=False)
     """Samplers' compiled models, kept so that repeated fits of one model compile once."""
 
@@ -134,70 +173,146 @@ def build_pymc_model(
                 dims=OBS_DIM,
             )
             info = BuildInfo(response_name=response_name)
+    info = replace(
+        info,
+        priors=prior_record(design, priors, family, latent=latent),
+        effect_columns={
+            f"u_{block.name}": effect_column_names(block.name, len(block.term_labels))
+            for block in design.random
+        },
+    )
     return model, info
+
+
+def prior_record(
+    design: ModelDesign, priors: ResolvedPriors, family: Family, *, latent: bool = False
+) -> PriorRecord:
+    """The priors :func:`build_pymc_model` puts on each parameter (see :class:`PriorRecord`)."""
+    labels = design.fixed.column_names
+    scaling = priors.weakly_informative
+    prefix = "_beta_scaled" if scaling is not None else "_beta"
+    coefficient_priors = prior_builders.sampled_coefficient_priors(
+        labels, intercept_prior=priors.intercept, fixed_priors=priors.fixed, scaling=scaling
+    )
+    groups = []
+    for block in design.random:
+        cov_prior = priors.cov.get(block.name) if block.correlated else None
+        sd_priors = priors.sd.get(block.name)
+        implied_sds = cov_prior is not None and cov_prior.dist == "inverse_wishart"
+        groups.append(
+            GroupPriors(
+                name=block.name,
+                term_labels=tuple(block.term_labels),
+                sd_priors=None
+                if implied_sds or sd_priors is None
+                else tuple(sd_priors[label] for label in block.term_labels),
+                cov_prior=cov_prior,
+            )
+        )
+    aux_names = () if latent else tuple(param.name for param in family.aux_params)
+    return PriorRecord(
+        coefficient_names=tuple(f"{prefix}_{index}" for index in range(len(labels))),
+        coefficient_priors=tuple(coefficient_priors),
+        groups=tuple(groups),
+        aux_priors={name: priors.aux[name] for name in aux_names},
+    )
+
+
+def effect_column_names(group: str, n_terms: int) -> tuple[str, ...]:
+    """Names of the per-term columns of ``u_<group>``: ``_u_<group>_0``, ``_u_<group>_1``, ..."""
+    return tuple(f"_u_{group}_{k}" for k in range(n_terms))
+
+
+def stored_names(model: pm.Model, info: BuildInfo) -> list[str]:
+    """The variables a sampler must store: all but the ``u_<group>`` stacks of the columns."""
+    skipped = set(info.effect_columns)
+    return [var.name for var in model.unobserved_value_vars if var.name not in skipped]
 
 
 def linear_predictor(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVariable:
     """η = Xβ + offset + random effects, adding β and the random effects to the model in context."""
-    beta = prior_builders.fixed_effects(
-        design.fixed.column_names,
-        intercept_prior=priors.intercept,
-        fixed_priors=priors.fixed,
-        scaling=priors.weakly_informative,
-        dims=COEF_DIM,
-    )
-    # Σ_j X_ij β_j elementwise: numba compiles the gradient of a matrix product far more slowly
-    matrix = np.asarray(design.fixed.matrix, dtype="float64")
-    eta = (
-        pt.sum(pt.as_tensor_variable(matrix) * beta[None, :], axis=1)
-        if matrix.shape[1]
-        else pt.zeros(design.n_obs)
-    )
+    eta = _fixed_contribution(design, priors)
     if np.any(design.offset != 0):
-        eta = eta + pt.as_tensor_variable(design.offset)
+        eta = eta + pt.as_tensor_variable(np.asarray(design.offset, dtype="float64"))
     for block in design.random:
         eta = eta + _random_contribution(block, priors)
+    if eta.ndim == 0:  # an intercept-only model
+        eta = pt.alloc(eta, design.n_obs)
     return eta
+
+
+def _times_column(value: pt.TensorVariable, column: np.ndarray) -> pt.TensorVariable:
+    """``value · column`` elementwise, or ``value`` itself where the column is all ones."""
+    if np.all(column == 1.0):
+        return value
+    return value * pt.as_tensor_variable(np.asarray(column, dtype="float64"))
+
+
+def _fixed_contribution(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVariable:
+    """Σ_j b_j x_j over the columns of the sampled coefficients; adds ``beta`` (original scale).
+
+    Under ``weakly_informative`` the sampled coefficients are those of the scaled inputs, and so
+    are the columns they multiply (the same η).
+    """
+    labels = list(design.fixed.column_names)
+    if not labels:
+        return pt.zeros(design.n_obs, dtype="float64")
+    scaling = priors.weakly_informative
+    sampled = prior_builders.coefficient_scalars(
+        labels, intercept_prior=priors.intercept, fixed_priors=priors.fixed, scaling=scaling
+    )
+    pm.Deterministic(
+        "beta",
+        prior_builders.original_scale_coefficients(pt.stack(sampled), labels, scaling),
+        dims=COEF_DIM,
+    )
+    matrix = np.array(design.fixed.matrix, dtype="float64")
+    if scaling is not None:
+        rest = [labels.index(label) for label in scaling.column_names]
+        matrix[:, rest] = scaling.to_scaled(matrix[:, rest])
+    return sum(
+        (_times_column(b, matrix[:, j]) for j, b in enumerate(sampled)),
+        start=pt.constant(0.0, dtype="float64"),
+    )
 
 
 def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:
     """Add ``u_<group>`` (non-centred) to the model; return its contribution to η.
 
-    The graph avoids matrix products and two-dimensional gathers: numba compiles their
-    gradients several times more slowly than the elementwise form used here (one column of
-    effects per term, ``u_k = Σ_j L_kj z_j``, gathered by level).
+    Each term k has its own standardised effects ``_z_<group>_<k>`` and its column of effects
+    ``_u_<group>_<k> = Σ_j L_kj z_j`` (``sd_k z_k`` for uncorrelated terms), gathered by level.
     """
     level_dim, term_dim, _ = group_dims(block.name)
-    z = pm.Normal(f"_z_{block.name}", 0.0, 1.0, dims=(level_dim, term_dim))
+    n_terms = len(block.term_labels)
+    z = [pm.Normal(f"_z_{block.name}_{k}", 0.0, 1.0, dims=level_dim) for k in range(n_terms)]
     cov_prior = priors.cov.get(block.name)
     # an inverse-Wishart Σ implies the SDs, which then have no prior of their own
     group_sd_priors = priors.sd.get(block.name)
     sd_priors = (
-        None
-        if group_sd_priors is None
-        else [group_sd_priors[label] for label in block.term_labels]
+        None if group_sd_priors is None else [group_sd_priors[label] for label in block.term_labels]
     )
-    n_terms = len(block.term_labels)
     if block.correlated and cov_prior is not None:
-        factor = prior_builders.covariance_factor(
+        factor = prior_builders.covariance_factor_entries(
             block.name, block.term_labels, cov_prior=cov_prior, sd_priors=sd_priors
         )
         columns = [
-            sum(factor[k, j] * z[:, j] for j in range(n_terms)) for k in range(n_terms)
+            sum(entry * z_j for entry, z_j in zip(row, z, strict=True) if entry is not None)
+            for row in factor
         ]
     else:
-        sd = prior_builders.sd_vector(f"sd_{block.name}", sd_priors, dims=term_dim)
-        columns = [sd[k] * z[:, k] for k in range(n_terms)]
+        sd = prior_builders.sd_scalars(f"sd_{block.name}", sd_priors, dims=term_dim)
+        columns = [sd[k] * z[k] for k in range(n_terms)]
+    names = effect_column_names(block.name, n_terms)
+    columns = [
+        pm.Deterministic(name, column, dims=level_dim)
+        for name, column in zip(names, columns, strict=True)
+    ]
     pm.Deterministic(f"u_{block.name}", pt.stack(columns, axis=1), dims=(level_dim, term_dim))
     group_index = pt.as_tensor_variable(block.group_index.astype("int64"))
     term_matrix = np.asarray(block.term_matrix, dtype="float64")
-    contribution = 0.0
+    contribution = pt.constant(0.0, dtype="float64")
     for k, column in enumerate(columns):
-        rows = column[group_index]
-        if np.all(term_matrix[:, k] == 1.0):
-            contribution = contribution + rows
-        else:
-            contribution = contribution + pt.as_tensor_variable(term_matrix[:, k]) * rows
+        contribution = contribution + _times_column(column[group_index], term_matrix[:, k])
     return contribution
 
 
@@ -213,4 +328,3 @@ def _add_latent_probit(design: ModelDesign, eta, response_name: str) -> BuildInf
     return BuildInfo(
         response_name=response_name, latent_probit=True, bernoulli_rows=rows, bernoulli_y=y01
     )
-

@@ -3,9 +3,12 @@
 * :func:`positive_variable`: an SD or auxiliary parameter with an SD/aux prior. Priors on σ²
   (``scaled_inv_chi2``, ``inverse_gamma``) are written as distributions of σ itself, with the
   density log p(σ) = log p_σ²(σ²) + log 2σ, so the posterior variable is the SD.
-* :func:`sd_vector`: the SDs of one group's terms.
+* :func:`sd_vector`: the SDs of one group's terms as a vector; :func:`sd_scalars`: as one scalar
+  variable per term (what the model builder uses: a leaner graph for numba).
 * :func:`fixed_effects`: the coefficient vector ``beta`` (original scale), honouring
-  ``weakly_informative`` and ``flat``.
+  ``weakly_informative`` and ``flat``; :func:`coefficient_scalars`: one scalar variable per
+  coefficient on its sampled scale (what the model builder uses), with
+  :func:`original_scale_coefficients` for ``beta``.
 * :func:`covariance_factor`: a square root L of a group's covariance Σ = L Lᵀ (LKJ with separate
   SDs, or inverse-Wishart by the Bartlett decomposition), with ``sd_<group>`` and ``corr_<group>``.
 
@@ -27,9 +30,15 @@ __all__ = [
     "POSITIVE_BUILDERS",
     "COEFFICIENT_BUILDERS",
     "COV_BUILDERS",
+    "SCALAR_COEFFICIENT_BUILDERS",
+    "coefficient_scalars",
     "covariance_factor",
+    "covariance_factor_entries",
     "fixed_effects",
+    "original_scale_coefficients",
     "positive_variable",
+    "sampled_coefficient_priors",
+    "sd_scalars",
     "sd_vector",
     "sqrt_inverse_gamma_logp",
 ]
@@ -185,6 +194,35 @@ def sd_vector(name: str, priors: Sequence[Prior], *, dims: str | None) -> pt.Ten
     return pm.Deterministic(name, _reassemble(pieces, list(groups.values())), dims=dims)
 
 
+def sd_scalars(name: str, priors: Sequence[Prior], *, dims: str | None) -> list[pt.TensorVariable]:
+    """The SDs of one group's terms as one scalar variable per term, and their vector ``name``.
+
+    Adds ``_<name>_<k>`` (term k's SD, with its prior) and the Deterministic ``name`` that stacks
+    them. Scalars keep the log density and its gradient elementwise, which numba compiles and runs
+    faster than a vector's (no indexing into it, no scatter of the gradient).
+
+    Parameters
+    ----------
+    name
+        ``sd_<group>``.
+    priors
+        Prior of each term's SD, in the order of the terms.
+    dims
+        The terms dimension (``<group>__term``).
+
+    Returns
+    -------
+    list of TensorVariable
+        The scalar SDs, in the order of the terms.
+    """
+    priors = list(priors)
+    if not priors:
+        raise ValueError(f"{name}: a group needs at least one term")
+    scalars = [positive_variable(_helper_name(name, k), prior) for k, prior in enumerate(priors)]
+    pm.Deterministic(name, pt.stack(scalars), dims=dims)
+    return scalars
+
+
 # -- coefficients ------------------------------------------------------------------------
 
 
@@ -218,6 +256,76 @@ def _cauchy_coefficients(name: str, priors: Sequence[Prior], kwargs: dict) -> pt
     uniform = pm.Uniform(f"_{name.lstrip('_')}_uniform", 0.0, 1.0, shape=kwargs["shape"])
     value = _stack(priors, "mu") + _stack(priors, "sigma") * pt.tan(np.pi * (uniform - 0.5))
     return pm.Deterministic(name, value, dims=kwargs.get("dims"))
+
+
+ScalarCoefficientBuilder = Callable[[str, Prior], pt.TensorVariable]
+
+#: distribution name -> builder of one scalar coefficient with that prior
+SCALAR_COEFFICIENT_BUILDERS: Mapping[str, ScalarCoefficientBuilder] = {
+    "flat": lambda name, p: pm.Flat(name),
+    "normal": lambda name, p: pm.Normal(name, mu=_f(p["mu"]), sigma=_f(p["sigma"])),
+    "student_t": lambda name, p: pm.StudentT(
+        name, nu=_f(p["nu"]), mu=_f(p["mu"]), sigma=_f(p["sigma"])
+    ),
+    "cauchy": lambda name, p: pm.Deterministic(
+        name,
+        _f(p["mu"])
+        + _f(p["sigma"]) * pt.tan(np.pi * (pm.Uniform(f"{name}_uniform", 0.0, 1.0) - 0.5)),
+    ),
+}
+
+
+def coefficient_scalars(
+    column_names: Sequence[str],
+    *,
+    intercept_prior: Prior | None,
+    fixed_priors: Mapping[str, Prior],
+    scaling: WeaklyInformativeScaling | None = None,
+    name: str = "beta",
+) -> list[pt.TensorVariable]:
+    """The fixed-effect coefficients as one scalar variable each, on the scale they are sampled.
+
+    Adds ``_<name>_<j>`` for column j (``_<name>_scaled_<j>`` under ``scaling``: the coefficient of
+    the scaled input, see :func:`sampled_coefficient_priors`), Cauchy ones as μ + σ·tan(π(v − ½))
+    with v ~ Uniform(0, 1) (``_<name>_<j>_uniform``; see :func:`fixed_effects`). The caller adds
+    ``beta`` on the original scale (:func:`original_scale_coefficients`).
+
+    Returns
+    -------
+    list of TensorVariable
+        One scalar per column, in the order of ``column_names``.
+    """
+    labels = list(column_names)
+    priors = sampled_coefficient_priors(
+        labels, intercept_prior=intercept_prior, fixed_priors=fixed_priors, scaling=scaling
+    )
+    prefix = f"_{name}_scaled" if scaling is not None else f"_{name}"
+    scalars = []
+    for index, prior in enumerate(priors):
+        builder = SCALAR_COEFFICIENT_BUILDERS.get(prior.dist)
+        if builder is None:
+            raise ValueError(f"{prior.dist} is not a coefficient prior")
+        scalars.append(builder(f"{prefix}_{index}", prior))
+    return scalars
+
+
+def original_scale_coefficients(
+    sampled: pt.TensorVariable,
+    column_names: Sequence[str],
+    scaling: WeaklyInformativeScaling | None,
+) -> pt.TensorVariable:
+    """β on the original scale from the sampled coefficient vector (itself without ``scaling``)."""
+    if scaling is None:
+        return sampled
+    labels = list(column_names)
+    rest = [labels.index(label) for label in scaling.column_names]
+    beta_rest, intercept = scaling.to_original(
+        sampled[rest], sampled[labels.index(INTERCEPT_LABEL)] if scaling.has_intercept else None
+    )
+    values = pt.set_subtensor(pt.zeros(len(labels), dtype="float64")[rest], beta_rest)
+    if intercept is not None:
+        values = pt.set_subtensor(values[labels.index(INTERCEPT_LABEL)], intercept)
+    return values
 
 
 def _coefficient_vector(name: str, priors: Sequence[Prior], dims: str | None) -> pt.TensorVariable:
@@ -279,22 +387,33 @@ def fixed_effects(
     labels = list(column_names)
     if not labels:
         return pt.zeros((0,), dtype="float64")
-    if scaling is None:
-        return _coefficient_vector(
-            name, [_prior_of(label, intercept_prior, fixed_priors) for label in labels], dims
-        )
-    scaled_priors = [
-        _scaled_prior_of(label, intercept_prior, fixed_priors, scaling) for label in labels
-    ]
-    scaled = _coefficient_vector(f"_{name}_scaled", scaled_priors, dims)
-    rest = [labels.index(label) for label in scaling.column_names]
-    beta_rest, intercept = scaling.to_original(
-        scaled[rest], scaled[labels.index(INTERCEPT_LABEL)] if scaling.has_intercept else None
+    sampled_priors = sampled_coefficient_priors(
+        labels, intercept_prior=intercept_prior, fixed_priors=fixed_priors, scaling=scaling
     )
-    values = pt.set_subtensor(pt.zeros(len(labels), dtype="float64")[rest], beta_rest)
-    if intercept is not None:
-        values = pt.set_subtensor(values[labels.index(INTERCEPT_LABEL)], intercept)
-    return pm.Deterministic(name, values, dims=dims)
+    if scaling is None:
+        return _coefficient_vector(name, sampled_priors, dims)
+    scaled = _coefficient_vector(f"_{name}_scaled", sampled_priors, dims)
+    return pm.Deterministic(name, original_scale_coefficients(scaled, labels, scaling), dims=dims)
+
+
+def sampled_coefficient_priors(
+    column_names: Sequence[str],
+    *,
+    intercept_prior: Prior | None,
+    fixed_priors: Mapping[str, Prior],
+    scaling: WeaklyInformativeScaling | None = None,
+) -> list[Prior]:
+    """The prior of each coefficient on the scale :func:`fixed_effects` samples it.
+
+    Without ``scaling``, each coefficient's own prior; with it, the priors of the scaled inputs'
+    coefficients (Cauchy(0, 2.5) for ``weakly_informative``, a coefficient's own prior rescaled to
+    its input, and the intercept prior as given).
+    """
+    if scaling is None:
+        return [_prior_of(label, intercept_prior, fixed_priors) for label in column_names]
+    return [
+        _scaled_prior_of(label, intercept_prior, fixed_priors, scaling) for label in column_names
+    ]
 
 
 def _prior_of(
@@ -328,29 +447,35 @@ def _ensure_coords(labels: Sequence[str], dims: Sequence[str]) -> None:
             model.add_coord(dim, list(labels))
 
 
-def _lkj_factor(group, labels, prior, sd_priors, dims):
+Entries = list[list[pt.TensorVariable | None]]
+"""A K × K matrix entry by entry; ``None`` where it is zero by construction."""
+
+
+def _matrix_entries(matrix: pt.TensorVariable, size: int) -> Entries:
+    return [[matrix[k, j] for j in range(size)] for k in range(size)]
+
+
+def _lkj_factor(group, labels, prior, sd_priors, dims) -> Entries:
     """L = diag(sd) · chol(R), R ~ LKJ(η), the SDs with their own priors."""
     if sd_priors is None or len(sd_priors) != len(labels):
         raise ValueError(f"the lkj prior of group {group!r} needs one SD prior per term")
-    sd = sd_vector(f"sd_{group}", sd_priors, dims=dims[0])
+    sd = sd_scalars(f"sd_{group}", sd_priors, dims=dims[0])
     if len(labels) == 2:
         return _lkj_factor_2(group, sd, _f(prior["eta"]), dims)
     chol = pm.LKJCorr(f"_chol_corr_{group}", n=len(labels), eta=_f(prior["eta"]))
     pm.Deterministic(f"corr_{group}", chol @ chol.T, dims=dims)
-    return sd[:, None] * chol
+    return _matrix_entries(pt.stack(sd)[:, None] * chol, len(labels))
 
 
-def _lkj_factor_2(group, sd, eta, dims):
+def _lkj_factor_2(group, sd, eta, dims) -> Entries:
     """Two terms: the LKJ(η) correlation is ρ = 2B − 1 with B ~ Beta(η, η) (its density is
     ∝ (1 − ρ²)^(η−1)), and chol(R) = [[1, 0], [ρ, √(1 − ρ²)]] — the same prior as ``pm.LKJCorr``
     with an elementwise graph that numba compiles in a fraction of the time."""
     rho = 2.0 * pm.Beta(f"_corr_{group}_beta", alpha=eta, beta=eta) - 1.0
-    one, zero = pt.constant(1.0, dtype="float64"), pt.constant(0.0, dtype="float64")
-    pm.Deterministic(
-        f"corr_{group}", pt.stack([pt.stack([one, rho]), pt.stack([rho, one])]), dims=dims
-    )
+    # R = I + ρ (J − I), elementwise (cheaper for numba than stacking the entries)
+    pm.Deterministic(f"corr_{group}", _f(np.eye(2)) + rho * _f(1.0 - np.eye(2)), dims=dims)
     complement = pt.sqrt(1.0 - rho**2)
-    return pt.stack([pt.stack([sd[0], zero]), pt.stack([sd[1] * rho, sd[1] * complement])])
+    return [[sd[0], None], [sd[1] * rho, sd[1] * complement]]
 
 
 def _scale_matrix(scale, size: int) -> np.ndarray:
@@ -381,10 +506,11 @@ def _inverse_wishart_factor(group, labels, prior, sd_priors, dims):
     sd = pt.sqrt(pt.diagonal(cov))
     pm.Deterministic(f"sd_{group}", sd, dims=dims[0])
     pm.Deterministic(f"corr_{group}", cov / (sd[:, None] * sd[None, :]), dims=dims)
-    return factor
+    return _matrix_entries(factor, p)
 
 
-#: covariance prior name -> builder of the factor L (group, labels, prior, sd_priors, dims)
+#: covariance prior name -> builder of the factor L's entries (group, labels, prior, sd_priors,
+#: dims)
 COV_BUILDERS: Mapping[str, Callable] = {
     "lkj": _lkj_factor,
     "inverse_wishart": _inverse_wishart_factor,
@@ -425,6 +551,29 @@ def covariance_factor(
     TensorVariable
         L; random effects u = z Lᵀ with z ~ N(0, I) have covariance Σ. For ``lkj`` it is the
         lower-triangular Cholesky factor; for ``inverse_wishart`` it is C A⁻ᵀ (not triangular).
+    """
+    entries = covariance_factor_entries(
+        group, term_labels, cov_prior=cov_prior, sd_priors=sd_priors, dims=dims
+    )
+    zero = pt.constant(0.0, dtype="float64")
+    return pt.stack(
+        [pt.stack([zero if entry is None else entry for entry in row]) for row in entries]
+    )
+
+
+def covariance_factor_entries(
+    group: str,
+    term_labels: Sequence[str],
+    *,
+    cov_prior: Prior,
+    sd_priors: Sequence[Prior] | None = None,
+    dims: tuple[str, str] | None = None,
+) -> Entries:
+    """The entries L[k][j] of :func:`covariance_factor`'s L, ``None`` where L is zero by construction.
+
+    The model builder writes u_k = Σ_j L[k][j] z_j from them: entry by entry, the graph needs no
+    matrix (whose indexing and gradient numba compiles slowly) where L is built from scalars, as
+    for two terms under ``lkj``. Same parameters and side effects as :func:`covariance_factor`.
     """
     labels = list(term_labels)
     dims = dims or (f"{group}__term", f"{group}__term_bis")

@@ -18,7 +18,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo
+from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, stored_names
 from bayesml.errors import MissingDependencyError
 
 __all__ = ["SAMPLERS", "default_sampler", "sample_nuts", "sample_prior_predictive"]
@@ -167,7 +167,11 @@ def _sample_nutpie(
         options["maxdepth"] = options.pop("max_treedepth")
     compiled = info.compiled.get("nutpie")
     if compiled is None:
-        compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(model)
+        # u_<group> is left out: the results layer stacks it from its columns, which nutpie
+        # stores without the reshuffling a (level, term) array costs its compiled function
+        compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
+            model, var_names=stored_names(model, info)
+        )
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     return nutpie.sample(
