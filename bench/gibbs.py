@@ -14,8 +14,9 @@ Python processes with empty PyTensor/numba caches:
   per-fit ESS/s.
 
 ESS is the smallest bulk ESS over the fixed effects, SDs, correlations and σ (not the random
-effects); ESS/s divides it by the wall time of the call. Results go to ``bench/README.md``
-between ``<!-- gibbs:begin -->`` and ``<!-- gibbs:end -->``.
+effects); ESS/s divides it by the wall time of the call. Gibbs runs with its default
+``expansion="auto"``; the section counts the chains that kept each group's expansion moves.
+Results go to ``bench/README.md`` between ``<!-- gibbs:begin -->`` and ``<!-- gibbs:end -->``.
 
 Usage::
 
@@ -160,7 +161,18 @@ def _timed_fit(method: str, model: Any, settings: Settings, seed: int) -> dict[s
         "min_ess": ess,
         "parameter": parameter,
         "divergences": divergences,
+        "expansion": expansion_choices(result["sample_stats"].to_dataset()),
         "load_average": list(os.getloadavg()),
+    }
+
+
+def expansion_choices(sample_stats: Any) -> dict[str, list[bool]]:
+    """Gibbs: group -> whether each chain kept the group's expansion moves (``expansion_<group>``,
+    the boolean sample_stats); {} for NUTS."""
+    return {
+        str(name).removeprefix("expansion_"): [bool(chain[0]) for chain in variable.values]
+        for name, variable in sample_stats.data_vars.items()
+        if str(name).startswith("expansion_") and variable.dtype == bool
     }
 
 
@@ -325,6 +337,27 @@ def verdicts(records: list[dict]) -> list[str]:
     return lines
 
 
+def expansion_lines(records: list[dict]) -> list[str]:
+    """Per model and group: the Gibbs chains that kept the expansion moves, over all its fits."""
+    fits: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        found = fits.setdefault(record["case"], [])
+        found += [record["first"]] if record["method"] == "gibbs" else []
+        found += record["repeats"].get("gibbs", [])
+    lines = []
+    for case, case_fits in fits.items():
+        kept: dict[str, list[bool]] = {}
+        for fit in case_fits:
+            for group, chains in fit.get("expansion", {}).items():
+                kept.setdefault(group, []).extend(chains)
+        if kept:
+            counts = ", ".join(
+                f"`{group}` {sum(chains)} of {len(chains)} chains" for group, chains in kept.items()
+            )
+            lines.append(f"- {case} ({len(case_fits)} fits): {counts}")
+    return lines
+
+
 def _verdict(ratio: float) -> str:
     return "met" if ratio >= 1.0 else "not met"
 
@@ -380,6 +413,11 @@ def readme_section(records: list[dict], settings: Settings, versions: Mapping[st
             "Target, Gibbs ESS/s ≥ NUTS ESS/s on the Gaussian models:",
             "",
             *verdicts(records),
+            "",
+            'Gibbs parameter-expansion moves kept (`expansion="auto"`, chosen per chain and '
+            "grouping factor in warm-up; README, *Gibbs samplers*):",
+            "",
+            *(expansion_lines(records) or ["- (not recorded by this run)"]),
             "",
             f"Run on {dt.date.today().isoformat()}: {info['cpu_count']} × {info['cpu_model']}; "
             f"{info['platform']}; Python {info['python']}; {version_text}; 1-minute load "

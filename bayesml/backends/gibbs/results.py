@@ -7,7 +7,10 @@ Groups:
   for a Gaussian response, ``sigma``; the latent variables are not kept;
 * ``sample_stats``: the statistics of the Metropolis and slice steps
   (``accept_corr_<group>``, ``slice_evals_sigma``, ``slice_evals_sd_<group>``,
-  ``expansion_evals_<group>``);
+  ``expansion_evals_<group>``) and ``expansion_<group>`` (bool, per chain and draw: whether the
+  kept draws make the group's expansion moves), with the attribute ``expansion_gain_<group>``
+  (per chain: the estimated ratio of the group's smallest ESS per draw with and without the
+  moves that ``expansion="auto"`` compared; NaN where nothing was compared);
 * ``observed_data``: the response, dim ``obs``;
 * ``log_likelihood``: the pointwise log-likelihood of every row (the marginal likelihood of a probit
   row, not that of its latent variables), the same numbers as the NUTS backend;
@@ -89,7 +92,7 @@ def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dat
 
 
 def sample_stats_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dataset:
-    """The Metropolis and slice statistics of every draw."""
+    """The Metropolis and slice statistics of every draw and the choice of expansion moves."""
     chains, draws = len(traces), traces[0].theta.shape[0]
     coords: dict[str, object] = _coords(chains, draws)
     labels = {f"{group.name}__term": list(group.term_labels) for group in problem.groups}
@@ -100,7 +103,16 @@ def sample_stats_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.
             _stack(traces, lambda trace, name=name: trace.stats[name]), dims=dims
         )
         coords.update({dim: labels[dim] for dim in extra_dims})
-    return xr.Dataset(data, coords=coords)
+    attrs: dict[str, list[float]] = {}
+    if traces[0].expansion:
+        for index, group in enumerate(problem.groups):
+            choices = [trace.expansion[index] for trace in traces]
+            keep = np.array([choice.keep for choice in choices])
+            data[f"expansion_{group.name}"] = xr.DataArray(
+                np.repeat(keep[:, None], draws, axis=1), dims=("chain", "draw")
+            )
+            attrs[f"expansion_gain_{group.name}"] = [float(choice.gain) for choice in choices]
+    return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def observed_dataset(design: ModelDesign) -> xr.Dataset:

@@ -3,9 +3,10 @@
 A sweep updates, in order: the latent variables (probit z or logit ω), the coefficients (β and all
 u in one block), the λ of t/Cauchy coefficient priors, the residual SD, then each group's SDs or
 covariance followed by its parameter-expansion moves (a scale move per term, shear moves between
-correlated terms) and, for a probit model, the scale move of the latent variables. Warm-up
-(``tune``) sweeps adapt the slice widths and Metropolis step sizes and are discarded; after them
-every ``thin``-th sweep is kept.
+correlated terms; made or not as :mod:`.kernels.expansion_choice` decides) and, for a probit
+model, the scale move of the latent variables. Warm-up (``tune``) sweeps adapt the slice widths,
+the Metropolis step sizes and the choice of expansion moves, and are discarded; after them every
+``thin``-th sweep is kept.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import numpy as np
 from bayesml.backends.gibbs.kernels import (
     CoefficientKernel,
     CoefficientMixingKernel,
+    ExpansionChoice,
+    ExpansionSetting,
     GibbsState,
+    GroupExpansionKernel,
     GroupVarianceKernel,
     InverseWishartKernel,
     Kernel,
@@ -66,21 +70,29 @@ class SamplerOptions:
     Attributes
     ----------
     expansion
-        Add the parameter-expansion moves (better mixing of the SDs, correlations and, for
-        probit models, of the intercept).
+        The parameter-expansion moves (better mixing of the SDs, correlations and, for probit
+        models, of the intercept): ``"auto"`` chooses those of each group in warm-up
+        (:mod:`~bayesml.backends.gibbs.kernels.expansion_choice`) and always makes the probit
+        move; ``True`` makes them all, ``False`` none.
     dense_limit
         Largest number of coefficients factorised densely (``None``: the solver's default).
     """
 
-    expansion: bool = True
+    expansion: ExpansionSetting = "auto"
     dense_limit: int | None = None
 
 
 class GibbsSampler:
-    """The kernels of one problem, composed into a sweep."""
+    """The kernels of one problem, composed into a sweep.
 
-    def __init__(self, problem: GibbsProblem, options: SamplerOptions = SamplerOptions()) -> None:
+    ``tune`` (the chain's warm-up sweeps) tells the expansion choices how long they may compare.
+    """
+
+    def __init__(
+        self, problem: GibbsProblem, options: SamplerOptions = SamplerOptions(), *, tune: int = 0
+    ) -> None:
         self.problem = problem
+        self.expansion: list[GroupExpansionKernel] = []
         kernels: list[Kernel] = []
         if problem.likelihood in LATENT_KERNELS:
             kernels.append(LATENT_KERNELS[problem.likelihood](problem))
@@ -94,11 +106,15 @@ class GibbsSampler:
                 kernels.append(COVARIANCE_KERNELS[group.cov_prior.dist](problem, index))
             else:
                 kernels.append(GroupVarianceKernel(problem, index))
-            if options.expansion:
-                kernels.append(ScaleExpansionKernel(problem, index))
-                if group.correlated and group.k >= 2:
-                    kernels.append(ShearExpansionKernel(problem, index))
-        if options.expansion and problem.likelihood == "probit":
+            moves: list[Kernel] = [ScaleExpansionKernel(problem, index)]
+            if group.correlated and group.k >= 2:
+                moves.append(ShearExpansionKernel(problem, index))
+            choice = GroupExpansionKernel(
+                moves, index, group.name, group.correlated, setting=options.expansion, tune=tune
+            )
+            self.expansion.append(choice)
+            kernels.append(choice)
+        if options.expansion is not False and problem.likelihood == "probit":
             kernels.append(LatentScaleKernel(problem))
         self.kernels = tuple(kernels)
 
@@ -171,6 +187,8 @@ class ChainTrace:
         Statistic name -> (draws, ...) array (averaged over the sweeps between kept draws).
     stat_dims
         Statistic name -> its dims besides chain and draw.
+    expansion
+        Each group's choice of expansion moves for the kept draws, in the problem's group order.
     """
 
     theta: np.ndarray
@@ -178,6 +196,7 @@ class ChainTrace:
     cov: list[np.ndarray]
     stats: dict[str, np.ndarray] = field(default_factory=dict)
     stat_dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    expansion: list[ExpansionChoice] = field(default_factory=list)
 
 
 def _empty_trace(sampler: GibbsSampler, draws: int) -> ChainTrace:
@@ -257,7 +276,7 @@ def _one_blas_thread() -> Iterator[None]:
 
 def _run(problem, seed, draws, tune, thin, options, progress, report_every) -> ChainTrace:
     rng = np.random.Generator(np.random.PCG64(seed))
-    sampler = GibbsSampler(problem, options)
+    sampler = GibbsSampler(problem, options, tune=tune)
     state = sampler.init(rng)
     trace = _empty_trace(sampler, draws)
     pending = 0
@@ -285,4 +304,5 @@ def _run(problem, seed, draws, tune, thin, options, progress, report_every) -> C
             store[draw] = cov
     if progress is not None and pending:
         progress(pending)
+    trace.expansion = [kernel.decide() for kernel in sampler.expansion]
     return trace

@@ -8,13 +8,21 @@ from bayesml.backends.gibbs.kernels.expansion import (
     ScaleExpansionKernel,
     ShearExpansionKernel,
 )
+from bayesml.backends.gibbs.kernels.expansion_choice import (
+    ExpansionChoice,
+    ExpansionSetting,
+    GroupExpansionKernel,
+)
 from bayesml.backends.gibbs.kernels.latent import LatentProbitKernel, PolyaGammaKernel
 from bayesml.backends.gibbs.kernels.variances import GroupVarianceKernel, ResidualVarianceKernel
 
 __all__ = [
     "CoefficientKernel",
     "CoefficientMixingKernel",
+    "ExpansionChoice",
+    "ExpansionSetting",
     "GibbsState",
+    "GroupExpansionKernel",
     "GroupVarianceKernel",
     "InverseWishartKernel",
     "Kernel",
