@@ -73,8 +73,12 @@ def execute(notebook: nbformat.NotebookNode, *, quick: bool) -> nbformat.Noteboo
     """Run every cell in ``notebooks/`` as working directory; raise on the first error."""
     from nbclient import NotebookClient
 
-    env = {**os.environ, "BAYESML_QUICK": "1" if quick else "0"}
-    env.setdefault("MPLBACKEND", "Agg")
+    # figures must go inline into the notebook, whatever backend the calling shell selected
+    env = {
+        **os.environ,
+        "BAYESML_QUICK": "1" if quick else "0",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,

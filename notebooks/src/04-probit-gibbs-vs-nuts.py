@@ -84,7 +84,7 @@ comparison.plot();
 
 # %%
 def min_bulk_ess(result):
-    ess = azs.ess(result.posterior[["beta", "sd_ID"]])
+    ess = azs.ess(result.posterior.to_dataset()[["beta", "sd_ID"]])
     return min(float(ess[name].min()) for name in ess.data_vars)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_module
+import signal
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -92,7 +93,9 @@ class _ReusablePool:
                 self._pool = None
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=workers, mp_context=context, initializer=_ignore_interrupts
+                )
                 self._workers = workers
             return self._pool
 
@@ -103,6 +106,14 @@ class _ReusablePool:
                 self._timer.daemon = True
                 self._timer.start()
 
+    def terminate(self) -> None:
+        """Stop the workers at once, chains running or not (after an interrupt or a failure)."""
+        with self._lock:
+            processes = list(getattr(self._pool, "_processes", {}).values()) if self._pool else []
+        for process in processes:
+            process.terminate()
+        self.shutdown()
+
     def shutdown(self) -> None:
         with self._lock:
             if self._timer is not None:
@@ -111,6 +122,15 @@ class _ReusablePool:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C (or a Jupyter kernel's interrupt) is the parent's to handle.
+
+    The parent stops the workers itself (:meth:`_ReusablePool.terminate`); without this every idle
+    worker would print a ``KeyboardInterrupt`` traceback when the interrupt reaches its group.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _is_broken(pool: ProcessPoolExecutor) -> bool:
@@ -158,7 +178,7 @@ def _in_processes(problem, seeds, cores, display, show, **kwargs) -> list[ChainT
         ) from error
     except BaseException:
         # interrupted, or a chain failed: do not leave running chains to the next fit
-        _POOL.shutdown()
+        _POOL.terminate()
         raise
     finally:
         if manager is not None:
