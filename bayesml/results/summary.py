@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["summary"]
+__all__ = ["summary", "upper_triangle"]
 
 SUMMARY_PREFIXES = ("beta", "sd_", "corr_", "sigma", "nu", "alpha", "kappa")
 
@@ -51,14 +51,14 @@ def summary(
             var_names += [name for name in posterior.data_vars if name.startswith("u_")]
     data = xr.Dataset(
         {
-            name: _upper_triangle(posterior[name]) if name.startswith("corr_") else posterior[name]
+            name: upper_triangle(posterior[name]) if name.startswith("corr_") else posterior[name]
             for name in var_names
         }
     )
     return arviz_stats.summary(data, ci_prob=ci_prob, ci_kind="hdi")
 
 
-def _upper_triangle(corr: xr.DataArray) -> xr.DataArray:
+def upper_triangle(corr: xr.DataArray) -> xr.DataArray:
     """The correlations above the diagonal of a (chain, draw, term, term_bis) matrix, one per pair."""
     row_dim, col_dim = corr.dims[-2:]
     labels = [str(v) for v in corr.coords[row_dim].values]

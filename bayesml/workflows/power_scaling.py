@@ -201,9 +201,9 @@ def _without_diagonal(values: xr.DataArray) -> xr.DataArray:
     """A correlation matrix as its pairs above the diagonal (the diagonal is constant 1)."""
     if not str(values.name).startswith("corr_") or values.ndim < 4:
         return values
-    from bayesml.results.summary import _upper_triangle
+    from bayesml.results.summary import upper_triangle
 
-    return _upper_triangle(values)
+    return upper_triangle(values)
 
 
 def _flatten(dataset: xr.Dataset) -> dict[str, float]:

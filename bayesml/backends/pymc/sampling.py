@@ -92,7 +92,13 @@ def sample_nuts(
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
             raise ValueError(f"{name} must be an integer >= {minimum}; got {name}={value!r}")
     kwargs = dict(sampler_kwargs or {})
-    cores = min(chains, os.cpu_count() or 1)
+    # chains in parallel, one per CPU; sampler_kwargs={"cores": 1} runs them one after another
+    # (needed where no child processes may start, e.g. PyMC's sampler inside a Dask worker)
+    cores = kwargs.pop("cores", None)
+    if cores is None:
+        cores = min(chains, os.cpu_count() or 1)
+    elif not isinstance(cores, int | np.integer) or isinstance(cores, bool) or cores < 1:
+        raise ValueError(f"sampler_kwargs['cores'] must be an integer >= 1; got cores={cores!r}")
     if sampler == "nutpie":
         with quiet_pymc():
             tree = _sample_nutpie(
