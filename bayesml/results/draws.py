@@ -43,11 +43,17 @@ def linear_predictor_draws(
     if offset is not None:
         eta = eta + np.asarray(offset, dtype=float)[None, None, :]
     for name, term_matrix, rows in random_parts:
+        term_matrix = np.asarray(term_matrix, dtype=float)
         if rows.ndim == 1:
-            u_rows = posterior[f"u_{name}"].values[:, :, rows, :]
+            # one term at a time: gathering a (chain, draw, level) slice per term is several times
+            # faster than gathering the whole (chain, draw, level, term) array by row
+            effects = posterior[f"u_{name}"].values
+            for term in range(term_matrix.shape[1]):
+                column = effects[:, :, :, term][:, :, rows]
+                weights = term_matrix[:, term]
+                eta = eta + (column if np.all(weights == 1.0) else column * weights)
         else:
-            u_rows = rows
-        eta = eta + np.einsum("cdnk,nk->cdn", u_rows, np.asarray(term_matrix, dtype=float))
+            eta = eta + np.einsum("cdnk,nk->cdn", rows, term_matrix)
     return eta
 
 
