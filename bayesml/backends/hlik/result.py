@@ -69,23 +69,6 @@ class DispersionEstimate:
         shown = f"{self.value:.6g}" if self.constant else f"{self.values.size} values"
         return f"DispersionEstimate({self.name!r}, value={shown}, fixed={self.fixed})"
 
-    def diagnostics(self) -> pd.DataFrame:
-        """One row per augmented row (n data rows, then q random rows): ``row`` (``"data"`` or the
-        random block), ``deviance``, ``leverage``, and for data rows ``fitted``,
-        ``linear_predictor`` and ``deviance_residual`` (NaN on random rows)."""
-        n, q = self.n_obs, self.n_random
-        pad = np.full(q, np.nan)
-        return pd.DataFrame(
-            {
-                "row": np.concatenate([np.full(n, "data", dtype=object), self.random_blocks]),
-                "deviance": self.deviance,
-                "leverage": self.leverage,
-                "fitted": np.concatenate([self.fitted, pad]),
-                "linear_predictor": np.concatenate([self.linear_predictor, pad]),
-                "deviance_residual": np.concatenate([self.deviance_residuals(), pad]),
-            }
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict: name, value(s), link, fixed, coefficients."""
         return {
