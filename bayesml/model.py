@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from bayesml.backends.effects import RandomEffects, choose_random_effects
 from bayesml.data_source import resolve_data
 from bayesml.design import build_design
 from bayesml.errors import PriorError
@@ -64,6 +65,12 @@ class Model:
         Reference level per categorical column, e.g. ``{"extract": "Bean"}``.
     probit
         ``"marginal"`` (P(y = 1) = Φ(η)) or ``"latent"`` (Albert–Chib latent normal) for probit models.
+    random_effects
+        How NUTS treats the random effects: ``"auto"`` (default) integrates them out of the graph
+        it samples where that is exact — a gaussian family with the identity link and one grouping
+        factor — and draws them back from their conditional posterior after sampling (the same
+        posterior, better mixing of the SDs); ``"integrated"`` insists; ``"sampled"`` samples
+        them (non-centred), as in :attr:`pymc_model`.
 
     Examples
     --------
@@ -86,6 +93,7 @@ class Model:
         missing: Literal["raise", "drop"] = "raise",
         reference_levels: Mapping[str, Any] | None = None,
         probit: Literal["marginal", "latent"] = "marginal",
+        random_effects: RandomEffects = "auto",
     ) -> None:
         options: dict[str, Any] = {}
         if missing != "raise":
@@ -94,6 +102,8 @@ class Model:
             options["reference_levels"] = dict(reference_levels)
         if probit != "marginal":
             options["probit"] = probit
+        if random_effects != "auto":
+            options["random_effects"] = random_effects
         data_name = data if isinstance(data, str | Path) else None
         spec = ModelSpec(
             formula=formula,
@@ -158,6 +168,12 @@ class Model:
         )
         self._priors = resolve_priors(spec.priors, self._design, self._family)
         self._probit = options.get("probit", "marginal")
+        self._random_effects = choose_random_effects(
+            options.get("random_effects", "auto"),
+            self._design,
+            self._family,
+            latent=self._probit == "latent",
+        )
 
     # -- descriptions -------------------------------------------------------------------------
     @property
@@ -230,8 +246,36 @@ class Model:
 
     @property
     def pymc_model(self):
-        """The ``pymc.Model`` of this model (built on first access), for users who extend it."""
+        """The ``pymc.Model`` of this model (built on first access), for users who extend it.
+
+        It samples every parameter, the random effects included (non-centred). Where
+        ``random_effects`` integrates the effects out, :meth:`sample` samples another graph,
+        :attr:`sampling_pymc_model`.
+        """
         return self._built[0]
+
+    @property
+    def sampling_pymc_model(self):
+        """The ``pymc.Model`` that :meth:`sample` gives to NUTS.
+
+        :attr:`pymc_model` itself, or under ``random_effects="integrated"`` (and ``"auto"`` where
+        it applies) a graph without the random effects, whose log density is the likelihood with
+        them integrated out (:mod:`bayesml.backends.pymc.marginal`).
+        """
+        return self._sampling_built[0]
+
+    @property
+    def random_effects(self) -> str:
+        """``"integrated"`` or ``"sampled"``: how :meth:`sample` treats the random effects."""
+        return self._random_effects
+
+    @cached_property
+    def _sampling_built(self):
+        if self._random_effects == "sampled":
+            return self._built
+        from bayesml.backends.pymc.marginal import build_marginal_model
+
+        return build_marginal_model(self._design, self._priors, self._family)
 
     # -- inference ----------------------------------------------------------------------------
     def sample(
@@ -480,9 +524,16 @@ def _sample_nuts(model: Model, *, log_prior: bool, **kwargs: Any) -> xr.DataTree
     from bayesml.backends.pymc import sample_nuts
     from bayesml.backends.pymc.results import finish_result
 
-    pymc_model, info = model._built
+    pymc_model, info = model._sampling_built
     tree = sample_nuts(pymc_model, info, **kwargs)
-    return finish_result(tree, info, model.design, model.family, log_prior=log_prior)
+    return finish_result(
+        tree,
+        info,
+        model.design,
+        model.family,
+        log_prior=log_prior,
+        random_seed=kwargs.get("random_seed"),
+    )
 
 
 def _sample_gibbs(

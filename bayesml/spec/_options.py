@@ -33,6 +33,7 @@ OPTIONS: Mapping[str, Callable[[Any, str], None]] = {
     "missing": partial(expect_choice, choices=("raise", "drop")),
     "reference_levels": _reference_levels,
     "probit": partial(expect_choice, choices=("marginal", "latent")),
+    "random_effects": partial(expect_choice, choices=("auto", "sampled", "integrated")),
     "sampler": partial(expect_choice, choices=SAMPLERS),
     "draws": partial(expect_integer, minimum=1),
     "tune": partial(expect_integer, minimum=0),

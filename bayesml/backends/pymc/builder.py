@@ -87,6 +87,9 @@ class BuildInfo:
         The priors in force, as :func:`bayesml.results.log_prior.log_prior_dataset` needs them.
     effect_columns
         ``u_<group>`` -> the names of its per-term columns ``_u_<group>_<k>``.
+    integrated_group
+        The grouping factor whose random effects the graph integrates out
+        (:mod:`bayesml.backends.pymc.marginal`); the results layer draws them back.
     """
 
     response_name: str
@@ -95,6 +98,7 @@ class BuildInfo:
     bernoulli_y: np.ndarray | None = field(default=None, repr=False)
     priors: PriorRecord | None = field(default=None, repr=False)
     effect_columns: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    integrated_group: str | None = None
     compiled: dict = field(default_factory=dict, repr=False, compare=False)
     """Samplers' compiled models, kept so that repeated fits of one model compile once."""
 
@@ -248,15 +252,18 @@ def _times_column(value: pt.TensorVariable, column: np.ndarray) -> pt.TensorVari
     return value * pt.as_tensor_variable(np.asarray(column, dtype="float64"))
 
 
-def _fixed_contribution(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVariable:
-    """Σ_j b_j x_j over the columns of the sampled coefficients; adds ``beta`` (original scale).
+def fixed_coefficients(
+    design: ModelDesign, priors: ResolvedPriors
+) -> tuple[list[pt.TensorVariable], np.ndarray]:
+    """Add the sampled coefficients and ``beta`` (original scale); return them and their columns.
 
-    Under ``weakly_informative`` the sampled coefficients are those of the scaled inputs, and so
-    are the columns they multiply (the same η).
+    Under ``weakly_informative`` the sampled coefficients are those of the scaled inputs, and the
+    returned matrix holds the scaled columns they multiply (the same η). Without fixed effects
+    both are empty.
     """
     labels = list(design.fixed.column_names)
     if not labels:
-        return pt.zeros(design.n_obs, dtype="float64")
+        return [], np.zeros((design.n_obs, 0))
     scaling = priors.weakly_informative
     sampled = prior_builders.coefficient_scalars(
         labels, intercept_prior=priors.intercept, fixed_priors=priors.fixed, scaling=scaling
@@ -270,10 +277,52 @@ def _fixed_contribution(design: ModelDesign, priors: ResolvedPriors) -> pt.Tenso
     if scaling is not None:
         rest = [labels.index(label) for label in scaling.column_names]
         matrix[:, rest] = scaling.to_scaled(matrix[:, rest])
+    return sampled, matrix
+
+
+def _fixed_contribution(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVariable:
+    """Σ_j b_j x_j over the columns of the sampled coefficients (see :func:`fixed_coefficients`)."""
+    sampled, matrix = fixed_coefficients(design, priors)
+    if not sampled:
+        return pt.zeros(design.n_obs, dtype="float64")
     return sum(
         (_times_column(b, matrix[:, j]) for j, b in enumerate(sampled)),
         start=pt.constant(0.0, dtype="float64"),
     )
+
+
+def group_factor(block: RandomBlock, priors: ResolvedPriors) -> prior_builders.Entries:
+    """Add a group's SD (and covariance) parameters; return the entries of L, Σ = L Lᵀ.
+
+    ``L[k][j]`` is ``None`` where it is zero by construction: off the diagonal for uncorrelated
+    terms, whose diagonal holds the SDs; above it for an LKJ Cholesky factor.
+    """
+    _, term_dim, _ = group_dims(block.name)
+    cov_prior = priors.cov.get(block.name)
+    # an inverse-Wishart Σ implies the SDs, which then have no prior of their own
+    group_sd_priors = priors.sd.get(block.name)
+    sd_priors = (
+        None if group_sd_priors is None else [group_sd_priors[label] for label in block.term_labels]
+    )
+    if block.correlated and cov_prior is not None:
+        return prior_builders.covariance_factor_entries(
+            block.name, block.term_labels, cov_prior=cov_prior, sd_priors=sd_priors
+        )
+    sd = prior_builders.sd_scalars(f"sd_{block.name}", sd_priors, dims=term_dim)
+    n_terms = len(sd)
+    return [[sd[k] if j == k else None for j in range(n_terms)] for k in range(n_terms)]
+
+
+def sum_of_terms(terms: list) -> pt.TensorVariable | None:
+    """``terms[0] + terms[1] + ...`` over the terms that are not None (no leading zero in the
+    graph); None when every term is None."""
+    terms = [term for term in terms if term is not None]
+    if not terms:
+        return None
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:
@@ -285,23 +334,11 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
     level_dim, term_dim, _ = group_dims(block.name)
     n_terms = len(block.term_labels)
     z = [pm.Normal(f"_z_{block.name}_{k}", 0.0, 1.0, dims=level_dim) for k in range(n_terms)]
-    cov_prior = priors.cov.get(block.name)
-    # an inverse-Wishart Σ implies the SDs, which then have no prior of their own
-    group_sd_priors = priors.sd.get(block.name)
-    sd_priors = (
-        None if group_sd_priors is None else [group_sd_priors[label] for label in block.term_labels]
-    )
-    if block.correlated and cov_prior is not None:
-        factor = prior_builders.covariance_factor_entries(
-            block.name, block.term_labels, cov_prior=cov_prior, sd_priors=sd_priors
-        )
-        columns = [
-            sum(entry * z_j for entry, z_j in zip(row, z, strict=True) if entry is not None)
-            for row in factor
-        ]
-    else:
-        sd = prior_builders.sd_scalars(f"sd_{block.name}", sd_priors, dims=term_dim)
-        columns = [sd[k] * z[k] for k in range(n_terms)]
+    factor = group_factor(block, priors)
+    columns = [
+        sum_of_terms([entry * z_j for entry, z_j in zip(row, z, strict=True) if entry is not None])
+        for row in factor
+    ]
     names = effect_column_names(block.name, n_terms)
     columns = [
         pm.Deterministic(name, column, dims=level_dim)

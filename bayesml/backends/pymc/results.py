@@ -94,9 +94,19 @@ def finish_result(
     family: Family,
     *,
     log_prior: bool = True,
+    random_seed: int | None = None,
 ) -> xr.DataTree:
-    """Add log_likelihood, log_prior and observed_data; hide internal variables."""
+    """Add log_likelihood, log_prior and observed_data; hide internal variables.
+
+    Where the graph integrated the random effects out, ``u_<group>`` is drawn back from its
+    conditional posterior (seeded by ``random_seed``).
+    """
     posterior = with_effect_stacks(tree["posterior"].to_dataset(), info)
+    if info.integrated_group is not None:
+        from bayesml.backends.pymc.marginal import with_integrated_effects
+
+        posterior = with_integrated_effects(posterior, info, design, random_seed)
+        tree["posterior"] = posterior
     tree["log_likelihood"] = log_likelihood_dataset(posterior, design, family, info.response_name)
     if log_prior:
         tree["log_prior"] = log_prior_dataset(posterior, info)

@@ -1,0 +1,73 @@
+"""Whether NUTS samples the random effects or integrates them out (no PyMC import).
+
+``random_effects="auto"`` integrates them out where that is exact and cheap — a gaussian family
+with the identity link and one grouping factor — and samples them otherwise; ``"integrated"``
+insists (an error says why a model does not qualify); ``"sampled"`` always samples them, as the
+graph of :attr:`bayesml.Model.pymc_model` does. See :mod:`bayesml.backends.pymc.marginal`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from bayesml.errors import FamilyError
+
+if TYPE_CHECKING:
+    from bayesml.design import ModelDesign
+    from bayesml.families import Family
+
+__all__ = ["RANDOM_EFFECTS", "RandomEffects", "choose_random_effects", "integration_obstacle"]
+
+RandomEffects = Literal["auto", "sampled", "integrated"]
+RANDOM_EFFECTS: tuple[str, ...] = ("auto", "sampled", "integrated")
+
+
+def integration_obstacle(
+    design: ModelDesign, family: Family, *, latent: bool = False
+) -> str | None:
+    """Why the random effects of this model cannot be integrated out, or None when they can."""
+    if not design.random:
+        return "the model has no random effects"
+    if latent:
+        return "the latent probit form samples its latent variables"
+    if family.name != "gaussian" or family.link.name != "identity":
+        return (
+            "only a gaussian family with the identity link has random effects that integrate out "
+            f"in closed form; got family={family.name!r}, link={family.link.name!r}"
+        )
+    if len(design.random) != 1:
+        names = ", ".join(block.name for block in design.random)
+        return (
+            "it needs exactly one grouping factor (the levels' covariance is then "
+            f"block-diagonal); this model has {len(design.random)}: {names}"
+        )
+    return None
+
+
+def choose_random_effects(
+    requested: str, design: ModelDesign, family: Family, *, latent: bool = False
+) -> Literal["sampled", "integrated"]:
+    """Resolve ``random_effects`` for a model: ``"sampled"`` or ``"integrated"``.
+
+    Raises
+    ------
+    ValueError
+        For a value other than ``"auto"``, ``"sampled"`` and ``"integrated"``.
+    FamilyError
+        For ``"integrated"`` where the effects do not integrate out, saying why.
+    """
+    if requested not in RANDOM_EFFECTS:
+        raise ValueError(
+            f"random_effects must be one of {list(RANDOM_EFFECTS)}; got random_effects={requested!r}"
+        )
+    if requested == "sampled":
+        return "sampled"
+    obstacle = integration_obstacle(design, family, latent=latent)
+    if obstacle is None:
+        return "integrated"
+    if requested == "integrated":
+        raise FamilyError(
+            f"random_effects='integrated': the random effects cannot be integrated out: {obstacle}; "
+            "use random_effects='sampled' or 'auto'"
+        )
+    return "sampled"
