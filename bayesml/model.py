@@ -230,6 +230,11 @@ class Model:
             lines.append(
                 f"Group {block.name}: {len(block.levels)} levels; terms {', '.join(block.term_labels)} ({kind})"
             )
+        if self._random_effects == "integrated":
+            lines.append(
+                "NUTS:    random effects integrated out of the sampled graph, drawn back "
+                "from their conditional posterior"
+            )
         lines.append("Priors:")
         lines.extend("  " + line for line in self._priors.describe().splitlines())
         return "\n".join(lines)

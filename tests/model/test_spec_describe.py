@@ -40,6 +40,9 @@ def test_radon_spec_describes_the_model(radon):
     assert "Family:  gaussian (link: identity)" in text
     assert "Data:    919 observations" in text
     assert "Group county: 85 levels; terms Intercept, floor (correlated)" in text
+    assert "NUTS:    random effects integrated out of the sampled graph" in text
+    sampled = radon.replace(options={"random_effects": "sampled"}).describe()
+    assert "integrated" not in sampled
 
 
 @pytest.mark.parametrize(("parameter", "prior", "source"), RADON_PRIORS)
