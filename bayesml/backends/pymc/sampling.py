@@ -18,7 +18,8 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, stored_names
+from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo
+from bayesml.backends.pymc.deterministics import add_deterministics
 from bayesml.errors import MissingDependencyError
 
 __all__ = ["SAMPLERS", "default_sampler", "sample_nuts", "sample_prior_predictive"]
@@ -173,14 +174,14 @@ def _sample_nutpie(
         options["maxdepth"] = options.pop("max_treedepth")
     compiled = info.compiled.get("nutpie")
     if compiled is None:
-        # u_<group> is left out: the results layer stacks it from its columns, which nutpie
-        # stores without the reshuffling a (level, term) array costs its compiled function
+        # only the free variables: each stored Deterministic costs nutpie's numba-compiled expand
+        # function compilation time (seconds in a fresh process); they are computed afterwards
         compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
-            model, var_names=stored_names(model, info)
+            model, var_names=[rv.name for rv in model.free_RVs]
         )
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
-    return nutpie.sample(
+    tree = nutpie.sample(
         compiled,
         draws=draws,
         tune=max(tune, 1),  # nutpie needs at least one warm-up draw
@@ -190,6 +191,10 @@ def _sample_nutpie(
         progress_bar=progressbar,
         **options,
     )
+    # u_<group> is left out: the results layer stacks it from its columns
+    derived = [var.name for var in model.deterministics if var.name not in info.effect_columns]
+    tree["posterior"] = add_deterministics(tree["posterior"].to_dataset(), model, derived)
+    return tree
 
 
 def sample_prior_predictive(
