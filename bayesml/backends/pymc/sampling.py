@@ -20,6 +20,7 @@ import xarray as xr
 
 from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo
 from bayesml.backends.pymc.deterministics import add_deterministics
+from bayesml.backends.pymc.nutpie_callbacks import fast_callbacks
 from bayesml.errors import MissingDependencyError
 
 __all__ = ["SAMPLERS", "default_sampler", "sample_nuts", "sample_prior_predictive"]
@@ -176,9 +177,10 @@ def _sample_nutpie(
     if compiled is None:
         # only the free variables: each stored Deterministic costs nutpie's numba-compiled expand
         # function compilation time (seconds in a fresh process); they are computed afterwards
-        compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
-            model, var_names=[rv.name for rv in model.free_RVs]
-        )
+        with fast_callbacks():
+            compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
+                model, var_names=[rv.name for rv in model.free_RVs]
+            )
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     tree = nutpie.sample(
