@@ -376,15 +376,17 @@ def _conditional_draws(
     effect_residual = stats.effect_residual[None] - np.einsum(
         "gck,sk->sgc", stats.effect_design, deltas
     )
-    kernel = np.einsum("sca,gcd,sdb->sgab", root, stats.cross, root)
+    # Lᵀ A_j L for every draw and level, as broadcast matrix products (a three-operand einsum
+    # is several times slower)
+    kernel = np.swapaxes(root, -1, -2)[:, None] @ stats.cross[None] @ root[:, None]
     kernel = kernel * inverse_variance[:, None, None, None] + np.eye(root.shape[-1])
-    projected = np.einsum("sca,sgc->sga", root, effect_residual) * inverse_variance[:, None, None]
+    projected = (effect_residual @ root) * inverse_variance[:, None, None]
     lower = np.linalg.cholesky(kernel)
     # z = R⁻ᵀ (R⁻¹ g + ε): mean K⁻¹ g, covariance R⁻ᵀ R⁻¹ = K⁻¹
     whitened = np.linalg.solve(lower, projected[..., None])[..., 0]
     noise = rng.standard_normal(whitened.shape)
     standard = np.linalg.solve(np.swapaxes(lower, -1, -2), (whitened + noise)[..., None])[..., 0]
-    return np.einsum("sab,sgb->sga", root, standard)
+    return standard @ np.swapaxes(root, -1, -2)
 
 
 def with_integrated_effects(
