@@ -62,7 +62,7 @@ def beetles(request):
         random_seed=3,
         sampler="nutpie",
         log_prior=False,
-        sampler_kwargs={"nuts": {"low_rank_modified_mass_matrix": True}},
+        sampler_kwargs={"nuts": {"adaptation": "low_rank"}},
     )
     return {"result": result, "warned": warned, "mle": mle, "mean": exact_mean, "sd": exact_sd}
 

@@ -166,7 +166,7 @@ def _sample_nutpie(
     """nutpie directly, compiling once per model (the compiled model is kept in ``info``).
 
     ``options`` are nutpie's sampling options (e.g. ``target_accept``, ``maxdepth``,
-    ``low_rank_modified_mass_matrix``); PyMC's spelling ``{"nuts": {...}}`` is accepted too.
+    ``adaptation="low_rank"``); PyMC's spelling ``{"nuts": {...}}`` is accepted too.
     """
     import nutpie
 
