@@ -301,3 +301,18 @@ def test_spec_option_is_validated_and_round_trips():
     assert model.spec.to_dict()["options"] == {"random_effects": "sampled"}
     with pytest.raises(SpecError, match="options.random_effects"):
         bayesml.Model.from_spec(spec | {"options": {"random_effects": "marginal"}})
+
+
+@pytest.mark.parametrize("sampler", ["pymc", "numpyro"])
+def test_other_samplers_draw_the_effects_back_too(sampler):
+    if sampler == "numpyro":
+        pytest.importorskip("numpyro")
+    model = bayesml.Model("y ~ x + (1 + x | g)", grouped_data())
+    result = model.sample(
+        sampler=sampler, draws=50, tune=50, chains=2, random_seed=1, check=False, log_prior=False
+    )
+    posterior = result["posterior"]
+    assert posterior["u_g"].dims == ("chain", "draw", "g__level", "g__term")
+    assert posterior["u_g"].shape == (2, 50, 7, 2)
+    assert np.all(np.isfinite(posterior["u_g"].values))
+    assert not [name for name in posterior.data_vars if name.startswith("_")]
