@@ -99,6 +99,11 @@ few_groups_runs.prior_predictive
 # An inverse-Wishart prior on Σ implies the SDs' prior; an LKJ prior on the correlation needs a
 # prior on each SD beside it, so the three configurations are given one by one (`configurations=`)
 # rather than as a grid.
+#
+# Both models here are Gaussian with one grouping factor, so NUTS samples them with the random
+# effects integrated out (the `NUTS:` line of `describe()`; `random_effects="sampled"` would sample
+# them): only the coefficients, SDs, correlation and σ are sampled, and each rat's line is drawn
+# back from its exact conditional posterior. Many fits of such models take seconds.
 
 # %%
 rats_model = bayesml.Model.from_spec("../models/rats.yaml")
