@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from bayesml.errors import SamplingWarning
+from bayesml.results.convergence import rank_diagnostics
 
 __all__ = ["SamplingDiagnostics", "check_sampling"]
 
@@ -66,8 +67,6 @@ def check_sampling(
     warn
         Issue a :class:`~bayesml.errors.SamplingWarning` per kind of problem.
     """
-    import arviz_stats
-
     posterior = tree["posterior"].to_dataset()
     if var_names is not None:
         posterior = posterior[var_names]
@@ -79,16 +78,15 @@ def check_sampling(
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         # constant entries (the unit diagonal of a correlation matrix) have no R-hat or ESS
         warnings.simplefilter("ignore", RuntimeWarning)
+        values = posterior_diagnostics(posterior)
+        rhat, ess_bulk, ess_tail = values["rhat"], values["ess_bulk"], values["ess_tail"]
         if chains > 1 and draws >= 4:
-            rhat = arviz_stats.rhat(posterior)
             rhat_bad = _flat_names(rhat, lambda a: a > RHAT_THRESHOLD)
             rhat_max = float(
                 max((np.nanmax(v.values) for v in rhat.data_vars.values()), default=np.nan)
             )
         else:
             rhat_bad, rhat_max = [], float("nan")
-        ess_bulk = arviz_stats.ess(posterior, method="bulk")
-        ess_tail = arviz_stats.ess(posterior, method="tail")
         threshold = ESS_PER_CHAIN * chains
         ess_bad = sorted(
             set(_flat_names(ess_bulk, lambda a: a < threshold))
@@ -106,6 +104,52 @@ def check_sampling(
     if warn:
         _warn(result, threshold)
     return result
+
+
+def posterior_diagnostics(posterior: xr.Dataset) -> dict[str, xr.Dataset]:
+    """Rank-normalised R-hat, bulk ESS and tail ESS of every entry of every variable.
+
+    The numbers of ``arviz_stats.rhat`` and ``arviz_stats.ess(method="bulk" | "tail")``, computed
+    for all entries at once (:mod:`bayesml.results.convergence`); entries with a non-finite draw
+    are left to arviz-stats.
+
+    Returns
+    -------
+    dict
+        ``rhat``, ``ess_bulk``, ``ess_tail``: Datasets shaped like ``posterior`` without
+        ``chain`` and ``draw``.
+    """
+    names = list(posterior.data_vars)
+    arrays = [posterior[name].transpose("chain", "draw", ...) for name in names]
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    flat = [np.asarray(a.values, dtype=float).reshape(chains, draws, -1) for a in arrays]
+    stacked = np.concatenate(flat, axis=2) if flat else np.zeros((chains, draws, 0))
+    values = rank_diagnostics(stacked)
+    bounds = np.cumsum([0] + [block.shape[2] for block in flat])
+    finite = np.isfinite(stacked).all(axis=(0, 1))
+    results: dict[str, xr.Dataset] = {}
+    for key in ("rhat", "ess_bulk", "ess_tail"):
+        variables = {}
+        for index, (name, array) in enumerate(zip(names, arrays, strict=True)):
+            part = slice(bounds[index], bounds[index + 1])
+            entries = values[key][part]
+            if not finite[part].all():  # NaN or infinite draws: arviz-stats's own rules
+                entries = _arviz_diagnostic(key, posterior[[name]])[name].values.reshape(-1)
+            variables[name] = xr.DataArray(
+                entries.reshape(array.shape[2:]),
+                dims=array.dims[2:],
+                coords={dim: array.coords[dim] for dim in array.dims[2:] if dim in array.coords},
+            )
+        results[key] = xr.Dataset(variables)
+    return results
+
+
+def _arviz_diagnostic(key: str, dataset: xr.Dataset) -> xr.Dataset:
+    import arviz_stats
+
+    if key == "rhat":
+        return arviz_stats.rhat(dataset)
+    return arviz_stats.ess(dataset, method=key.removeprefix("ess_"))
 
 
 def _preview(names: tuple[str, ...], limit: int = 5) -> str:
