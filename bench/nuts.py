@@ -270,33 +270,24 @@ def _fit_bayesml(case: Case, settings: Settings, timer: PhaseTimer, frame: Any) 
     import bayesml.backends.pymc.results as results
     import bayesml.results as checks
 
+    def fit(seed: int, **extra: Any) -> Any:
+        return model.sample(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            random_seed=seed,
+            sampler=SAMPLER,
+            **extra,
+        )
+
     with _nutpie_hooks(timer), timer.measure("fit"):
         with (
             timer.wrap(results, "log_likelihood_dataset", "log_likelihood"),
             timer.wrap(results, "log_prior_dataset", "log_prior"),
             timer.wrap(checks, "check_sampling", "checks"),
         ):
-            tree = model.sample(
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                random_seed=settings.seed,
-                sampler=SAMPLER,
-            )
-
-    def refit(seed: int) -> FitOutput:
-        return _output(
-            model.sample(
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                random_seed=seed,
-                sampler=SAMPLER,
-                check=False,
-            )
-        )
-
-    return replace(_output(tree), refit=refit)
+            tree = fit(settings.seed)
+    return replace(_output(tree), refit=lambda seed: _output(fit(seed, check=False)))
 
 
 def _fit_bambi(case: Case, settings: Settings, timer: PhaseTimer, frame: Any) -> FitOutput:
@@ -313,32 +304,21 @@ def _fit_bambi(case: Case, settings: Settings, timer: PhaseTimer, frame: Any) ->
         model.build()
     from bambi.backend.pymc import PyMCModel
 
-    with _nutpie_hooks(timer), timer.measure("fit"):
-        with timer.wrap(PyMCModel, "_clean_results", "clean_results"):
-            tree = model.fit(
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                cores=settings.cores,
-                random_seed=settings.seed,
-                inference_method=SAMPLER,
-                progressbar=False,
-            )
-
-    def refit(seed: int) -> FitOutput:
-        return _output(
-            model.fit(
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                cores=settings.cores,
-                random_seed=seed,
-                inference_method=SAMPLER,
-                progressbar=False,
-            )
+    def fit(seed: int) -> Any:
+        return model.fit(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=settings.cores,
+            random_seed=seed,
+            inference_method=SAMPLER,
+            progressbar=False,
         )
 
-    return replace(_output(tree), refit=refit)
+    with _nutpie_hooks(timer), timer.measure("fit"):
+        with timer.wrap(PyMCModel, "_clean_results", "clean_results"):
+            tree = fit(settings.seed)
+    return replace(_output(tree), refit=lambda seed: _output(fit(seed)))
 
 
 #: tool name -> function(case, settings, timer, data frame) fitting the model in this process
