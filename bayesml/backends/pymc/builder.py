@@ -14,7 +14,7 @@ coefficient and every SD is a scalar variable, every term of a group has its own
 standardised effects ``_z_<group>_<k>`` and its own column of effects ``_u_<group>_<k>`` (a
 Deterministic), and η is a sum of ``scalar · column`` and ``column[level]`` products. The documented
 vectors (``beta``, ``sd_<group>``, ``u_<group>``) are Deterministics stacking them; samplers that
-store only what they must (nutpie, see :func:`stored_names`) skip ``u_<group>``, which the results
+store only what they must (nutpie, see :func:`derived_names`) skip ``u_<group>``, which the results
 layer stacks from the columns.
 """
 
@@ -37,7 +37,15 @@ if TYPE_CHECKING:
     from bayesml.families import Family
     from bayesml.priors import Prior, ResolvedPriors
 
-__all__ = ["BuildInfo", "PriorRecord", "build_pymc_model", "group_dims", "OBS_DIM", "COEF_DIM"]
+__all__ = [
+    "BuildInfo",
+    "PriorRecord",
+    "build_pymc_model",
+    "derived_names",
+    "group_dims",
+    "OBS_DIM",
+    "COEF_DIM",
+]
 
 OBS_DIM = "obs"
 COEF_DIM = "coef"
@@ -227,10 +235,12 @@ def effect_column_names(group: str, n_terms: int) -> tuple[str, ...]:
     return tuple(f"_u_{group}_{k}" for k in range(n_terms))
 
 
-def stored_names(model: pm.Model, info: BuildInfo) -> list[str]:
-    """The variables a sampler must store: all but the ``u_<group>`` stacks of the columns."""
+def derived_names(model: pm.Model, info: BuildInfo) -> list[str]:
+    """The Deterministics to compute after sampling: all but the ``u_<group>`` stacks of the
+    columns, which the results layer stacks itself (samplers that store only the free variables,
+    as bayesml's nutpie path does, see :mod:`bayesml.backends.pymc.deterministics`)."""
     skipped = set(info.effect_columns)
-    return [var.name for var in model.unobserved_value_vars if var.name not in skipped]
+    return [var.name for var in model.deterministics if var.name not in skipped]
 
 
 def linear_predictor(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVariable:

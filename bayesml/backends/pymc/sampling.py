@@ -18,7 +18,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo
+from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, derived_names
 from bayesml.backends.pymc.deterministics import add_deterministics
 from bayesml.backends.pymc.nutpie_callbacks import fast_callbacks
 from bayesml.errors import MissingDependencyError
@@ -193,9 +193,9 @@ def _sample_nutpie(
         progress_bar=progressbar,
         **options,
     )
-    # u_<group> is left out: the results layer stacks it from its columns
-    derived = [var.name for var in model.deterministics if var.name not in info.effect_columns]
-    tree["posterior"] = add_deterministics(tree["posterior"].to_dataset(), model, derived)
+    tree["posterior"] = add_deterministics(
+        tree["posterior"].to_dataset(), model, derived_names(model, info)
+    )
     return tree
 
 

@@ -17,7 +17,7 @@ from scipy import stats
 
 import bayesml
 from bayesml.backends.pymc import sample_prior_predictive
-from bayesml.backends.pymc.builder import stored_names
+from bayesml.backends.pymc.builder import derived_names
 from bayesml.backends.pymc.results import log_prior_dataset, with_effect_stacks
 from bayesml.priors import Prior
 from bayesml.results.log_prior import GroupPriors
@@ -88,11 +88,12 @@ def test_coefficients_sds_and_effects_are_scalars_and_per_term_vectors(lkj_model
     assert dims["_u_g_1"] == ("g__level",)
 
 
-def test_nutpie_stores_the_columns_not_the_stacked_effects(lkj_model):
+def test_deterministics_computed_after_sampling_are_the_columns_not_the_stacks(lkj_model):
     pymc_model, info = lkj_model._built
-    names = stored_names(pymc_model, info)
+    names = derived_names(pymc_model, info)
     assert "u_g" not in names and "u_h" not in names
-    assert {"_u_g_0", "_u_g_1", "_u_h_0", "beta", "sd_g", "corr_g", "sigma"} <= set(names)
+    assert {"_u_g_0", "_u_g_1", "_u_h_0", "beta", "sd_g", "corr_g"} <= set(names)
+    assert "sigma" not in names  # a free variable, stored by the sampler
     assert info.effect_columns == {"u_g": ("_u_g_0", "_u_g_1"), "u_h": ("_u_h_0",)}
 
 
