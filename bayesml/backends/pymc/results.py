@@ -106,7 +106,6 @@ def finish_result(
         from bayesml.backends.pymc.marginal import with_integrated_effects
 
         posterior = with_integrated_effects(posterior, info, design, random_seed)
-        tree["posterior"] = posterior
     tree["log_likelihood"] = log_likelihood_dataset(posterior, design, family, info.response_name)
     if log_prior:
         tree["log_prior"] = log_prior_dataset(posterior, info)
@@ -119,8 +118,7 @@ def finish_result(
             }
         )
         tree["observed_data"] = observed
-    if any(name.startswith("_") for name in posterior.variables):
-        tree["posterior"] = drop_hidden(posterior)
+    tree["posterior"] = drop_hidden(posterior)
     if "constant_data" in tree.children:
         del tree["constant_data"]
     for group in ("posterior", "log_prior"):
