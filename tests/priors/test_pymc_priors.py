@@ -6,15 +6,17 @@ tolerances are multiples of the Monte Carlo standard error.
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 from scipy import stats
 
 from bayesml.backends.pymc.priors import (
     POSITIVE_BUILDERS,
+    coefficient_scalars,
     covariance_factor,
-    fixed_effects,
+    original_scale_coefficients,
     positive_variable,
-    sd_vector,
+    sd_scalars,
 )
 from bayesml.priors import Prior, WeaklyInformativeScaling
 
@@ -86,64 +88,80 @@ def test_positive_variable_refuses_other_priors():
         positive_variable("s", Prior("normal", sigma=1))
 
 
-# -- sd_vector ---------------------------------------------------------------------------
+# -- sd_scalars --------------------------------------------------------------------------
 
 
-def test_sd_vector_with_one_prior_is_one_variable():
+def test_sd_scalars_are_one_variable_per_term_stacked_as_sd():
     with pm.Model(coords={"g__term": ["Intercept", "x"]}) as model:
-        sd_vector("sd_g", [Prior("half_normal", sigma=1)] * 2, dims="g__term")
-    assert [rv.name for rv in model.free_RVs] == ["sd_g"]
-    assert model.named_vars_to_dims["sd_g"] == ("g__term",)
-
-
-def test_sd_vector_with_several_priors_keeps_the_term_order():
-    small, large = Prior("half_normal", sigma=1), Prior("exponential", rate=0.1)
-    with pm.Model(coords={"g__term": ["a", "b", "c"]}) as model:
-        sd = sd_vector("sd_g", [small, large, small], dims="g__term")
+        sd = sd_scalars("sd_g", [Prior("half_normal", sigma=1)] * 2, dims="g__term")
     assert [rv.name for rv in model.free_RVs] == ["_sd_g_0", "_sd_g_1"]
     assert [rv.name for rv in model.deterministics] == ["sd_g"]
-    draws = pm.draw(sd, draws=4000, random_seed=3)
+    assert model.named_vars_to_dims["sd_g"] == ("g__term",)
+    assert [rv.name for rv in sd] == ["_sd_g_0", "_sd_g_1"]
+    expected = stats.halfnorm(scale=1).logpdf([0.4, 2.0])
+    np.testing.assert_allclose(
+        [pm.logp(rv, value).eval() for rv, value in zip(sd, [0.4, 2.0], strict=True)],
+        expected,
+        rtol=1e-12,
+    )
+
+
+def test_sd_scalars_with_several_priors_keep_the_term_order():
+    small, large = Prior("half_normal", sigma=1), Prior("exponential", rate=0.1)
+    with pm.Model(coords={"g__term": ["a", "b", "c"]}) as model:
+        sd_scalars("sd_g", [small, large, small], dims="g__term")
+    assert [rv.name for rv in model.free_RVs] == ["_sd_g_0", "_sd_g_1", "_sd_g_2"]
+    assert [rv.name for rv in model.deterministics] == ["sd_g"]
+    draws = pm.draw(model["sd_g"], draws=4000, random_seed=3)
     means = np.array([np.sqrt(2 / np.pi), 10.0, np.sqrt(2 / np.pi)])
     sds = np.array([np.sqrt(1 - 2 / np.pi), 10.0, np.sqrt(1 - 2 / np.pi)])
     assert np.all(np.abs(draws.mean(axis=0) - means) < Z * sds / np.sqrt(4000))
 
 
-def test_sd_vector_needs_a_term():
+def test_sd_scalars_need_a_term():
     with pm.Model(), pytest.raises(ValueError, match=r"^sd_g: a group needs at least one term$"):
-        sd_vector("sd_g", [], dims=None)
+        sd_scalars("sd_g", [], dims=None)
 
 
-# -- fixed_effects -----------------------------------------------------------------------
+# -- coefficients ------------------------------------------------------------------------
 
 
-def test_fixed_effects_with_one_distribution_is_beta_itself():
+def _beta(labels, *, intercept_prior, fixed_priors, scaling=None):
+    """The sampled coefficients and ``beta`` on the original scale, as the model builder adds them."""
+    sampled = coefficient_scalars(
+        labels, intercept_prior=intercept_prior, fixed_priors=fixed_priors, scaling=scaling
+    )
+    beta = pm.Deterministic(
+        "beta", original_scale_coefficients(pt.stack(sampled), labels, scaling), dims="coef"
+    )
+    return sampled, beta
+
+
+def test_coefficient_scalars_are_one_variable_per_column():
     priors = {"x": Prior("normal", sigma=2), "z": Prior("normal", mu=1, sigma=0.5)}
     with pm.Model(coords={"coef": ["Intercept", "x", "z"]}) as model:
-        beta = fixed_effects(
+        sampled, _ = _beta(
             ["Intercept", "x", "z"],
             intercept_prior=Prior("normal", mu=3, sigma=10),
             fixed_priors=priors,
         )
-    assert [rv.name for rv in model.free_RVs] == ["beta"]
+    assert [rv.name for rv in model.free_RVs] == ["_beta_0", "_beta_1", "_beta_2"]
     assert model.named_vars_to_dims["beta"] == ("coef",)
     value = np.array([1.0, -2.0, 0.7])
     expected = stats.norm([3, 0, 1], [10, 2, 0.5]).logpdf(value)
-    np.testing.assert_allclose(pm.logp(beta, value).eval(), expected, rtol=1e-12)
+    logp = [pm.logp(rv, v).eval() for rv, v in zip(sampled, value, strict=True)]
+    np.testing.assert_allclose(logp, expected, rtol=1e-12)
 
 
-def test_fixed_effects_with_mixed_distributions_keeps_the_column_order():
+def test_coefficients_with_mixed_distributions_keep_the_column_order():
     priors = {"x": Prior("normal", mu=-5, sigma=0.01), "z": Prior("cauchy", mu=7, sigma=0.001)}
     with pm.Model(coords={"coef": ["x", "Intercept", "z"]}) as model:
-        beta = fixed_effects(
+        _, beta = _beta(
             ["x", "Intercept", "z"],
             intercept_prior=Prior("student_t", nu=3, mu=100, sigma=0.01),
             fixed_priors=priors,
         )
-    assert sorted(rv.name for rv in model.free_RVs) == [
-        "_beta_cauchy_uniform",
-        "_beta_normal",
-        "_beta_student_t",
-    ]
+    assert [rv.name for rv in model.free_RVs] == ["_beta_0", "_beta_1", "_beta_2_uniform"]
     assert model.named_vars_to_dims["beta"] == ("coef",)
     np.testing.assert_allclose(
         np.median(pm.draw(beta, draws=200, random_seed=5), axis=0), [-5, 100, 7], atol=0.05
@@ -152,18 +170,20 @@ def test_fixed_effects_with_mixed_distributions_keeps_the_column_order():
 
 def test_flat_priors():
     with pm.Model(coords={"coef": ["Intercept", "x"]}) as model:
-        fixed_effects(
+        sampled, _ = _beta(
             ["Intercept", "x"], intercept_prior=Prior("flat"), fixed_priors={"x": Prior("flat")}
         )
-    assert [rv.name for rv in model.free_RVs] == ["beta"]
-    assert pm.logp(model["beta"], np.array([1e6, -3.0])).eval().tolist() == [0.0, 0.0]
+    assert [rv.name for rv in model.free_RVs] == ["_beta_0", "_beta_1"]
+    assert [pm.logp(rv, v).eval() for rv, v in zip(sampled, [1e6, -3.0], strict=True)] == [0, 0]
     with pm.Model(coords={"coef": ["Intercept", "x"]}) as model:
-        fixed_effects(
+        sampled, _ = _beta(
             ["Intercept", "x"],
             intercept_prior=Prior("flat"),
             fixed_priors={"x": Prior("normal", sigma=1)},
         )
-    assert sorted(rv.name for rv in model.free_RVs) == ["_beta_flat", "_beta_normal"]
+    assert [rv.name for rv in model.free_RVs] == ["_beta_0", "_beta_1"]
+    assert pm.logp(sampled[0], 1e6).eval() == 0.0
+    assert pm.logp(sampled[1], 1.0).eval() == pytest.approx(stats.norm.logpdf(1.0), rel=1e-12)
 
 
 @pytest.fixture
@@ -179,18 +199,23 @@ def test_weakly_informative_samples_scaled_coefficients(wi_design):
     matrix, labels, scaling = wi_design
     weak = Prior("weakly_informative")
     with pm.Model(coords={"coef": labels}) as model:
-        beta = fixed_effects(
+        sampled, beta = _beta(
             labels,
             intercept_prior=Prior("cauchy", mu=0, sigma=10),
             fixed_priors={"x": weak, "d": weak},
             scaling=scaling,
         )
-    assert [rv.name for rv in model.free_RVs] == ["_beta_scaled_uniform"]
-    assert [v.name for v in model.deterministics] == ["_beta_scaled", "beta"]
-    prior_draws = pm.draw(model["_beta_scaled"], draws=4000, random_seed=0)
+    assert [rv.name for rv in model.free_RVs] == [f"_beta_scaled_{j}_uniform" for j in range(3)]
+    assert [v.name for v in model.deterministics] == [
+        "_beta_scaled_0",
+        "_beta_scaled_1",
+        "_beta_scaled_2",
+        "beta",
+    ]
+    prior_draws = pm.draw(pt.stack(sampled), draws=4000, random_seed=0)
     for column, scale in enumerate([10, 2.5, 2.5]):
         assert stats.kstest(prior_draws[:, column], stats.cauchy(0, scale).cdf).pvalue > 0.01
-    scaled, original = pm.draw([model["_beta_scaled"], beta], draws=50, random_seed=8)
+    scaled, original = pm.draw([pt.stack(sampled), beta], draws=50, random_seed=8)
     slopes, intercept = scaling.to_original(scaled[:, 1:], scaled[:, 0])
     np.testing.assert_allclose(original[:, 1:], slopes, rtol=1e-12)
     np.testing.assert_allclose(original[:, 0], intercept, rtol=1e-12)
@@ -205,15 +230,16 @@ def test_weakly_informative_samples_scaled_coefficients(wi_design):
 def test_own_coefficient_prior_under_weakly_informative_is_on_the_original_scale(wi_design):
     _, labels, scaling = wi_design
     with pm.Model(coords={"coef": labels}) as model:
-        beta = fixed_effects(
+        _, beta = _beta(
             labels,
             intercept_prior=Prior("cauchy", mu=0, sigma=10),
             fixed_priors={"x": Prior("normal", mu=2, sigma=1), "d": Prior("weakly_informative")},
             scaling=scaling,
         )
-    assert sorted(rv.name for rv in model.free_RVs) == [
-        "_beta_scaled_cauchy_uniform",
-        "_beta_scaled_normal",
+    assert [rv.name for rv in model.free_RVs] == [
+        "_beta_scaled_0_uniform",
+        "_beta_scaled_1",
+        "_beta_scaled_2_uniform",
     ]
     slope = pm.draw(beta, draws=4000, random_seed=9)[:, 1]
     assert abs(slope.mean() - 2) < Z / np.sqrt(4000)
@@ -223,22 +249,29 @@ def test_own_coefficient_prior_under_weakly_informative_is_on_the_original_scale
 def test_weakly_informative_without_intercept():
     matrix = np.array([[1.0], [2.0], [4.0], [7.0]])
     scaling = WeaklyInformativeScaling.from_matrix(matrix, ["x"], has_intercept=False)
-    with pm.Model(coords={"coef": ["x"]}) as model:
-        beta = fixed_effects(
+    with pm.Model(coords={"coef": ["x"]}):
+        sampled, beta = _beta(
             ["x"],
             intercept_prior=None,
             fixed_priors={"x": Prior("weakly_informative")},
             scaling=scaling,
         )
-    scaled, original = pm.draw([model["_beta_scaled"], beta], draws=20, random_seed=1)
+    scaled, original = pm.draw([pt.stack(sampled), beta], draws=20, random_seed=1)
     np.testing.assert_allclose(original, scaled / scaling.scale[0])
 
 
 def test_no_columns_adds_nothing():
     with pm.Model() as model:
-        beta = fixed_effects([], intercept_prior=None, fixed_priors={})
-    assert beta.eval().shape == (0,)
+        sampled = coefficient_scalars([], intercept_prior=None, fixed_priors={})
+    assert sampled == []
     assert model.named_vars == {}
+
+
+def test_coefficient_scalars_refuse_other_priors():
+    with pm.Model(), pytest.raises(ValueError, match=r"^half_normal is not a coefficient prior$"):
+        coefficient_scalars(
+            ["x"], intercept_prior=None, fixed_priors={"x": Prior("half_normal", sigma=1)}
+        )
 
 
 # -- inverse-Wishart ---------------------------------------------------------------------
@@ -414,10 +447,13 @@ def test_nuts_samples_the_inverse_wishart_construction():
 def test_cauchy_coefficients_follow_the_cauchy_distribution():
     """Cauchy priors are sampled as μ + σ·tan(π(v − ½)), v ~ U(0, 1): the same law as scipy's."""
     with pm.Model(coords={"coef": ["a", "b"]}):
-        beta = fixed_effects(
+        _, beta = _beta(
             ["a", "b"],
             intercept_prior=None,
-            fixed_priors={"a": Prior("cauchy", mu=1, sigma=2.5), "b": Prior("cauchy", mu=-3, sigma=0.5)},
+            fixed_priors={
+                "a": Prior("cauchy", mu=1, sigma=2.5),
+                "b": Prior("cauchy", mu=-3, sigma=0.5),
+            },
         )
     draws = pm.draw(beta, draws=4000, random_seed=0)
     for column, (mu, sigma) in enumerate([(1, 2.5), (-3, 0.5)]):

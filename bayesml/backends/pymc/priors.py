@@ -3,12 +3,10 @@
 * :func:`positive_variable`: an SD or auxiliary parameter with an SD/aux prior. Priors on σ²
   (``scaled_inv_chi2``, ``inverse_gamma``) are written as distributions of σ itself, with the
   density log p(σ) = log p_σ²(σ²) + log 2σ, so the posterior variable is the SD.
-* :func:`sd_vector`: the SDs of one group's terms as a vector; :func:`sd_scalars`: as one scalar
-  variable per term (what the model builder uses: a leaner graph for numba).
-* :func:`fixed_effects`: the coefficient vector ``beta`` (original scale), honouring
-  ``weakly_informative`` and ``flat``; :func:`coefficient_scalars`: one scalar variable per
-  coefficient on its sampled scale (what the model builder uses), with
-  :func:`original_scale_coefficients` for ``beta``.
+* :func:`sd_scalars`: the SDs of one group's terms as one scalar variable per term (a leaner graph
+  for numba than a vector), stacked as ``sd_<group>``.
+* :func:`coefficient_scalars`: one scalar variable per coefficient on its sampled scale, honouring
+  ``weakly_informative`` and ``flat``, with :func:`original_scale_coefficients` for ``beta``.
 * :func:`covariance_factor`: a square root L of a group's covariance Σ = L Lᵀ (LKJ with separate
   SDs, or inverse-Wishart by the Bartlett decomposition), with ``sd_<group>`` and ``corr_<group>``.
 
@@ -28,18 +26,15 @@ from bayesml.priors import Prior, WeaklyInformativeScaling, rescale_prior
 
 __all__ = [
     "POSITIVE_BUILDERS",
-    "COEFFICIENT_BUILDERS",
     "COV_BUILDERS",
     "SCALAR_COEFFICIENT_BUILDERS",
     "coefficient_scalars",
     "covariance_factor",
     "covariance_factor_entries",
-    "fixed_effects",
     "original_scale_coefficients",
     "positive_variable",
     "sampled_coefficient_priors",
     "sd_scalars",
-    "sd_vector",
     "sqrt_inverse_gamma_logp",
 ]
 
@@ -150,50 +145,6 @@ def _helper_name(name: str, suffix: object) -> str:
     return f"_{name.lstrip('_')}_{suffix}"
 
 
-def _groups(priors: Sequence[Prior]) -> dict[Prior, list[int]]:
-    """Positions of each distinct prior, in order of first appearance."""
-    groups: dict[Prior, list[int]] = {}
-    for index, prior in enumerate(priors):
-        groups.setdefault(prior, []).append(index)
-    return groups
-
-
-def _reassemble(
-    pieces: Sequence[pt.TensorVariable], positions: Sequence[list[int]]
-) -> pt.TensorVariable:
-    """The vector whose entries ``positions[k]`` are ``pieces[k]``."""
-    order = np.argsort(np.concatenate([np.asarray(p, dtype="int64") for p in positions]))
-    return pt.concatenate(list(pieces))[order]
-
-
-def sd_vector(name: str, priors: Sequence[Prior], *, dims: str | None) -> pt.TensorVariable:
-    """The SDs of one group's terms, each with its prior.
-
-    One random variable ``name`` when every term has the same prior; otherwise one helper
-    variable ``_<name>_<k>`` per distinct prior, combined into the Deterministic ``name``.
-
-    Parameters
-    ----------
-    name
-        ``sd_<group>``.
-    priors
-        Prior of each term's SD, in the order of the terms.
-    dims
-        The terms dimension (``<group>__term``).
-    """
-    priors = list(priors)
-    if not priors:
-        raise ValueError(f"{name}: a group needs at least one term")
-    groups = _groups(priors)
-    if len(groups) == 1:
-        return positive_variable(name, priors[0], dims=dims, shape=len(priors))
-    pieces = [
-        positive_variable(_helper_name(name, k), prior, shape=len(positions))
-        for k, (prior, positions) in enumerate(groups.items())
-    ]
-    return pm.Deterministic(name, _reassemble(pieces, list(groups.values())), dims=dims)
-
-
 def sd_scalars(name: str, priors: Sequence[Prior], *, dims: str | None) -> list[pt.TensorVariable]:
     """The SDs of one group's terms as one scalar variable per term, and their vector ``name``.
 
@@ -226,38 +177,6 @@ def sd_scalars(name: str, priors: Sequence[Prior], *, dims: str | None) -> list[
 # -- coefficients ------------------------------------------------------------------------
 
 
-def _stack(priors: Sequence[Prior], param: str) -> np.ndarray:
-    return _f([prior[param] for prior in priors])
-
-
-CoefficientBuilder = Callable[[str, Sequence[Prior], dict], pt.TensorVariable]
-
-#: distribution name -> builder of a vector of coefficients that share that distribution
-COEFFICIENT_BUILDERS: Mapping[str, CoefficientBuilder] = {
-    "flat": lambda name, ps, kw: pm.Flat(name, **kw),
-    "normal": lambda name, ps, kw: pm.Normal(
-        name, mu=_stack(ps, "mu"), sigma=_stack(ps, "sigma"), **kw
-    ),
-    "student_t": lambda name, ps, kw: pm.StudentT(
-        name, nu=_stack(ps, "nu"), mu=_stack(ps, "mu"), sigma=_stack(ps, "sigma"), **kw
-    ),
-    "cauchy": lambda name, ps, kw: _cauchy_coefficients(name, ps, kw),
-}
-
-
-def _cauchy_coefficients(name: str, priors: Sequence[Prior], kwargs: dict) -> pt.TensorVariable:
-    """Cauchy(μ, σ) coefficients as μ + σ·tan(π(v − ½)), v ~ Uniform(0, 1).
-
-    The same distribution as ``pm.Cauchy``, but NUTS moves on logit(v), where the Cauchy's heavy
-    tails become light ones; sampled directly, the tails of a posterior whose likelihood is flat
-    in one direction (complete separation under the weakly informative prior) make a third of the
-    transitions diverge.
-    """
-    uniform = pm.Uniform(f"_{name.lstrip('_')}_uniform", 0.0, 1.0, shape=kwargs["shape"])
-    value = _stack(priors, "mu") + _stack(priors, "sigma") * pt.tan(np.pi * (uniform - 0.5))
-    return pm.Deterministic(name, value, dims=kwargs.get("dims"))
-
-
 ScalarCoefficientBuilder = Callable[[str, Prior], pt.TensorVariable]
 
 #: distribution name -> builder of one scalar coefficient with that prior
@@ -287,8 +206,13 @@ def coefficient_scalars(
 
     Adds ``_<name>_<j>`` for column j (``_<name>_scaled_<j>`` under ``scaling``: the coefficient of
     the scaled input, see :func:`sampled_coefficient_priors`), Cauchy ones as μ + σ·tan(π(v − ½))
-    with v ~ Uniform(0, 1) (``_<name>_<j>_uniform``; see :func:`fixed_effects`). The caller adds
-    ``beta`` on the original scale (:func:`original_scale_coefficients`).
+    with v ~ Uniform(0, 1) (``_<name>_<j>_uniform``). The caller adds ``beta`` on the original
+    scale (:func:`original_scale_coefficients`).
+
+    The Cauchy construction is the same distribution as ``pm.Cauchy``, but NUTS moves on
+    logit(v), where the Cauchy's heavy tails become light ones; sampled directly, the tails of a
+    posterior whose likelihood is flat in one direction (complete separation under the weakly
+    informative prior) make a third of the transitions diverge.
 
     Returns
     -------
@@ -328,74 +252,6 @@ def original_scale_coefficients(
     return values
 
 
-def _coefficient_vector(name: str, priors: Sequence[Prior], dims: str | None) -> pt.TensorVariable:
-    """Coefficients with the given priors: one variable per distribution family."""
-    by_dist: dict[str, list[int]] = {}
-    for index, prior in enumerate(priors):
-        by_dist.setdefault(prior.dist, []).append(index)
-    for dist in by_dist:
-        if dist not in COEFFICIENT_BUILDERS:
-            raise ValueError(f"{dist} is not a coefficient prior")
-    if len(by_dist) == 1:
-        (dist,) = by_dist
-        kwargs = {"shape": len(priors)} | ({"dims": dims} if dims is not None else {})
-        return COEFFICIENT_BUILDERS[dist](name, priors, kwargs)
-    pieces = [
-        COEFFICIENT_BUILDERS[dist](
-            _helper_name(name, dist), [priors[i] for i in positions], {"shape": len(positions)}
-        )
-        for dist, positions in by_dist.items()
-    ]
-    return pm.Deterministic(name, _reassemble(pieces, list(by_dist.values())), dims=dims)
-
-
-def fixed_effects(
-    column_names: Sequence[str],
-    *,
-    intercept_prior: Prior | None,
-    fixed_priors: Mapping[str, Prior],
-    scaling: WeaklyInformativeScaling | None = None,
-    dims: str | None = "coef",
-    name: str = "beta",
-) -> pt.TensorVariable:
-    """The fixed-effect coefficients on the original scale, as the variable ``beta``.
-
-    Parameters
-    ----------
-    column_names
-        Labels of the fixed-effects columns, ``"Intercept"`` among them when there is one.
-    intercept_prior
-        Prior of the intercept (``ResolvedPriors.intercept``); ``None`` without an intercept.
-    fixed_priors
-        Prior of each other coefficient by label (``ResolvedPriors.fixed``).
-    scaling
-        ``ResolvedPriors.weakly_informative``. When given, the coefficients of the scaled inputs
-        are sampled as ``_beta_scaled`` (Cauchy(0, 2.5) for ``weakly_informative`` ones; a
-        coefficient's own prior, given on the original scale, is rescaled to match; the intercept
-        prior applies to the intercept of the scaled model) and ``beta`` is their Deterministic
-        transformation to the original scale.
-    dims
-        Dimension of the coefficients (``"coef"``).
-    name
-        Name of the coefficient vector.
-
-    Returns
-    -------
-    TensorVariable
-        ``beta``, in the order of ``column_names``; an empty constant when there are no columns.
-    """
-    labels = list(column_names)
-    if not labels:
-        return pt.zeros((0,), dtype="float64")
-    sampled_priors = sampled_coefficient_priors(
-        labels, intercept_prior=intercept_prior, fixed_priors=fixed_priors, scaling=scaling
-    )
-    if scaling is None:
-        return _coefficient_vector(name, sampled_priors, dims)
-    scaled = _coefficient_vector(f"_{name}_scaled", sampled_priors, dims)
-    return pm.Deterministic(name, original_scale_coefficients(scaled, labels, scaling), dims=dims)
-
-
 def sampled_coefficient_priors(
     column_names: Sequence[str],
     *,
@@ -403,7 +259,7 @@ def sampled_coefficient_priors(
     fixed_priors: Mapping[str, Prior],
     scaling: WeaklyInformativeScaling | None = None,
 ) -> list[Prior]:
-    """The prior of each coefficient on the scale :func:`fixed_effects` samples it.
+    """The prior of each coefficient on the scale :func:`coefficient_scalars` samples it.
 
     Without ``scaling``, each coefficient's own prior; with it, the priors of the scaled inputs'
     coefficients (Cauchy(0, 2.5) for ``weakly_informative``, a coefficient's own prior rescaled to
