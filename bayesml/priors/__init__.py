@@ -60,7 +60,12 @@ from bayesml.priors._registry import (
     dists_for_role,
 )
 from bayesml.priors._resolve import ResolvedPriors, resolve_priors
-from bayesml.priors._scaling import WeaklyInformativeScaling, rescale_prior
+from bayesml.priors._scaling import (
+    WeaklyInformativeScaling,
+    rescale_prior,
+    sampled_coefficient_priors,
+    sampled_fixed_effects,
+)
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -81,5 +86,7 @@ __all__ = [
     "prior_logpdf",
     "rescale_prior",
     "resolve_priors",
+    "sampled_coefficient_priors",
+    "sampled_fixed_effects",
     "validate_prior_mapping",
 ]

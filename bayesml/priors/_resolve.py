@@ -17,13 +17,12 @@ from bayesml.priors._defaults import DefaultPriors, default_priors
 from bayesml.priors._keys import PriorKey, parse_prior_key, validate_prior_mapping
 from bayesml.priors._prior import Prior, join_key
 from bayesml.priors._registry import suggest
-from bayesml.priors._scaling import INTERCEPT_LABEL, WeaklyInformativeScaling
+from bayesml.priors._scaling import INTERCEPT_LABEL, WI_COEFFICIENT, WeaklyInformativeScaling
 
 __all__ = ["ResolvedPriors", "resolve_priors"]
 
 DEFAULT_SOURCE = "default"
 WI_INTERCEPT = Prior("cauchy", mu=0, sigma=10)
-WI_COEFFICIENT = Prior("cauchy", mu=0, sigma=2.5)
 
 
 @dataclass(frozen=True)

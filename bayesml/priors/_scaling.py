@@ -13,11 +13,15 @@ rescaled to x̃_j = (x_j − c_j) / s_j, with
 The coefficients b of x̃ get Cauchy(0, 2.5) priors and the intercept a of the scaled model (the
 linear predictor at the inputs' means) Cauchy(0, 10). Results are reported on the original scale:
 β_j = b_j / s_j and β_0 = a − Σ_j b_j c_j / s_j.
+
+Every sampler (NUTS, Gibbs) works with b and a: :func:`sampled_fixed_effects` gives the matrix of
+the columns they multiply and their priors on that scale (:func:`sampled_coefficient_priors`), the
+one place where a coefficient's prior is mapped to its sampled scale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +30,18 @@ from numpy.typing import ArrayLike
 
 from bayesml.priors._prior import Prior
 
-__all__ = ["INTERCEPT_LABEL", "WeaklyInformativeScaling", "rescale_prior"]
+__all__ = [
+    "INTERCEPT_LABEL",
+    "WI_COEFFICIENT",
+    "WeaklyInformativeScaling",
+    "rescale_prior",
+    "sampled_coefficient_priors",
+    "sampled_fixed_effects",
+]
 
 INTERCEPT_LABEL = "Intercept"
+#: the prior of a ``weakly_informative`` coefficient of a scaled input
+WI_COEFFICIENT = Prior("cauchy", mu=0, sigma=2.5)
 
 
 @dataclass(frozen=True)
@@ -160,3 +173,107 @@ def rescale_prior(prior: Prior, factor: float) -> Prior:
     params[location] = params[location] * factor
     params[scale] = params[scale] * abs(factor)
     return Prior(prior.dist, **params)
+
+
+def sampled_coefficient_priors(
+    column_names: Sequence[str],
+    *,
+    intercept_prior: Prior | None,
+    fixed_priors: Mapping[str, Prior],
+    scaling: WeaklyInformativeScaling | None = None,
+) -> list[Prior]:
+    """The prior of each fixed-effect coefficient on the scale the samplers sample it.
+
+    Parameters
+    ----------
+    column_names
+        Labels of the fixed-effects columns, ``"Intercept"`` among them when there is one.
+    intercept_prior
+        Prior of the intercept (``ResolvedPriors.intercept``); ``None`` without an intercept.
+    fixed_priors
+        Prior of each other coefficient by label (``ResolvedPriors.fixed``).
+    scaling
+        ``ResolvedPriors.weakly_informative``.
+
+    Returns
+    -------
+    list of Prior
+        In the order of ``column_names``. Without ``scaling``, each coefficient's own prior; with
+        it, the priors of the scaled inputs' coefficients: :data:`WI_COEFFICIENT` (Cauchy(0, 2.5))
+        for ``weakly_informative``, a coefficient's own prior (given on the original scale)
+        rescaled by the input's scale s_j (:func:`rescale_prior`), and the intercept prior as
+        given (it is on the intercept of the scaled model).
+
+    Raises
+    ------
+    ValueError
+        If a coefficient has no prior.
+
+    Examples
+    --------
+    >>> x = np.array([[1, 1.0], [1, 2.0], [1, 3.0]])
+    >>> s = WeaklyInformativeScaling.from_matrix(x, ["Intercept", "x"], has_intercept=True)
+    >>> [str(p) for p in sampled_coefficient_priors(
+    ...     ["Intercept", "x"], intercept_prior=Prior("cauchy", sigma=10),
+    ...     fixed_priors={"x": Prior("normal", sigma=1)}, scaling=s)]
+    ['cauchy(mu=0, sigma=10)', 'normal(mu=0, sigma=2)']
+    """
+    return [_sampled_prior(label, intercept_prior, fixed_priors, scaling) for label in column_names]
+
+
+def _sampled_prior(
+    label: str,
+    intercept_prior: Prior | None,
+    fixed_priors: Mapping[str, Prior],
+    scaling: WeaklyInformativeScaling | None,
+) -> Prior:
+    if label == INTERCEPT_LABEL and intercept_prior is not None:
+        return intercept_prior
+    try:
+        prior = fixed_priors[label]
+    except KeyError:
+        raise ValueError(f"no prior for the coefficient {label!r}") from None
+    if scaling is None:
+        return prior
+    if prior.dist == "weakly_informative":
+        return WI_COEFFICIENT
+    return rescale_prior(prior, scaling.scale_of(label))
+
+
+def sampled_fixed_effects(
+    matrix: ArrayLike,
+    column_names: Sequence[str],
+    *,
+    intercept_prior: Prior | None,
+    fixed_priors: Mapping[str, Prior],
+    scaling: WeaklyInformativeScaling | None = None,
+) -> tuple[np.ndarray, list[Prior]]:
+    """The fixed-effects matrix and coefficient priors on the scale the samplers work on.
+
+    Under the weakly informative prior the samplers work with the coefficients b of the scaled
+    inputs x̃_j = (x_j − c_j) / s_j (the intercept column is kept), which give the same linear
+    predictor as β on the original scale (:meth:`WeaklyInformativeScaling.to_original`).
+
+    Parameters
+    ----------
+    matrix
+        n × p fixed-effects matrix, intercept column included when present.
+    column_names, intercept_prior, fixed_priors, scaling
+        As for :func:`sampled_coefficient_priors`.
+
+    Returns
+    -------
+    matrix, priors
+        A new n × p float64 array, its non-intercept columns scaled under ``scaling`` (a plain
+        copy without), and the prior of each column's coefficient
+        (:func:`sampled_coefficient_priors`).
+    """
+    labels = list(column_names)
+    sampled = np.array(matrix, dtype="float64")
+    if scaling is not None:
+        rest = [labels.index(label) for label in scaling.column_names]
+        sampled[:, rest] = scaling.to_scaled(sampled[:, rest])
+    priors = sampled_coefficient_priors(
+        labels, intercept_prior=intercept_prior, fixed_priors=fixed_priors, scaling=scaling
+    )
+    return sampled, priors

@@ -18,7 +18,7 @@ from bayesml.backends.pymc.priors import (
     positive_variable,
     sd_scalars,
 )
-from bayesml.priors import Prior, WeaklyInformativeScaling
+from bayesml.priors import Prior, WeaklyInformativeScaling, sampled_coefficient_priors
 
 Z = 4.0  # allowed |estimate − truth| in Monte Carlo standard errors
 VALUES = np.array([0.3, 1.0, 2.7, 7.5])
@@ -128,9 +128,10 @@ def test_sd_scalars_need_a_term():
 
 def _beta(labels, *, intercept_prior, fixed_priors, scaling=None):
     """The sampled coefficients and ``beta`` on the original scale, as the model builder adds them."""
-    sampled = coefficient_scalars(
+    sampled_priors = sampled_coefficient_priors(
         labels, intercept_prior=intercept_prior, fixed_priors=fixed_priors, scaling=scaling
     )
+    sampled = coefficient_scalars(sampled_priors, scaled=scaling is not None)
     beta = pm.Deterministic(
         "beta", original_scale_coefficients(pt.stack(sampled), labels, scaling), dims="coef"
     )
@@ -262,16 +263,14 @@ def test_weakly_informative_without_intercept():
 
 def test_no_columns_adds_nothing():
     with pm.Model() as model:
-        sampled = coefficient_scalars([], intercept_prior=None, fixed_priors={})
+        sampled = coefficient_scalars([])
     assert sampled == []
     assert model.named_vars == {}
 
 
 def test_coefficient_scalars_refuse_other_priors():
     with pm.Model(), pytest.raises(ValueError, match=r"^half_normal is not a coefficient prior$"):
-        coefficient_scalars(
-            ["x"], intercept_prior=None, fixed_priors={"x": Prior("half_normal", sigma=1)}
-        )
+        coefficient_scalars([Prior("half_normal", sigma=1)])
 
 
 # -- inverse-Wishart ---------------------------------------------------------------------

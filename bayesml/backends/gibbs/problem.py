@@ -29,7 +29,7 @@ import numpy as np
 
 from bayesml.backends.gibbs.linear_algebra import RandomPart, Regression
 from bayesml.errors import FamilyError, PriorError
-from bayesml.priors import Prior, WeaklyInformativeScaling, rescale_prior
+from bayesml.priors import Prior, WeaklyInformativeScaling, sampled_fixed_effects
 
 if TYPE_CHECKING:
     from bayesml.design import ModelDesign
@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 INTERCEPT_LABEL = "Intercept"
-WI_COEFFICIENT = Prior("cauchy", mu=0, sigma=2.5)
 _NUTS_HINT = 'use method="nuts" for this model'
 
 #: (family, link) -> the likelihood the sampler augments: "gaussian", "probit" or "logit"
@@ -244,30 +243,13 @@ def _likelihood(family: Family, design: ModelDesign) -> str:
 
 def _sampled_fixed(design: ModelDesign, priors: ResolvedPriors) -> tuple[np.ndarray, list[Prior]]:
     """X of the sampled coefficients and their priors (scaled inputs under weakly_informative)."""
-    labels = list(design.fixed.column_names)
-    matrix = np.asarray(design.fixed.matrix, dtype=float)
-    scaling = priors.weakly_informative
-
-    def prior_of(label: str) -> Prior:
-        if label == INTERCEPT_LABEL and priors.intercept is not None:
-            return priors.intercept
-        return priors.fixed[label]
-
-    if scaling is None:
-        return matrix, [prior_of(label) for label in labels]
-    rest = [labels.index(label) for label in scaling.column_names]
-    scaled = matrix.copy()
-    scaled[:, rest] = scaling.to_scaled(matrix[:, rest])
-    sampled_priors = []
-    for label in labels:
-        prior = prior_of(label)
-        if label == INTERCEPT_LABEL and priors.intercept is not None:
-            sampled_priors.append(prior)
-        elif prior.dist == "weakly_informative":
-            sampled_priors.append(WI_COEFFICIENT)
-        else:
-            sampled_priors.append(rescale_prior(prior, scaling.scale_of(label)))
-    return scaled, sampled_priors
+    return sampled_fixed_effects(
+        design.fixed.matrix,
+        design.fixed.column_names,
+        intercept_prior=priors.intercept,
+        fixed_priors=priors.fixed,
+        scaling=priors.weakly_informative,
+    )
 
 
 def _coefficient_priors(labels: list[str], priors: list[Prior]) -> CoefficientPriors:

@@ -30,6 +30,7 @@ import pytensor.tensor as pt
 from bayesml.backends.pymc import likelihoods
 from bayesml.backends.pymc import priors as prior_builders
 from bayesml.errors import FamilyError
+from bayesml.priors import sampled_fixed_effects
 from bayesml.results.log_prior import GroupPriors
 
 if TYPE_CHECKING:
@@ -275,18 +276,19 @@ def fixed_coefficients(
     if not labels:
         return [], np.zeros((design.n_obs, 0))
     scaling = priors.weakly_informative
-    sampled = prior_builders.coefficient_scalars(
-        labels, intercept_prior=priors.intercept, fixed_priors=priors.fixed, scaling=scaling
+    matrix, sampled_priors = sampled_fixed_effects(
+        design.fixed.matrix,
+        labels,
+        intercept_prior=priors.intercept,
+        fixed_priors=priors.fixed,
+        scaling=scaling,
     )
+    sampled = prior_builders.coefficient_scalars(sampled_priors, scaled=scaling is not None)
     pm.Deterministic(
         "beta",
         prior_builders.original_scale_coefficients(pt.stack(sampled), labels, scaling),
         dims=COEF_DIM,
     )
-    matrix = np.array(design.fixed.matrix, dtype="float64")
-    if scaling is not None:
-        rest = [labels.index(label) for label in scaling.column_names]
-        matrix[:, rest] = scaling.to_scaled(matrix[:, rest])
     return sampled, matrix
 
 

@@ -5,8 +5,9 @@
   density log p(σ) = log p_σ²(σ²) + log 2σ, so the posterior variable is the SD.
 * :func:`sd_scalars`: the SDs of one group's terms as one scalar variable per term (a leaner graph
   for numba than a vector), stacked as ``sd_<group>``.
-* :func:`coefficient_scalars`: one scalar variable per coefficient on its sampled scale, honouring
-  ``weakly_informative`` and ``flat``, with :func:`original_scale_coefficients` for ``beta``.
+* :func:`coefficient_scalars`: one scalar variable per coefficient on its sampled scale (the
+  priors of :func:`bayesml.priors.sampled_coefficient_priors`, re-exported here), with
+  :func:`original_scale_coefficients` for ``beta``.
 * :func:`covariance_factor`: a square root L of a group's covariance Σ = L Lᵀ (LKJ with separate
   SDs, or inverse-Wishart by the Bartlett decomposition), with ``sd_<group>`` and ``corr_<group>``.
 
@@ -22,7 +23,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.linalg import solve_triangular
 
-from bayesml.priors import Prior, WeaklyInformativeScaling, rescale_prior
+from bayesml.priors import Prior, WeaklyInformativeScaling, sampled_coefficient_priors
 
 __all__ = [
     "POSITIVE_BUILDERS",
@@ -39,7 +40,6 @@ __all__ = [
 ]
 
 INTERCEPT_LABEL = "Intercept"
-WI_COEFFICIENT = Prior("cauchy", mu=0, sigma=2.5)
 
 
 def _f(value) -> np.ndarray:
@@ -195,37 +195,39 @@ SCALAR_COEFFICIENT_BUILDERS: Mapping[str, ScalarCoefficientBuilder] = {
 
 
 def coefficient_scalars(
-    column_names: Sequence[str],
-    *,
-    intercept_prior: Prior | None,
-    fixed_priors: Mapping[str, Prior],
-    scaling: WeaklyInformativeScaling | None = None,
-    name: str = "beta",
+    sampled_priors: Sequence[Prior], *, scaled: bool = False, name: str = "beta"
 ) -> list[pt.TensorVariable]:
     """The fixed-effect coefficients as one scalar variable each, on the scale they are sampled.
 
-    Adds ``_<name>_<j>`` for column j (``_<name>_scaled_<j>`` under ``scaling``: the coefficient of
-    the scaled input, see :func:`sampled_coefficient_priors`), Cauchy ones as μ + σ·tan(π(v − ½))
-    with v ~ Uniform(0, 1) (``_<name>_<j>_uniform``). The caller adds ``beta`` on the original
-    scale (:func:`original_scale_coefficients`).
+    Adds ``_<name>_<j>`` for column j (``_<name>_scaled_<j>`` when ``scaled``: the coefficient of
+    the scaled input), Cauchy ones as μ + σ·tan(π(v − ½)) with v ~ Uniform(0, 1)
+    (``_<name>_<j>_uniform``). The caller adds ``beta`` on the original scale
+    (:func:`original_scale_coefficients`).
 
     The Cauchy construction is the same distribution as ``pm.Cauchy``, but NUTS moves on
     logit(v), where the Cauchy's heavy tails become light ones; sampled directly, the tails of a
     posterior whose likelihood is flat in one direction (complete separation under the weakly
     informative prior) make a third of the transitions diverge.
 
+    Parameters
+    ----------
+    sampled_priors
+        The prior of each coefficient on its sampled scale, in the order of the columns
+        (:func:`bayesml.priors.sampled_coefficient_priors` or
+        :func:`bayesml.priors.sampled_fixed_effects`).
+    scaled
+        Whether they are the coefficients of the scaled inputs of the weakly informative prior.
+    name
+        Name of the coefficient vector the caller adds.
+
     Returns
     -------
     list of TensorVariable
-        One scalar per column, in the order of ``column_names``.
+        One scalar per column, in the order of ``sampled_priors``.
     """
-    labels = list(column_names)
-    priors = sampled_coefficient_priors(
-        labels, intercept_prior=intercept_prior, fixed_priors=fixed_priors, scaling=scaling
-    )
-    prefix = f"_{name}_scaled" if scaling is not None else f"_{name}"
+    prefix = f"_{name}_scaled" if scaled else f"_{name}"
     scalars = []
-    for index, prior in enumerate(priors):
+    for index, prior in enumerate(sampled_priors):
         builder = SCALAR_COEFFICIENT_BUILDERS.get(prior.dist)
         if builder is None:
             raise ValueError(f"{prior.dist} is not a coefficient prior")
@@ -250,47 +252,6 @@ def original_scale_coefficients(
     if intercept is not None:
         values = pt.set_subtensor(values[labels.index(INTERCEPT_LABEL)], intercept)
     return values
-
-
-def sampled_coefficient_priors(
-    column_names: Sequence[str],
-    *,
-    intercept_prior: Prior | None,
-    fixed_priors: Mapping[str, Prior],
-    scaling: WeaklyInformativeScaling | None = None,
-) -> list[Prior]:
-    """The prior of each coefficient on the scale :func:`coefficient_scalars` samples it.
-
-    Without ``scaling``, each coefficient's own prior; with it, the priors of the scaled inputs'
-    coefficients (Cauchy(0, 2.5) for ``weakly_informative``, a coefficient's own prior rescaled to
-    its input, and the intercept prior as given).
-    """
-    if scaling is None:
-        return [_prior_of(label, intercept_prior, fixed_priors) for label in column_names]
-    return [
-        _scaled_prior_of(label, intercept_prior, fixed_priors, scaling) for label in column_names
-    ]
-
-
-def _prior_of(
-    label: str, intercept_prior: Prior | None, fixed_priors: Mapping[str, Prior]
-) -> Prior:
-    if label == INTERCEPT_LABEL and intercept_prior is not None:
-        return intercept_prior
-    try:
-        return fixed_priors[label]
-    except KeyError:
-        raise ValueError(f"no prior for the coefficient {label!r}") from None
-
-
-def _scaled_prior_of(label, intercept_prior, fixed_priors, scaling) -> Prior:
-    """The prior of a coefficient of the scaled inputs."""
-    prior = _prior_of(label, intercept_prior, fixed_priors)
-    if label == INTERCEPT_LABEL and intercept_prior is not None:
-        return prior
-    if prior.dist == "weakly_informative":
-        return WI_COEFFICIENT
-    return rescale_prior(prior, scaling.scale_of(label))
 
 
 # -- covariance of correlated terms ------------------------------------------------------
