@@ -20,18 +20,26 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-if TYPE_CHECKING:
-    from bayesml.priors._prior import Prior
-
 __all__ = ["LOGPDFS", "inverse_wishart_logpdf", "lkj_logpdf", "prior_logpdf"]
 
 LogPdf = Callable[[np.ndarray, Mapping], np.ndarray]
+
+
+class PriorLike(Protocol):
+    """What :func:`prior_logpdf` reads of a :class:`~bayesml.priors.Prior`: its distribution name
+    and parameters (this module sits below ``_prior``, which calls it, so it does not import it)."""
+
+    @property
+    def dist(self) -> str: ...
+
+    @property
+    def params(self) -> dict[str, Any]: ...
 
 
 def _stats():
@@ -175,7 +183,7 @@ LOGPDFS: MappingProxyType[str, LogPdf] = MappingProxyType(
 )
 
 
-def prior_logpdf(prior: Prior, value: ArrayLike) -> np.ndarray:
+def prior_logpdf(prior: PriorLike, value: ArrayLike) -> np.ndarray:
     """Log density of a prior at ``value``, on the scale of the reported parameter.
 
     Parameters

@@ -7,6 +7,7 @@ from typing import Any
 
 from bayesml.errors import PriorError
 from bayesml.priors._constraints import ConstraintViolation, Value, format_value, show_value
+from bayesml.priors._logpdf import prior_logpdf
 from bayesml.priors._registry import (
     DIST_ALIASES,
     DISTRIBUTIONS,
@@ -118,8 +119,6 @@ class Prior:
         >>> Prior("normal", mu=0, sigma=1).logpdf(0.0).round(6)
         np.float64(-0.918939)
         """
-        from bayesml.priors._logpdf import prior_logpdf
-
         return prior_logpdf(self, value)
 
     def describe(self, symbol: str | None = None) -> str:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from bayesml.errors import PriorError, SamplingWarning
 from bayesml.workflows.sensitivity_grid import PriorConfiguration, prior_configurations
-from bayesml.workflows.sensitivity_io import SensitivityWriter, load_sensitivity
-from bayesml.workflows.sensitivity_result import SensitivityResult
+from bayesml.workflows.sensitivity_io import SensitivityWriter
+from bayesml.workflows.sensitivity_result import SensitivityResult, load_sensitivity
 from bayesml.workflows.sensitivity_run import FitOutcome, FitTask, default_workers, run_tasks
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Saving a sensitivity run to a directory (as fits finish, or at once) and loading it back.
+"""Saving a sensitivity run to a directory (as fits finish, or at once) and reading it back.
 
 Layout::
 
@@ -10,6 +10,10 @@ Layout::
     prior_predictive.csv    SensitivityResult.prior_predictive
 
 The netCDF files and the index are the record; the CSV tables are for reading elsewhere.
+
+This module sits below :mod:`~bayesml.workflows.sensitivity_result`: it writes and reads the
+parts of a run, and :func:`~bayesml.workflows.sensitivity_result.load_sensitivity` makes the
+:class:`~bayesml.workflows.sensitivity_result.SensitivityResult` from them.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bayesml._version import __version__
 from bayesml.errors import DataError
@@ -25,17 +29,30 @@ from bayesml.workflows.sensitivity_grid import PriorConfiguration
 from bayesml.workflows.sensitivity_run import FitFailure
 
 if TYPE_CHECKING:
+    import pandas as pd
     import xarray as xr
 
     from bayesml.spec import ModelSpec
-    from bayesml.workflows.sensitivity_result import SensitivityResult
 
-__all__ = ["INDEX_FILE", "SensitivityWriter", "load_sensitivity"]
+__all__ = ["INDEX_FILE", "SensitivityWriter", "read_saved_run"]
 
 INDEX_FILE = "index.json"
 FITS_DIR = "fits"
 FORMAT = "bayesml-sensitivity"
 FORMAT_VERSION = 1
+
+
+class SensitivityTables(Protocol):
+    """The tables :meth:`SensitivityWriter.finish` writes (those of a ``SensitivityResult``)."""
+
+    @property
+    def configurations(self) -> pd.DataFrame: ...
+
+    @property
+    def table(self) -> pd.DataFrame: ...
+
+    @property
+    def prior_predictive(self) -> pd.DataFrame: ...
 
 
 class SensitivityWriter:
@@ -90,7 +107,7 @@ class SensitivityWriter:
         self._entries[label].update(file=None, error=error)
         self._write_index()
 
-    def finish(self, result: SensitivityResult) -> Path:
+    def finish(self, result: SensitivityTables) -> Path:
         """Write the CSV tables; returns the directory."""
         result.configurations.to_csv(self.directory / "configurations.csv", index=False)
         result.table.to_csv(self.directory / "table.csv", index=False)
@@ -112,8 +129,8 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def load_sensitivity(directory: str | Path) -> SensitivityResult:
-    """Read a sensitivity run saved by :meth:`SensitivityResult.save` or ``save_dir=``.
+def read_saved_run(directory: str | Path) -> dict[str, Any]:
+    """Read the parts of a sensitivity run saved by :class:`SensitivityWriter`.
 
     Parameters
     ----------
@@ -122,9 +139,11 @@ def load_sensitivity(directory: str | Path) -> SensitivityResult:
 
     Returns
     -------
-    SensitivityResult
-        With the same fits, errors and tables as the run that was saved. Configurations still
-        running when a ``save_dir`` run stopped are neither in ``results`` nor in ``errors``.
+    dict
+        The keyword arguments of ``SensitivityResult``: ``spec``, ``method``, ``configurations``,
+        ``results`` (label -> the loaded fit), ``failures`` (label -> :class:`FitFailure`) and
+        ``fit_kwargs``. Configurations still running when a ``save_dir`` run stopped are in
+        neither ``results`` nor ``failures``.
 
     Raises
     ------
@@ -133,7 +152,6 @@ def load_sensitivity(directory: str | Path) -> SensitivityResult:
     """
     from bayesml.results_io import load_result
     from bayesml.spec import ModelSpec
-    from bayesml.workflows.sensitivity_result import SensitivityResult
 
     directory = Path(directory)
     index = _read_index(directory)
@@ -148,14 +166,14 @@ def load_sensitivity(directory: str | Path) -> SensitivityResult:
             failures[configuration.label] = FitFailure(
                 error["type"], error["message"], error.get("traceback", "")
             )
-    return SensitivityResult(
-        spec=ModelSpec.from_yaml(index["spec"], source=str(directory / INDEX_FILE)),
-        method=index["method"],
-        configurations=configurations,
-        results=results,
-        failures=failures,
-        fit_kwargs=index.get("fit_kwargs", {}),
-    )
+    return {
+        "spec": ModelSpec.from_yaml(index["spec"], source=str(directory / INDEX_FILE)),
+        "method": index["method"],
+        "configurations": configurations,
+        "results": results,
+        "failures": failures,
+        "fit_kwargs": index.get("fit_kwargs", {}),
+    }
 
 
 def _read_index(directory: Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from bayesml.errors import MissingDependencyError
 from bayesml.priors import validate_prior_mapping
 from bayesml.workflows.sensitivity_checks import DEFAULT_QUANTILES, prior_predictive_summary
 from bayesml.workflows.sensitivity_grid import PriorConfiguration
+from bayesml.workflows.sensitivity_io import SensitivityWriter, read_saved_run
 from bayesml.workflows.sensitivity_run import PRIOR_PREDICTIVE_ERROR_ATTR, FitFailure
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
     from bayesml.spec import ModelSpec
 
-__all__ = ["SensitivityResult"]
+__all__ = ["SensitivityResult", "load_sensitivity"]
 
 #: posterior variables drawn by default in the forest plot (and their prefixes)
 PLOT_PREFIXES = ("beta", "sd_", "sigma", "nu", "alpha", "kappa")
@@ -250,8 +251,6 @@ class SensitivityResult:
         pathlib.Path
             The directory.
         """
-        from bayesml.workflows.sensitivity_io import SensitivityWriter
-
         writer = SensitivityWriter(
             directory,
             spec=self.spec,
@@ -274,6 +273,28 @@ class SensitivityResult:
         lines += [f"  {label}" for label in self.results]
         lines += [f"  {label}: FAILED ({text})" for label, text in self.errors.items()]
         return "\n".join(lines)
+
+
+def load_sensitivity(directory: str | Path) -> SensitivityResult:
+    """Read a sensitivity run saved by :meth:`SensitivityResult.save` or ``save_dir=``.
+
+    Parameters
+    ----------
+    directory
+        The directory holding ``index.json``.
+
+    Returns
+    -------
+    SensitivityResult
+        With the same fits, errors and tables as the run that was saved. Configurations still
+        running when a ``save_dir`` run stopped are neither in ``results`` nor in ``errors``.
+
+    Raises
+    ------
+    DataError
+        When the directory has no index, or the index is not one of a sensitivity run.
+    """
+    return SensitivityResult(**read_saved_run(directory))
 
 
 def _tidy(table: pd.DataFrame, label: str) -> pd.DataFrame:

@@ -58,11 +58,12 @@ side_by_side(
 )
 
 # %% [markdown]
-# The h-likelihood diagnostics `hglm` draws with `plot()`: deviance residuals against fitted
-# values, leverages, and a gamma QQ plot of the squared deviance residuals.
+# The h-likelihood diagnostics, `bayesml.plots.hlik_diagnostics`: standardised deviance
+# residuals against fitted values, their normal QQ plot, and a normal QQ plot of the random
+# effects v/√λ (`bacteria_fit.diagnostics()` has the deviance and leverage of every row).
 
 # %%
-bacteria_fit.plot();
+bayesml.plots.hlik_diagnostics(bacteria_fit);
 
 # %% [markdown]
 # The Bayesian fit of the same model (`models/bacteria.yaml`, bayesml's default priors: weakly
@@ -166,7 +167,7 @@ side_by_side(
 )
 
 # %%
-semiconductor_fit.plot();
+bayesml.plots.hlik_diagnostics(semiconductor_fit);
 
 # %% [markdown]
 # The Bayesian spec has one gamma shape for all rows (no dispersion model), so only the mean

@@ -1,8 +1,9 @@
-"""The result object: tables, diagnostics, summary, plot and serialisation."""
+"""The result object: tables, diagnostics, summary and serialisation."""
 
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,6 @@ import pandas as pd
 import pytest
 
 from bayesml.backends.hlik import DispersionEstimate, HlikResult, hglm
-from bayesml.errors import MissingDependencyError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,28 +162,19 @@ def test_repr(bacteria):
     assert isinstance(bacteria, HlikResult)
 
 
-def test_plot_draws_hglms_diagnostics(pump):
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    figure = pump.plot()
-    titles = [axis.get_title() for axis in figure.axes]
-    assert titles == ["Mean model", "Hat-values", "Mean model deviances", "Random-effect deviances"]
-    leverage_axis = figure.axes[1]
-    assert [line.get_label() for line in leverage_axis.get_lines()[:2]] == [
-        "data rows",
-        "random-effect rows",
-    ]
-    assert len(leverage_axis.get_lines()[1].get_xdata()) == pump.n_random
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
-
-
-def test_plot_without_matplotlib_names_the_extra(pump, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(MissingDependencyError, match=r"pip install bayesml\[plot\]"):
+def test_plot_is_gone_and_names_its_replacement(pump):
+    """The diagnostics are drawn by the plots layer, which the backends do not import."""
+    assert not hasattr(pump, "plot")
+    with pytest.raises(AttributeError, match=r"bayesml\.plots\.hlik_diagnostics\(fit\)"):
         pump.plot()
+    with pytest.raises(AttributeError, match=r"^'HlikResult' object has no attribute 'plott'$"):
+        pump.plott  # noqa: B018
+
+
+def test_result_pickles(pump):
+    copy = pickle.loads(pickle.dumps(pump))
+    pd.testing.assert_frame_equal(copy.fixef, pump.fixef)
+    assert copy.summary().text == pump.summary().text
 
 
 def test_the_backend_imports_neither_pymc_nor_matplotlib():

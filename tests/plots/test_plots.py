@@ -234,6 +234,12 @@ def test_standardised_residuals_of_a_gaussian_fit(hlik_fit, data):
     )
 
 
+def test_hlik_diagnostics_without_matplotlib_names_the_extra(hlik_fit, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # import raises ImportError
+    with pytest.raises(MissingDependencyError, match=r'pip install "bayesml\[plot\]"'):
+        plots.hlik_diagnostics(hlik_fit)
+
+
 def test_hlik_diagnostics_refuses_a_posterior(result):
     with pytest.raises(
         TypeError, match="hlik_diagnostics needs an h-likelihood fit .* got DataTree"

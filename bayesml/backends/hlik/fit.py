@@ -18,14 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from bayesml.backends.hlik.dispersion import GammaFit
-from bayesml.backends.hlik.likelihood import Likelihoods, compute_likelihoods, likelihood_problem
+from bayesml.backends.hlik.likelihood import compute_likelihoods, likelihood_problem
 from bayesml.backends.hlik.linear_algebra import AugmentedSystem
 from bayesml.backends.hlik.problem import DispersionModel, HlikProblem
-from bayesml.backends.hlik.result import HlikResult, build_result
+from bayesml.backends.hlik.result import HlikResult
 from bayesml.backends.hlik.rows import DataRows, RandomRows, check_mean_family
 from bayesml.backends.hlik.start import fit_starting_glm, starting_dispersions
 from bayesml.backends.hlik.steps import (
-    MeanFit,
     deviances_and_leverages,
     hl11_correction,
     relative_change,
@@ -33,6 +32,7 @@ from bayesml.backends.hlik.steps import (
     update_lambda,
     update_phi,
 )
+from bayesml.backends.hlik.trace import FitTrace, build_result
 from bayesml.errors import ConvergenceWarning, FamilyError, SpecError
 
 __all__ = ["METHODS", "FitTrace", "fit_problem"]
@@ -42,30 +42,6 @@ METHODS = ("EQL", "EQL1")
 _MAX_INNER = 50
 _MAX_INNER_EQL1 = 3
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
-
-
-@dataclass(frozen=True, eq=False)
-class FitTrace:
-    """Everything the outer loop leaves behind, for :func:`build_result`."""
-
-    problem: HlikProblem
-    system: AugmentedSystem
-    data: DataRows
-    random: RandomRows
-    mean: MeanFit
-    phi: np.ndarray
-    lam: np.ndarray
-    phi_fit: GammaFit | None
-    lambda_fits: list[GammaFit]
-    deviances: np.ndarray
-    leverages: np.ndarray
-    iterations: int
-    converged: bool
-    changes: list[float]
-    method: str
-    tol: float
-    likelihoods: Likelihoods | None
-    likelihood_error: str | None
 
 
 def fit_problem(

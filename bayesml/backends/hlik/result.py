@@ -1,7 +1,9 @@
 """The result of an h-likelihood fit: estimates, dispersions, diagnostics and likelihoods.
 
-:func:`build_result` turns what the outer loop leaves behind into an immutable
-:class:`HlikResult`; the text summary and the plots live in :mod:`.summary` and :mod:`.plots`.
+:class:`HlikResult` is immutable; :func:`bayesml.backends.hlik.trace.build_result` makes it from
+what the outer loop leaves behind. Its text summary, in the layout of R ``hglm``'s ``summary()``,
+is written here; its diagnostic plots are drawn by :func:`bayesml.plots.hlik_diagnostics` (the
+backends do not import the plots layer).
 """
 
 from __future__ import annotations
@@ -11,17 +13,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from bayesml.errors import FamilyError
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from bayesml.backends.hlik.fit import FitTrace
     from bayesml.backends.hlik.likelihood import Likelihoods
 
-__all__ = ["DispersionEstimate", "HlikResult", "HlikSummary", "build_result"]
+__all__ = ["DispersionEstimate", "HlikResult", "HlikSummary"]
+
+#: attributes that are gone, with what replaces them (a clear AttributeError, not a bare one)
+_REMOVED = {
+    "plot": (
+        "HlikResult.plot() was removed: draw the diagnostics with "
+        "bayesml.plots.hlik_diagnostics(fit) (standardised residuals against fitted values, "
+        "their QQ plot, a QQ plot of the random effects per λ-block and, with a dispersion "
+        "model, its residuals); HlikResult.diagnostics() has the deviances and leverages"
+    ),
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,19 +217,13 @@ class HlikResult:
         print_ranef
             Show every random effect (default: the first three of a block with more than five).
         """
-        from bayesml.backends.hlik.summary import summary_text
+        return HlikSummary(_summary_text(self, digits=digits, print_ranef=print_ranef))
 
-        return HlikSummary(summary_text(self, digits=digits, print_ranef=print_ranef))
-
-    def plot(self) -> Figure:
-        """R ``hglm``'s diagnostics: deviance residuals against fitted values, leverages by
-        index (random-effect rows marked), and gamma QQ plots of the deviance components.
-
-        Needs matplotlib (``pip install bayesml[plot]``).
-        """
-        from bayesml.backends.hlik.plots import plot_diagnostics
-
-        return plot_diagnostics(self)
+    def __getattr__(self, name: str) -> Any:
+        # only called for attributes the instance does not have
+        if name in _REMOVED:
+            raise AttributeError(_REMOVED[name])
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def to_dataframe(self, *, include_random: bool = False) -> pd.DataFrame:
         """Every estimate in one table: columns ``part`` (fixed, dispersion, lambda, random),
@@ -306,117 +308,6 @@ class HlikResult:
         )
 
 
-# -- building -----------------------------------------------------------------------------------
-def build_result(trace: FitTrace) -> HlikResult:
-    """Assemble the :class:`HlikResult` from the outer loop's trace."""
-    problem, mean = trace.problem, trace.mean
-    n, p = problem.n_obs, problem.X.shape[1]
-    variances = np.maximum(mean.factorization.inverse_diagonal(), 0.0)
-    se = np.sqrt(variances)
-    df = int(round(n - float(np.sum(trace.leverages[:n]))))
-    fixef = _fixef_frame(problem.x_names, mean.beta, se[:p], df)
-    ranef = _ranef_frame(trace, se[p:])
-    mu = trace.data.mean(mean.eta)
-    return HlikResult(
-        fixef=fixef,
-        ranef=ranef,
-        phi=_phi_estimate(trace),
-        lambda_=_lambda_estimates(trace),
-        deviance=trace.deviances,
-        leverage=trace.leverages,
-        fitted=mu,
-        linear_predictor=mean.eta,
-        v=mean.v,
-        random_blocks=_block_names(trace),
-        response_residuals=trace.data.y - mu,
-        df_residual=df,
-        iterations=trace.iterations,
-        converged=trace.converged,
-        method=trace.method,
-        tol=trace.tol,
-        changes=tuple(trace.changes),
-        n_obs=n,
-        family=f"{problem.family.name}({problem.family.link.name})",
-        random_families={t.name: t.family.label for t in problem.random},
-        car=_car_parameters(trace),
-        description=problem.description,
-        likelihoods=trace.likelihoods,
-        likelihood_error=trace.likelihood_error,
-    )
-
-
-def _block_names(trace: FitTrace) -> np.ndarray:
-    names = np.empty(trace.random.size, dtype=object)
-    for block in trace.random.blocks:
-        names[block.columns] = block.name
-    return names
-
-
-def _fixef_frame(names: tuple[str, ...], beta: np.ndarray, se: np.ndarray, df: int) -> pd.DataFrame:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = beta / se
-    p = 2.0 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(t.size, np.nan)
-    return pd.DataFrame(
-        {"estimate": beta, "se": se, "t": t, "p": p}, index=pd.Index(names, name="term")
-    )
-
-
-def _ranef_frame(trace: FitTrace, se_v: np.ndarray) -> pd.DataFrame:
-    problem, random = trace.problem, trace.random
-    u = random.u(trace.mean.v)
-    estimate, se = u.copy(), se_v.copy()
-    starts = problem.term_starts()
-    for term, start in zip(problem.random, starts, strict=True):
-        if term.back_transform is None:
-            continue
-        columns = np.arange(start, start + term.n_columns)
-        M = term.back_transform
-        estimate[columns] = M @ u[columns]
-        cov = trace.mean.factorization.inverse_random_block(columns)
-        se[columns] = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", M, cov, M), 0.0))
-    tuples, order = [], []
-    for block in random.blocks:
-        tuples += [(block.name, level) for level in block.levels]
-        order += list(block.columns)
-    index = pd.MultiIndex.from_tuples(tuples, names=["block", "level"])
-    return pd.DataFrame({"estimate": estimate[order], "se": se[order]}, index=index)
-
-
-def _phi_estimate(trace: FitTrace) -> DispersionEstimate:
-    problem = trace.problem
-    if problem.dispersion_fixed:
-        return DispersionEstimate("phi", trace.phi, None, "log", fixed=True)
-    model = problem.dispersion
-    fit = trace.phi_fit
-    coef = pd.DataFrame(
-        {"estimate": fit.coef, "se": fit.se}, index=pd.Index(model.column_names, name="term")
-    )
-    return DispersionEstimate("phi", trace.phi, coef, model.link.name)
-
-
-def _lambda_estimates(trace: FitTrace) -> dict[str, DispersionEstimate]:
-    out = {}
-    for block, fit in zip(trace.random.blocks, trace.lambda_fits, strict=True):
-        coef = pd.DataFrame(
-            {"estimate": fit.coef, "se": fit.se},
-            index=pd.Index(block.model.column_names, name="term"),
-        )
-        out[block.name] = DispersionEstimate(
-            block.name, trace.lam[block.columns], coef, block.model.link.name
-        )
-    return out
-
-
-def _car_parameters(trace: FitTrace) -> dict[str, dict[str, float]]:
-    out = {}
-    blocks = {b.name: fit for b, fit in zip(trace.random.blocks, trace.lambda_fits, strict=True)}
-    for term in trace.problem.random:
-        if term.kind == "car":
-            a, b = blocks[term.name].coef
-            out[term.name] = {"tau": float(1.0 / a), "rho": float(-b / a)}
-    return out
-
-
 # -- JSON helpers -------------------------------------------------------------------------------
 def _float(value: Any) -> float | None:
     value = float(value)
@@ -431,3 +322,149 @@ def _frame_dict(frame: pd.DataFrame) -> dict[str, dict[str, float | None]]:
     return {
         str(index): {str(k): _float(v) for k, v in row.items()} for index, row in frame.iterrows()
     }
+
+
+# -- the text summary (R hglm's summary() layout) -----------------------------------------
+_RANEF_SHOWN = 5  # blocks with more effects show the first three unless asked
+_RULE = {
+    "mean": ("----------", "MEAN MODEL"),
+    "dispersion": ("----------------", "DISPERSION MODEL"),
+    "likelihood": ("---------------", "LOG-LIKELIHOODS"),
+}
+
+
+def _heading(key: str) -> list[str]:
+    rule, title = _RULE[key]
+    return [rule, title, rule, ""]
+
+
+def _stars(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    for cut, mark in ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, ".")):
+        if p < cut:
+            return mark
+    return ""
+
+
+def _format_table(frame: pd.DataFrame, digits: int) -> str:
+    return frame.to_string(float_format=lambda x: f"{x:.{digits}g}")
+
+
+def _fixed_effects(result: HlikResult, digits: int) -> list[str]:
+    table = result.fixef.rename(
+        columns={"estimate": "Estimate", "se": "Std. Error", "t": "t-value", "p": "Pr(>|t|)"}
+    )
+    table.index.name = None
+    table[""] = [_stars(p) for p in result.fixef["p"]]
+    return [
+        "Summary of the fixed effects estimates:",
+        "",
+        _format_table(table, digits),
+        "---",
+        "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1",
+        f"Note: P-values are based on {result.df_residual} degrees of freedom",
+    ]
+
+
+def _random_effects(result: HlikResult, digits: int, print_ranef: bool) -> list[str]:
+    lines: list[str] = []
+    for block in result.lambda_:
+        frame = result.ranef.loc[block].rename(columns={"estimate": "Estimate", "se": "Std. Error"})
+        frame.index.name = None
+        lines += [
+            "",
+            f"Summary of the random effects estimates ({block}, {result.random_families.get(block.split('|')[0], '')}):",
+            "",
+        ]
+        if len(frame) <= _RANEF_SHOWN or print_ranef:
+            lines.append(_format_table(frame, digits))
+        else:
+            lines += [
+                _format_table(frame.iloc[:3], digits),
+                "...",
+                "NOTE: to show all the random effects, use summary(print_ranef=True).",
+            ]
+    return lines
+
+
+def _coefficients(estimate: DispersionEstimate, digits: int) -> list[str]:
+    assert estimate.coef is not None
+    frame = estimate.coef.rename(columns={"estimate": "Estimate", "se": "Std. Error"})
+    frame.index.name = None
+    return [f"Link = {estimate.link}", "", "Effects:", _format_table(frame, digits)]
+
+
+def _dispersion(result: HlikResult, digits: int) -> list[str]:
+    lines = _heading("dispersion")
+    lines.append(f"NOTE: h-likelihood estimates through {result.method} can be biased.")
+    phi = result.phi
+    if phi.fixed:
+        lines += ["", f"Dispersion parameter held constant at: {float(phi.values[0]):g}"]
+    else:
+        if phi.constant:
+            lines += [
+                "",
+                "Dispersion parameter for the mean model:",
+                f"{float(phi.values[0]):.{digits}g}",
+            ]
+        lines += ["", "Model estimates for the dispersion term:", ""]
+        lines += _coefficients(phi, digits)
+        lines += [
+            "",
+            "Dispersion = 1 is used in Gamma model on deviances to calculate the standard error(s).",
+        ]
+    lines += ["", "Dispersion parameter for the random effects:"]
+    values = {
+        name: (f"{est.value:.{digits}g}" if est.constant else f"({est.values.size} values)")
+        for name, est in result.lambda_.items()
+    }
+    lines.append("  ".join(f"{name}: {value}" for name, value in values.items()))
+    lines += ["", "Dispersion model for the random effects:", ""]
+    for name, estimate in result.lambda_.items():
+        lines += [f"{name}:"] + _coefficients(estimate, digits) + [""]
+        if name in result.car:
+            car = result.car[name]
+            lines += [
+                f"CAR.tau (estimated spatial variance component): {car['tau']:.{digits}g}",
+                f"CAR.rho (estimated spatial correlation): {car['rho']:.{digits}g}",
+                "",
+            ]
+    lines.append(
+        "Dispersion = 1 is used in Gamma model on deviances to calculate the standard error(s)."
+    )
+    return lines
+
+
+def _likelihoods(result: HlikResult, digits: int) -> list[str]:
+    if result.likelihoods is None:
+        return []
+    shown = max(digits + 3, 7)
+    return (
+        [""]
+        + _heading("likelihood")
+        + [
+            f"h-likelihood: {result.hlik:.{shown}g}",
+            "Adjusted profile likelihood",
+            f"   Profiled over random effects: {result.pvh:.{shown}g}",
+            f"   Profiled over fixed and random effects: {result.pbvh:.{shown}g}",
+            f"Conditional AIC: {result.cAIC:.{shown}g}",
+        ]
+    )
+
+
+def _summary_text(result: HlikResult, *, digits: int = 4, print_ranef: bool = False) -> str:
+    """The summary of ``result`` as text (see :meth:`HlikResult.summary`)."""
+    families = ", ".join(f"{name}: {label}" for name, label in result.random_families.items())
+    lines = [
+        "Call:",
+        f"  {result.description}",
+        f"  family = {result.family}; random families: {families}; method = {result.method}",
+        "",
+    ]
+    lines += _heading("mean") + _fixed_effects(result, digits)
+    lines += _random_effects(result, digits, print_ranef)
+    lines += [""] + _dispersion(result, digits) + _likelihoods(result, digits)
+    status = "converged" if result.converged else "did not converge"
+    lines += ["", f"{result.method} estimation {status} in {result.iterations} iterations."]
+    return "\n".join(lines)
