@@ -1,20 +1,23 @@
-"""The joint (β, u) draw: mean and covariance against a dense reference built by hand."""
+"""The joint (β, u) draw: mean and covariance against a dense reference built by hand.
+
+The shared elimination under :class:`BlockSolver` has its own tests in ``tests/linalg``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bayesml.backends.gibbs import linear_algebra
 from bayesml.backends.gibbs.linear_algebra import (
     BlockSolver,
     DenseSolver,
     PriorPrecision,
-    RandomPart,
     Regression,
     make_solver,
 )
 from bayesml.errors import DataError
+from bayesml.linalg import elimination
+from bayesml.linalg.grouped import GroupedColumns
 
 
 def _problem(seed=0, n=60, g_levels=7, h_levels=4, crossed=True):
@@ -28,8 +31,8 @@ def _problem(seed=0, n=60, g_levels=7, h_levels=4, crossed=True):
     h = rng.integers(0, h_levels, n)
     h[:h_levels] = np.arange(h_levels)
     parts = [
-        RandomPart("g", g, np.column_stack([np.ones(n), x]), g_levels),
-        RandomPart("h", h, np.ones((n, 1)), h_levels),
+        GroupedColumns(g, np.column_stack([np.ones(n), x]), g_levels),
+        GroupedColumns(h, np.ones((n, 1)), h_levels),
     ]
     weights = rng.uniform(0.5, 2.0, n)
     sigma_g = np.array([[1.5, 0.4], [0.4, 0.7]])
@@ -47,10 +50,11 @@ def _dense_reference(X, parts, weights, prior, scale):
     n = X.shape[0]
     columns = [X]
     for part in parts:
-        Z = np.zeros((n, part.n_levels * part.k))
+        k = part.n_terms
+        Z = np.zeros((n, part.n_levels * k))
         for i in range(n):
-            for t in range(part.k):
-                Z[i, part.group_index[i] * part.k + t] = part.term_matrix[i, t]
+            for t in range(k):
+                Z[i, part.group_index[i] * k + t] = part.term_matrix[i, t]
         columns.append(Z)
     T = np.hstack(columns)
     blocks = [np.diag(prior.coefficients)]
@@ -78,7 +82,7 @@ SOLVER_CASES = {
 def test_mean_and_covariance_match_the_dense_reference(case, monkeypatch):
     solver_class, sizes, dense_rest = SOLVER_CASES[case]
     if dense_rest is not None:
-        monkeypatch.setattr(linear_algebra, "DENSE_REST", dense_rest)
+        monkeypatch.setattr(elimination, "DENSE_CROSS_LIMIT", dense_rest)
     X, parts, weights, prior, rng = _problem(**sizes)
     regression = Regression(X, parts)
     solver = solver_class(regression)
@@ -169,61 +173,9 @@ def test_drawing_before_setting_weights_is_refused():
             solver.draw(1.0, prior, np.ones(regression.dim), np.zeros(regression.dim))
 
 
-@pytest.mark.parametrize("k", [1, 2, 3])
-def test_batched_inverse_cholesky_matches_numpy(k):
-    from bayesml.backends.gibbs.batched import inverse_cholesky, small_inverse
-
-    rng = np.random.default_rng(k)
-    roots = rng.normal(size=(5, k, k))
-    blocks = roots @ roots.transpose(0, 2, 1) + 0.1 * np.eye(k)
-    inverse = inverse_cholesky(blocks)
-    np.testing.assert_allclose(
-        inverse, np.linalg.inv(np.linalg.cholesky(blocks)), rtol=1e-10, atol=1e-12
-    )
-    np.testing.assert_allclose(small_inverse(blocks[0]) @ blocks[0], np.eye(k), atol=1e-10)
-
-
-@pytest.mark.parametrize("k", [1, 2])
-@pytest.mark.parametrize("bad", [-1.0, np.inf, np.nan])
-def test_batched_inverse_cholesky_refuses_a_block_that_is_not_positive_definite(k, bad):
-    from bayesml.backends.gibbs.batched import inverse_cholesky
-
-    blocks = np.stack([np.eye(k), np.diag(np.full(k, bad))])
-    with pytest.raises(np.linalg.LinAlgError, match=r"not positive definite or not finite"):
-        inverse_cholesky(blocks)
-
-
-@pytest.mark.parametrize("size", [1, 2])
-def test_small_gaussian_draw_is_the_lapack_draw(size):
-    from bayesml.backends.gibbs.batched import small_gaussian_draw
-
-    rng = np.random.default_rng(size)
-    root = rng.normal(size=(size, size))
-    precision = root @ root.T + 0.5 * np.eye(size)
-    rhs, normals = rng.normal(size=size), rng.normal(size=size)
-    expected = linear_algebra._draw_from_factor(np.linalg.cholesky(precision), rhs, normals)
-    np.testing.assert_allclose(small_gaussian_draw(precision, rhs, normals), expected, rtol=1e-12)
-
-
-@pytest.mark.parametrize("matrix", [[[-1.0]], [[1.0, 2.0], [2.0, 1.0]], [[np.nan, 0], [0, 1.0]]])
-def test_small_gaussian_draw_refuses_a_matrix_that_is_not_positive_definite(matrix):
-    from bayesml.backends.gibbs.batched import small_gaussian_draw
-
-    size = len(matrix)
-    with pytest.raises(np.linalg.LinAlgError, match=r"not positive definite"):
-        small_gaussian_draw(np.array(matrix), np.zeros(size), np.zeros(size))
-
-
-def test_small_gaussian_draw_refuses_a_larger_matrix():
-    from bayesml.backends.gibbs.batched import small_gaussian_draw
-
-    with pytest.raises(ValueError, match=r"takes a 1 x 1 or 2 x 2 matrix; got 3 x 3"):
-        small_gaussian_draw(np.eye(3), np.zeros(3), np.zeros(3))
-
-
 def test_inverse_wishart_closed_form_for_two_terms_is_the_bartlett_draw():
-    from bayesml.backends.gibbs.lapack import cholesky_lower, lower_inverse
     from bayesml.backends.gibbs.matrices import inverse_wishart_draw
+    from bayesml.linalg.lapack import cholesky_lower, lower_inverse
 
     psi = np.array([[3.0, 0.7], [0.7, 0.5]])
     drawn = inverse_wishart_draw(5.0, psi, np.random.default_rng(3))

@@ -1,4 +1,7 @@
-"""The sparse augmented-system solver against dense linear algebra on the full T'WT."""
+"""The sparse augmented-system solver against dense linear algebra on the full T'WT.
+
+The shared elimination under :class:`AugmentedSystem` has its own tests in ``tests/linalg``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import pytest
 import scipy.sparse as sp
 
 from bayesml.backends.hlik.linear_algebra import AugmentedSystem
-from bayesml.backends.hlik.problem import GroupedColumns, MatrixColumns
+from bayesml.backends.hlik.problem import MatrixColumns
 from bayesml.errors import DataError
+from bayesml.linalg import elimination
+from bayesml.linalg.grouped import GroupedColumns
 
 N = 240
 RNG = np.random.default_rng(20240611)
@@ -18,7 +23,7 @@ SLOPES = GroupedColumns(
 )
 CROSSED = GroupedColumns(RNG.integers(0, 7, N), np.ones((N, 1)), 7)
 DENSE = MatrixColumns(RNG.normal(size=(N, 5)))
-INDICATOR = MatrixColumns(sp.csr_matrix(CROSSED.matrix()))
+INDICATOR = MatrixColumns(CROSSED.matrix.copy())
 
 LAYOUTS = {
     "one factor, two terms": [SLOPES],
@@ -32,9 +37,15 @@ LAYOUTS = {
 }
 
 
+@pytest.fixture(params=["dense", "sparse"])
+def cross(request, monkeypatch):
+    """C_dr kept dense (these layouts are narrow) or, with the limit at 0, sparse."""
+    if request.param == "sparse":
+        monkeypatch.setattr(elimination, "DENSE_CROSS_LIMIT", 0)
+    return request.param
+
+
 def _dense_z(columns):
-    if isinstance(columns, GroupedColumns):
-        return columns.matrix().toarray()
     return columns.matrix.toarray() if sp.issparse(columns.matrix) else columns.matrix
 
 
@@ -53,7 +64,7 @@ def _setup(terms, X=X):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_solve_diagonal_and_logdets_match_dense(layout):
+def test_solve_diagonal_and_logdets_match_dense(layout, cross):
     system, factorization, T, weights, C, Z = _setup(LAYOUTS[layout])
     rhs = np.random.default_rng(3).normal(size=C.shape[0])
     np.testing.assert_allclose(factorization.solve(rhs), np.linalg.solve(C, rhs), atol=1e-12)
@@ -68,7 +79,7 @@ def test_solve_diagonal_and_logdets_match_dense(layout):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_leverages_are_the_hat_diagonal(layout):
+def test_leverages_are_the_hat_diagonal(layout, cross):
     system, factorization, T, weights, C, Z = _setup(LAYOUTS[layout])
     root = np.sqrt(weights)
     hat = (root[:, None] * T) @ np.linalg.solve(C, (root[:, None] * T).T)

@@ -13,15 +13,16 @@ grouping factor b. A draw is θ = A⁻¹c + F⁻ᵀε with A = F Fᵀ and ε ~ N
 Two solvers give the same draw:
 
 * :class:`DenseSolver` factorises A whole (small models: a few hundred coefficients);
-* :class:`BlockSolver` eliminates the grouping factor with the most columns level by level, as the
-  h-likelihood backend's :mod:`~bayesml.backends.hlik.linear_algebra` does, and factorises the
+* :class:`BlockSolver` eliminates the grouping factor with the most columns level by level with
+  :mod:`bayesml.linalg.elimination` (shared with the h-likelihood backend) and factorises the
   Schur complement S of the rest densely. The rest is drawn from its marginal N(S⁻¹c̃_r, S⁻¹),
   then the eliminated block conditionally, level by level (``k × k`` Cholesky factors). Its cost
   is linear in the number of rows and of levels of the largest factor.
 
-The data cross-products TᵀWT are computed once per weight vector (:meth:`set_weights`); a
-Gaussian response or a probit model keeps its weights for the whole run, the Pólya-Gamma logit
-changes them every iteration.
+What is specific to the sampler stays here: the layout of θ, the prior precision P and the
+normals of the draw. The data cross-products TᵀWT are computed once per weight vector
+(:meth:`set_weights`); a Gaussian response or a probit model keeps its weights for the whole run,
+the Pólya-Gamma logit changes them every iteration.
 """
 
 from __future__ import annotations
@@ -33,17 +34,22 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from bayesml.backends.gibbs.batched import inverse_cholesky, small_gaussian_draw
-from bayesml.backends.gibbs.lapack import cholesky_lower, solve_lower
 from bayesml.errors import DataError
+from bayesml.linalg.batched import level_block_indices, small_gaussian_draw
+from bayesml.linalg.elimination import (
+    BlockElimination,
+    Elimination,
+    NotPositiveDefinite,
+    cross_products,
+)
+from bayesml.linalg.grouped import GroupedColumns
+from bayesml.linalg.lapack import cholesky_lower, cholesky_solve
 
 __all__ = [
     "DENSE_LIMIT",
-    "DENSE_REST",
     "BlockSolver",
     "DenseSolver",
     "PriorPrecision",
-    "RandomPart",
     "Regression",
     "make_solver",
 ]
@@ -54,40 +60,8 @@ __all__ = [
 DENSE_LIMIT = 64
 #: T·θ uses a dense T up to this many entries
 DENSE_PRODUCT_LIMIT = 40_000
-#: :class:`BlockSolver` keeps the cross block C_dr dense when the rest has at most this many columns
-DENSE_REST = 64
 #: :class:`BlockSolver` draws a rest of at most this many columns in closed form
 SMALL_REST = 2
-
-
-@dataclass(frozen=True, eq=False)
-class RandomPart:
-    """The columns of one grouping factor in T (level-major: column ``level * k + term``)."""
-
-    name: str
-    group_index: np.ndarray
-    term_matrix: np.ndarray
-    n_levels: int
-
-    @property
-    def k(self) -> int:
-        """Number of terms (effects per level)."""
-        return int(self.term_matrix.shape[1])
-
-    @property
-    def size(self) -> int:
-        """Number of columns: levels × terms."""
-        return self.n_levels * self.k
-
-    @cached_property
-    def matrix(self) -> sp.csr_matrix:
-        """Z as a sparse CSR matrix (n × levels·k)."""
-        n, k = self.term_matrix.shape
-        rows = np.repeat(np.arange(n), k)
-        columns = (self.group_index[:, None] * k + np.arange(k)[None, :]).reshape(-1)
-        return sp.csr_matrix(
-            (self.term_matrix.reshape(-1), (rows, columns)), shape=(n, self.size), dtype=float
-        )
 
 
 class Regression:
@@ -98,26 +72,26 @@ class Regression:
     X
         Fixed-effects matrix (n × p; p may be 0).
     parts
-        One :class:`RandomPart` per grouping factor.
+        The columns of each grouping factor (level-major: column ``level · k + term``).
     """
 
-    def __init__(self, X: np.ndarray, parts: Sequence[RandomPart]) -> None:
+    def __init__(self, X: np.ndarray, parts: Sequence[GroupedColumns]) -> None:
         self.X = np.ascontiguousarray(X, dtype=float)
         self.n, self.p = self.X.shape
         self.parts = tuple(parts)
-        starts = np.cumsum([self.p] + [part.size for part in self.parts])
+        starts = np.cumsum([self.p] + [part.n_columns for part in self.parts])
         self.starts = tuple(int(s) for s in starts[:-1])
         self.dim = int(starts[-1])
 
     def part_slice(self, index: int) -> slice:
         """Positions of the columns of part ``index`` in θ."""
         start = self.starts[index]
-        return slice(start, start + self.parts[index].size)
+        return slice(start, start + self.parts[index].n_columns)
 
     def effects(self, theta: np.ndarray, index: int) -> np.ndarray:
         """The effects of part ``index`` as a (levels, k) view into θ."""
         part = self.parts[index]
-        return theta[self.part_slice(index)].reshape(part.n_levels, part.k)
+        return theta[self.part_slice(index)].reshape(part.n_levels, part.n_terms)
 
     def transpose_times(self, values: np.ndarray) -> np.ndarray:
         """Tᵀ·values (length dim) for a vector of row values."""
@@ -162,16 +136,11 @@ def _not_positive_definite() -> DataError:
     )
 
 
-def _cholesky(matrix: np.ndarray) -> np.ndarray:
-    try:
-        return cholesky_lower(matrix)
-    except np.linalg.LinAlgError as error:
-        raise _not_positive_definite() from error
-
-
-def _draw_from_factor(factor: np.ndarray, rhs: np.ndarray, normals: np.ndarray) -> np.ndarray:
-    """A⁻¹c + F⁻ᵀε for A = F Fᵀ: F⁻ᵀ(F⁻¹c + ε)."""
-    return solve_lower(factor, solve_lower(factor, rhs) + normals, transpose=True)
+def _levels_not_positive_definite() -> DataError:
+    return DataError(
+        "the precision of a grouping factor's effects is not positive definite: a "
+        "variance parameter has collapsed to zero or infinity"
+    )
 
 
 def _level_block_view(matrix: np.ndarray, start: int, n_levels: int, k: int) -> np.ndarray:
@@ -180,17 +149,6 @@ def _level_block_view(matrix: np.ndarray, start: int, n_levels: int, k: int) -> 
     row, item = matrix.strides
     return np.lib.stride_tricks.as_strided(
         matrix[start:, start:], shape=(n_levels, k, k), strides=(k * (row + item), row, item)
-    )
-
-
-def _level_block_indices(start: int, n_levels: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column positions of the k × k diagonal block of every level (level-major)."""
-    offsets = start + np.arange(n_levels)[:, None, None] * k
-    rows = offsets + np.arange(k)[None, :, None]
-    cols = offsets + np.arange(k)[None, None, :]
-    return (
-        np.broadcast_to(rows, (n_levels, k, k)).reshape(-1),
-        np.broadcast_to(cols, (n_levels, k, k)).reshape(-1),
     )
 
 
@@ -209,7 +167,7 @@ class DenseSolver:
         self._buffer = np.zeros((dim, dim))
         self._coef_diagonal = self._buffer.reshape(-1)[: regression.p * (dim + 1) : dim + 1]
         self._level_blocks = [
-            _level_block_view(self._buffer, regression.starts[i], part.n_levels, part.k)
+            _level_block_view(self._buffer, regression.starts[i], part.n_levels, part.n_terms)
             for i, part in enumerate(regression.parts)
         ]
 
@@ -232,29 +190,25 @@ class DenseSolver:
         self, scale: float, prior: PriorPrecision, rhs: np.ndarray, normals: np.ndarray
     ) -> np.ndarray:
         """θ = A⁻¹·rhs + F⁻ᵀ·normals (A = F Fᵀ); ``normals = 0`` gives the conditional mean."""
-        factor = _cholesky(self.precision(scale, prior))
-        return _draw_from_factor(factor, rhs, normals)
-
-
-def _block_diagonal(blocks: np.ndarray) -> sp.csr_matrix:
-    """The sparse block-diagonal matrix of (L, k, k) blocks."""
-    levels, k = blocks.shape[:2]
-    if k == 1:
-        return sp.diags(blocks[:, 0, 0], format="csr")
-    rows, cols = _level_block_indices(0, levels, k)
-    size = levels * k
-    return sp.csr_matrix((blocks.reshape(-1), (rows, cols)), shape=(size, size))
+        try:
+            factor = cholesky_lower(self.precision(scale, prior))
+        except np.linalg.LinAlgError as error:
+            raise _not_positive_definite() from error
+        return cholesky_solve(factor, rhs, normals)
 
 
 class BlockSolver:
-    """Draws θ by eliminating the largest grouping factor level by level (see the module text)."""
+    """Draws θ by eliminating the largest grouping factor level by level (see the module text).
+
+    The factor with the most columns (the first of them on a tie) is eliminated; the rest is the
+    fixed effects followed by the other factors, in the order of θ.
+    """
 
     def __init__(self, regression: Regression) -> None:
         if not regression.parts:
             raise ValueError("BlockSolver needs at least one grouping factor")
         self.regression = regression
-        sizes = [part.size for part in regression.parts]
-        self.eliminated = int(np.argmax(sizes))
+        self.eliminated = int(np.argmax([part.n_columns for part in regression.parts]))
         self.part = regression.parts[self.eliminated]
         self.d_slice = regression.part_slice(self.eliminated)
         rest = [np.arange(regression.p)] + [
@@ -272,98 +226,45 @@ class BlockSolver:
             else self.r_index
         )
         self._rest_matrix = regression.matrix[:, self.r_index].tocsr()
-        # positions of the other parts' level blocks inside the dense part
+        self._rest_blocks = self._rest_block_positions()
+        self._coef_flat = np.arange(regression.p) * (self.m + 1)
+        self._elimination: BlockElimination | None = None
+
+    def _rest_block_positions(self) -> list[tuple[int, np.ndarray]]:
+        """(part, positions in the flattened Schur complement) of the other parts' level blocks."""
+        regression = self.regression
         position = np.full(regression.dim, -1, dtype=np.int64)
         position[self.r_index] = np.arange(self.m)
-        self._rest_blocks = []
+        blocks = []
         for i, part in enumerate(regression.parts):
             if i == self.eliminated:
                 continue
-            rows, cols = _level_block_indices(regression.starts[i], part.n_levels, part.k)
-            self._rest_blocks.append((i, position[rows] * self.m + position[cols]))
-        self._coef_flat = np.arange(regression.p) * (self.m + 1)
-        self._cross_dd: np.ndarray | None = None
-        self._cross_dr: sp.csr_matrix | None = None
-        self._cross_rr: np.ndarray | None = None
+            rows, cols = level_block_indices(regression.starts[i], part.n_levels, part.n_terms)
+            blocks.append((i, position[rows] * self.m + position[cols]))
+        return blocks
 
     def set_weights(self, weights: np.ndarray) -> None:
         """Compute the blocks of TᵀWT: per-level k × k blocks, the cross block and the dense block."""
-        part = self.part
-        k, levels, index = part.k, part.n_levels, part.group_index
-        weighted_terms = part.term_matrix * weights[:, None]
-        blocks = np.empty((levels, k, k))
-        for a in range(k):
-            for b in range(a, k):
-                sums = np.bincount(
-                    index, weights=weighted_terms[:, a] * part.term_matrix[:, b], minlength=levels
-                )
-                blocks[:, a, b] = blocks[:, b, a] = sums
-        weighted_rest = sp.csr_matrix(self._rest_matrix.multiply(weights[:, None]))
-        cross = sp.csr_matrix(part.matrix.T @ weighted_rest)
-        self._cross_dd = blocks
-        self._cross_dr = (
-            np.asarray(cross.todense()).reshape(levels, k, self.m)
-            if self.m <= DENSE_REST
-            else cross
-        )
-        self._cross_rr = np.ascontiguousarray((self._rest_matrix.T @ weighted_rest).todense())
-        self._stacked = np.empty((levels, k, self.m + 1))
-        self._blocks = np.empty((levels, k, k))
+        cross = cross_products(self.part, self._rest_matrix, weights)
+        self._elimination = BlockElimination(cross)
 
-    def _eliminated_inverse_factor(self, scale: float, precision: np.ndarray) -> np.ndarray:
-        """F⁻¹ of every level's block C_dd = F Fᵀ, shape (L, k, k)."""
-        try:
-            blocks = np.multiply(self._cross_dd, scale, out=self._blocks)
-            blocks += precision
-            return inverse_cholesky(blocks)
-        except np.linalg.LinAlgError as error:
-            raise DataError(
-                "the precision of a grouping factor's effects is not positive definite: a "
-                "variance parameter has collapsed to zero or infinity"
-            ) from error
-
-    def _schur(self, scale: float, prior: PriorPrecision, correction: np.ndarray) -> np.ndarray:
-        """S = s·C_rr − C_rd C_dd⁻¹ C_dr + P_r."""
-        schur = scale * self._cross_rr
-        schur -= correction
-        flat = schur.reshape(-1)
-        flat[self._coef_flat] += prior.coefficients
+    def _rest_precision(self, prior: PriorPrecision) -> list[tuple[np.ndarray, np.ndarray]]:
+        """P_r as additions to the flattened Schur complement: coefficients, then other parts."""
+        additions = [(self._coef_flat, prior.coefficients)]
         for index, positions in self._rest_blocks:
             levels = self.regression.parts[index].n_levels
-            flat[positions] += np.tile(prior.blocks[index].reshape(-1), levels)
-        return schur
+            additions.append((positions, np.tile(prior.blocks[index].reshape(-1), levels)))
+        return additions
 
-    def _whiten(
-        self, scale: float, factor_inv: np.ndarray, rhs_d: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """W = s·F⁻¹C_dr, v = F⁻¹c_d, WᵀW and Wᵀv.
-
-        With a dense C_dr the two right-hand sides go through one batched product, [s·C_dr | c_d]
-        stacked level by level, and WᵀW, Wᵀv through one more.
-        """
-        levels, k, m = self.part.n_levels, self.part.k, self.m
-        if isinstance(self._cross_dr, np.ndarray):  # (L, k, m)
-            stacked = self._stacked
-            np.multiply(self._cross_dr, scale, out=stacked[:, :, :m])
-            stacked[:, :, m] = rhs_d.reshape(levels, k)
-            whitened_all = np.matmul(factor_inv, stacked).reshape(levels * k, m + 1)
-            whitened = whitened_all[:, :m]
-            products = whitened.T @ whitened_all
-            return whitened, whitened_all[:, m], products[:, :m], products[:, m]
-        whitened_rhs = np.matmul(factor_inv, rhs_d.reshape(levels, k, 1)).reshape(-1)
-        whitened = _block_diagonal(factor_inv) @ self._cross_dr * scale
-        correction = np.asarray((whitened.T @ whitened).todense())
-        return whitened, whitened_rhs, correction, whitened.T @ whitened_rhs
-
-    def _draw_rest(self, schur: np.ndarray, rhs_r: np.ndarray, normals_r: np.ndarray) -> np.ndarray:
+    def _draw_rest(
+        self, elimination: Elimination, rhs_r: np.ndarray, normals_r: np.ndarray
+    ) -> np.ndarray:
+        """x_r ~ N(S⁻¹·rhs_r, S⁻¹): in closed form for one or two columns."""
         if self.m == 0:  # no fixed effects and a single grouping factor
             return np.empty(0)
         if self.m <= SMALL_REST:
-            try:
-                return small_gaussian_draw(schur, rhs_r, normals_r)
-            except np.linalg.LinAlgError as error:
-                raise _not_positive_definite() from error
-        return _draw_from_factor(_cholesky(schur), rhs_r, normals_r)
+            return small_gaussian_draw(elimination.schur, rhs_r, normals_r)
+        return cholesky_solve(elimination.schur_factor, rhs_r, normals_r)
 
     def draw(
         self, scale: float, prior: PriorPrecision, rhs: np.ndarray, normals: np.ndarray
@@ -373,29 +274,36 @@ class BlockSolver:
         With C_dd = F Fᵀ level by level, W = F⁻¹C_dr and v = F⁻¹c_d: the rest x_r is drawn from
         N(S⁻¹(c_r − Wᵀv), S⁻¹) with S = s·C_rr − WᵀW + P_r, then x_d = F⁻ᵀ(v − W x_r + ε_d).
         """
-        if self._cross_dd is None or self._cross_dr is None or self._cross_rr is None:
+        if self._elimination is None:
             raise RuntimeError("set_weights must be called before drawing")
-        levels, k = self.part.n_levels, self.part.k
-        factor_inv = self._eliminated_inverse_factor(scale, prior.blocks[self.eliminated])
-        whitened, whitened_rhs, correction, projected_rhs = self._whiten(
-            scale, factor_inv, rhs[self.d_slice]
-        )
-        schur = self._schur(scale, prior, correction)
         rest = self._rest
-        x_r = self._draw_rest(schur, rhs[rest] - projected_rhs, normals[rest])
-        shifted = whitened_rhs + normals[self.d_slice]
-        shifted -= whitened @ x_r
+        try:
+            elimination = self._elimination.eliminate(
+                scale=scale,
+                level_precision=prior.blocks[self.eliminated],
+                rest_precision=self._rest_precision(prior),
+                rhs_d=rhs[self.d_slice],
+            )
+            x_r = self._draw_rest(elimination, rhs[rest] - elimination.projected_rhs, normals[rest])
+        except NotPositiveDefinite as error:
+            if error.part == "levels":
+                raise _levels_not_positive_definite() from error
+            raise _not_positive_definite() from error
+        except np.linalg.LinAlgError as error:  # the closed form's
+            raise _not_positive_definite() from error
         theta = np.empty(self.regression.dim)
         theta[rest] = x_r
-        np.matmul(
-            factor_inv.transpose(0, 2, 1),
-            shifted.reshape(levels, k, 1),
-            out=theta[self.d_slice].reshape(levels, k, 1),
+        elimination.back_substitute(
+            elimination.whitened_rhs + normals[self.d_slice],
+            x_r,
+            out=theta[self.d_slice].reshape(self.part.n_levels, self.part.n_terms, 1),
         )
         return theta
 
 
-def make_solver(regression: Regression, *, dense_limit: int = DENSE_LIMIT):
+def make_solver(
+    regression: Regression, *, dense_limit: int = DENSE_LIMIT
+) -> DenseSolver | BlockSolver:
     """The solver for a regression: dense up to ``dense_limit`` coefficients, else by blocks."""
     if regression.dim <= dense_limit or not regression.parts:
         return DenseSolver(regression)

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from bayesml.backends.gibbs.lapack import cholesky_lower, lower_inverse
+from bayesml.linalg.lapack import cholesky_lower, lower_inverse
 
 __all__ = [
     "correlation_cholesky",

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bayesml.backends.gibbs.linear_algebra import RandomPart, Regression
+from bayesml.backends.gibbs.linear_algebra import Regression
 from bayesml.errors import FamilyError, PriorError
+from bayesml.linalg.grouped import GroupedColumns
 from bayesml.priors import Prior, WeaklyInformativeScaling, sampled_fixed_effects
 
 if TYPE_CHECKING:
@@ -310,9 +311,7 @@ def build_problem(design: ModelDesign, priors: ResolvedPriors, family: Family) -
     coefficients = _coefficient_priors(labels, sampled_priors)
     groups = tuple(_group_spec(block, priors) for block in design.random)
     parts = [
-        RandomPart(
-            block.name, block.group_index, np.asarray(block.term_matrix, float), block.n_levels
-        )
+        GroupedColumns(block.group_index, np.asarray(block.term_matrix, float), block.n_levels)
         for block in design.random
     ]
     sigma_prior = None

@@ -69,7 +69,7 @@ def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dat
         level_dim, term_dim, term_bis_dim = group_dims(group.name)
         part = regression.parts[index]
         effects = theta[..., regression.part_slice(index)].reshape(
-            chains, draws, part.n_levels, part.k
+            chains, draws, part.n_levels, part.n_terms
         )
         cov = _stack(traces, lambda trace, index=index: trace.cov[index])
         sd = np.sqrt(np.einsum("cdkk->cdk", cov))

@@ -143,7 +143,7 @@ class GibbsSampler:
         cov = []
         for part in regression.parts:
             mean_square = np.maximum(np.mean(part.term_matrix**2, axis=0), 1e-12)
-            jitter = np.exp(rng.uniform(-JITTER, JITTER, size=part.k))
+            jitter = np.exp(rng.uniform(-JITTER, JITTER, size=part.n_terms))
             cov.append(np.diag(0.5 * spread / mean_square * jitter))
         return GibbsState(
             theta=np.zeros(regression.dim),

@@ -69,7 +69,7 @@ def _as_dense_z(columns: GroupedColumns, term: str) -> np.ndarray:
             f"a correlated random term must be an intercept per level, (1 | {term}); "
             f"got {columns.n_terms} terms"
         )
-    return columns.matrix()
+    return columns.matrix
 
 
 def covariance_term(term: RandomTerm, covariance: object) -> RandomTerm:

@@ -3,7 +3,9 @@
 The backend never sees a formula. :class:`HlikProblem` holds validated arrays; the random part is
 a tuple of :class:`RandomTerm` objects, each with its columns of Z (a grouping factor's level-major
 indicator/term columns, or a general matrix), its random family, and how its columns split into
-*λ-blocks* (independent blocks that each have their own dispersion λ).
+*λ-blocks* (independent blocks that each have their own dispersion λ). A grouping factor's
+columns are a :class:`~bayesml.linalg.grouped.GroupedColumns` (shared with the Gibbs backend);
+a Z given as a matrix is a :class:`MatrixColumns`.
 
 A formula term ``(1 + x | g)`` gives one :class:`RandomTerm` with two λ-blocks: in the
 h-likelihood backend random slopes are independent of the intercepts (each with its own λ), as in
@@ -19,6 +21,7 @@ import scipy.sparse as sp
 
 from bayesml.backends.hlik.random_families import RandomFamily
 from bayesml.families import Family, Link, get_link
+from bayesml.linalg.grouped import GroupedColumns
 
 __all__ = [
     "DispersionModel",
@@ -28,44 +31,6 @@ __all__ = [
     "MatrixColumns",
     "RandomTerm",
 ]
-
-
-@dataclass(frozen=True, eq=False)
-class GroupedColumns:
-    """The columns of one grouping factor: ``Z[i, level_i * k + t] = term_matrix[i, t]``.
-
-    Attributes
-    ----------
-    group_index
-        Each row's level (0 … ``n_levels`` − 1).
-    term_matrix
-        ``n × k`` values of the terms (a column of ones for an intercept).
-    n_levels
-        Number of levels.
-    """
-
-    group_index: np.ndarray
-    term_matrix: np.ndarray
-    n_levels: int
-
-    @property
-    def n_terms(self) -> int:
-        """k, the number of terms."""
-        return int(self.term_matrix.shape[1])
-
-    @property
-    def n_columns(self) -> int:
-        """Number of columns of Z, ``n_levels · k``."""
-        return self.n_levels * self.n_terms
-
-    def matrix(self) -> sp.csr_matrix:
-        """Z as a sparse CSR matrix (level-major columns)."""
-        n, k = self.term_matrix.shape
-        rows = np.repeat(np.arange(n), k)
-        cols = (self.group_index[:, None] * k + np.arange(k)[None, :]).reshape(-1)
-        return sp.csr_matrix(
-            (self.term_matrix.reshape(-1), (rows, cols)), shape=(n, self.n_columns), dtype=float
-        )
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesml.backends.gibbs.batched import small_inverse
 from bayesml.backends.gibbs.kernels.base import GibbsState, StatValue
 from bayesml.backends.gibbs.linear_algebra import PriorPrecision, make_solver
 from bayesml.backends.gibbs.problem import GibbsProblem
+from bayesml.linalg.batched import small_inverse
 
 __all__ = ["CoefficientKernel", "CoefficientMixingKernel"]
 

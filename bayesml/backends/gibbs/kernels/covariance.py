@@ -28,7 +28,6 @@ import numpy as np
 
 from bayesml.backends.gibbs.densities import sd_log_density
 from bayesml.backends.gibbs.kernels.base import GibbsState, StatValue
-from bayesml.backends.gibbs.lapack import cholesky_lower
 from bayesml.backends.gibbs.matrices import (
     correlation_cholesky,
     correlation_unconstrained,
@@ -36,6 +35,7 @@ from bayesml.backends.gibbs.matrices import (
     lkj_cholesky_log_density,
 )
 from bayesml.backends.gibbs.problem import GibbsProblem
+from bayesml.linalg.lapack import cholesky_lower
 
 __all__ = ["InverseWishartKernel", "LKJCovarianceKernel"]
 

@@ -26,11 +26,11 @@ import math
 
 import numpy as np
 
-from bayesml.backends.gibbs.batched import small_inverse
 from bayesml.backends.gibbs.densities import sd_log_density
 from bayesml.backends.gibbs.kernels.base import GibbsState, StatValue
 from bayesml.backends.gibbs.problem import GibbsProblem
 from bayesml.backends.gibbs.slice_sampling import SliceWidth, slice_step
+from bayesml.linalg.batched import small_inverse
 
 __all__ = ["ScaleExpansionKernel"]
 
@@ -131,7 +131,7 @@ class ScaleExpansionKernel:
         cov_matrix = state.cov[self.index]
         cov = cov_matrix.tolist()
         inverse = small_inverse(cov_matrix).tolist() if self.inverse_wishart else None
-        k = part.k
+        k = part.n_terms
         scales = [1.0] * k
         evaluations = np.zeros(k)
         for term in range(k):

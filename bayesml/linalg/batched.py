@@ -6,6 +6,8 @@ the closed forms below act on whole arrays of levels in a handful of numpy opera
 several times faster than numpy's batched LAPACK routines (a LAPACK call per level) or a scipy
 call per level; larger k falls back to ``numpy.linalg``. :func:`small_gaussian_draw` does the same
 for one small precision matrix (the fixed effects left after the levels are eliminated).
+:func:`level_block_indices`, :func:`block_diagonal` and :func:`diagonal_stack` place such a stack
+on the diagonal of a larger matrix (level-major: level ``l``'s block starts at row ``l·k``).
 """
 
 from __future__ import annotations
@@ -13,18 +15,38 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["inverse_2x2", "inverse_cholesky", "small_gaussian_draw", "small_inverse"]
+__all__ = [
+    "block_diagonal",
+    "diagonal_stack",
+    "inverse_2x2",
+    "inverse_cholesky",
+    "level_block_indices",
+    "small_gaussian_draw",
+    "small_inverse",
+]
 
 
-def inverse_cholesky(blocks: np.ndarray) -> np.ndarray:
+def inverse_cholesky(blocks: np.ndarray, *, rtol: float = 0.0) -> np.ndarray:
     """F⁻¹ for the lower Cholesky factor F of each (…, k, k) block (F Fᵀ = block).
+
+    Parameters
+    ----------
+    blocks
+        Symmetric blocks, shape (…, k, k).
+    rtol
+        A pivot (a squared diagonal entry of F) at most ``rtol`` times the block's diagonal entry
+        counts as zero: the block is singular to that precision. The default 0 accepts every
+        positive pivot.
 
     Raises
     ------
     numpy.linalg.LinAlgError
         If a block is not positive definite or not finite.
     """
+    if not blocks.size:
+        return np.zeros_like(blocks)
     k = blocks.shape[-1]
     if k == 1:
         _check_pivots(blocks)
@@ -36,6 +58,8 @@ def inverse_cholesky(blocks: np.ndarray) -> np.ndarray:
         factor_10 = below * inverse_00
         pivot = last - factor_10 * factor_10
         _check_pivots(pivot)
+        if rtol:
+            _check_relative_pivots(pivot, last, rtol)
         inverse_11 = pivot**-0.5
         inverse = np.zeros_like(blocks)
         inverse[..., 0, 0] = inverse_00
@@ -47,6 +71,9 @@ def inverse_cholesky(blocks: np.ndarray) -> np.ndarray:
     factor = np.linalg.cholesky(blocks)
     if not np.isfinite(factor.sum()):
         raise np.linalg.LinAlgError("a block is not finite")
+    if rtol:
+        diagonal = np.diagonal(factor, axis1=-2, axis2=-1)
+        _check_relative_pivots(diagonal**2, np.diagonal(blocks, axis1=-2, axis2=-1), rtol)
     return np.linalg.inv(factor)
 
 
@@ -54,6 +81,11 @@ def _check_pivots(pivots: np.ndarray) -> None:
     # NaN fails both comparisons
     if not (pivots.min() > 0.0 and pivots.max() < math.inf):
         raise np.linalg.LinAlgError("a block is not positive definite or not finite")
+
+
+def _check_relative_pivots(pivots: np.ndarray, diagonal: np.ndarray, rtol: float) -> None:
+    if not np.all(pivots > rtol * diagonal):
+        raise np.linalg.LinAlgError("a block is singular to working precision")
 
 
 def small_gaussian_draw(precision: np.ndarray, rhs: np.ndarray, normals: np.ndarray) -> np.ndarray:
@@ -107,3 +139,46 @@ def small_inverse(matrix: np.ndarray) -> np.ndarray:
     if k == 2:
         return inverse_2x2(matrix)
     return np.linalg.inv(matrix)
+
+
+def level_block_indices(start: int, n_levels: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column positions of the k × k diagonal block of every level (level-major).
+
+    Parameters
+    ----------
+    start
+        Row (and column) of the first level's block.
+    n_levels, k
+        Number of blocks and their size.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Rows and columns, each of length ``n_levels · k · k`` in the order of a C-ordered
+        (n_levels, k, k) stack.
+    """
+    offsets = start + np.arange(n_levels)[:, None, None] * k
+    rows = offsets + np.arange(k)[None, :, None]
+    cols = offsets + np.arange(k)[None, None, :]
+    return (
+        np.broadcast_to(rows, (n_levels, k, k)).reshape(-1),
+        np.broadcast_to(cols, (n_levels, k, k)).reshape(-1),
+    )
+
+
+def block_diagonal(blocks: np.ndarray) -> sp.csr_matrix:
+    """The sparse (L·k) × (L·k) block-diagonal matrix of a stack of (L, k, k) blocks."""
+    levels, k = blocks.shape[:2]
+    if k == 1:
+        return sp.diags(blocks[:, 0, 0], format="csr")
+    rows, cols = level_block_indices(0, levels, k)
+    size = levels * k
+    return sp.csr_matrix((blocks.reshape(-1), (rows, cols)), shape=(size, size))
+
+
+def diagonal_stack(values: np.ndarray) -> np.ndarray:
+    """(L, k) values → the (L, k, k) stack of diagonal matrices that hold them."""
+    levels, k = values.shape
+    out = np.zeros((levels, k, k))
+    out[:, np.arange(k), np.arange(k)] = values
+    return out
