@@ -15,8 +15,9 @@ from bayesml._version import __version__
 
 if TYPE_CHECKING:
     from bayesml import datasets
-    from bayesml.backends.hlik import hglm
     from bayesml.errors import (
+        ArgumentError,
+        ArgumentTypeError,
         BayesmlError,
         ConvergenceWarning,
         DataError,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     )
     from bayesml.families import get_family, get_link
     from bayesml.formula import parse_formula
+    from bayesml.hglm_interface import hglm
     from bayesml.model import Model
     from bayesml.priors import Prior
     from bayesml.results import summary
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "__version__",
+    "ArgumentError",
+    "ArgumentTypeError",
     "BayesmlError",
     "ConvergenceWarning",
     "DataError",
@@ -76,7 +80,7 @@ _LAZY = {
     "Prior": "bayesml.priors",
     "get_family": "bayesml.families",
     "get_link": "bayesml.families",
-    "hglm": "bayesml.backends.hlik",
+    "hglm": "bayesml.hglm_interface",
     "parse_formula": "bayesml.formula",
     "summary": "bayesml.results",
     "save_result": "bayesml.results_io",
@@ -88,6 +92,8 @@ _LAZY = {
     **{
         name: "bayesml.errors"
         for name in (
+            "ArgumentError",
+            "ArgumentTypeError",
             "BayesmlError",
             "ConvergenceWarning",
             "DataError",

@@ -120,7 +120,7 @@ def _fit(args: argparse.Namespace) -> int:
             "nuts",
             **settings,
             random_seed=options.get("seed", options.get("random_seed")),
-            sampler=options.get("sampler"),
+            sampler_kwargs={"sampler": options.get("sampler")},
         )
     for warning in caught:
         print(_format_warning(warning), file=sys.stderr)

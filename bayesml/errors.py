@@ -8,6 +8,8 @@ so code written against the standard library keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
     "BayesmlError",
     "SpecError",
     "FormulaError",
@@ -40,6 +42,15 @@ class SpecError(BayesmlError, ValueError):
         self.key_path = key_path
         self.reason = message
         super().__init__(f"{key_path}: {message}" if key_path else message)
+
+
+class ArgumentError(BayesmlError, ValueError):
+    """An argument of a function or method (``method=``, ``draws=``, ``kind=``, ...) has a value it
+    cannot take; the message names the argument, what was expected and what was got."""
+
+
+class ArgumentTypeError(BayesmlError, TypeError):
+    """An argument has the wrong type (a list where a DataFrame is expected, ...)."""
 
 
 class PriorError(SpecError):

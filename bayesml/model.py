@@ -6,19 +6,20 @@ describing a model is cheap and does not import PyMC.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from functools import cached_property
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from bayesml.backends.effects import RandomEffects, choose_random_effects
+from bayesml.backends.registry import check_supports, get_backend
+from bayesml.backends.seam import ModelInputs
 from bayesml.data_source import resolve_data
 from bayesml.design import build_design
-from bayesml.errors import PriorError
-from bayesml.families import get_family
+from bayesml.errors import ArgumentTypeError, PriorError
+from bayesml.families import DEFAULT_FAMILY, get_family
 from bayesml.formula import parse_formula
 from bayesml.priors import resolve_priors
 from bayesml.spec import ModelSpec, load_spec
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Model"]
 
 PredictKind = Literal["linear", "mean", "response"]
+RandomEffects = Literal["auto", "sampled", "integrated"]
 
 
 class Model:
@@ -85,7 +87,7 @@ class Model:
         formula: str,
         data: pd.DataFrame | str | Path | None = None,
         *,
-        family: str = "gaussian",
+        family: str = DEFAULT_FAMILY,
         link: str | None = None,
         priors: Mapping[str, Any] | None = None,
         success: Any = None,
@@ -139,7 +141,7 @@ class Model:
         elif isinstance(spec, Mapping):
             spec = ModelSpec.from_dict(spec)
         elif not isinstance(spec, ModelSpec):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"spec must be a ModelSpec, a dict or a path; got {type(spec).__name__}"
             )
         frame = None
@@ -168,12 +170,15 @@ class Model:
         )
         self._priors = resolve_priors(spec.priors, self._design, self._family)
         self._probit = options.get("probit", "marginal")
-        self._random_effects = choose_random_effects(
-            options.get("random_effects", "auto"),
-            self._design,
-            self._family,
-            latent=self._probit == "latent",
+        self._inputs = ModelInputs(
+            design=self._design,
+            priors=self._priors,
+            family=self._family,
+            settings=options,
+            data=self._data,
         )
+        # the NUTS backend reads the random_effects option: refuse a bad one now
+        self._random_effects = self._nuts.random_effects(self._inputs)
 
     # -- descriptions -------------------------------------------------------------------------
     @property
@@ -242,12 +247,10 @@ class Model:
     def __repr__(self) -> str:
         return f"<bayesml.Model>\n{self.describe()}"
 
-    # -- PyMC ---------------------------------------------------------------------------------
-    @cached_property
-    def _built(self):
-        from bayesml.backends.pymc import build_pymc_model
-
-        return build_pymc_model(self._design, self._priors, self._family, probit_form=self._probit)
+    # -- the NUTS backend's graphs -----------------------------------------------------------
+    @property
+    def _nuts(self):
+        return get_backend("nuts", "sampling")
 
     @property
     def pymc_model(self):
@@ -257,7 +260,7 @@ class Model:
         ``random_effects`` integrates the effects out, :meth:`sample` samples another graph,
         :attr:`sampling_pymc_model`.
         """
-        return self._built[0]
+        return self._nuts.graph(self._inputs)[0]
 
     @property
     def sampling_pymc_model(self):
@@ -267,20 +270,12 @@ class Model:
         it applies) a graph without the random effects, whose log density is the likelihood with
         them integrated out (:mod:`bayesml.backends.pymc.marginal`).
         """
-        return self._sampling_built[0]
+        return self._nuts.sampling_graph(self._inputs)[0]
 
     @property
     def random_effects(self) -> str:
         """``"integrated"`` or ``"sampled"``: how :meth:`sample` treats the random effects."""
         return self._random_effects
-
-    @cached_property
-    def _sampling_built(self):
-        if self._random_effects == "sampled":
-            return self._built
-        from bayesml.backends.pymc.marginal import build_marginal_model
-
-        return build_marginal_model(self._design, self._priors, self._family)
 
     # -- inference ----------------------------------------------------------------------------
     def sample(
@@ -291,28 +286,26 @@ class Model:
         tune: int = 1000,
         chains: int = 4,
         random_seed: int | None = None,
-        sampler: str | None = None,
         progressbar: bool = False,
         prior_predictive: bool = False,
         posterior_predictive: bool = False,
         log_prior: bool = True,
         check: bool = True,
-        thin: int = 1,
         sampler_kwargs: Mapping[str, Any] | None = None,
+        **deprecated: Any,
     ) -> xr.DataTree:
         """Sample the posterior.
 
         Parameters
         ----------
         method
-            ``"nuts"`` (PyMC graph sampled by NUTS) or ``"gibbs"`` (blocked Gibbs sampler for
-            Gaussian models and latent-variable probit; see :mod:`bayesml.backends.gibbs`).
+            A sampling method of :mod:`bayesml.backends.registry`: ``"nuts"`` (the PyMC graph
+            sampled by NUTS) or ``"gibbs"`` (blocked Gibbs sampler for Gaussian models and
+            probit/logit models; see :func:`bayesml.backends.gibbs.sample_gibbs`).
         draws, tune, chains
             Kept draws per chain, warm-up draws per chain, number of chains.
         random_seed
             Seed; the same seed gives the same draws.
-        sampler
-            ``"nutpie"`` (default when installed), ``"pymc"`` or ``"numpyro"``.
         progressbar
             Show the sampler's progress bar.
         prior_predictive, posterior_predictive
@@ -322,38 +315,47 @@ class Model:
         check
             Warn (:class:`~bayesml.errors.SamplingWarning`) about divergences, R-hat > 1.01 and low
             ESS.
-        thin
-            Keep every ``thin``-th draw (``method="gibbs"``; NUTS draws are kept as they come).
         sampler_kwargs
-            Passed to the sampler (e.g. ``{"target_accept": 0.95}`` for nutpie).
+            The method's own options, checked by it (unknown names are refused):
+
+            ==========  =====================================================================
+            method      options
+            ==========  =====================================================================
+            ``nuts``    ``sampler`` (``"nutpie"``, the default when installed, ``"pymc"`` or
+                        ``"numpyro"``), ``cores`` (chains in parallel; 1 runs them in this
+                        process); every other entry goes to the sampler (``target_accept``,
+                        ``maxdepth``, nutpie's ``adaptation``, ...)
+            ``gibbs``   ``thin`` (keep every thin-th sweep), ``cores``, ``expansion``
+                        (``"auto"``, ``True``, ``False``)
+            ==========  =====================================================================
 
         Returns
         -------
         xarray.DataTree
             ArviZ result with ``posterior``, ``sample_stats``, ``observed_data``,
             ``log_likelihood``, ``log_prior`` and, on request, the predictive groups.
+
+        Raises
+        ------
+        ArgumentError
+            For an unknown method (listing the sampling methods), a bad count or seed, or an
+            option the method does not have.
+        FamilyError
+            For a family the method does not support (saying which methods do).
         """
-        if method not in SAMPLING_METHODS:
-            raise ValueError(
-                f"method must be one of {sorted(SAMPLING_METHODS)}; got method={method!r}"
-            )
-        if thin != 1 and method != "gibbs":
-            raise ValueError(
-                f"thin applies to method='gibbs' only; got thin={thin!r} with method={method!r}"
-            )
-        extra = {"thin": thin} if method == "gibbs" else {}
-        result = SAMPLING_METHODS[method](
-            self,
-            **extra,
+        backend = get_backend(method, "sampling")
+        sampler_kwargs = _fold_deprecated(method, sampler_kwargs, deprecated)
+        options = backend.options(
+            sampler_kwargs,
             draws=draws,
             tune=tune,
             chains=chains,
             random_seed=random_seed,
-            sampler=sampler,
             progressbar=progressbar,
             log_prior=log_prior,
-            sampler_kwargs=sampler_kwargs,
         )
+        check_supports(backend, self._family)
+        result = backend.run(self._inputs, options)
         rng = np.random.default_rng(random_seed)
         if posterior_predictive:
             result["posterior_predictive"] = self._predictive_dataset(
@@ -370,90 +372,63 @@ class Model:
             check_sampling(result)
         return result
 
-    def fit(
-        self,
-        method: str = "hlik",
-        *,
-        random_family: Any = "gaussian",
-        dispersion: float | None = None,
-        dispersion_formula: str | None = None,
-        estimation: Literal["EQL", "EQL1"] = "EQL",
-        tol: float = 1e-6,
-        max_iter: int = 50,
-        covariance: Mapping[str, Any] | None = None,
-        car: Mapping[str, Any] | None = None,
-    ):
-        """Point estimates of the same model by h-likelihood (Lee & Nelder's HGLM, R ``hglm``).
+    def fit(self, method: str = "hlik", **options: Any):
+        """Point estimates of the same model: the non-Bayesian answer to compare posteriors with.
 
-        The priors play no part: this is the non-Bayesian answer to compare posteriors with.
+        The priors play no part.
 
         Parameters
         ----------
         method
-            ``"hlik"``, the h-likelihood backend.
-        random_family
-            Distribution of the random effects: ``"gaussian"`` (default), ``"gamma"``,
-            ``"beta"``, ``"inverse_gamma"`` (optionally with a link, ``"inverse_gamma(log)"``);
-            one for all terms, a sequence (one per term) or a mapping from group name.
-        dispersion
-            ``None`` estimates φ (as hglm does, also for binomial and Poisson, which makes them
-            quasi-likelihood models); a number fixes it (``1`` for a binomial/Poisson likelihood).
-        dispersion_formula
-            One-sided formula for log φ, e.g. ``"~ x2 + x3"``; intercept only by default.
-        estimation
-            ``"EQL"`` (hglm's default) or ``"EQL1"`` (the HL(1,1) correction).
-        tol, max_iter
-            Convergence tolerance on Σ Δη² / Σ η² and the most outer iterations.
-        covariance, car
-            Correlated random effects: a known covariance matrix per group name, or a CAR
-            neighbour structure (see :func:`bayesml.hglm`).
+            A fitting method of :mod:`bayesml.backends.registry`: ``"hlik"``, the h-likelihood
+            backend (Lee & Nelder's HGLM, R ``hglm``).
+        **options
+            The method's options, checked by it (unknown names are refused). For ``"hlik"``
+            (:class:`~bayesml.backends.hlik.backend.HlikOptions`):
+
+            ======================  =========================================================
+            ``random_family``       distribution of the random effects: ``"gaussian"``
+                                    (default), ``"gamma"``, ``"beta"``, ``"inverse_gamma"``
+                                    (optionally with a link, ``"inverse_gamma(log)"``); one
+                                    for all terms, a sequence (one per term) or a mapping
+                                    from group name
+            ``dispersion``          ``None`` estimates φ (as hglm does, also for binomial and
+                                    Poisson, which makes them quasi-likelihood models); a
+                                    number fixes it (``1`` for a binomial/Poisson likelihood)
+            ``dispersion_formula``  one-sided formula for log φ, e.g. ``"~ x2 + x3"``
+            ``estimation``          ``"EQL"`` (hglm's default) or ``"EQL1"`` (HL(1,1))
+            ``tol``, ``max_iter``   convergence tolerance on Σ Δη² / Σ η², most iterations
+            ``covariance``, ``car`` correlated random effects: a known covariance matrix per
+                                    group name, or a CAR neighbour structure (see
+                                    :func:`bayesml.hglm`)
+            ======================  =========================================================
 
         Returns
         -------
         bayesml.backends.hlik.HlikResult
-            Fixed effects, random effects, φ and λ with their dispersion models, deviances,
-            leverages and, where the likelihood exists, hlik, pvh, pbvh and cAIC.
-        """
-        if method not in FITTING_METHODS:
-            raise ValueError(
-                f"method must be one of {sorted(FITTING_METHODS)}; got method={method!r}"
-            )
-        from bayesml.backends.hlik import dispersion_design, fit_hlik
+            For ``"hlik"``: fixed effects, random effects, φ and λ with their dispersion models,
+            deviances, leverages and, where the likelihood exists, hlik, pvh, pbvh and cAIC.
 
-        design = None
-        if dispersion_formula is not None:
-            design = dispersion_design(
-                dispersion_formula, self._data, row_labels=self._design.row_labels
-            )
-        return fit_hlik(
-            self._design,
-            self._family,
-            random_family=random_family,
-            dispersion=dispersion,
-            dispersion_design=design,
-            method=estimation,
-            tol=tol,
-            max_iter=max_iter,
-            covariance=covariance,
-            car=car,
-        )
+        Raises
+        ------
+        ArgumentError
+            For an unknown method (listing the fitting methods) or an option it does not have.
+        FamilyError
+            For a family the method does not support (saying which methods do).
+        """
+        backend = get_backend(method, "fitting")
+        validated = backend.options(options)
+        check_supports(backend, self._family)
+        return backend.run(self._inputs, validated)
 
     def sample_prior(self, *, draws: int = 500, random_seed: int | None = None) -> xr.DataTree:
         """Draw parameters from the prior and data from the prior predictive distribution.
 
         Returns a DataTree with ``prior`` (the shared parameter names) and ``prior_predictive``.
+        The parameters are drawn by PyMC's forward sampler on the NUTS backend's graph.
         """
-        from bayesml.backends.pymc import build_pymc_model, sample_prior_predictive
-
         self._check_proper_priors()
-        # the latent probit form has the same priors as the marginal form, whose graph can be
-        # sampled forwards (the latent variables' magnitudes have no proper prior of their own)
-        model, info = (
-            build_pymc_model(self._design, self._priors, self._family, probit_form="marginal")
-            if self._probit == "latent"
-            else self._built
-        )
-        tree = sample_prior_predictive(model, info, draws=draws, random_seed=random_seed)
+        tree = self._nuts.sample_prior(self._inputs, draws=draws, random_seed=random_seed)
         prior = tree["prior"].to_dataset()
         prior = prior.drop_vars([name for name in prior.data_vars if name.startswith("_")])
         tree["prior"] = prior
@@ -493,9 +468,11 @@ class Model:
         xarray.DataArray
             Dims ``(chain, draw, obs)``.
         """
-        from bayesml.prediction import predict_draws
+        from bayesml.results.prediction import predict_draws
 
-        return predict_draws(self, result, new_data, kind=kind, random_seed=random_seed)
+        return predict_draws(
+            self._design, self._family, result, new_data, kind=kind, random_seed=random_seed
+        )
 
     # -- helpers ------------------------------------------------------------------------------
     def _check_proper_priors(self) -> None:
@@ -513,9 +490,9 @@ class Model:
             )
 
     def _predictive_dataset(self, parameters: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
-        from bayesml.prediction import predictive_dataset
+        from bayesml.results.prediction import predictive_dataset
 
-        return predictive_dataset(self, parameters, rng)
+        return predictive_dataset(self._design, self._family, parameters, rng)
 
     def _stamp(self, result: xr.DataTree, method: str) -> None:
         from bayesml._version import __version__
@@ -525,43 +502,24 @@ class Model:
         result.attrs["bayesml_spec"] = self._spec.to_yaml()
 
 
-def _sample_nuts(model: Model, *, log_prior: bool, **kwargs: Any) -> xr.DataTree:
-    from bayesml.backends.pymc import sample_nuts
-    from bayesml.backends.pymc.results import finish_result
-
-    pymc_model, info = model._sampling_built
-    tree = sample_nuts(pymc_model, info, **kwargs)
-    return finish_result(
-        tree,
-        info,
-        model.design,
-        model.family,
-        log_prior=log_prior,
-        random_seed=kwargs.get("random_seed"),
-    )
+_MOVED_TO_SAMPLER_KWARGS = {"sampler": "nuts", "thin": "gibbs"}
 
 
-def _sample_gibbs(
-    model: Model, *, sampler: str | None, sampler_kwargs: Mapping[str, Any] | None, **kwargs: Any
-) -> xr.DataTree:
-    from bayesml.backends.gibbs import sample_gibbs
-
-    if sampler is not None:
-        raise ValueError(
-            f"sampler={sampler!r} applies to method='nuts' only; method='gibbs' has one sampler"
+def _fold_deprecated(
+    method: str, sampler_kwargs: Mapping[str, Any] | None, deprecated: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``sampler_kwargs`` with the former keywords ``sampler=`` and ``thin=`` moved in."""
+    folded = dict(sampler_kwargs or {})
+    for name, value in deprecated.items():
+        if name not in _MOVED_TO_SAMPLER_KWARGS:
+            raise ArgumentTypeError(f"Model.sample() got an unexpected keyword argument {name!r}")
+        warnings.warn(
+            f"Model.sample({name}=...) is deprecated: give it as sampler_kwargs={{{name!r}: ...}} "
+            f"(an option of method={_MOVED_TO_SAMPLER_KWARGS[name]!r})",
+            FutureWarning,
+            stacklevel=3,
         )
-    return sample_gibbs(
-        model.design,
-        model.priors,
-        model.family,
-        probit_form=model._probit,
-        **dict(sampler_kwargs or {}),
-        **kwargs,
-    )
-
-
-#: method name -> function(model, **options) -> DataTree
-SAMPLING_METHODS: dict[str, Callable[..., Any]] = {"nuts": _sample_nuts, "gibbs": _sample_gibbs}
-
-#: point-estimation methods of Model.fit
-FITTING_METHODS = ("hlik",)
+        if value is None or (name == "thin" and value == 1 and method != "gibbs"):
+            continue
+        folded.setdefault(name, value)
+    return folded

@@ -276,7 +276,7 @@ def _fit_bayesml(case: Case, settings: Settings, timer: PhaseTimer, frame: Any) 
             tune=settings.tune,
             chains=settings.chains,
             random_seed=seed,
-            sampler=SAMPLER,
+            sampler_kwargs={"sampler": SAMPLER},
             **extra,
         )
 

@@ -18,7 +18,7 @@ what it learned from the data (levels, reference levels, means and SDs of ``scal
 
 from bayesml.design.design import DesignRows, ModelDesign, build_design
 from bayesml.design.fixed import FixedDesign
-from bayesml.design.one_sided import build_fixed_design
+from bayesml.design.one_sided import build_fixed_design, one_sided_design
 from bayesml.design.random import RandomBlock
 from bayesml.design.response import ResponseData
 from bayesml.design.transforms import TRANSFORMS
@@ -32,4 +32,5 @@ __all__ = [
     "TRANSFORMS",
     "build_design",
     "build_fixed_design",
+    "one_sided_design",
 ]

@@ -13,9 +13,9 @@ from bayesml.design.expressions import expression_columns
 from bayesml.design.fixed import FixedDesign, build_fixed
 from bayesml.design.validate import check_not_empty, refuse_missing, require_columns
 from bayesml.errors import DataError
-from bayesml.formula import RightHandSide
+from bayesml.formula import RightHandSide, parse_rhs
 
-__all__ = ["build_fixed_design"]
+__all__ = ["build_fixed_design", "one_sided_design"]
 
 
 def build_fixed_design(
@@ -70,3 +70,21 @@ def build_fixed_design(
     context.store.check_reference_levels_used()
     context.store.freeze()
     return fixed
+
+
+def one_sided_design(
+    formula: str, data: pd.DataFrame, *, row_labels: pd.Index | None = None
+) -> FixedDesign:
+    """The design of a one-sided formula ``"~ x2 + x3"`` on the rows a model used.
+
+    Parameters
+    ----------
+    formula
+        One-sided formula (fixed terms only), e.g. a dispersion model.
+    data
+        The data frame of the model.
+    row_labels
+        The rows the model kept (``ModelDesign.row_labels``); default all rows.
+    """
+    rows = data if row_labels is None else data.loc[row_labels]
+    return build_fixed_design(parse_rhs(formula), rows)

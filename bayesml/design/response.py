@@ -38,8 +38,6 @@ from bayesml.formula.render import quote_name
 
 __all__ = ["ResponseData", "ResponseRequest", "build_response", "response_name", "response_trials"]
 
-_TWO_LEVEL_KINDS = ("binary", "binomial")
-
 
 @dataclass(frozen=True, eq=False)
 class ResponseData:
@@ -95,7 +93,7 @@ def build_response(request: ResponseRequest, context: EvalContext) -> ResponseDa
         For ``cbind(...)`` with a family other than the binomial, or ``r/n`` with the bernoulli.
     """
     family = request.family
-    if request.success is not None and family.response_kind not in _TWO_LEVEL_KINDS:
+    if request.success is not None and not family.response.levelled:
         raise DataError(
             f"success={request.success!r} applies only to bernoulli and binomial responses; "
             f"got family {family.name!r}"
@@ -130,14 +128,14 @@ def _weights(column: str | None, context: EvalContext) -> np.ndarray | None:
 
 def _single(request: ResponseRequest, context: EvalContext, weights: np.ndarray | None) -> ResponseData:
     text = request.response.expressions[0]
-    kind = request.family.response_kind
+    response = request.family.response
     value = evaluate(parse_expression(text), context)
-    if kind not in _TWO_LEVEL_KINDS:
+    if not response.levelled:
         y = as_numeric(value, context, what=f"response {text!r}")
         check_finite(y, context.index, what=f"response {text!r}")
         return ResponseData(y, None, weights, text)
     y, success_level = _zero_one(value, text, request.success, context)
-    if kind == "binary":
+    if not response.uses_trials:
         return ResponseData(y, None, weights, text, success_level)
     if weights is None:
         return ResponseData(y, np.ones_like(y), None, text, success_level)
@@ -191,7 +189,7 @@ def _zero_one(
 
 def _cbind(request: ResponseRequest, context: EvalContext, weights: np.ndarray | None) -> ResponseData:
     name = response_name(request.response)
-    if request.family.response_kind != "binomial":
+    if not request.family.uses_trials:
         raise FormulaError(
             f"{name} is a binomial response (successes, failures); it needs family 'binomial', "
             f"got family {request.family.name!r}",
@@ -215,13 +213,13 @@ def _ratio(request: ResponseRequest, context: EvalContext, weights: np.ndarray |
     top_text, bottom_text = request.response.expressions
     top = evaluate_numeric(top_text, context, what=f"numerator {top_text!r} of {name}")
     bottom = evaluate_numeric(bottom_text, context, what=f"denominator {bottom_text!r} of {name}")
-    kind = request.family.response_kind
-    if kind == "binary":
+    response = request.family.response
+    if response.levelled and not response.uses_trials:
         raise FormulaError(
             f"{name} is successes out of trials; it needs family 'binomial', not 'bernoulli'",
             context.formula,
         )
-    if kind != "binomial":
+    if not response.uses_trials:
         with np.errstate(all="ignore"):
             y = top / bottom
         check_finite(y, context.index, what=f"response {name}")
@@ -253,7 +251,7 @@ def response_trials(
     column when the response is a proportion of ``weights`` trials. ``None`` for families
     without trials or when a needed column is absent.
     """
-    if request.family.response_kind != "binomial":
+    if not request.family.uses_trials:
         return None
     texts = request.response.expressions
     parts = {

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from bayesml.families import get_family
+from bayesml.families import DEFAULT_RANDOM_FAMILY, Gamma, random_family_from_label
 from bayesml.plots._deps import require
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def dispersion_residuals(fit: HlikResult) -> tuple[np.ndarray, np.ndarray]:
     """(fitted φ, gamma deviance residuals of d / (1 − h) against φ) of the data rows."""
     n = fit.n_obs
     response = fit.deviance[:n] / (1.0 - fit.leverage[:n])
-    return fit.phi.values, get_family("gamma").deviance_residuals(response, fit.phi.values)
+    return fit.phi.values, Gamma().deviance_residuals(response, fit.phi.values)
 
 
 def _has_dispersion_model(fit: HlikResult) -> bool:
@@ -91,8 +91,8 @@ def _dispersion_panel(ax: Axes, fit: HlikResult) -> None:
 
 def _block_title(fit: HlikResult, block: str) -> str:
     term = block.split("|")[0]
-    family = fit.random_families.get(term, "gaussian(identity)")
-    suffix = "" if family.startswith("gaussian") else f"; {family} effects: v = link(u)"
+    family = random_family_from_label(fit.random_families.get(term, DEFAULT_RANDOM_FAMILY))
+    suffix = "" if family.is_gaussian else f"; {family.label} effects: v = link(u)"
     return f"Random effects {block}{suffix}"
 
 

@@ -1,35 +1,39 @@
 """Default priors: weakly informative on any scale, after brms and bambi.
 
+Each family names its rule (:attr:`bayesml.families.Family.default_prior_rule`) and the default
+prior of each of its parameters (:class:`bayesml.families.DefaultPrior`); this module turns them
+into :class:`Prior` objects for one design. y below is the response on the scale of the linear
+predictor (:meth:`~bayesml.families.Family.prior_response`: log y for the lognormal family).
+
 mad(y) below is the scaled median absolute deviation (R's ``mad``: 1.4826 · median|y − median(y)|),
 replaced by sd(y) when it is 0 (and by 1 when that is 0 too); sd is the sample standard deviation
 (n − 1) and sd(x_j) = 1 for a constant column.
 
-=================================  ========================================================
-family / link                      defaults
-=================================  ========================================================
-gaussian, student_t; identity      intercept student_t(nu=3, mu=median(y), sigma=2.5·mad(y));
-                                   fixed normal(mu=0, sigma=2.5·sd(y)/sd(x_j));
-                                   sd half_t(nu=3, sigma=2.5·mad(y))
-bernoulli, binomial (any link)     fixed weakly_informative (Gelman et al. 2008: Cauchy(0, 2.5)
-                                   on inputs scaled to sd 0.5, binary inputs centred, and
-                                   Cauchy(0, 10) on the intercept of the scaled model);
-                                   intercept student_t(nu=3, mu=0, sigma=2.5) when fixed is
-                                   set to something else; sd half_t(nu=3, sigma=2.5)
-every other family or link         intercept student_t(nu=3, mu=0, sigma=2.5);
-(poisson, negative_binomial,       fixed normal(mu=0, sigma=2.5/sd(x_j));
-gamma, beta, gaussian log, ...)    sd half_t(nu=3, sigma=2.5)
-=================================  ========================================================
+==================================  =======================================================
+rule (families)                     defaults
+==================================  =======================================================
+data_scaled (gaussian, student_t,   intercept student_t(nu=3, mu=median(y), sigma=2.5·mad(y));
+lognormal; identity link)           fixed normal(mu=0, sigma=2.5·sd(y)/sd(x_j));
+                                    sd half_t(nu=3, sigma=2.5·mad(y))
+weakly_informative (bernoulli,      fixed weakly_informative (Gelman et al. 2008: Cauchy(0, 2.5)
+binomial; any link)                 on inputs scaled to sd 0.5, binary inputs centred, and
+                                    Cauchy(0, 10) on the intercept of the scaled model);
+                                    intercept student_t(nu=3, mu=0, sigma=2.5) when fixed is
+                                    set to something else; sd half_t(nu=3, sigma=2.5)
+unit_scale (every other family      intercept student_t(nu=3, mu=0, sigma=2.5);
+or link: poisson, gamma, ...)       fixed normal(mu=0, sigma=2.5/sd(x_j));
+                                    sd half_t(nu=3, sigma=2.5)
+==================================  =======================================================
 
-Auxiliary parameters: sigma half_t(nu=3, sigma=2.5·mad(y)); nu (student_t) gamma(alpha=2,
-beta=0.1); alpha (negative_binomial, gamma) gamma(alpha=0.01, beta=0.01); kappa (beta)
-gamma(alpha=0.01, beta=0.01). Correlated terms: cov lkj(eta=1), with the SDs taking the sd prior.
+Family parameters (their ``default_prior``): sigma half_t(nu=3, sigma=2.5·mad(y)); nu
+(student_t) gamma(alpha=2, beta=0.1); alpha (negative_binomial, gamma) gamma(alpha=0.01,
+beta=0.01); kappa (beta) gamma(alpha=0.01, beta=0.01). Correlated terms: cov lkj(eta=1), with the SDs taking the sd prior.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -37,23 +41,13 @@ import numpy as np
 from bayesml.priors._prior import Prior
 from bayesml.priors._scaling import INTERCEPT_LABEL
 
-__all__ = ["DefaultPriors", "default_priors", "AUX_DEFAULTS", "DEFAULT_COV"]
+__all__ = ["DefaultPriors", "default_priors", "DEFAULT_COV"]
 
 MAD_CONSTANT = 1.4826
 WEAKLY_INFORMATIVE = Prior("weakly_informative")
 DEFAULT_COV = Prior("lkj", eta=1)
 UNIT_INTERCEPT = Prior("student_t", nu=3, mu=0, sigma=2.5)
 UNIT_SD = Prior("half_t", nu=3, sigma=2.5)
-
-#: defaults of auxiliary parameters that do not depend on the data
-AUX_DEFAULTS: Mapping[str, Prior] = MappingProxyType(
-    {
-        "nu": Prior("gamma", alpha=2, beta=0.1),
-        "alpha": Prior("gamma", alpha=0.01, beta=0.01),
-        "kappa": Prior("gamma", alpha=0.01, beta=0.01),
-    }
-)
-
 
 @dataclass(frozen=True)
 class DefaultPriors:
@@ -92,22 +86,34 @@ def default_priors(design: Any, family: Any) -> DefaultPriors:
         A ``ModelDesign`` (``response.y``, ``fixed.matrix``, ``fixed.column_names``,
         ``fixed.has_intercept``).
     family
-        A ``Family`` (``name``, ``link.name``, ``aux_params``).
+        A :class:`~bayesml.families.Family`: its ``default_prior_rule``, ``prior_response`` and
+        ``parameters`` (each with its ``default_prior``).
     """
-    y = np.asarray(design.response.y, dtype=float)
-    rule_name = _rule_name(family)
+    y = family.prior_response(np.asarray(design.response.y, dtype=float))
+    rule_name = family.default_prior_rule
     intercept, fixed, sd = _RULES[rule_name](y, _column_sds(design))
-    aux = dict(AUX_DEFAULTS)
-    aux["sigma"] = Prior("half_t", nu=3, sigma=2.5 * robust_scale(y))
-    wanted = {param.name for param in family.aux_params}
+    aux = {
+        param.name: _parameter_prior(param.default_prior, y)
+        for param in family.parameters
+        if param.default_prior is not None
+    }
     return DefaultPriors(
         intercept=intercept,
         fixed=fixed,
         sd=sd,
         cov=DEFAULT_COV,
-        aux={name: prior for name, prior in aux.items() if name in wanted},
+        aux=aux,
         weakly_informative=rule_name == "weakly_informative",
     )
+
+
+def _parameter_prior(default: Any, y: np.ndarray) -> Prior:
+    """A family parameter's :class:`~bayesml.families.DefaultPrior` as a Prior for response y."""
+    params = dict(default.params)
+    if default.response_scaled:
+        scale = robust_scale(y)
+        params.update({name: params[name] * scale for name in default.response_scaled})
+    return Prior(default.dist, **params)
 
 
 def robust_scale(y: np.ndarray) -> float:
@@ -166,13 +172,3 @@ _RULES: dict[str, Rule] = {
     "weakly_informative": _weakly_informative,
     "unit_scale": _unit_scale,
 }
-_DATA_SCALED_FAMILIES = ("gaussian", "student_t")
-_BINARY_FAMILIES = ("bernoulli", "binomial")
-
-
-def _rule_name(family: Any) -> str:
-    if family.name in _BINARY_FAMILIES:
-        return "weakly_informative"
-    if family.name in _DATA_SCALED_FAMILIES and family.link.name == "identity":
-        return "data_scaled"
-    return "unit_scale"

@@ -7,10 +7,10 @@ Each distribution lists the *roles* it may fill:
 role       parameter
 ========== ============================================================
 sd         a random-effect standard deviation (``sd_<group>``)
-sigma      the residual standard deviation (gaussian, student_t)
-nu         the Student-t degrees of freedom
-alpha      the negative-binomial or gamma shape
-kappa      the beta precision
+sigma      the residual standard deviation (gaussian, student_t, lognormal)
+<param>    every other parameter of a family (:mod:`bayesml.families`): ``nu`` (Student-t
+           degrees of freedom), ``alpha`` (negative-binomial or gamma shape), ``kappa`` (beta
+           precision); the positive ones take the same priors as an SD
 cov        the covariance matrix of a correlated random-effect term
 fixed      a fixed-effect coefficient other than the intercept
 intercept  the intercept
@@ -23,6 +23,7 @@ import difflib
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from bayesml.families import FAMILIES
 from bayesml.priors._constraints import (
     POSITIVE,
     POSITIVE_OR_SPD_MATRIX,
@@ -47,17 +48,35 @@ __all__ = [
 ]
 
 SD_ROLES = ("sd", "sigma")
-AUX_ROLES = ("nu", "alpha", "kappa")
-POSITIVE_ROLES = SD_ROLES + AUX_ROLES
-COEFFICIENT_ROLES = ("fixed", "intercept")
-ROLES = POSITIVE_ROLES + ("cov",) + COEFFICIENT_ROLES
 
-ROLE_DESCRIPTIONS: dict[str, str] = {
-    "sd": "a random-effect SD",
-    "sigma": "the residual SD sigma",
+
+def _family_parameters() -> dict[str, object]:
+    """Every parameter of a registered family beyond sigma, by name (first family's wins)."""
+    found: dict[str, object] = {}
+    for family in FAMILIES.values():
+        for param in family.parameters:
+            if param.name not in SD_ROLES:
+                found.setdefault(param.name, param)
+    return found
+
+
+_PARAMETERS = _family_parameters()
+AUX_ROLES = tuple(_PARAMETERS)
+POSITIVE_ROLES = SD_ROLES + tuple(
+    name for name, param in _PARAMETERS.items() if param.constraint == "positive"
+)
+COEFFICIENT_ROLES = ("fixed", "intercept")
+ROLES = SD_ROLES + AUX_ROLES + ("cov",) + COEFFICIENT_ROLES
+
+_DESCRIPTIONS = {
     "nu": "the Student-t degrees of freedom nu",
     "alpha": "the shape alpha",
     "kappa": "the beta precision kappa",
+}
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    "sd": "a random-effect SD",
+    "sigma": "the residual SD sigma",
+    **{name: _DESCRIPTIONS.get(name, f"the family parameter {name}") for name in AUX_ROLES},
     "cov": "a random-effect covariance matrix",
     "fixed": "a fixed-effect coefficient",
     "intercept": "the intercept",

@@ -13,9 +13,6 @@ from bayesml.spec._options import validate_options
 
 __all__ = ["validate_fields"]
 
-#: families whose response has levels, so that ``success`` means something
-_LEVELLED_RESPONSES = ("binary", "binomial")
-
 
 def validate_fields(
     *,
@@ -68,7 +65,7 @@ def _check_family(family: str, link: str | None, success: Any) -> None:
             resolved = get_family(family, link)
         except FamilyError as error:
             raise SpecError(str(error), "link") from error
-    if success is not None and resolved.response_kind not in _LEVELLED_RESPONSES:
+    if success is not None and not resolved.response.levelled:
         raise SpecError(
             f"only binary and binomial families have a success level; family is {family!r}",
             "success",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bayesml.errors import SpecError
+from bayesml.families import DEFAULT_FAMILY
 from bayesml.spec._checks import check_known_keys, describe_value, join_key
 from bayesml.spec._fields import validate_fields
 from bayesml.spec._frozen import FrozenMapping, freeze, thaw
@@ -80,7 +81,7 @@ class ModelSpec:
 
     formula: str
     _: KW_ONLY
-    family: str = "gaussian"
+    family: str = DEFAULT_FAMILY
     link: str | None = None
     priors: Mapping[str, Any] = field(default_factory=FrozenMapping)
     data: str | None = None

@@ -6,7 +6,7 @@
   ``(1 + x | g)``) becomes ``sd_g[<term>]`` = √λ. The SE is the delta method's,
   ½·√λ·SE(log λ), with SE(log λ) the standard error of the λ model's intercept (log link); the
   interval is the Wald interval of log λ, transformed: exp(½·(log λ ± z·SE(log λ))).
-* φ maps by family (:data:`PHI_MAPPINGS`): ``sigma`` = √φ for a Gaussian response, ``alpha`` = 1/φ
+* φ maps by family (:func:`phi_mapping`, from the family's ``dispersion_parameter``): ``sigma`` = √φ for a Gaussian response, ``alpha`` = 1/φ
   (the gamma shape) for a gamma response, with SE and interval obtained the same way from log φ.
   A binomial, Bernoulli or Poisson fit with an estimated φ is a quasi-likelihood model whose φ has
   no counterpart in the Bayesian models: it is left out, with a note.
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bayesml.errors import FormulaError
+from bayesml.families import DEFAULT_RANDOM_FAMILY, get_family, random_family_from_label
 from bayesml.formula import parse_formula
 from bayesml.workflows.compare_estimates import Estimate, flat_label, normal_quantile
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from bayesml.backends.hlik import DispersionEstimate, HlikResult
 
 __all__ = [
-    "PHI_MAPPINGS",
+    "phi_mapping",
     "PhiMapping",
     "block_terms",
     "hlik_estimates",
@@ -49,11 +50,23 @@ class PhiMapping:
     note: str
 
 
-#: response family -> the shared parameter its φ maps to
-PHI_MAPPINGS: dict[str, PhiMapping] = {
-    "gaussian": PhiMapping("sigma", 0.5, "sigma = sqrt(phi)"),
-    "gamma": PhiMapping("alpha", -1.0, "alpha = 1/phi"),
-}
+_POWER_NOTES = {0.5: "sqrt(phi)", -1.0: "1/phi"}
+
+
+def phi_mapping(family: str) -> PhiMapping | None:
+    """How φ of a fit of ``family`` maps to the family's parameter (its ``dispersion_parameter``:
+    sigma = sqrt(phi) for the gaussian, alpha = 1/phi for the gamma); None when it has none."""
+    mapped = get_family(family).dispersion_parameter
+    if mapped is None:
+        return None
+    name, power = mapped
+    return PhiMapping(name, power, f"{name} = {_POWER_NOTES.get(power, f'phi^{power:g}')}")
+
+
+def _gaussian_random_family(fit: HlikResult, group: str) -> str | None:
+    """None for gaussian random effects of ``group``, else the family's label."""
+    label = fit.random_families.get(group, DEFAULT_RANDOM_FAMILY)
+    return None if random_family_from_label(label).is_gaussian else label
 
 #: how λ of a Gaussian random block maps to its SD
 SD_MAPPING = PhiMapping("sd", 0.5, "sd = sqrt(lambda)")
@@ -131,11 +144,11 @@ def _sds(fit: HlikResult, z: float) -> list[Estimate]:
     out = []
     for block, (group, term) in block_terms(fit).items():
         parameter = flat_label(f"sd_{group}", [term])
-        family = fit.random_families.get(group, "gaussian(identity)")
+        family = _gaussian_random_family(fit, group)
         if group in fit.car:
             note = "not mapped: a CAR effect has no single SD (see the fit's car τ, ρ)"
             out.append(Estimate(parameter, "sd", np.nan, np.nan, np.nan, np.nan, note))
-        elif not family.startswith("gaussian"):
+        elif family is not None:
             value = fit.lambda_[block].value
             shown = f"{value:.4g}" if np.isscalar(value) else "several values"
             note = f"not mapped: {family} random effects (lambda = {shown} is var(u))"
@@ -146,7 +159,7 @@ def _sds(fit: HlikResult, z: float) -> list[Estimate]:
 
 
 def _family_parameters(fit: HlikResult, z: float) -> list[Estimate]:
-    mapping = PHI_MAPPINGS.get(hlik_family(fit)[0])
+    mapping = phi_mapping(hlik_family(fit)[0])
     if mapping is None:
         return []
     return [_mapped(fit.phi, mapping, mapping.parameter, "family", z)]
@@ -158,8 +171,8 @@ def _random_effects(fit: HlikResult, z: float) -> list[Estimate]:
     for (block, level), row in fit.ranef.iterrows():
         group, term = terms.get(block, (block, "Intercept"))
         parameter = flat_label(f"u_{group}", [level, term])
-        family = fit.random_families.get(group, "gaussian(identity)")
-        if not family.startswith("gaussian"):
+        family = _gaussian_random_family(fit, group)
+        if family is not None:
             note = f"not mapped: {family} random effects are not on the linear-predictor scale"
             out.append(Estimate(parameter, "random", np.nan, np.nan, np.nan, np.nan, note))
             continue
@@ -186,7 +199,7 @@ def hlik_notes(fit: HlikResult) -> list[str]:
     family = hlik_family(fit)[0]
     phi = fit.phi
     notes = []
-    if family not in PHI_MAPPINGS and not phi.fixed:
+    if phi_mapping(family) is None and not phi.fixed:
         shown = f"{float(phi.values[0]):.4g}" if phi.constant else "modelled"
         notes.append(
             f"phi ({shown}) of this {family} fit is a quasi-likelihood overdispersion with no "

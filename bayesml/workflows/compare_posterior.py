@@ -47,13 +47,13 @@ def posterior_method(result: xr.DataTree) -> str:
 
 def posterior_family(result: xr.DataTree) -> tuple[str, str] | None:
     """(family, link) from the spec stamped on the result; None when the result has no spec."""
-    from bayesml.families import get_family
+    from bayesml.families import DEFAULT_FAMILY, get_family
 
     text = result.attrs.get("bayesml_spec")
     if not isinstance(text, str):
         return None
     spec = yaml.safe_load(text) or {}
-    family = get_family(spec.get("family", "gaussian"), spec.get("link"))
+    family = get_family(spec.get("family", DEFAULT_FAMILY), spec.get("link"))
     return family.name, family.link.name
 
 

@@ -156,10 +156,9 @@ def sensitivity(
 
 
 def _check_method(method: object) -> None:
-    from bayesml.model import SAMPLING_METHODS
+    from bayesml.backends.registry import get_backend
 
-    if method not in SAMPLING_METHODS:
-        raise ValueError(f"method must be one of {sorted(SAMPLING_METHODS)}; got method={method!r}")
+    get_backend(method, "sampling")
 
 
 def _check_fit_kwargs(fit_kwargs: Mapping[str, Any]) -> None:

@@ -25,6 +25,7 @@ TABLE = {
     "negative_binomial": (("log",), "log", None, "count", ("alpha",), False),
     "gamma": (("log", "inverse"), "log", "inverse", "positive", ("alpha",), True),
     "beta": (("logit",), "logit", None, "unit_interval", ("kappa",), True),
+    "lognormal": (("identity",), "identity", None, "positive", ("sigma",), False),
 }
 
 
@@ -82,7 +83,8 @@ def test_get_family_with_link_returns_a_copy():
             "poison",
             None,
             r"^unknown family 'poison'; expected one of \['bernoulli', 'beta', 'binomial', 'gamma', "
-            r"'gaussian', 'negative_binomial', 'poisson', 'student_t'\] \(did you mean 'poisson'\?\)$",
+            r"'gaussian', 'lognormal', 'negative_binomial', 'poisson', 'student_t'\] "
+            r"\(did you mean 'poisson'\?\)$",
         ),
         ("weibull", None, r"^unknown family 'weibull'; expected one of \[.*'student_t'\]$"),
         (None, None, r"^family must be a string; got None \(NoneType\)$"),

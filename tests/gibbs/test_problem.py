@@ -30,10 +30,9 @@ def test_an_unsupported_family_names_the_supported_ones_and_suggests_nuts(
     with pytest.raises(
         FamilyError,
         match=(
-            r"^the Gibbs sampler supports gaussian with the identity link; bernoulli with the "
-            r"probit link; binomial with the probit link; bernoulli with the logit link; binomial "
-            rf"with the logit link; got family='{family}' with the \w+ link: use method=\"nuts\" "
-            r"for this model$"
+            rf"^method='gibbs' \(blocked Gibbs sampler\) does not support family '{family}' with "
+            r"the \w+ link; it supports gaussian\(identity\), bernoulli\(probit, logit\), "
+            r"binomial\(probit, logit\); use Model.sample\(method='nuts'\)$"
         ),
     ):
         _build(model)

@@ -141,8 +141,8 @@ def test_progress_bar_does_not_change_the_draws(hier_model):
 
 def test_model_sample_with_method_gibbs_is_sample_gibbs(hier_model):
     result = hier_model.sample(
-        method="gibbs", draws=20, tune=20, chains=2, random_seed=3, thin=2,
-        sampler_kwargs={"cores": 1}, check=False,
+        method="gibbs", draws=20, tune=20, chains=2, random_seed=3,
+        sampler_kwargs={"cores": 1, "thin": 2}, check=False,
     )  # fmt: skip
     direct = _run(hier_model, draws=20, tune=20, thin=2)
     assert result.attrs["bayesml_method"] == "gibbs"

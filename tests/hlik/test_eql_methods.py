@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from bayesml.backends.hlik import hglm
+from bayesml import hglm
 from bayesml.datasets import load
 from bayesml.design import build_design
 from bayesml.errors import FamilyError

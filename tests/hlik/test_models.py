@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from bayesml.backends.hlik import fit_hlik, hglm
+from bayesml import hglm
+from bayesml.backends.hlik import fit_hlik
 from bayesml.datasets import load
 from bayesml.design import build_design
 from bayesml.families import get_family
@@ -287,14 +288,14 @@ def test_matrix_form_sparse_and_dense_z_agree():
 
 
 def test_fit_hlik_with_a_dispersion_design_from_a_one_sided_formula():
-    from bayesml.backends.hlik import dispersion_design
+    from bayesml.design import one_sided_design
 
     data = load("semiconductor")
     family = get_family("gamma", "log")
     design = build_design(
         parse_formula("y ~ x1 + x3 + x5 + x6 + (1 | Device)"), data, family=family
     )
-    disp = dispersion_design("~ x2 + x3", data, row_labels=design.row_labels)
+    disp = one_sided_design("~ x2 + x3", data, row_labels=design.row_labels)
     assert disp.column_names == ("Intercept", "x2", "x3")
     fit = fit_hlik(design, family, dispersion_design=disp)
     reference = hglm(

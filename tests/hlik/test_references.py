@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bayesml.backends.hlik import hglm
+from bayesml import hglm
 from bayesml.datasets import load
 
 DEFAULT_RTOL = 2e-3

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayesml.backends.hlik import DispersionEstimate, HlikResult, hglm
+from bayesml import hglm
+from bayesml.backends.hlik import DispersionEstimate, HlikResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -180,7 +181,7 @@ def test_result_pickles(pump):
 def test_the_backend_imports_neither_pymc_nor_matplotlib():
     code = (
         "import sys\n"
-        "from bayesml.backends.hlik import hglm\n"
+        "from bayesml import hglm\n"
         "hglm('y ~ week + (1 | ID)', 'bacteria', family='binomial').summary()\n"
         "heavy = [m for m in ('pymc', 'pytensor', 'arviz', 'matplotlib') if m in sys.modules]\n"
         "assert not heavy, heavy\n"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayesml.backends.hlik import hglm
+from bayesml import hglm
 
 REPLICATES = 40
 GROUPS, PER_GROUP = 40, 10

@@ -60,9 +60,8 @@ def beetles(request):
         tune=1000,
         chains=4,
         random_seed=3,
-        sampler="nutpie",
         log_prior=False,
-        sampler_kwargs={"nuts": {"adaptation": "low_rank"}},
+        sampler_kwargs={"sampler": "nutpie", "nuts": {"adaptation": "low_rank"}},
     )
     return {"result": result, "warned": warned, "mle": mle, "mean": exact_mean, "sd": exact_sd}
 

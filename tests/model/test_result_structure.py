@@ -197,7 +197,7 @@ def test_same_seed_gives_identical_draws(small_model, sampler):
             tune=30,
             chains=2,
             random_seed=seed,
-            sampler=sampler,
+            sampler_kwargs={"sampler": sampler},
             check=False,
             log_prior=False,
         )
@@ -219,7 +219,7 @@ def test_another_seed_gives_other_draws(small_model):
             tune=30,
             chains=2,
             random_seed=seed,
-            sampler="pymc",
+            sampler_kwargs={"sampler": "pymc"},
             check=False,
             log_prior=False,
         )
@@ -243,14 +243,16 @@ def test_numpyro_sampler_without_numpyro_names_the_extra(small_model, monkeypatc
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     with pytest.raises(MissingDependencyError, match=r"pip install 'bayesml\[numpyro\]'"):
-        small_model.sample(sampler="numpyro", draws=10, tune=10, chains=1, random_seed=1)
+        small_model.sample(
+            draws=10, tune=10, chains=1, random_seed=1, sampler_kwargs={"sampler": "numpyro"}
+        )
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         (
-            {"sampler": "stan"},
+            {"sampler_kwargs": {"sampler": "stan"}},
             r"sampler must be one of \['numpyro', 'nutpie', 'pymc'\]; got sampler='stan'",
         ),
         (
@@ -290,8 +292,8 @@ def test_numpyro_sampler_gives_the_same_result_structure_and_posterior(small_mod
     posterior as nutpie within Monte Carlo error."""
     pytest.importorskip("numpyro")
     kwargs = dict(draws=500, tune=500, chains=2, random_seed=4, check=False)
-    by_numpyro = small_model.sample(sampler="numpyro", **kwargs)
-    by_nutpie = small_model.sample(sampler="nutpie", **kwargs)
+    by_numpyro = small_model.sample(sampler_kwargs={"sampler": "numpyro"}, **kwargs)
+    by_nutpie = small_model.sample(sampler_kwargs={"sampler": "nutpie"}, **kwargs)
     assert by_numpyro.attrs["bayesml_sampler"] == "numpyro"
     assert set(by_numpyro.children) == set(by_nutpie.children)
     assert set(by_numpyro["posterior"].data_vars) == set(by_nutpie["posterior"].data_vars)

@@ -5,6 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from bayesml.families import RESPONSE_KINDS, Family, Parameter
+
 
 def fake_design(y, columns=None, *, intercept=True, blocks=()):
     """A design with response ``y``, fixed columns ``{label: values}`` and random ``blocks``.
@@ -29,12 +31,16 @@ def fake_design(y, columns=None, *, intercept=True, blocks=()):
 
 
 def fake_family(name, link, aux=()):
-    """A family with ``name``, ``link.name`` and ``aux_params`` named ``aux``."""
-    return SimpleNamespace(
-        name=name,
-        link=SimpleNamespace(name=link),
-        aux_params=tuple(SimpleNamespace(name=a, description="") for a in aux),
-    )
+    """A new family called ``name`` with parameters ``aux`` (no default priors), as a family
+    module would declare it: the priors layer needs nothing else."""
+
+    class Fancy(Family):
+        links = ("identity", "log")
+        response = RESPONSE_KINDS["real"]
+        parameters = tuple(Parameter(a, f"the parameter {a}") for a in aux)
+
+    Fancy.name = name
+    return Fancy().with_link(link)
 
 
 @pytest.fixture

@@ -6,16 +6,16 @@ import pymc as pm
 import pytensor.tensor as pt
 import pytest
 
-from bayesml.backends.pymc.likelihoods import add_likelihood
-from bayesml.families import get_family
-from bayesml.results.loglik import LOG_LIKELIHOODS, pointwise_log_likelihood
-from bayesml.results.response_draws import RESPONSE_DRAWS, draw_response
+from bayesml.backends.pymc.likelihoods import LIKELIHOODS, add_likelihood
+from bayesml.families import FAMILIES, get_family
+from bayesml.results.loglik import pointwise_log_likelihood
 
 # family, link, y, eta, aux, trials, weights
 CASES = {
     "gaussian": ("identity", [0.3, -1.2, 2.0], [0.1, -0.5, 1.0], {"sigma": 0.7}, None, None),
     "gaussian_weighted": ("identity", [0.3, -1.2, 2.0], [0.1, -0.5, 1.0], {"sigma": 0.7}, None, [1.0, 2.0, 4.0]),
     "student_t": ("identity", [0.3, -1.2, 2.0], [0.1, -0.5, 1.0], {"sigma": 0.7, "nu": 4.0}, None, None),
+    "lognormal": ("identity", [0.3, 1.2, 7.0], [0.1, -0.5, 1.0], {"sigma": 0.7}, None, None),
     "bernoulli": ("logit", [0, 1, 1], [0.2, -1.0, 2.5], {}, None, None),
     "binomial": ("probit", [3, 0, 7], [0.2, -1.0, 1.5], {}, [5, 4, 9], None),
     "poisson": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {}, None, None),
@@ -53,6 +53,8 @@ MOMENTS = {
     # family: (mu, aux, trials, mean, variance)
     "gaussian": (1.5, {"sigma": 2.0}, None, 1.5, 4.0),
     "student_t": (1.5, {"sigma": 2.0, "nu": 5.0}, None, 1.5, 4.0 * 5 / 3),
+    # exp(μ + σ²/2) and (exp(σ²) − 1) exp(2μ + σ²)
+    "lognormal": (0.5, {"sigma": 0.4}, None, np.exp(0.58), np.expm1(0.16) * np.exp(1.16)),
     "bernoulli": (0.3, {}, None, 0.3, 0.21),
     "binomial": (0.3, {}, 10, 3.0, 2.1),
     "poisson": (4.0, {}, None, 4.0, 4.0),
@@ -62,8 +64,9 @@ MOMENTS = {
 }
 
 
-def test_every_family_has_both_registries():
-    assert set(LOG_LIKELIHOODS) == set(RESPONSE_DRAWS) == set(MOMENTS)
+def test_every_family_is_tested_and_has_a_pymc_likelihood():
+    assert set(FAMILIES) == set(MOMENTS) == set(LIKELIHOODS)
+    assert {case.removesuffix("_weighted") for case in CASES} == set(FAMILIES)
 
 
 @pytest.mark.parametrize("family_name", sorted(MOMENTS))
@@ -72,7 +75,10 @@ def test_response_draws_have_the_family_moments(family_name):
     n = 200_000
     rng = np.random.default_rng(20261121)
     trials_array = None if trials is None else np.full(n, trials)
-    draws = draw_response(family_name, np.full(n, mu), aux, rng, trials=trials_array)
+    family = get_family(family_name)
+    draws = family.draw(rng, np.full(n, mu), aux, trials=trials_array)
+    expected_mean = family.expected_response(np.full(1, mu), aux)[0] * (trials or 1)
+    assert expected_mean == pytest.approx(mean)
     standard_error = np.sqrt(variance / n)
     assert abs(draws.mean() - mean) < 5 * standard_error
     assert draws.var() == pytest.approx(variance, rel=0.05)

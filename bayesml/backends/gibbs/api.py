@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Literal
-
-import numpy as np
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from bayesml.backends.gibbs.driver import run_chains
 from bayesml.backends.gibbs.problem import build_problem
 from bayesml.backends.gibbs.results import build_result
 from bayesml.backends.gibbs.sampler import SamplerOptions
+from bayesml.backends.seam import SamplingOptions, check_count
+from bayesml.errors import ArgumentError
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -19,32 +20,50 @@ if TYPE_CHECKING:
     from bayesml.families import Family
     from bayesml.priors import ResolvedPriors
 
-__all__ = ["sample_gibbs"]
+__all__ = ["GibbsOptions", "run_gibbs", "sample_gibbs"]
 
 
-def _check_count(name: str, value: object, minimum: int) -> None:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {name}={value!r}")
+@dataclass(frozen=True, kw_only=True)
+class GibbsOptions(SamplingOptions):
+    """Options of ``method="gibbs"`` (``sampler_kwargs`` of :meth:`bayesml.Model.sample`).
 
+    Attributes
+    ----------
+    thin
+        Keep every ``thin``-th sweep after warm-up.
+    cores
+        Worker processes (default one per chain, at most the number of CPUs); 1 runs the chains
+        one after another in the calling process.
+    expansion
+        ``"auto"``, ``True`` or ``False``: the parameter-expansion moves (see
+        :func:`sample_gibbs`).
+    probit_form
+        Accepted for symmetry with the NUTS backend (the model's ``probit`` option).
+    """
 
-def _check_arguments(draws, tune, chains, thin, random_seed, cores, probit_form, expansion) -> None:
-    for name, value, minimum in (
-        ("draws", draws, 1),
-        ("tune", tune, 0),
-        ("chains", chains, 1),
-        ("thin", thin, 1),
-    ):
-        _check_count(name, value, minimum)
-    if cores is not None:
-        _check_count("cores", cores, 1)
-    if random_seed is not None:
-        _check_count("random_seed", random_seed, 0)
-    if probit_form not in ("marginal", "latent"):
-        raise ValueError(
-            f"probit_form must be 'marginal' or 'latent'; got probit_form={probit_form!r}"
-        )
-    if not (isinstance(expansion, bool) or (isinstance(expansion, str) and expansion == "auto")):
-        raise ValueError(f"expansion must be True, False or 'auto'; got expansion={expansion!r}")
+    method: ClassVar[str] = "gibbs"
+
+    thin: int = 1
+    cores: int | None = None
+    expansion: bool | Literal["auto"] = "auto"
+    probit_form: Literal["marginal", "latent"] = field(
+        default="latent", metadata={"from_model": True}
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "thin", check_count("thin", self.thin, 1))
+        if self.cores is not None:
+            object.__setattr__(self, "cores", check_count("cores", self.cores, 1))
+        if self.probit_form not in ("marginal", "latent"):
+            raise ArgumentError(
+                f"probit_form must be 'marginal' or 'latent'; got probit_form={self.probit_form!r}"
+            )
+        expansion = self.expansion
+        if not (isinstance(expansion, bool) or (isinstance(expansion, str) and expansion == "auto")):
+            raise ArgumentError(
+                f"expansion must be True, False or 'auto'; got expansion={expansion!r}"
+            )
 
 
 def sample_gibbs(
@@ -158,25 +177,43 @@ def sample_gibbs(
         For a prior the sampler cannot update, naming it.
     MissingDependencyError
         For a logit model without the ``polyagamma`` package.
-    ValueError
+    ArgumentError
         For a bad count, seed, ``probit_form`` or ``expansion``.
     """
-    _check_arguments(draws, tune, chains, thin, random_seed, cores, probit_form, expansion)
+    options = GibbsOptions(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        thin=thin,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        probit_form=probit_form,
+        log_prior=log_prior,
+        cores=cores,
+        expansion=expansion,
+    )
+    return run_gibbs(design, priors, family, options)
+
+
+def run_gibbs(
+    design: ModelDesign, priors: ResolvedPriors, family: Family, options: GibbsOptions
+) -> xr.DataTree:
+    """:func:`sample_gibbs` with its options validated (the backend's ``run``)."""
     problem = build_problem(design, priors, family)
     start = time.perf_counter()
     traces = run_chains(
         problem,
-        draws=int(draws),
-        tune=int(tune),
-        chains=int(chains),
-        thin=int(thin),
-        random_seed=None if random_seed is None else int(random_seed),
-        cores=cores,
-        progressbar=progressbar,
-        options=SamplerOptions(expansion=expansion),
+        draws=options.draws,
+        tune=options.tune,
+        chains=options.chains,
+        thin=options.thin,
+        random_seed=options.random_seed,
+        cores=options.cores,
+        progressbar=options.progressbar,
+        options=SamplerOptions(expansion=options.expansion),
     )
     elapsed = time.perf_counter() - start
-    tree = build_result(problem, traces, design, family, log_prior=log_prior)
-    tree["posterior"].attrs.update({"sampling_time": elapsed, "tuning_steps": int(tune)})
+    tree = build_result(problem, traces, design, family, log_prior=options.log_prior)
+    tree["posterior"].attrs.update({"sampling_time": elapsed, "tuning_steps": options.tune})
     tree.attrs["bayesml_sampler"] = "gibbs"
     return tree

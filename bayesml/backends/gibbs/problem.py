@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bayesml.backends.gibbs.linear_algebra import Regression
+from bayesml.backends.seam import unsupported_family_message
 from bayesml.errors import FamilyError, PriorError
 from bayesml.linalg.grouped import GroupedColumns
 from bayesml.priors import Prior, WeaklyInformativeScaling, sampled_fixed_effects
@@ -50,11 +51,16 @@ __all__ = [
 
 INTERCEPT_LABEL = "Intercept"
 _NUTS_HINT = 'use method="nuts" for this model'
+_NUTS_INSTEAD = "Model.sample(method='nuts')"
+DESCRIPTION = "blocked Gibbs sampler"
 
-#: (family, link) -> the likelihood the sampler augments: "gaussian", "probit" or "logit"
+LINEAR = "linear"
+"""The likelihood of a Gaussian linear mixed model: no augmentation, a residual SD."""
+
+#: (family, link) -> the likelihood the sampler works with: "linear", "probit" or "logit"
 LIKELIHOODS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
     {
-        ("gaussian", "identity"): "gaussian",
+        ("gaussian", "identity"): LINEAR,
         ("bernoulli", "probit"): "probit",
         ("binomial", "probit"): "probit",
         ("bernoulli", "logit"): "logit",
@@ -161,7 +167,7 @@ class GibbsProblem:
     Attributes
     ----------
     likelihood
-        ``"gaussian"``, ``"probit"`` or ``"logit"``.
+        ``"linear"`` (a Gaussian response), ``"probit"`` or ``"logit"``.
     regression
         T = [X, Z_1, …] with X the fixed-effects matrix of the sampled coefficients (the scaled
         inputs under the weakly informative prior).
@@ -193,6 +199,11 @@ class GibbsProblem:
     coef_names: tuple[str, ...]
 
     @property
+    def has_residual_sd(self) -> bool:
+        """Whether the model has a residual SD σ (a Gaussian response)."""
+        return self.likelihood == LINEAR
+
+    @property
     def n_obs(self) -> int:
         """Number of rows."""
         return int(self.y.shape[0])
@@ -221,16 +232,24 @@ def _unsupported_prior(parameter: str, prior: Prior, supported: Mapping[str, obj
     )
 
 
+def supported_families() -> dict[str, tuple[str, ...]]:
+    """Family name -> the links with a Gibbs scheme (from :data:`LIKELIHOODS`)."""
+    table: dict[str, tuple[str, ...]] = {}
+    for family, link in LIKELIHOODS:
+        table[family] = (*table.get(family, ()), link)
+    return table
+
+
 def _likelihood(family: Family, design: ModelDesign) -> str:
     key = (family.name, family.link.name)
     if key not in LIKELIHOODS:
-        supported = "; ".join(f"{name} with the {link} link" for name, link in LIKELIHOODS)
         raise FamilyError(
-            f"the Gibbs sampler supports {supported}; got family={family.name!r} with the "
-            f"{family.link.name} link: {_NUTS_HINT}"
+            unsupported_family_message(
+                "gibbs", DESCRIPTION, supported_families(), family, [_NUTS_INSTEAD]
+            )
         )
     likelihood = LIKELIHOODS[key]
-    if likelihood != "gaussian" and design.response.weights is not None:
+    if likelihood != LINEAR and design.response.weights is not None:
         raise FamilyError(
             f"the Gibbs sampler takes prior weights for the gaussian family only; the "
             f"{family.name} model has weights: {_NUTS_HINT}"
@@ -315,11 +334,11 @@ def build_problem(design: ModelDesign, priors: ResolvedPriors, family: Family) -
         for block in design.random
     ]
     sigma_prior = None
-    if likelihood == "gaussian":
+    if likelihood == LINEAR:
         sigma_prior = _check_sd_prior("sigma", priors.aux["sigma"])
     response = design.response
     trials = None
-    if likelihood != "gaussian":
+    if likelihood != LINEAR:
         trials = (
             np.ones(design.n_obs)
             if response.trials is None

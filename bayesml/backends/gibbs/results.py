@@ -84,7 +84,7 @@ def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dat
         data[f"u_{group.name}"] = xr.DataArray(effects, dims=("chain", "draw", level_dim, term_dim))
         coords[level_dim] = list(group.levels)
         coords[term_dim] = list(group.term_labels)
-    if problem.likelihood == "gaussian":
+    if problem.has_residual_sd:
         data["sigma"] = xr.DataArray(
             _stack(traces, lambda trace: trace.sigma), dims=("chain", "draw")
         )

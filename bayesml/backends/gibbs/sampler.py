@@ -99,7 +99,7 @@ class GibbsSampler:
         kernels.append(CoefficientKernel(problem, dense_limit=options.dense_limit))
         if problem.coefficients.mixed.size:
             kernels.append(CoefficientMixingKernel(problem))
-        if problem.likelihood == "gaussian":
+        if problem.has_residual_sd:
             kernels.append(ResidualVarianceKernel(problem))
         for index, group in enumerate(problem.groups):
             if group.correlated:
@@ -130,7 +130,7 @@ class GibbsSampler:
         """Zero coefficients and variances of the data's scale, jittered per chain."""
         problem = self.problem
         regression = problem.regression
-        if problem.likelihood == "gaussian":
+        if problem.has_residual_sd:
             response = problem.y - problem.offset
             spread = float(np.var(response)) or 1.0
             weights = np.ones(problem.n_obs) if problem.weights is None else problem.weights.copy()
@@ -148,10 +148,10 @@ class GibbsSampler:
         return GibbsState(
             theta=np.zeros(regression.dim),
             eta=np.zeros(problem.n_obs),
-            sigma2=sigma2 if problem.likelihood == "gaussian" else 1.0,
+            sigma2=sigma2 if problem.has_residual_sd else 1.0,
             cov=cov,
             coef_mixing=np.ones(regression.p),
-            data_precision=1.0 / sigma2 if problem.likelihood == "gaussian" else 1.0,
+            data_precision=1.0 / sigma2 if problem.has_residual_sd else 1.0,
             response_sums=response_sums,
             weights=weights,
         )
@@ -205,7 +205,7 @@ def _empty_trace(sampler: GibbsSampler, draws: int) -> ChainTrace:
     shapes = {name: (draws, *(sizes[dim] for dim in dims)) for name, dims in sampler.stats.items()}
     return ChainTrace(
         theta=np.empty((draws, problem.regression.dim)),
-        sigma=np.empty(draws) if problem.likelihood == "gaussian" else None,
+        sigma=np.empty(draws) if problem.has_residual_sd else None,
         cov=[np.empty((draws, group.k, group.k)) for group in problem.groups],
         stats={name: np.zeros(shape) for name, shape in shapes.items()},
         stat_dims=dict(sampler.stats),

@@ -35,7 +35,7 @@ from bayesml.backends.hlik.steps import (
 from bayesml.backends.hlik.trace import FitTrace, build_result
 from bayesml.errors import ConvergenceWarning, FamilyError, SpecError
 
-__all__ = ["METHODS", "FitTrace", "fit_problem"]
+__all__ = ["METHODS", "FitTrace", "check_options", "fit_problem"]
 
 METHODS = ("EQL", "EQL1")
 #: inner IWLS steps allowed per outer iteration (EQL1: once its correction is in force)
@@ -79,7 +79,7 @@ def fit_problem(
     ConvergenceWarning
         When ``max_iter`` iterations end before the tolerance is met.
     """
-    _check_options(method, tol, max_iter)
+    check_options(method, tol, max_iter)
     check_mean_family(problem.family)
     data, random = DataRows.of(problem), RandomRows.of(problem)
     if method == "EQL1":
@@ -93,9 +93,21 @@ def fit_problem(
     return build_result(trace)
 
 
-def _check_options(method: object, tol: object, max_iter: object) -> None:
+def check_options(
+    method: object, tol: object, max_iter: object, *, method_name: str = "method"
+) -> None:
+    """Check the estimation method, tolerance and iteration limit.
+
+    Raises
+    ------
+    SpecError
+        Naming the argument (``method_name`` for the estimation method), what was expected and
+        what was got.
+    """
     if method not in METHODS:
-        raise SpecError(f"method must be one of {list(METHODS)}; got method={method!r}")
+        raise SpecError(
+            f"{method_name} must be one of {list(METHODS)}; got {method_name}={method!r}"
+        )
     if isinstance(tol, bool) or not isinstance(tol, int | float) or not (0 < tol < 1):
         raise SpecError(f"tol must be a number in (0, 1); got tol={tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
@@ -103,7 +115,7 @@ def _check_options(method: object, tol: object, max_iter: object) -> None:
 
 
 def _check_eql1(random: RandomRows) -> None:
-    others = sorted({b.family.label for b in random.blocks if b.family.name != "gaussian"})
+    others = sorted({b.family.label for b in random.blocks if not b.family.is_gaussian})
     if others:
         raise FamilyError(
             "method='EQL1' (the HL(1,1) correction) is implemented for gaussian(identity) random "
@@ -224,7 +236,7 @@ def _likelihood_problem(problem: HlikProblem) -> str | None:
     fixed = problem.dispersion_fixed
     weights = problem.user_weights
     return likelihood_problem(
-        problem.family.name,
+        problem.family,
         fixed,
         float(problem.dispersion) if fixed else None,  # type: ignore[arg-type]
         weights is not None and not np.all(weights == 1.0),

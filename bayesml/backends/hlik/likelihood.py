@@ -20,11 +20,11 @@ import numpy as np
 from bayesml.backends.hlik.errors import DivergenceError
 from bayesml.backends.hlik.linear_algebra import AugmentedSystem
 from bayesml.backends.hlik.rows import DataRows, RandomRows
+from bayesml.families import Family
 
 __all__ = ["Likelihoods", "compute_likelihoods", "likelihood_problem"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-_NO_DISPERSION = ("binomial", "bernoulli", "poisson")
 
 
 @dataclass(frozen=True)
@@ -39,21 +39,24 @@ class Likelihoods:
 
 
 def likelihood_problem(
-    family_name: str, dispersion_fixed: bool, fixed_value: float | None, weighted: bool
+    family: Family, dispersion_fixed: bool, fixed_value: float | None, weighted: bool
 ) -> str | None:
     """Why the likelihoods are not defined for this model (``None`` when they are)."""
-    if family_name in _NO_DISPERSION and not dispersion_fixed:
+    if family.has_dispersion:
+        return None
+    family_name = family.name
+    if not dispersion_fixed:
         return (
             f"the likelihoods (hlik, pvh, pbvh, cAIC) of a {family_name} model with an estimated "
             "dispersion are not defined: it is a quasi-likelihood model; fix the dispersion with "
             "dispersion=1 to get them"
         )
-    if family_name in _NO_DISPERSION and fixed_value != 1.0:
+    if fixed_value != 1.0:
         return (
             f"the likelihoods of a {family_name} model are defined with the dispersion fixed at "
             f"1; got dispersion={fixed_value:g}"
         )
-    if family_name in _NO_DISPERSION and weighted:
+    if weighted:
         return (
             f"the likelihoods of a {family_name} model with prior weights (besides binomial "
             "trials) are not defined; fit without weights to get them"

@@ -20,7 +20,7 @@ from bayesml.backends.hlik.options import (
 from bayesml.backends.hlik.problem import HlikProblem, MatrixColumns, RandomTerm
 from bayesml.backends.hlik.rows import check_mean_family
 from bayesml.errors import DataError, SpecError
-from bayesml.families import Family, get_family
+from bayesml.families import Family
 
 __all__ = ["as_vector", "problem_from_matrices"]
 
@@ -32,8 +32,7 @@ def problem_from_matrices(
     X_disp: Any,
     z_blocks: Sequence[int] | None,
     *,
-    family: str,
-    link: str | None,
+    family: Family,
     random_family: RandomFamilySpec,
     dispersion: float | None,
     weights: Any,
@@ -64,7 +63,7 @@ def problem_from_matrices(
         )
         for (name, matrix, levels), fam in zip(z_terms, families, strict=True)
     ]
-    response_family = get_family(family, link)
+    response_family = family
     check_mean_family(response_family)
     y_arr, prior, trials_arr, user_weights = _response(response, response_family, weights)
     off = np.zeros(n) if offset is None else as_vector(offset, "offset", n)

@@ -12,10 +12,10 @@ import scipy.sparse as sp
 
 from bayesml.backends.hlik.correlated import car_term, covariance_term
 from bayesml.backends.hlik.problem import DispersionModel, RandomTerm
-from bayesml.backends.hlik.random_families import RandomFamily, get_random_family
 from bayesml.design import FixedDesign
 from bayesml.errors import DataError, FamilyError, SpecError
-from bayesml.families import Family
+from bayesml.families import DEFAULT_RANDOM_FAMILY, Family
+from bayesml.families.random_effects import RandomFamily, random_family_from_label
 
 __all__ = [
     "RandomFamilySpec",
@@ -51,7 +51,7 @@ def random_families_for(spec: RandomFamilySpec, names: list[str]) -> list[Random
             raise SpecError(
                 f"random_family names unknown random term(s) {unknown}; the terms are {names}"
             )
-        return [one_random_family(spec.get(name, "gaussian")) for name in names]
+        return [one_random_family(spec.get(name, DEFAULT_RANDOM_FAMILY)) for name in names]
     if not isinstance(spec, Sequence):
         raise FamilyError(
             f"random_family must be a name such as 'gamma', one per random term, or a mapping from "
@@ -66,19 +66,8 @@ def random_families_for(spec: RandomFamilySpec, names: list[str]) -> list[Random
     return [one_random_family(item) for item in specs]
 
 
-def one_random_family(spec: str | RandomFamily) -> RandomFamily:
-    """A random family from ``"gamma"``, ``"inverse_gamma(log)"`` or a :class:`RandomFamily`."""
-    if isinstance(spec, RandomFamily):
-        return spec
-    if not isinstance(spec, str):
-        raise FamilyError(
-            f"a random family must be a name such as 'gamma' or 'inverse_gamma(log)'; got {spec!r}"
-        )
-    text = spec.strip()
-    if text.endswith(")") and "(" in text:
-        name, link = text[:-1].split("(", 1)
-        return get_random_family(name.strip(), link.strip() or None)
-    return get_random_family(text)
+one_random_family = random_family_from_label
+"""A random family from ``"gamma"``, ``"inverse_gamma(log)"`` or a :class:`RandomFamily`."""
 
 
 def correlated_terms(
@@ -106,7 +95,7 @@ def correlated_terms(
     out = []
     for term in terms:
         if term.name in covariance or term.name in car:
-            if term.family.name != "gaussian":
+            if not term.family.is_gaussian:
                 raise FamilyError(
                     f"correlated random effects (covariance=, car=) need the gaussian random family; "
                     f"term {term.name!r} has {term.family.label}"

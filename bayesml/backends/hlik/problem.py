@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from bayesml.backends.hlik.random_families import RandomFamily
 from bayesml.families import Family, Link, get_link
+from bayesml.families.random_effects import RandomFamily
 from bayesml.linalg.grouped import GroupedColumns
 
 __all__ = [

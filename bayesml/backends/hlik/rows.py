@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from bayesml.backends.hlik.problem import HlikProblem, LambdaBlock
+from bayesml.backends.seam import supports_family, unsupported_family_message
 from bayesml.errors import FamilyError
-from bayesml.families import Family, get_family
+from bayesml.families import Family
 
 __all__ = ["DataRows", "MEAN_FAMILIES", "RandomRows", "check_mean_family"]
+
+DESCRIPTION = "h-likelihood, R's hglm"
 
 #: the response families (and their links) the h-likelihood backend fits
 MEAN_FAMILIES: dict[str, tuple[str, ...]] = {
@@ -37,11 +39,11 @@ def check_mean_family(family: Family) -> None:
     ------
     FamilyError
     """
-    if family.link.name not in MEAN_FAMILIES.get(family.name, ()):
-        supported = [f"{name}({link})" for name, links in MEAN_FAMILIES.items() for link in links]
+    if not supports_family(MEAN_FAMILIES, family):
         raise FamilyError(
-            f"the h-likelihood backend does not fit family {family.name!r} with link "
-            f"{family.link.name!r}; supported families (link): {supported}"
+            unsupported_family_message(
+                "hlik", DESCRIPTION, MEAN_FAMILIES, family, ["Model.sample(method='nuts')"]
+            )
         )
 
 
@@ -60,13 +62,6 @@ class DataRows:
         """The data rows of ``problem``."""
         return cls(problem.y, problem.prior_weights, problem.family, problem.offset, problem.trials)
 
-    @property
-    def _deviance_family(self) -> Family:
-        # the binomial deviance of a proportion with weight n equals the bernoulli formula times n
-        if self.family.name == "binomial":
-            return get_family("bernoulli", self.family.link.name)
-        return self.family
-
     def mean(self, eta: np.ndarray) -> np.ndarray:
         """μ = g⁻¹(η)."""
         return self.family.link.inverse(eta)
@@ -84,50 +79,23 @@ class DataRows:
 
     def deviances(self, mu: np.ndarray) -> np.ndarray:
         """Deviance components w·d(y, μ) (R's ``dev.resids`` with prior weights)."""
-        unit = self._deviance_family.unit_deviance(self.y, mu)
-        return self.prior_weights * np.maximum(unit, 0.0)
+        return self.family.weighted_deviance(self.y, mu, self.prior_weights)
 
     def deviance_residuals(self, mu: np.ndarray) -> np.ndarray:
         """sign(y − μ)·√(w·d)."""
         return np.sign(self.y - mu) * np.sqrt(self.deviances(mu))
 
     def log_likelihood(self, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
-        """log f(y | v) per row, with dispersion φ (fixed 1 for binomial and Poisson)."""
-        return _LOG_LIKELIHOODS[self.family.name](self, mu, phi)
+        """log f(y | v) per row, with dispersion φ (fixed 1 for binomial and Poisson).
 
-
-def _gaussian_loglik(rows: DataRows, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    variance = phi / rows.prior_weights
-    return -0.5 * np.log(2.0 * np.pi * variance) - (rows.y - mu) ** 2 / (2.0 * variance)
-
-
-def _gamma_loglik(rows: DataRows, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    shape = rows.prior_weights / phi
-    y = rows.y
-    return shape * np.log(shape * y / mu) - shape * y / mu - np.log(y) - special.gammaln(shape)
-
-
-def _binomial_loglik(rows: DataRows, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    n = rows.prior_weights
-    successes = rows.y * n
-    log_choose = (
-        special.gammaln(n + 1) - special.gammaln(successes + 1) - special.gammaln(n - successes + 1)
-    )
-    return log_choose + special.xlogy(successes, mu) + special.xlog1py(n - successes, -mu)
-
-
-def _poisson_loglik(rows: DataRows, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    y = rows.y
-    return special.xlogy(y, mu) - mu - special.gammaln(y + 1)
-
-
-_LOG_LIKELIHOODS = {
-    "gaussian": _gaussian_loglik,
-    "gamma": _gamma_loglik,
-    "bernoulli": _binomial_loglik,
-    "binomial": _binomial_loglik,
-    "poisson": _poisson_loglik,
-}
+        The family's log-likelihood at its parameters for φ; binomial rows are successes out of
+        their trials, other rows carry their prior weights (precision w/φ).
+        """
+        params = self.family.dispersion_parameters(phi)
+        if self.trials is not None:
+            successes = np.round(self.y * self.trials)
+            return self.family.log_likelihood(successes, mu, trials=self.trials)
+        return self.family.log_likelihood(self.y, mu, params, weights=self.prior_weights)
 
 
 @dataclass(frozen=True, eq=False)

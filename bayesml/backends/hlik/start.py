@@ -35,17 +35,6 @@ class StartingGLM:
     df_residual: int
 
 
-def _initial_mean(rows: DataRows) -> np.ndarray:
-    y, w = rows.y, rows.prior_weights
-    match rows.family.name:
-        case "binomial" | "bernoulli":
-            return (w * y + 0.5) / (w + 1.0)
-        case "poisson":
-            return y + 0.1
-        case _:
-            return y.copy()
-
-
 def fit_starting_glm(rows: DataRows, X: np.ndarray) -> StartingGLM:
     """Fit the GLM of the data rows on ``X`` (with offsets and prior weights).
 
@@ -57,7 +46,7 @@ def fit_starting_glm(rows: DataRows, X: np.ndarray) -> StartingGLM:
         If ``X`` is rank deficient.
     """
     link = rows.family.link
-    eta = link.link(_initial_mean(rows))
+    eta = link.link(rows.family.initial_mean(rows.y, rows.prior_weights))
     mu = rows.mean(eta)
     deviance = float(np.sum(rows.deviances(mu)))
     coef = np.zeros(X.shape[1])

@@ -151,16 +151,6 @@ def update_lambda(
     return lam, fits
 
 
-#: dV/dμ of the response families
-_VARIANCE_DERIVATIVES = {
-    "gaussian": lambda mu: np.zeros_like(mu),
-    "poisson": lambda mu: np.ones_like(mu),
-    "gamma": lambda mu: 2.0 * mu,
-    "binomial": lambda mu: 1.0 - 2.0 * mu,
-    "bernoulli": lambda mu: 1.0 - 2.0 * mu,
-}
-
-
 def hl11_correction(
     system_h: AugmentedSystem, data: DataRows, eta: np.ndarray, phi: np.ndarray, w2: np.ndarray
 ) -> np.ndarray:
@@ -188,7 +178,7 @@ def hl11_correction(
     g1 = 1.0 / dmu
     g2 = link.d2eta_dmu2(mu)
     variance = family.variance(mu)
-    dvariance = _VARIANCE_DERIVATIVES[family.name](mu)
+    dvariance = family.variance_derivative(mu)
     w1 = data.prior_weights * dmu**2 / (variance * phi)
     dw1 = (
         data.prior_weights

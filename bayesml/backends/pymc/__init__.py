@@ -1,9 +1,34 @@
-"""PyMC backend: build a PyMC graph from a design and sample it with NUTS.
+"""NUTS backend: build a PyMC graph from a design and sample it with nutpie, PyMC or numpyro.
 
-Importing this package imports PyMC; the rest of bayesml imports it lazily.
+Importing :mod:`bayesml.backends.pymc.builder`, ``sampling`` and the rest imports PyMC; this package
+and :mod:`~bayesml.backends.pymc.backend` (the backend object the registry loads) and
+:mod:`~bayesml.backends.pymc.effects` do not, so a model can be described without PyMC.
 """
 
-from bayesml.backends.pymc.builder import BuildInfo, build_pymc_model
-from bayesml.backends.pymc.sampling import sample_nuts, sample_prior_predictive
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bayesml.backends.pymc.builder import BuildInfo, build_pymc_model
+    from bayesml.backends.pymc.sampling import sample_nuts, sample_prior_predictive
 
 __all__ = ["BuildInfo", "build_pymc_model", "sample_nuts", "sample_prior_predictive"]
+
+_LAZY = {
+    "BuildInfo": "bayesml.backends.pymc.builder",
+    "build_pymc_model": "bayesml.backends.pymc.builder",
+    "sample_nuts": "bayesml.backends.pymc.sampling",
+    "sample_prior_predictive": "bayesml.backends.pymc.sampling",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'bayesml.backends.pymc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -29,7 +29,7 @@ import pytensor.tensor as pt
 
 from bayesml.backends.pymc import likelihoods
 from bayesml.backends.pymc import priors as prior_builders
-from bayesml.errors import FamilyError
+from bayesml.errors import ArgumentError, FamilyError
 from bayesml.priors import sampled_fixed_effects
 from bayesml.results.log_prior import GroupPriors
 
@@ -158,20 +158,21 @@ def build_pymc_model(
         The ``pm.Model`` and a :class:`BuildInfo` for the sampling and results layers.
     """
     if probit_form not in ("marginal", "latent"):
-        raise ValueError(f"probit_form must be 'marginal' or 'latent'; got {probit_form!r}")
+        raise ArgumentError(f"probit_form must be 'marginal' or 'latent'; got {probit_form!r}")
     latent = probit_form == "latent"
-    if latent and not (family.name in ("bernoulli", "binomial") and family.link.name == "probit"):
+    if latent and not likelihoods.has_latent_form(family):
+        forms = ", ".join(
+            f"{name} ({' or '.join(links)} link)"
+            for name, links in likelihoods.LATENT_PROBIT_FAMILIES.items()
+        )
         raise FamilyError(
-            "the latent (Albert–Chib) form needs a bernoulli or binomial family with the probit link; "
+            f"the latent (Albert–Chib) form needs one of {forms}; "
             f"got family={family.name!r}, link={family.link.name!r}"
         )
     response_name = design.observed_name
     with pm.Model(coords=model_coords(design)) as model:
         eta = linear_predictor(design, priors)
-        aux = {
-            name: prior_builders.positive_variable(name, priors.aux[name])
-            for name in (param.name for param in family.aux_params)
-        }
+        aux = family_parameters(family, priors)
         if latent:
             info = _add_latent_probit(design, eta, response_name)
         else:
@@ -195,6 +196,24 @@ def build_pymc_model(
         },
     )
     return model, info
+
+
+#: a family parameter's constraint -> the builder of its PyMC variable
+PARAMETER_BUILDERS = {"positive": prior_builders.positive_variable}
+
+
+def family_parameters(family: Family, priors: ResolvedPriors) -> dict[str, pt.TensorVariable]:
+    """Add the family's parameters beyond the mean (``sigma``, ``nu``, ...) with their priors."""
+    variables = {}
+    for param in family.parameters:
+        builder = PARAMETER_BUILDERS.get(param.constraint)
+        if builder is None or param.shape:
+            raise FamilyError(
+                f"the NUTS backend has no variable for the {param.constraint} parameter "
+                f"{param.name!r} of family {family.name!r} (shape {param.shape or 'scalar'})"
+            )
+        variables[param.name] = builder(param.name, priors.aux[param.name])
+    return variables
 
 
 def prior_record(

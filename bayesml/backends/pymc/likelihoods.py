@@ -9,6 +9,7 @@ family                    PyMC distribution
 ========================  ============================================================
 gaussian                  ``Normal(μ, σ/√w)`` (w the prior weights)
 student_t                 ``StudentT(ν, μ, σ/√w)``
+lognormal                 ``LogNormal(μ, σ)``: log y ~ N(μ, σ²)
 bernoulli, binomial       ``Bernoulli`` / ``Binomial(n = trials)`` with ``logit_p`` = log(μ/(1 − μ))
 poisson                   ``Poisson(μ)``
 negative_binomial         ``NegativeBinomial(μ, α)``: Var = μ + μ²/α
@@ -37,21 +38,20 @@ from scipy import special
 
 from bayesml.backends.pymc.links import inverse_link, log_odds
 from bayesml.errors import DataError, FamilyError
-from bayesml.families import Family, get_family
+from bayesml.families import FAMILIES, Family, get_family
 
 __all__ = [
+    "LATENT_PROBIT_FAMILIES",
     "LIKELIHOODS",
-    "WEIGHTED_FAMILIES",
     "LikelihoodInputs",
     "add_latent_probit",
     "add_likelihood",
     "expand_binomial_rows",
+    "has_latent_form",
     "probit_pointwise_loglik",
 ]
 
 Dims = str | tuple[str, ...] | None
-WEIGHTED_FAMILIES = ("gaussian", "student_t")
-"""Families whose likelihood accepts prior weights (they scale the residual variance)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,10 @@ def _student_t(x: LikelihoodInputs) -> TensorVariable:
     return pm.StudentT(x.name, nu=x.aux["nu"], mu=x.mu, sigma=x.scale(x.aux["sigma"]), **x.common())
 
 
+def _lognormal(x: LikelihoodInputs) -> TensorVariable:
+    return pm.LogNormal(x.name, mu=x.mu, sigma=x.aux["sigma"], **x.common())
+
+
 def _bernoulli(x: LikelihoodInputs) -> TensorVariable:
     return pm.Bernoulli(x.name, logit_p=x.logit_p, **x.common())
 
@@ -131,6 +135,7 @@ def _beta(x: LikelihoodInputs) -> TensorVariable:
 LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "gaussian": _gaussian,
     "student_t": _student_t,
+    "lognormal": _lognormal,
     "bernoulli": _bernoulli,
     "binomial": _binomial,
     "poisson": _poisson,
@@ -139,6 +144,20 @@ LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "beta": _beta,
 }
 """Likelihood builders by family name."""
+
+LATENT_PROBIT_FAMILIES: dict[str, tuple[str, ...]] = {
+    "bernoulli": ("probit",),
+    "binomial": ("probit",),
+}
+"""The families (and links) that have the Albert–Chib latent form (:func:`add_latent_probit`)."""
+
+_ROW_FAMILY = "bernoulli"
+_TRIALS_FAMILY = "binomial"
+
+
+def has_latent_form(family: Family) -> bool:
+    """Whether ``family`` with its link can be written in the latent probit form."""
+    return family.link.name in LATENT_PROBIT_FAMILIES.get(family.name, ())
 
 
 def add_likelihood(
@@ -219,9 +238,10 @@ def _check_aux(family: Family, aux: Mapping[str, TensorVariable]) -> None:
 def _checked_weights(family: Family, weights: ArrayLike | None) -> NDArray[np.float64] | None:
     if weights is None:
         return None
-    if family.name not in WEIGHTED_FAMILIES:
+    if not family.accepts_weights:
+        weighted = [name for name, other in FAMILIES.items() if other.accepts_weights]
         raise FamilyError(
-            f"prior weights are only supported for families {list(WEIGHTED_FAMILIES)}; got "
+            f"prior weights are only supported for families {weighted}; got "
             f"weights with family {family.name!r} (for binomial data give the number of trials "
             "instead)"
         )
@@ -267,7 +287,7 @@ def add_latent_probit(
     TensorVariable
         The latent z.
     """
-    get_family("bernoulli").validate_response(y, name=name)
+    get_family(_ROW_FAMILY).validate_response(y, name=name)
     y01 = np.asarray(y, dtype=float)
     sign = pt.as_tensor_variable(2.0 * y01 - 1.0)
     magnitude = pm.HalfFlat(f"{name}_abs", shape=y01.size, dims=dims)
@@ -299,10 +319,10 @@ def probit_pointwise_loglik(
     """
     eta_arr, y_arr = np.asarray(eta, dtype=float), np.asarray(y, dtype=float)
     if trials is None:
-        get_family("bernoulli").validate_response(y_arr)
+        get_family(_ROW_FAMILY).validate_response(y_arr)
         return special.log_ndtr(np.where(y_arr == 1, eta_arr, -eta_arr))
     n = np.asarray(trials, dtype=float)
-    get_family("binomial").validate_response(y_arr, trials=n)
+    get_family(_TRIALS_FAMILY).validate_response(y_arr, trials=n)
     log_choose = (
         special.gammaln(n + 1) - special.gammaln(y_arr + 1) - special.gammaln(n - y_arr + 1)
     )
@@ -336,7 +356,7 @@ def expand_binomial_rows(
     >>> rows.tolist(), y01.tolist()
     ([0, 0, 1], [1, 0, 0])
     """
-    get_family("binomial").validate_response(y, trials=trials)
+    get_family(_TRIALS_FAMILY).validate_response(y, trials=trials)
     successes = np.asarray(y, dtype=float).astype(np.int64)
     n = np.asarray(trials, dtype=float).astype(np.int64)
     row_index = np.repeat(np.arange(n.size, dtype=np.int64), n)

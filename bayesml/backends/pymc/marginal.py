@@ -28,7 +28,6 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from bayesml.backends.effects import integration_obstacle
 from bayesml.backends.pymc import priors as prior_builders
 from bayesml.backends.pymc.builder import (
     BuildInfo,
@@ -39,6 +38,7 @@ from bayesml.backends.pymc.builder import (
     prior_record,
     sum_of_terms,
 )
+from bayesml.backends.pymc.effects import integration_obstacle
 from bayesml.results.log_prior import covariance_draws
 
 if TYPE_CHECKING:
@@ -273,7 +273,7 @@ def build_marginal_model(
     Raises
     ------
     ValueError
-        If :func:`bayesml.backends.effects.integration_obstacle` names a reason the model does not qualify.
+        If :func:`bayesml.backends.pymc.effects.integration_obstacle` names a reason the model does not qualify.
     """
     obstacle = integration_obstacle(design, family)
     if obstacle is not None:

@@ -6,7 +6,6 @@ fastest to compile and run for these models), ``"pymc"`` (PyMC's own NUTS) and `
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import warnings
@@ -21,38 +20,11 @@ import xarray as xr
 from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, derived_names
 from bayesml.backends.pymc.deterministics import add_deterministics
 from bayesml.backends.pymc.nutpie_callbacks import fast_callbacks
-from bayesml.errors import MissingDependencyError
+from bayesml.backends.pymc.samplers import check_sampler
 
-__all__ = ["SAMPLERS", "default_sampler", "sample_nuts", "sample_prior_predictive"]
-
-#: sampler name -> (module that must be importable, extra that provides it)
-SAMPLERS: dict[str, tuple[str | None, str | None]] = {
-    "nutpie": ("nutpie", "nutpie"),
-    "pymc": (None, None),
-    "numpyro": ("numpyro", "numpyro"),
-}
+__all__ = ["sample_nuts", "sample_prior_predictive"]
 
 _WARMUP_GROUPS = ("warmup_posterior", "warmup_sample_stats")
-
-
-def default_sampler() -> str:
-    """The fastest installed sampler: nutpie if it is importable, else PyMC's NUTS."""
-    return "nutpie" if importlib.util.find_spec("nutpie") is not None else "pymc"
-
-
-def check_sampler(sampler: str | None) -> str:
-    """Validate a sampler name and that its optional dependency is installed."""
-    if sampler is None:
-        return default_sampler()
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}; got sampler={sampler!r}")
-    module, extra = SAMPLERS[sampler]
-    if module is not None and importlib.util.find_spec(module) is None:
-        raise MissingDependencyError(
-            f"sampler={sampler!r} needs the {module} package, which is not installed; "
-            f"install it with: pip install 'bayesml[{extra}]'"
-        )
-    return sampler
 
 
 @contextmanager
@@ -82,25 +54,21 @@ def sample_nuts(
     random_seed: int | None = None,
     sampler: str | None = None,
     progressbar: bool = False,
+    cores: int | None = None,
     sampler_kwargs: Mapping[str, Any] | None = None,
 ) -> xr.DataTree:
     """Sample the posterior with NUTS and return the raw PyMC result (all free variables kept).
 
-    The caller (:mod:`bayesml.results`) adds the log-likelihood and log-prior groups and tidies the
-    names; see :func:`bayesml.backends.pymc.results.finish_result`.
+    Counts are checked by the caller (:class:`bayesml.backends.seam.SamplingOptions`). ``cores``
+    chains run in parallel (default one per CPU, at most one per chain; 1 runs them one after
+    another, as needed where no child processes may start, e.g. PyMC's sampler inside a Dask
+    worker); ``sampler_kwargs`` go to the sampler. The caller adds the log-likelihood and
+    log-prior groups and tidies the names: :func:`bayesml.backends.pymc.results.finish_result`.
     """
     sampler = check_sampler(sampler)
-    for name, value, minimum in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}; got {name}={value!r}")
     kwargs = dict(sampler_kwargs or {})
-    # chains in parallel, one per CPU; sampler_kwargs={"cores": 1} runs them one after another
-    # (needed where no child processes may start, e.g. PyMC's sampler inside a Dask worker)
-    cores = kwargs.pop("cores", None)
     if cores is None:
         cores = min(chains, os.cpu_count() or 1)
-    elif not isinstance(cores, int | np.integer) or isinstance(cores, bool) or cores < 1:
-        raise ValueError(f"sampler_kwargs['cores'] must be an integer >= 1; got cores={cores!r}")
     if sampler == "nutpie":
         with quiet_pymc():
             tree = _sample_nutpie(

@@ -52,7 +52,7 @@ def lkj_model():
 
 def prior_draws(model) -> xr.Dataset:
     """Every variable of the PyMC model (helpers included) drawn from the prior, as a posterior."""
-    pymc_model, info = model._built
+    pymc_model, info = model._nuts.graph(model._inputs)
     tree = sample_prior_predictive(pymc_model, info, draws=DRAWS, random_seed=3)
     return tree["prior"].to_dataset()
 
@@ -89,7 +89,7 @@ def test_coefficients_sds_and_effects_are_scalars_and_per_term_vectors(lkj_model
 
 
 def test_deterministics_computed_after_sampling_are_the_columns_not_the_stacks(lkj_model):
-    pymc_model, info = lkj_model._built
+    pymc_model, info = lkj_model._nuts.graph(lkj_model._inputs)
     names = derived_names(pymc_model, info)
     assert "u_g" not in names and "u_h" not in names
     assert {"_u_g_0", "_u_g_1", "_u_h_0", "beta", "sd_g", "corr_g"} <= set(names)
@@ -98,7 +98,7 @@ def test_deterministics_computed_after_sampling_are_the_columns_not_the_stacks(l
 
 
 def test_effects_stacked_from_the_columns_are_the_models_own(lkj_model, lkj_draws):
-    _, info = lkj_model._built
+    _, info = lkj_model._nuts.graph(lkj_model._inputs)
     without = lkj_draws.drop_vars(["u_g", "u_h"])
     stacked = with_effect_stacks(without, info)
     for name in ("u_g", "u_h"):
@@ -120,7 +120,7 @@ def test_eta_matches_the_design_under_weakly_informative_scaling():
     """The scaled columns times the scaled coefficients give Xβ with β on the original scale."""
     data = grouped_data()
     model = bayesml.Model("y ~ x + k", data, priors={"fixed": {"dist": "weakly_informative"}})
-    pymc_model, _ = model._built
+    pymc_model, _ = model._nuts.graph(model._inputs)
     with pymc_model:
         mu = pymc_model["y"].owner.inputs[2]  # Normal(rng, size, mu, sigma)
         beta, eta = pm.draw([pymc_model["beta"], mu], draws=5, random_seed=1)
@@ -131,7 +131,7 @@ def test_eta_matches_the_design_under_weakly_informative_scaling():
 
 
 def test_log_prior_holds_the_priors_only(lkj_model, lkj_draws):
-    _, info = lkj_model._built
+    _, info = lkj_model._nuts.graph(lkj_model._inputs)
     log_prior = log_prior_dataset(lkj_draws, info)
     assert set(log_prior.data_vars) == {"beta", "sd_g", "corr_g", "sd_h", "sigma"}
     assert log_prior["beta"].dims == ("chain", "draw", "coef")
@@ -140,7 +140,7 @@ def test_log_prior_holds_the_priors_only(lkj_model, lkj_draws):
 
 
 def test_log_prior_matches_scipy(lkj_model, lkj_draws):
-    _, info = lkj_model._built
+    _, info = lkj_model._nuts.graph(lkj_model._inputs)
     log_prior = log_prior_dataset(lkj_draws, info)
     beta = lkj_draws["beta"].values
     expected_beta = np.stack(
@@ -162,7 +162,7 @@ def test_log_prior_matches_pymcs_densities_of_the_sampled_variables(lkj_model, l
     """The old log_prior was PyMC's density of each free variable: the same numbers, where the
     variable is the parameter itself; for the LKJ correlation ρ = 2B − 1 it is the density of B
     less log 2 (the Jacobian of ρ ↦ B)."""
-    _, info = lkj_model._built
+    _, info = lkj_model._nuts.graph(lkj_model._inputs)
     log_prior = log_prior_dataset(lkj_draws, info)
     sd = lkj_draws["sd_g"].values
     old_sd = pm.logp(pm.HalfNormal.dist(sigma=np.float64(1.5)), sd).eval()
@@ -178,7 +178,7 @@ def test_weakly_informative_log_prior_is_the_cauchy_of_the_scaled_coefficients()
     data = grouped_data()
     model = bayesml.Model("y ~ x", data, priors={"fixed": {"dist": "weakly_informative"}})
     draws = prior_draws(model)
-    _, info = model._built
+    _, info = model._nuts.graph(model._inputs)
     assert info.priors.coefficient_names == ("_beta_scaled_0", "_beta_scaled_1")
     log_prior = log_prior_dataset(draws, info)
     intercept_prior = model.priors.intercept
@@ -202,7 +202,7 @@ def test_inverse_wishart_log_prior_is_the_density_of_sigma():
         priors={"cov": {"dist": "inverse_wishart", "nu": 5, "scale": scale}},
     )
     draws = prior_draws(model)
-    _, info = model._built
+    _, info = model._nuts.graph(model._inputs)
     log_prior = log_prior_dataset(draws, info)
     assert "sd_g" not in log_prior and "corr_g" not in log_prior
     sd, corr = draws["sd_g"].values, draws["corr_g"].values

@@ -309,7 +309,8 @@ def test_other_samplers_draw_the_effects_back_too(sampler):
         pytest.importorskip("numpyro")
     model = bayesml.Model("y ~ x + (1 + x | g)", grouped_data())
     result = model.sample(
-        sampler=sampler, draws=50, tune=50, chains=2, random_seed=1, check=False, log_prior=False
+        draws=50, tune=50, chains=2, random_seed=1, check=False, log_prior=False,
+        sampler_kwargs={"sampler": sampler},
     )
     posterior = result["posterior"]
     assert posterior["u_g"].dims == ("chain", "draw", "g__level", "g__term")

@@ -24,7 +24,7 @@ def test_bad_cores_is_refused(small_model, cores):
 
 def test_pymc_sampler_runs_chains_in_this_process_with_one_core(small_model):
     result = small_model.sample(
-        draws=200, tune=200, chains=2, random_seed=3, sampler="pymc", sampler_kwargs={"cores": 1}
+        draws=200, tune=200, chains=2, random_seed=3, sampler_kwargs={"sampler": "pymc", "cores": 1}
     )
     assert result.posterior.sizes["chain"] == 2
     # the posterior mean of the intercept is the sample mean nearly (posterior sd about 0.18,

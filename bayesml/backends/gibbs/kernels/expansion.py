@@ -39,7 +39,7 @@ LOG_SCALE_BOUND = 300.0
 
 def _unit_weights(problem: GibbsProblem) -> bool:
     """Whether the working likelihood's row weights stay 1 (a Gaussian response without weights)."""
-    return problem.likelihood == "gaussian" and problem.weights is None
+    return problem.has_residual_sd and problem.weights is None
 
 
 class ScaleExpansionKernel:

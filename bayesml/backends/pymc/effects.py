@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from bayesml.errors import FamilyError
+from bayesml.errors import ArgumentError, FamilyError
 
 if TYPE_CHECKING:
     from bayesml.design import ModelDesign
@@ -21,6 +21,9 @@ __all__ = ["RANDOM_EFFECTS", "RandomEffects", "choose_random_effects", "integrat
 RandomEffects = Literal["auto", "sampled", "integrated"]
 RANDOM_EFFECTS: tuple[str, ...] = ("auto", "sampled", "integrated")
 
+#: family -> the links whose random effects integrate out in closed form
+INTEGRABLE_FAMILIES: dict[str, tuple[str, ...]] = {"gaussian": ("identity",)}
+
 
 def integration_obstacle(
     design: ModelDesign, family: Family, *, latent: bool = False
@@ -30,10 +33,13 @@ def integration_obstacle(
         return "the model has no random effects"
     if latent:
         return "the latent probit form samples its latent variables"
-    if family.name != "gaussian" or family.link.name != "identity":
+    if family.link.name not in INTEGRABLE_FAMILIES.get(family.name, ()):
+        supported = ", ".join(
+            f"{name} with the {' or '.join(links)} link" for name, links in INTEGRABLE_FAMILIES.items()
+        )
         return (
-            "only a gaussian family with the identity link has random effects that integrate out "
-            f"in closed form; got family={family.name!r}, link={family.link.name!r}"
+            f"only a {supported} has random effects that integrate out in closed form; got "
+            f"family={family.name!r}, link={family.link.name!r}"
         )
     if len(design.random) != 1:
         names = ", ".join(block.name for block in design.random)
@@ -51,13 +57,13 @@ def choose_random_effects(
 
     Raises
     ------
-    ValueError
+    ArgumentError
         For a value other than ``"auto"``, ``"sampled"`` and ``"integrated"``.
     FamilyError
         For ``"integrated"`` where the effects do not integrate out, saying why.
     """
     if requested not in RANDOM_EFFECTS:
-        raise ValueError(
+        raise ArgumentError(
             f"random_effects must be one of {list(RANDOM_EFFECTS)}; got random_effects={requested!r}"
         )
     if requested == "sampled":

@@ -43,16 +43,21 @@ from bayesml.errors import FamilyError
 from bayesml.families._names import normalise_name
 
 __all__ = [
+    "DEFAULT_RANDOM_FAMILY",
     "RANDOM_FAMILIES",
     "RANDOM_FAMILY_ALIASES",
     "RandomFamily",
     "get_random_family",
+    "random_family_from_label",
     "supported_random_families",
 ]
 
 Array = NDArray[np.float64]
 _Fn = Callable[[Array], Array]
 _Density = Callable[[Array, Array], Array]
+
+DEFAULT_RANDOM_FAMILY = "gaussian"
+"""The distribution of the random effects unless another is asked for."""
 
 # u is kept inside (0, 1) for the beta family and positive for gamma / inverse gamma
 _EPS = float(np.finfo(float).eps)
@@ -112,6 +117,11 @@ class RandomFamily:
         return np.log(np.abs(self.du_dv(v)))
 
     @property
+    def is_gaussian(self) -> bool:
+        """Whether u ~ N(0, λ) (the random family of linear mixed models and of glmer)."""
+        return self.name == DEFAULT_RANDOM_FAMILY
+
+    @property
     def label(self) -> str:
         """``"gamma(log)"``: the name and link, as in summaries."""
         return f"{self.name}({self.link})"
@@ -146,86 +156,76 @@ def _positive(u: Array) -> Array:
     return np.maximum(u, _TINY)
 
 
-def _gaussian() -> RandomFamily:
-    return RandomFamily(
-        name="gaussian",
-        link="identity",
-        psi=0.0,
-        u_of_v_fn=lambda v: v.copy(),
-        v_of_u_fn=lambda u: u.copy(),
-        du_dv_fn=np.ones_like,
-        variance_fn=np.ones_like,
-        deviance_fn=lambda u: u**2,
-        log_density_fn=_gaussian_log_density,
-    )
-
-
-def _gamma_log() -> RandomFamily:
-    return RandomFamily(
-        name="gamma",
-        link="log",
-        psi=1.0,
-        u_of_v_fn=lambda v: _positive(np.exp(v)),
-        v_of_u_fn=lambda u: np.log(_positive(u)),
-        du_dv_fn=lambda v: _positive(np.exp(v)),
-        variance_fn=lambda u: u.copy(),
-        deviance_fn=lambda u: 2.0 * (u - 1.0 - np.log(_positive(u))),
-        log_density_fn=_gamma_log_density,
-    )
-
-
-def _beta_logit() -> RandomFamily:
-    return RandomFamily(
-        name="beta",
-        link="logit",
-        psi=0.5,
-        u_of_v_fn=lambda v: _clip_unit(special.expit(v)),
-        v_of_u_fn=lambda u: special.logit(_clip_unit(u)),
-        du_dv_fn=lambda v: _clip_unit(special.expit(v)) * _clip_unit(special.expit(-v)),
-        variance_fn=lambda u: u * (1.0 - u),
-        deviance_fn=lambda u: -np.log(4.0 * u * (1.0 - u)),
-        log_density_fn=_beta_log_density,
-    )
-
-
 def _inverse_gamma_deviance(u: Array) -> Array:
     u = _positive(u)
     return 2.0 * (np.log(u) + (1.0 - u) / u)
 
 
-def _inverse_gamma_inverse() -> RandomFamily:
+#: link name -> (u(v), v(u), du/dv)
+_LINKS: dict[str, tuple[_Fn, _Fn, _Fn]] = {
+    "identity": (lambda v: v.copy(), lambda u: u.copy(), np.ones_like),
+    "log": (
+        lambda v: _positive(np.exp(v)),
+        lambda u: np.log(_positive(u)),
+        lambda v: _positive(np.exp(v)),
+    ),
+    "logit": (
+        lambda v: _clip_unit(special.expit(v)),
+        lambda u: special.logit(_clip_unit(u)),
+        lambda v: _clip_unit(special.expit(v)) * _clip_unit(special.expit(-v)),
+    ),
+    "inverse": (
+        lambda v: 1.0 / _positive(v),
+        lambda u: 1.0 / _positive(u),
+        lambda v: -1.0 / _positive(v) ** 2,
+    ),
+}
+
+#: distribution name -> (ψ, V(u), d(ψ, u), log f(u; λ))
+_DISTRIBUTIONS: dict[str, tuple[float, _Fn, _Fn, _Density]] = {
+    "gaussian": (0.0, np.ones_like, lambda u: u**2, _gaussian_log_density),
+    "gamma": (
+        1.0,
+        lambda u: u.copy(),
+        lambda u: 2.0 * (u - 1.0 - np.log(_positive(u))),
+        _gamma_log_density,
+    ),
+    "beta": (
+        0.5,
+        lambda u: u * (1.0 - u),
+        lambda u: -np.log(4.0 * u * (1.0 - u)),
+        _beta_log_density,
+    ),
+    "inverse_gamma": (1.0, lambda u: u**2, _inverse_gamma_deviance, _inverse_gamma_log_density),
+}
+
+
+def _random_family(name: str, link: str) -> RandomFamily:
+    psi, variance, deviance, log_density = _DISTRIBUTIONS[name]
+    u_of_v, v_of_u, du_dv = _LINKS[link]
     return RandomFamily(
-        name="inverse_gamma",
-        link="inverse",
-        psi=1.0,
-        u_of_v_fn=lambda v: 1.0 / _positive(v),
-        v_of_u_fn=lambda u: 1.0 / _positive(u),
-        du_dv_fn=lambda v: -1.0 / _positive(v) ** 2,
-        variance_fn=lambda u: u**2,
-        deviance_fn=_inverse_gamma_deviance,
-        log_density_fn=_inverse_gamma_log_density,
+        name=name,
+        link=link,
+        psi=psi,
+        u_of_v_fn=u_of_v,
+        v_of_u_fn=v_of_u,
+        du_dv_fn=du_dv,
+        variance_fn=variance,
+        deviance_fn=deviance,
+        log_density_fn=log_density,
     )
 
 
-def _inverse_gamma_log() -> RandomFamily:
-    return RandomFamily(
-        name="inverse_gamma",
-        link="log",
-        psi=1.0,
-        u_of_v_fn=lambda v: _positive(np.exp(v)),
-        v_of_u_fn=lambda u: np.log(_positive(u)),
-        du_dv_fn=lambda v: _positive(np.exp(v)),
-        variance_fn=lambda u: u**2,
-        deviance_fn=_inverse_gamma_deviance,
-        log_density_fn=_inverse_gamma_log_density,
-    )
-
+#: random family -> its links, the first being the default
+_SUPPORTED: dict[str, tuple[str, ...]] = {
+    "gaussian": ("identity",),
+    "gamma": ("log",),
+    "beta": ("logit",),
+    "inverse_gamma": ("inverse", "log"),
+}
 
 RANDOM_FAMILIES: dict[str, dict[str, RandomFamily]] = {
-    "gaussian": {"identity": _gaussian()},
-    "gamma": {"log": _gamma_log()},
-    "beta": {"logit": _beta_logit()},
-    "inverse_gamma": {"inverse": _inverse_gamma_inverse(), "log": _inverse_gamma_log()},
+    name: {link: _random_family(name, link) for link in links} for name, links in _SUPPORTED.items()
 }
 """Random family name -> link name -> :class:`RandomFamily`; the first link is the default."""
 
@@ -286,3 +286,25 @@ def get_random_family(name: str | RandomFamily, link: str | None = None) -> Rand
             f"(link): {supported_random_families()}"
         )
     return links[link_key]
+
+
+def random_family_from_label(label: str | RandomFamily) -> RandomFamily:
+    """A random family from ``"gamma"``, ``"inverse_gamma(log)"`` (its :attr:`RandomFamily.label`)
+    or a :class:`RandomFamily` itself.
+
+    Raises
+    ------
+    FamilyError
+        For anything else, or an unknown family or link.
+    """
+    if isinstance(label, RandomFamily):
+        return label
+    if not isinstance(label, str):
+        raise FamilyError(
+            f"a random family must be a name such as 'gamma' or 'inverse_gamma(log)'; got {label!r}"
+        )
+    text = label.strip()
+    if text.endswith(")") and "(" in text:
+        name, link = text[:-1].split("(", 1)
+        return get_random_family(name.strip(), link.strip() or None)
+    return get_random_family(text)

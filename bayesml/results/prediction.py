@@ -1,4 +1,9 @@
-"""Predictions from posterior draws: fitted rows, new data and new group levels (numpy only)."""
+"""Predictions from posterior draws: fitted rows, new data and new group levels (numpy only).
+
+Everything here needs only the model's design and family: the design encodes new rows as it
+encoded the fitted ones, the family turns the linear predictor into means and draws of new
+observations.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayesml.errors import ArgumentError, ArgumentTypeError, DataError
 from bayesml.results.draws import fitted_eta_draws, linear_predictor_draws, population_effect_draws
-from bayesml.results.response_draws import draw_response
+from bayesml.results.loglik import OBS_DIM, parameter_draws
 
 if TYPE_CHECKING:
-    from bayesml.model import Model
+    from bayesml.design import ModelDesign
+    from bayesml.families import Family
 
-__all__ = ["predict_draws", "predictive_dataset"]
+__all__ = ["PREDICT_KINDS", "predict_draws", "predictive_dataset"]
 
-OBS_DIM = "obs"
-
-
-def _aux_draws(model: Model, parameters: xr.Dataset) -> dict[str, np.ndarray]:
-    return {p.name: parameters[p.name].values[..., None] for p in model.family.aux_params}
+#: what :func:`predict_draws` can return
+PREDICT_KINDS = ("linear", "mean", "response")
 
 
 def _as_dataarray(values: np.ndarray, parameters: xr.Dataset, name: str) -> xr.DataArray:
@@ -36,20 +40,26 @@ def _as_dataarray(values: np.ndarray, parameters: xr.Dataset, name: str) -> xr.D
     )
 
 
-def predictive_dataset(model: Model, parameters: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
+def predictive_dataset(
+    design: ModelDesign, family: Family, parameters: xr.Dataset, rng: np.random.Generator
+) -> xr.Dataset:
     """New observations of the fitted rows, one per draw of ``parameters`` (posterior or prior)."""
-    design = model.design
-    mu = model.family.link.inverse(fitted_eta_draws(parameters, design))
+    mu = family.link.inverse(fitted_eta_draws(parameters, design))
     response = design.response
-    values = draw_response(
-        model.family.name, mu, _aux_draws(model, parameters), rng, trials=response.trials, weights=response.weights
+    values = family.draw(
+        rng,
+        mu,
+        parameter_draws(parameters, family),
+        trials=response.trials,
+        weights=response.weights,
     )
     name = design.observed_name
     return xr.Dataset({name: _as_dataarray(values, parameters, name)})
 
 
-def _new_rows_eta(model: Model, posterior: xr.Dataset, new_data: pd.DataFrame, rng) -> tuple[np.ndarray, np.ndarray | None]:
-    design = model.design
+def _new_rows_eta(
+    design: ModelDesign, posterior: xr.Dataset, new_data: pd.DataFrame, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray | None]:
     rows = design.transform(new_data)
     parts = []
     for block, (term_matrix, group_index, unseen) in zip(design.random, rows.random, strict=True):
@@ -71,7 +81,8 @@ def _new_rows_eta(model: Model, posterior: xr.Dataset, new_data: pd.DataFrame, r
 
 
 def predict_draws(
-    model: Model,
+    design: ModelDesign,
+    family: Family,
     result: xr.DataTree,
     new_data: pd.DataFrame | None,
     *,
@@ -79,23 +90,28 @@ def predict_draws(
     random_seed: int | None,
 ) -> xr.DataArray:
     """See :meth:`bayesml.Model.predict`."""
-    if kind not in ("linear", "mean", "response"):
-        raise ValueError(f"kind must be one of ['linear', 'mean', 'response']; got kind={kind!r}")
+    if kind not in PREDICT_KINDS:
+        raise ArgumentError(f"kind must be one of {list(PREDICT_KINDS)}; got kind={kind!r}")
     posterior = result["posterior"].to_dataset()
     rng = np.random.default_rng(random_seed)
-    trials = model.design.response.trials
+    trials = design.response.trials
     if new_data is None:
-        eta = fitted_eta_draws(posterior, model.design)
+        eta = fitted_eta_draws(posterior, design)
     else:
         if not isinstance(new_data, pd.DataFrame):
-            raise TypeError(f"new_data must be a pandas DataFrame; got {type(new_data).__name__}")
-        eta, trials = _new_rows_eta(model, posterior, new_data, rng)
+            raise ArgumentTypeError(
+                f"new_data must be a pandas DataFrame; got {type(new_data).__name__}"
+            )
+        eta, trials = _new_rows_eta(design, posterior, new_data, rng)
     if kind == "linear":
         return _as_dataarray(eta, posterior, "eta")
-    mu = model.family.link.inverse(eta)
+    mu = family.link.inverse(eta)
+    params = parameter_draws(posterior, family)
     if kind == "mean":
-        return _as_dataarray(mu, posterior, "mu")
-    if model.family.name == "binomial" and trials is None:
-        raise ValueError("kind='response' for a binomial model needs the trials of the new rows")
-    values = draw_response(model.family.name, mu, _aux_draws(model, posterior), rng, trials=trials)
-    return _as_dataarray(values, posterior, model.design.observed_name)
+        return _as_dataarray(family.expected_response(mu, params), posterior, "mu")
+    if family.uses_trials and trials is None:
+        raise DataError(
+            f"kind='response' for a {family.name} model needs the trials of the new rows"
+        )
+    values = family.draw(rng, mu, params, trials=trials)
+    return _as_dataarray(values, posterior, design.observed_name)

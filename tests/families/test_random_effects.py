@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from bayesml.backends.hlik import get_random_family, supported_random_families
 from bayesml.errors import FamilyError
+from bayesml.families import get_random_family, supported_random_families
 
 LAMBDA = 0.4
 U_VALUES = {

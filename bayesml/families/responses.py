@@ -1,4 +1,9 @@
-"""Response validation by response kind, with errors that name the offending rows."""
+"""Response kinds: how a family's response is validated and encoded, with errors that name rows.
+
+A :class:`ResponseKind` says what values a response may take (rules checked after the finiteness
+check), whether a two-level column may be encoded as 0/1 (``levelled``: the success being a level
+of the column) and whether each row carries a number of trials.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesml.errors import DataError
 
-__all__ = ["RESPONSE_RULES", "as_vector", "check_response", "describe_rows", "check_weights"]
+__all__ = [
+    "RESPONSE_KINDS",
+    "RESPONSE_RULES",
+    "ResponseKind",
+    "as_vector",
+    "check_response",
+    "check_weights",
+    "describe_rows",
+]
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -210,3 +223,55 @@ def check_weights(weights: ArrayLike, *, size: int) -> Array:
         row_labels=None,
     )
     return w
+
+
+@dataclass(frozen=True)
+class ResponseKind:
+    """What a family's response is: its checks and how the data encode it.
+
+    Attributes
+    ----------
+    name
+        A key of :data:`RESPONSE_RULES` (``"real"``, ``"binary"``, ``"binomial"``, ``"count"``,
+        ``"positive"``, ``"unit_interval"``).
+    levelled
+        Whether a two-level column may be the response, encoded 0/1 with one level counted as
+        success (the ``success`` argument means something).
+    uses_trials
+        Whether each row has a number of trials (successes out of trials).
+    """
+
+    name: str
+    levelled: bool = False
+    uses_trials: bool = False
+
+    def check(
+        self,
+        y: ArrayLike,
+        *,
+        family: str,
+        trials: ArrayLike | None = None,
+        name: str = "y",
+        row_labels: Sequence[object] | None = None,
+    ) -> None:
+        """Raise :class:`DataError` unless ``y`` is a valid response (see :func:`check_response`)."""
+        check_response(
+            y,
+            kind=self.name,
+            family=family,
+            uses_trials=self.uses_trials,
+            trials=trials,
+            name=name,
+            row_labels=row_labels,
+        )
+
+
+RESPONSE_KINDS: dict[str, ResponseKind] = {
+    "real": ResponseKind("real"),
+    "binary": ResponseKind("binary", levelled=True),
+    "binomial": ResponseKind("binomial", levelled=True, uses_trials=True),
+    "count": ResponseKind("count"),
+    "positive": ResponseKind("positive"),
+    "unit_interval": ResponseKind("unit_interval"),
+}
+"""The response kinds by name."""

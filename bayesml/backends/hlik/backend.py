@@ -1,0 +1,100 @@
+"""The h-likelihood backend object (``method="hlik"``), registered in
+:mod:`bayesml.backends.registry`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from bayesml.backends.hlik.api import fit_hlik
+from bayesml.backends.hlik.fit import check_options
+from bayesml.backends.hlik.options import RandomFamilySpec
+from bayesml.backends.hlik.result import HlikResult
+from bayesml.backends.hlik.rows import DESCRIPTION, MEAN_FAMILIES
+from bayesml.backends.seam import BackendOptions, ModelInputs
+from bayesml.design import one_sided_design
+from bayesml.families import DEFAULT_RANDOM_FAMILY
+
+__all__ = ["HLIK", "HlikBackend", "HlikOptions"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HlikOptions(BackendOptions):
+    """Options of ``Model.fit(method="hlik")`` (its keyword arguments).
+
+    Attributes
+    ----------
+    random_family
+        Distribution of the random effects: ``"gaussian"`` (default), ``"gamma"``, ``"beta"``,
+        ``"inverse_gamma"`` (optionally with a link, ``"inverse_gamma(log)"``); one for all
+        terms, a sequence (one per term) or a mapping from group name.
+    dispersion
+        ``None`` estimates φ (as hglm does, also for binomial and Poisson, which makes them
+        quasi-likelihood models); a number fixes it (``1`` for a binomial/Poisson likelihood).
+    dispersion_formula
+        One-sided formula for log φ, e.g. ``"~ x2 + x3"``; intercept only by default.
+    estimation
+        ``"EQL"`` (hglm's default) or ``"EQL1"`` (the HL(1,1) correction).
+    tol, max_iter
+        Convergence tolerance on Σ Δη² / Σ η² and the most outer iterations.
+    covariance, car
+        Correlated random effects: a known covariance matrix per group name, or a CAR
+        neighbour structure (see :func:`bayesml.hglm`).
+    """
+
+    method: ClassVar[str] = "hlik"
+    given_as: ClassVar[str] = "the keyword arguments of Model.fit"
+
+    random_family: RandomFamilySpec = DEFAULT_RANDOM_FAMILY
+    dispersion: float | None = None
+    dispersion_formula: str | None = None
+    estimation: Literal["EQL", "EQL1"] = "EQL"
+    tol: float = 1e-6
+    max_iter: int = 50
+    covariance: Mapping[str, Any] | None = None
+    car: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        check_options(self.estimation, self.tol, self.max_iter, method_name="estimation")
+
+
+@dataclass(frozen=True)
+class HlikBackend:
+    """Point estimates by h-likelihood (Lee & Nelder's HGLM; :func:`fit_hlik`)."""
+
+    name: str = "hlik"
+    kind: Literal["fitting"] = "fitting"
+    description: str = DESCRIPTION
+
+    def supported_families(self) -> dict[str, tuple[str, ...]]:
+        """The response families and links the h-likelihood fits (:data:`MEAN_FAMILIES`)."""
+        return dict(MEAN_FAMILIES)
+
+    def options(self, given: Mapping[str, Any], **common: Any) -> HlikOptions:
+        """:class:`HlikOptions` from the keyword arguments of ``Model.fit``."""
+        return HlikOptions.from_mapping(given, **common)
+
+    def run(self, model: ModelInputs, options: HlikOptions) -> HlikResult:
+        """Fit ``model``; the priors play no part."""
+        dispersion_design = None
+        if options.dispersion_formula is not None:
+            dispersion_design = one_sided_design(
+                options.dispersion_formula, model.data, row_labels=model.design.row_labels
+            )
+        return fit_hlik(
+            model.design,
+            model.family,
+            random_family=options.random_family,
+            dispersion=options.dispersion,
+            dispersion_design=dispersion_design,
+            method=options.estimation,
+            tol=options.tol,
+            max_iter=options.max_iter,
+            covariance=options.covariance,
+            car=options.car,
+        )
+
+
+HLIK = HlikBackend()
+"""The registered h-likelihood backend."""

@@ -1,0 +1,165 @@
+"""The NUTS backend object (``method="nuts"``), registered in :mod:`bayesml.backends.registry`.
+
+Importing this module does not import PyMC: the graph builder and the samplers are imported when
+a graph is first built. The graphs of a model are kept in its :class:`ModelInputs` cache, so that
+repeated fits (and nutpie's compiled model) are built once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from bayesml.backends.pymc.effects import choose_random_effects
+from bayesml.backends.pymc.samplers import check_sampler
+from bayesml.backends.seam import ModelInputs, SamplingOptions, check_count
+from bayesml.families import FAMILIES
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["NUTS", "NutsBackend", "NutsOptions"]
+
+_CACHE_KEY = "nuts"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NutsOptions(SamplingOptions):
+    """Options of ``method="nuts"`` (``sampler_kwargs`` of :meth:`bayesml.Model.sample`).
+
+    Attributes
+    ----------
+    sampler
+        ``"nutpie"`` (default when installed), ``"pymc"`` or ``"numpyro"``.
+    cores
+        Chains run in parallel (default one per CPU, at most one per chain); 1 runs them one
+        after another in the calling process.
+    sampler_options
+        Every other entry of ``sampler_kwargs``, passed to the sampler (``target_accept``,
+        ``maxdepth``, nutpie's ``adaptation``, ...).
+    """
+
+    method: ClassVar[str] = "nuts"
+
+    sampler: str | None = None
+    cores: int | None = None
+    sampler_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "sampler", check_sampler(self.sampler))
+        if self.cores is not None:
+            cores = check_count("cores", self.cores, 1, where=self.given_as)
+            object.__setattr__(self, "cores", cores)
+
+    @classmethod
+    def from_mapping(cls, given: Mapping[str, Any], **common: Any) -> NutsOptions:
+        """Own options from ``given``; the rest go to the sampler (``sampler_options``)."""
+        given = dict(given)
+        own = {name: given.pop(name) for name in ("sampler", "cores") if name in given}
+        return cls(**common, **own, sampler_options=given)
+
+
+@dataclass(frozen=True)
+class NutsBackend:
+    """NUTS on the PyMC graph of the model (:mod:`bayesml.backends.pymc.builder`)."""
+
+    name: str = "nuts"
+    kind: Literal["sampling"] = "sampling"
+    description: str = "NUTS on the PyMC graph"
+
+    def supported_families(self) -> dict[str, tuple[str, ...]]:
+        """Every family with a PyMC likelihood, with all its links."""
+        from bayesml.backends.pymc.likelihoods import LIKELIHOODS
+
+        return {name: family.links for name, family in FAMILIES.items() if name in LIKELIHOODS}
+
+    def options(self, given: Mapping[str, Any], **common: Any) -> NutsOptions:
+        """:class:`NutsOptions` from ``sampler_kwargs`` and the shared sampling options."""
+        return NutsOptions.from_mapping(given, **common)
+
+    def run(self, model: ModelInputs, options: NutsOptions) -> xr.DataTree:
+        """Sample the graph of :meth:`sampling_graph` and return the result with shared names."""
+        from bayesml.backends.pymc.results import finish_result
+        from bayesml.backends.pymc.sampling import sample_nuts
+
+        pymc_model, info = self.sampling_graph(model)
+        tree = sample_nuts(
+            pymc_model,
+            info,
+            draws=options.draws,
+            tune=options.tune,
+            chains=options.chains,
+            random_seed=options.random_seed,
+            sampler=options.sampler,
+            progressbar=options.progressbar,
+            cores=options.cores,
+            sampler_kwargs=options.sampler_options,
+        )
+        return finish_result(
+            tree,
+            info,
+            model.design,
+            model.family,
+            log_prior=options.log_prior,
+            random_seed=options.random_seed,
+        )
+
+    # -- the graphs, kept in the model's cache -------------------------------------------------
+    def random_effects(self, model: ModelInputs) -> Literal["sampled", "integrated"]:
+        """How NUTS treats the random effects of ``model`` (its ``random_effects`` option)."""
+        return choose_random_effects(
+            model.settings.get("random_effects", "auto"),
+            model.design,
+            model.family,
+            latent=self.probit_form(model) == "latent",
+        )
+
+    def probit_form(self, model: ModelInputs) -> str:
+        """``"marginal"`` or ``"latent"`` (the model's ``probit`` option)."""
+        return model.settings.get("probit", "marginal")
+
+    def graph(self, model: ModelInputs, *, probit_form: str | None = None) -> tuple[Any, Any]:
+        """``(pymc.Model, BuildInfo)``: every parameter sampled, the random effects included."""
+        form = self.probit_form(model) if probit_form is None else probit_form
+        return self._cached(model, ("graph", form), lambda: self._build(model, form))
+
+    def sampling_graph(self, model: ModelInputs) -> tuple[Any, Any]:
+        """The graph NUTS samples: :meth:`graph`, or the one with the effects integrated out."""
+        if self.random_effects(model) == "sampled":
+            return self.graph(model)
+
+        def build():
+            from bayesml.backends.pymc.marginal import build_marginal_model
+
+            return build_marginal_model(model.design, model.priors, model.family)
+
+        return self._cached(model, ("marginal",), build)
+
+    def sample_prior(
+        self, model: ModelInputs, *, draws: int, random_seed: int | None
+    ) -> xr.DataTree:
+        """Draws of the parameters (``prior``) from the priors, by PyMC's forward sampler."""
+        from bayesml.backends.pymc.sampling import sample_prior_predictive
+
+        # the latent probit form has the same priors as the marginal form, whose graph can be
+        # sampled forwards (the latent variables' magnitudes have no proper prior of their own)
+        pymc_model, info = self.graph(model, probit_form="marginal")
+        return sample_prior_predictive(pymc_model, info, draws=draws, random_seed=random_seed)
+
+    def _build(self, model: ModelInputs, probit_form: str) -> tuple[Any, Any]:
+        from bayesml.backends.pymc.builder import build_pymc_model
+
+        return build_pymc_model(model.design, model.priors, model.family, probit_form=probit_form)
+
+    @staticmethod
+    def _cached(model: ModelInputs, key: tuple, build) -> Any:
+        store = model.cache.setdefault(_CACHE_KEY, {})
+        if key not in store:
+            store[key] = build()
+        return store[key]
+
+
+NUTS = NutsBackend()
+"""The registered NUTS backend."""

@@ -1,0 +1,198 @@
+"""The one seam every backend plugs into: what it receives, how it declares itself, its options.
+
+A backend is an object with
+
+* ``name`` — the ``method=`` of :meth:`bayesml.Model.sample` or :meth:`bayesml.Model.fit`;
+* ``kind`` — ``"sampling"`` (a posterior, as an ``xarray.DataTree``) or ``"fitting"`` (point
+  estimates);
+* ``supported_families()`` — family name → the links it fits, checked (by
+  :func:`bayesml.backends.registry.check_supports`) before the backend does any work;
+* ``options(**given)`` — its options as a frozen dataclass, validated once (unknown names are
+  refused with the list of valid ones);
+* ``run(model, options)`` — the result, from a :class:`ModelInputs`.
+
+It is registered by name in :mod:`bayesml.backends.registry`, which imports it lazily, so that
+``import bayesml`` does not import PyMC. Sampling backends take the options every sampler shares
+(:class:`SamplingOptions`: draws, tune, chains, seed, ...) plus their own, given to
+:meth:`bayesml.Model.sample` as ``sampler_kwargs``; fitting backends take their options as
+keyword arguments of :meth:`bayesml.Model.fit`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
+
+import numpy as np
+
+from bayesml.errors import ArgumentError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bayesml.design import ModelDesign
+    from bayesml.families import Family
+    from bayesml.priors import ResolvedPriors
+
+__all__ = [
+    "Backend",
+    "supports_family",
+    "unsupported_family_message",
+    "BackendOptions",
+    "ModelInputs",
+    "SamplingOptions",
+    "check_count",
+    "check_seed",
+]
+
+Kind = Literal["sampling", "fitting"]
+OptionsT = TypeVar("OptionsT", bound="BackendOptions")
+
+
+@dataclass(frozen=True, eq=False)
+class ModelInputs:
+    """Everything a backend receives about one model.
+
+    Attributes
+    ----------
+    design, priors, family
+        The validated design, the priors in force and the family with its link.
+    settings
+        The model's options (the spec's ``options``: ``probit``, ``random_effects``, ...).
+    data
+        The data frame the design was built from (for further formulas, e.g. a dispersion
+        model).
+    cache
+        State a backend keeps between runs of the same model (compiled graphs); a backend keys
+        its entries by its own name.
+    """
+
+    design: ModelDesign
+    priors: ResolvedPriors
+    family: Family
+    settings: Mapping[str, Any]
+    data: pd.DataFrame
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def check_count(name: str, value: object, minimum: int, *, where: str = "") -> int:
+    """``value`` as an int >= ``minimum``, or an :class:`ArgumentError` naming ``name``.
+
+    ``where`` says where the argument was given (``"sampler_kwargs"``).
+    """
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
+        subject = f"{where}[{name!r}]" if where else name
+        raise ArgumentError(f"{subject} must be an integer >= {minimum}; got {name}={value!r}")
+    return int(value)
+
+
+def check_seed(value: object) -> int | None:
+    """A seed: None or an int >= 0."""
+    return None if value is None else check_count("random_seed", value, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackendOptions:
+    """Base of every backend's options: built from keywords, checked on construction.
+
+    A field with ``metadata={"from_model": True}`` is set from the model, not by the user.
+    """
+
+    #: the ``method=`` these options belong to, and what they are called in messages
+    method: ClassVar[str] = ""
+    given_as: ClassVar[str] = "options"
+
+    @classmethod
+    def from_mapping(cls: type[OptionsT], given: Mapping[str, Any], **common: Any) -> OptionsT:
+        """The options from a user mapping (plus ``common`` keywords), refusing unknown names."""
+        valid = {
+            f.name for f in dataclasses.fields(cls) if f.init and not f.metadata.get("from_model")
+        } - set(common)
+        unknown = [name for name in given if name not in valid]
+        if unknown:
+            raise ArgumentError(_unknown_options_message(cls, unknown, valid))
+        return cls(**common, **dict(given))
+
+
+def _unknown_options_message(cls: type, unknown: list[str], valid: set[str]) -> str:
+    message = (
+        f"method={cls.method!r} has no option {', '.join(map(repr, unknown))} in {cls.given_as}; "
+        f"its options: {', '.join(sorted(valid)) or 'none'}"
+    )
+    close = difflib.get_close_matches(unknown[0], sorted(valid), n=1)
+    return message + (f" (did you mean {close[0]!r}?)" if close else "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SamplingOptions(BackendOptions):
+    """What every sampling backend takes: validated once here.
+
+    Attributes
+    ----------
+    draws, tune, chains
+        Kept draws per chain, warm-up draws per chain, number of chains.
+    random_seed
+        Seed; the same seed gives the same draws.
+    progressbar
+        Show the sampler's progress bar.
+    log_prior
+        Store the elementwise log prior (``log_prior`` group).
+    """
+
+    given_as: ClassVar[str] = "sampler_kwargs"
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    random_seed: int | None = None
+    progressbar: bool = False
+    log_prior: bool = True
+
+    def __post_init__(self) -> None:
+        for name, minimum in (("draws", 1), ("tune", 0), ("chains", 1)):
+            object.__setattr__(self, name, check_count(name, getattr(self, name), minimum))
+        object.__setattr__(self, "random_seed", check_seed(self.random_seed))
+
+
+def supports_family(supported: Mapping[str, tuple[str, ...]], family: Family) -> bool:
+    """Whether ``family`` with its link is in a backend's table of supported families."""
+    return family.link.name in supported.get(family.name, ())
+
+
+def unsupported_family_message(
+    method: str,
+    description: str,
+    supported: Mapping[str, tuple[str, ...]],
+    family: Family,
+    instead: Sequence[str] = (),
+) -> str:
+    """The message of a backend that refuses a family: what it supports, what to use instead."""
+    listed = ", ".join(f"{name}({', '.join(links)})" for name, links in supported.items())
+    hint = f"; use {' or '.join(instead)}" if instead else ""
+    return (
+        f"method={method!r} ({description}) does not support family {family.name!r} with the "
+        f"{family.link.name} link; it supports {listed}{hint}"
+    )
+
+
+class Backend(Protocol):
+    """What :mod:`bayesml.backends.registry` and :class:`bayesml.Model` expect of a backend."""
+
+    name: str
+    kind: Kind
+    description: str
+
+    def supported_families(self) -> Mapping[str, tuple[str, ...]]:
+        """Family name -> the links this backend fits it with."""
+        ...
+
+    def options(self, given: Mapping[str, Any], **common: Any) -> BackendOptions:
+        """This backend's options, validated (``common``: the shared sampling options)."""
+        ...
+
+    def run(self, model: ModelInputs, options: Any) -> Any:
+        """Sample or fit ``model``."""
+        ...

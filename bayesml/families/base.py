@@ -1,0 +1,520 @@
+"""The :class:`Family` base class: what every response family knows about itself.
+
+A family is one object that carries its maths, after glum's ``ExponentialDispersionModel`` and R's
+``family()`` objects. A concrete family is a small subclass (one module per family or per small
+group of families) that sets the class attributes below and implements the density of one
+observation given its mean:
+
+* :meth:`Family.log_likelihood` and :meth:`Family.draw` — the pointwise log-likelihood and random
+  draws of new observations, used by the results layer (``log_likelihood`` group, LOO), by
+  prediction and by every backend;
+* for exponential-dispersion families, the pieces IWLS and the h-likelihood need:
+  :meth:`Family.variance`, :meth:`Family.variance_derivative`, :meth:`Family.unit_deviance`,
+  :meth:`Family.weighted_deviance` (R's ``dev.resids`` on the mean scale),
+  :meth:`Family.initial_mean` (R's ``mustart``) and :meth:`Family.dispersion_parameters`;
+* its parameters beyond the mean (:class:`Parameter`: name, constraint, shape, default prior);
+* which default-prior rule applies (:attr:`Family.prior_rule`, read by :mod:`bayesml.priors`);
+* how its response is validated and encoded (:class:`~bayesml.families.responses.ResponseKind`).
+
+Backends keep only translation tables from a family's name to their own building blocks (a PyMC
+distribution, a Gibbs augmentation, the h-likelihood's supported families).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bayesml.errors import DataError, FamilyError
+from bayesml.families._names import normalise_name, resolve_name
+from bayesml.families.links import LINKS, Link
+from bayesml.families.responses import ResponseKind, as_vector, check_weights
+
+__all__ = [
+    "CONSTRAINTS",
+    "AuxParam",
+    "DefaultPrior",
+    "Family",
+    "Parameter",
+    "ParamValues",
+]
+
+Array = NDArray[np.float64]
+ParamValues = Mapping[str, ArrayLike]
+
+#: constraint name -> (test of a value, what the message says is expected)
+CONSTRAINTS: Mapping[str, tuple[Any, str]] = {
+    "positive": (lambda v: np.isfinite(v) & (v > 0), "finite and positive"),
+    "real": (np.isfinite, "finite"),
+    "unit_interval": (lambda v: (v > 0) & (v < 1), "strictly between 0 and 1"),
+}
+"""The constraints a family parameter may carry, each with its check."""
+
+
+@dataclass(frozen=True)
+class DefaultPrior:
+    """A family parameter's default prior, as plain data (the priors layer builds the Prior).
+
+    Attributes
+    ----------
+    dist
+        Name of a prior distribution (``"half_t"``).
+    params
+        Its parameters (``{"nu": 3, "sigma": 2.5}``).
+    response_scaled
+        Parameters multiplied by a robust scale of the response on the linear-predictor scale
+        (:meth:`Family.prior_response`): ``("sigma",)`` gives σ = 2.5·mad(y).
+    """
+
+    dist: str
+    params: Mapping[str, float]
+    response_scaled: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter of a family beyond the mean, named as in the posterior.
+
+    Attributes
+    ----------
+    name
+        Posterior name and prior key (``"sigma"``, ``"nu"``, ``"alpha"``, ``"kappa"``).
+    description
+        What it is, for messages and descriptions.
+    constraint
+        A key of :data:`CONSTRAINTS` (``"positive"`` for every family today).
+    shape
+        Names of its dimensions; ``()`` for a scalar.
+    default_prior
+        Its default prior, or ``None`` when it has none (then the user must give one).
+    """
+
+    name: str
+    description: str
+    constraint: str = "positive"
+    shape: tuple[str, ...] = ()
+    default_prior: DefaultPrior | None = None
+
+    def __post_init__(self) -> None:
+        if self.constraint not in CONSTRAINTS:
+            raise FamilyError(
+                f"parameter {self.name!r}: unknown constraint {self.constraint!r}; expected one "
+                f"of {sorted(CONSTRAINTS)}"
+            )
+
+
+AuxParam = Parameter
+"""The former name of :class:`Parameter` (families' auxiliary parameters)."""
+
+
+@dataclass(frozen=True, repr=False)
+class Family:
+    """A response distribution with the link in force, and its maths.
+
+    Subclasses set the class attributes and implement :meth:`_log_likelihood` and :meth:`_draw`
+    (and, for exponential-dispersion families, :meth:`_variance` and :meth:`_unit_deviance`).
+    Instances are immutable; :meth:`with_link` returns a copy with another supported link.
+
+    Attributes
+    ----------
+    name
+        Registry name, e.g. ``"negative_binomial"``.
+    links
+        Names of the supported links; the first is the default.
+    canonical_link
+        Name of the canonical link of the exponential family, or ``None`` where it has none among
+        the supported links.
+    response
+        The kind of response it models: validation rules, whether a two-level column may be
+        encoded as 0/1, whether rows carry a number of trials.
+    parameters
+        Its parameters beyond the mean.
+    has_dispersion
+        Whether Var(y) has a free scale factor φ beyond V(μ) (False for bernoulli, binomial,
+        poisson, and the negative binomial, whose shape enters V(μ) itself).
+    accepts_weights
+        Whether prior weights scale its residual variance (σ/√w).
+    prior_rule
+        The default-prior rule of :mod:`bayesml.priors` for the identity link
+        (``"data_scaled"``, ``"weakly_informative"`` or ``"unit_scale"``); other links use
+        :attr:`other_links_prior_rule`.
+    dispersion_parameter
+        ``(name, power)`` with the parameter equal to φ**power (σ = φ^½ for the gaussian, α = φ⁻¹
+        for the gamma), or ``None`` when the family has no dispersion parameter.
+    link
+        The :class:`Link` in force.
+    """
+
+    name: ClassVar[str]
+    links: ClassVar[tuple[str, ...]]
+    canonical_link: ClassVar[str | None] = None
+    response: ClassVar[ResponseKind]
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+    has_dispersion: ClassVar[bool] = False
+    accepts_weights: ClassVar[bool] = False
+    prior_rule: ClassVar[str] = "unit_scale"
+    other_links_prior_rule: ClassVar[str] = "unit_scale"
+    dispersion_parameter: ClassVar[tuple[str, float] | None] = None
+
+    link: Link = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.link is None:
+            object.__setattr__(self, "link", LINKS[self.links[0]])
+
+    def __repr__(self) -> str:
+        return f"Family({self.name!r}, link={self.link.name!r})"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # subclasses are not dataclasses themselves, so the frozen check would let them through
+        super().__init_subclass__(**kwargs)
+        cls.__setattr__ = _refuse_assignment  # type: ignore[method-assign]
+        cls.__delattr__ = _refuse_assignment  # type: ignore[method-assign]
+
+    # -- description ---------------------------------------------------------------------
+    @property
+    def default_link(self) -> str:
+        """The link used when none is asked for."""
+        return self.links[0]
+
+    @property
+    def is_canonical(self) -> bool:
+        """Whether the link in force is the canonical link."""
+        return self.link.name == self.canonical_link
+
+    @property
+    def response_kind(self) -> str:
+        """Name of the response kind (``"real"``, ``"binary"``, ``"count"``, ...)."""
+        return self.response.name
+
+    @property
+    def uses_trials(self) -> bool:
+        """Whether each row has a number of trials (binomial)."""
+        return self.response.uses_trials
+
+    @property
+    def aux_params(self) -> tuple[Parameter, ...]:
+        """The parameters beyond the mean (the former name of :attr:`parameters`)."""
+        return self.parameters
+
+    @property
+    def aux_names(self) -> tuple[str, ...]:
+        """Names of the parameters beyond the mean."""
+        return tuple(param.name for param in self.parameters)
+
+    @property
+    def default_prior_rule(self) -> str:
+        """The default-prior rule for the link in force (see :attr:`prior_rule`)."""
+        return self.prior_rule if self.link.name == "identity" else self.other_links_prior_rule
+
+    def with_link(self, link: str | Link) -> Family:
+        """Return this family with another of its supported links.
+
+        Raises
+        ------
+        FamilyError
+            If the family does not support ``link``; the message lists the links it supports.
+        """
+        given = link.name if isinstance(link, Link) else link
+        key = normalise_name(given, what="link")
+        if key not in self.links:
+            if key in LINKS:
+                raise FamilyError(
+                    f"family {self.name!r} does not support link {given!r}; "
+                    f"supported links: {list(self.links)}"
+                )
+            # An unknown name: always raises, listing this family's links with a suggestion.
+            resolve_name(
+                given, what="link", choices=self.links, context=f" for family {self.name!r}"
+            )
+        return dataclasses.replace(self, link=LINKS[key])
+
+    # -- the density -----------------------------------------------------------------------
+    def log_likelihood(
+        self,
+        y: ArrayLike,
+        mu: ArrayLike,
+        params: ParamValues | None = None,
+        *,
+        trials: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Array:
+        """Log-likelihood of each observation given its mean.
+
+        Parameters
+        ----------
+        y
+            Observed responses, shape ``(n,)`` (successes for the binomial).
+        mu
+            μ = g⁻¹(η) of each observation, broadcastable against ``y`` (e.g.
+            ``(chain, draw, n)``).
+        params
+            The family's parameters by name, each broadcastable against ``mu`` (e.g. shape
+            ``(chain, draw, 1)``).
+        trials
+            Number of trials per row; binomial only.
+        weights
+            Prior weights per row, for the families that :attr:`accepts_weights` (and the
+            exponential-dispersion precision w/φ of the gamma); ignored by the others.
+        """
+        values = self._param_values(params, self.aux_names, purpose="the log-likelihood")
+        return self._log_likelihood(
+            np.asarray(y, dtype=float), np.asarray(mu, dtype=float), values, trials, weights
+        )
+
+    def draw(
+        self,
+        rng: np.random.Generator,
+        mu: ArrayLike,
+        params: ParamValues | None = None,
+        *,
+        trials: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Array:
+        """One new observation per entry of ``mu`` (same shape), from this distribution.
+
+        Parameters are those of :meth:`log_likelihood`; ``rng`` is a numpy ``Generator``.
+        """
+        values = self._param_values(params, self.aux_names, purpose="draws")
+        return self._draw(rng, np.asarray(mu, dtype=float), values, trials, weights)
+
+    def expected_response(self, mu: ArrayLike, params: ParamValues | None = None) -> Array:
+        """E(y) given μ = g⁻¹(η): μ itself except where μ is not the mean (lognormal)."""
+        return np.asarray(mu, dtype=float)
+
+    def prior_response(self, y: ArrayLike) -> Array:
+        """The response on the scale of the linear predictor, for data-scaled default priors."""
+        return np.asarray(y, dtype=float)
+
+    # -- exponential-dispersion maths ------------------------------------------------------
+    def variance(
+        self, mu: ArrayLike, params: ParamValues | None = None, *, aux: ParamValues | None = None
+    ) -> Array:
+        """Variance function V(μ), with Var(y) = φ·V(μ).
+
+        φ is σ² (gaussian), 1/α (gamma), 1/(1 + κ) (beta) and 1 otherwise; for the binomial, V is
+        per trial (Var(successes) = n·V(μ)). For the Student-t, Var(y) = σ²ν/(ν − 2)·V(μ).
+
+        Parameters
+        ----------
+        mu
+            Means.
+        params
+            Parameter values by name; the negative binomial needs ``alpha``. ``aux`` is the
+            former name of this argument.
+        """
+        values = self._param_values(
+            _either(params, aux), self._variance_needs, purpose="the variance"
+        )
+        return self._variance(np.asarray(mu, dtype=float), values)
+
+    def variance_derivative(self, mu: ArrayLike, params: ParamValues | None = None) -> Array:
+        """dV/dμ (the HL(1,1) correction of the h-likelihood needs it)."""
+        values = self._param_values(params, self._variance_needs, purpose="the variance")
+        return self._variance_derivative(np.asarray(mu, dtype=float), values)
+
+    def unit_deviance(
+        self,
+        y: ArrayLike,
+        mu: ArrayLike,
+        params: ParamValues | None = None,
+        *,
+        trials: ArrayLike | None = None,
+        aux: ParamValues | None = None,
+    ) -> Array:
+        """Unit deviances d(y, μ) (R's ``dev.resids`` with unit weights); ``y`` is assumed valid.
+
+        Parameters
+        ----------
+        y
+            Responses (successes for the binomial).
+        mu
+            Means (success probabilities for bernoulli and binomial).
+        params
+            Parameter values by name: the Student-t needs ``sigma`` and ``nu``, the negative
+            binomial ``alpha``, the beta ``kappa``. ``aux`` is the former name of this argument.
+        trials
+            Number of trials per row; binomial only.
+        """
+        y_arr = np.asarray(y, dtype=float)
+        n = self._trials(trials)
+        values = self._param_values(
+            _either(params, aux), self._deviance_needs, purpose="the deviance"
+        )
+        return self._unit_deviance(y_arr, np.asarray(mu, dtype=float), n, values)
+
+    def weighted_deviance(
+        self,
+        y: ArrayLike,
+        mu: ArrayLike,
+        prior_weights: ArrayLike,
+        params: ParamValues | None = None,
+    ) -> Array:
+        """Deviance components w·d(y, μ) on the mean scale (R's ``dev.resids(y, mu, wt)``).
+
+        For the binomial ``y`` is the proportion of successes and ``prior_weights`` include the
+        trials, as in R's ``glm``; negative unit deviances (rounding) are set to 0.
+        """
+        unit = self.unit_deviance(y, mu, params, trials=None if not self.uses_trials else 1.0)
+        return np.asarray(prior_weights, dtype=float) * np.maximum(unit, 0.0)
+
+    def initial_mean(self, y: ArrayLike, prior_weights: ArrayLike | None = None) -> Array:
+        """Starting means for IWLS from the response on the mean scale (R's ``mustart``)."""
+        return np.array(y, dtype=float, copy=True)
+
+    def dispersion_parameters(self, phi: ArrayLike) -> dict[str, Array]:
+        """The family's parameters at dispersion φ (empty when it has no dispersion)."""
+        if self.dispersion_parameter is None:
+            return {}
+        name, power = self.dispersion_parameter
+        return {name: np.asarray(phi, dtype=float) ** power}
+
+    def deviance_residuals(
+        self,
+        y: ArrayLike,
+        mu: ArrayLike,
+        params: ParamValues | None = None,
+        *,
+        weights: ArrayLike | None = None,
+        trials: ArrayLike | None = None,
+        aux: ParamValues | None = None,
+    ) -> Array:
+        """Signed square roots of the weighted unit deviances, sign(y − E y)·√(w·d(y, μ)).
+
+        Parameters are those of :meth:`unit_deviance`, plus ``weights``, non-negative prior
+        weights (one per row; default 1).
+        """
+        y_arr = np.asarray(y, dtype=float)
+        d = np.maximum(self.unit_deviance(y_arr, mu, _either(params, aux), trials=trials), 0.0)
+        if weights is not None:
+            d = d * check_weights(weights, size=y_arr.size)
+        expected = np.asarray(mu, dtype=float)
+        if trials is not None:
+            expected = expected * np.asarray(trials, dtype=float)
+        return np.sign(y_arr - expected) * np.sqrt(d)
+
+    def deviance(
+        self,
+        y: ArrayLike,
+        mu: ArrayLike,
+        params: ParamValues | None = None,
+        *,
+        weights: ArrayLike | None = None,
+        trials: ArrayLike | None = None,
+        aux: ParamValues | None = None,
+    ) -> float:
+        """Total deviance Σ w·d(y, μ); arguments as in :meth:`deviance_residuals`."""
+        d = np.maximum(self.unit_deviance(y, mu, _either(params, aux), trials=trials), 0.0)
+        if weights is not None:
+            d = d * check_weights(weights, size=np.asarray(y).size)
+        return float(np.sum(d))
+
+    # -- the response ----------------------------------------------------------------------
+    def validate_response(
+        self,
+        y: ArrayLike,
+        *,
+        trials: ArrayLike | None = None,
+        name: str = "y",
+        row_labels: Sequence[object] | None = None,
+    ) -> None:
+        """Check that ``y`` is a valid response for this family.
+
+        Parameters
+        ----------
+        y
+            Response values (successes for the binomial).
+        trials
+            Number of trials per row: required for the binomial, refused otherwise.
+        name
+            Name of the response in the messages.
+        row_labels
+            Labels of the rows (e.g. the data frame index) to show instead of row positions.
+
+        Raises
+        ------
+        DataError
+            Naming the response, the offending rows (the first few) and what was expected.
+        """
+        self.response.check(y, family=self.name, trials=trials, name=name, row_labels=row_labels)
+
+    # -- what subclasses implement -----------------------------------------------------------
+    _variance_needs: ClassVar[tuple[str, ...]] = ()
+    _deviance_needs: ClassVar[tuple[str, ...]] = ()
+
+    def _log_likelihood(self, y, mu, params, trials, weights) -> Array:
+        raise NotImplementedError
+
+    def _draw(self, rng, mu, params, trials, weights) -> Array:
+        raise NotImplementedError
+
+    def _variance(self, mu: Array, params: Mapping[str, Array]) -> Array:
+        raise FamilyError(f"family {self.name!r} has no variance function")
+
+    def _variance_derivative(self, mu: Array, params: Mapping[str, Array]) -> Array:
+        raise FamilyError(f"family {self.name!r} has no variance function")
+
+    def _unit_deviance(self, y, mu, trials, params) -> Array:
+        raise FamilyError(f"family {self.name!r} has no deviance")
+
+    # -- checks ----------------------------------------------------------------------------
+    def _trials(self, trials: ArrayLike | None) -> Array | None:
+        if self.uses_trials and trials is None:
+            raise DataError(f"family {self.name!r} needs trials; got trials=None")
+        if trials is None:
+            return None
+        n = (
+            np.asarray(trials, dtype=float)
+            if np.ndim(trials) == 0
+            else as_vector(trials, what="trials")
+        )
+        if not self.uses_trials:
+            raise DataError(f"family {self.name!r} takes no trials; got trials for {n.size} rows")
+        return n
+
+    def _param_values(
+        self, params: ParamValues | None, needed: tuple[str, ...], *, purpose: str
+    ) -> dict[str, Array]:
+        params = dict(params or {})
+        unknown = sorted(set(params) - set(self.aux_names))
+        if unknown:
+            raise FamilyError(
+                f"unknown auxiliary parameter(s) {unknown} for family {self.name!r}; "
+                f"it has {list(self.aux_names)}"
+            )
+        missing = [key for key in needed if key not in params]
+        if missing:
+            raise FamilyError(
+                f"family {self.name!r} needs aux values for {missing} to compute {purpose}; "
+                f"got {sorted(params)}"
+            )
+        constraints = {param.name: param.constraint for param in self.parameters}
+        values = {key: np.asarray(value, dtype=float) for key, value in params.items()}
+        for key, value in values.items():
+            test, expected = CONSTRAINTS[constraints[key]]
+            bad = value[~test(value)]
+            if bad.size:
+                shown = ", ".join(f"{v:g}" for v in bad[:5]) + (", ..." if bad.size > 5 else "")
+                raise FamilyError(
+                    f"auxiliary parameter {key!r} of family {self.name!r} must be {expected}; "
+                    f"got {shown}"
+                )
+        return values
+
+
+def _refuse_assignment(self: Family, name: str, *value: Any) -> None:
+    raise dataclasses.FrozenInstanceError(f"cannot change {name!r}: families are immutable")
+
+
+def _either(params: ParamValues | None, aux: ParamValues | None) -> ParamValues | None:
+    """``params``, or ``aux`` (its former name) when only that one is given."""
+    if params is not None and aux is not None:
+        raise FamilyError(
+            "give the parameter values as params= (aux= is its former name), not both"
+        )
+    return params if params is not None else aux

@@ -1,0 +1,74 @@
+"""Families of successes: bernoulli (0/1 rows) and binomial (successes out of trials)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from bayesml.families.base import Family
+from bayesml.families.responses import RESPONSE_KINDS
+
+__all__ = ["Bernoulli", "Binomial"]
+
+PROBABILITY_LINKS = ("logit", "probit", "cloglog")
+
+
+def y_log_y_over(y, denominator):
+    """y · log(y / denominator) with 0 · log 0 = 0."""
+    return special.xlogy(y, y) - special.xlogy(y, denominator)
+
+
+class _Successes(Family):
+    """What the two families share: V(μ) = μ(1 − μ), the weakly informative default priors."""
+
+    links = PROBABILITY_LINKS
+    canonical_link = "logit"
+    prior_rule = "weakly_informative"
+    other_links_prior_rule = "weakly_informative"
+
+    def _variance(self, mu, params):
+        return mu * (1.0 - mu)
+
+    def _variance_derivative(self, mu, params):
+        return 1.0 - 2.0 * mu
+
+    def initial_mean(self, y, prior_weights=None):
+        y = np.asarray(y, dtype=float)
+        w = np.ones_like(y) if prior_weights is None else np.asarray(prior_weights, dtype=float)
+        return (w * y + 0.5) / (w + 1.0)
+
+
+class Bernoulli(_Successes):
+    """y ∈ {0, 1} with P(y = 1) = μ."""
+
+    name = "bernoulli"
+    response = RESPONSE_KINDS["binary"]
+
+    def _log_likelihood(self, y, mu, params, trials, weights):
+        return stats.bernoulli.logpmf(y, np.clip(mu, 0.0, 1.0))
+
+    def _draw(self, rng, mu, params, trials, weights):
+        return rng.binomial(1, np.clip(mu, 0.0, 1.0))
+
+    def _unit_deviance(self, y, mu, trials, params):
+        """2[y log(y/μ) + (1 − y) log((1 − y)/(1 − μ))]."""
+        return 2.0 * (y_log_y_over(y, mu) + y_log_y_over(1.0 - y, 1.0 - mu))
+
+
+class Binomial(_Successes):
+    """y successes out of n trials, each with probability μ."""
+
+    name = "binomial"
+    response = RESPONSE_KINDS["binomial"]
+
+    def _log_likelihood(self, y, mu, params, trials, weights):
+        return stats.binom.logpmf(y, trials, np.clip(mu, 0.0, 1.0))
+
+    def _draw(self, rng, mu, params, trials, weights):
+        n = np.broadcast_to(trials, np.shape(mu)).astype("int64")
+        return rng.binomial(n, np.clip(mu, 0.0, 1.0))
+
+    def _unit_deviance(self, y, mu, trials, params):
+        """2[y log(y/(nμ)) + (n − y) log((n − y)/(n(1 − μ)))] for y successes of n trials."""
+        n = trials
+        return 2.0 * (y_log_y_over(y, n * mu) + y_log_y_over(n - y, n * (1.0 - mu)))

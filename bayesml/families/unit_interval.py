@@ -1,0 +1,58 @@
+"""Families of a response strictly between 0 and 1: beta."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from bayesml.families.base import DefaultPrior, Family, Parameter
+from bayesml.families.responses import RESPONSE_KINDS
+
+__all__ = ["Beta"]
+
+
+def _beta_log_density(y, mu, kappa):
+    a, b = mu * kappa, (1.0 - mu) * kappa
+    return (
+        special.gammaln(kappa)
+        - special.gammaln(a)
+        - special.gammaln(b)
+        + (a - 1.0) * np.log(y)
+        + (b - 1.0) * np.log1p(-y)
+    )
+
+
+class Beta(Family):
+    """y ~ Beta(μκ, (1 − μ)κ): mean μ, Var(y) = μ(1 − μ)/(1 + κ)."""
+
+    name = "beta"
+    links = ("logit",)
+    response = RESPONSE_KINDS["unit_interval"]
+    parameters = (
+        Parameter(
+            "kappa",
+            "beta precision: Var(y) = mu (1 - mu) / (1 + kappa)",
+            default_prior=DefaultPrior("gamma", {"alpha": 0.01, "beta": 0.01}),
+        ),
+    )
+    has_dispersion = True
+    _deviance_needs = ("kappa",)
+
+    def _log_likelihood(self, y, mu, params, trials, weights):
+        kappa = params["kappa"]
+        return stats.beta.logpdf(y, mu * kappa, (1.0 - mu) * kappa)
+
+    def _draw(self, rng, mu, params, trials, weights):
+        kappa = params["kappa"]
+        return rng.beta(mu * kappa, (1.0 - mu) * kappa)
+
+    def _variance(self, mu, params):
+        return mu * (1.0 - mu)
+
+    def _variance_derivative(self, mu, params):
+        return 1.0 - 2.0 * mu
+
+    def _unit_deviance(self, y, mu, trials, params):
+        """2|ℓ(y; μ = y, κ) − ℓ(y; μ, κ)| (betareg's deviance residuals, Ferrari & Cribari-Neto)."""
+        kappa = params["kappa"]
+        return 2.0 * np.abs(_beta_log_density(y, y, kappa) - _beta_log_density(y, mu, kappa))
