@@ -11,7 +11,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pymc as pm
@@ -69,31 +69,18 @@ def sample_nuts(
     kwargs = dict(sampler_kwargs or {})
     if cores is None:
         cores = min(chains, os.cpu_count() or 1)
-    if sampler == "nutpie":
-        with quiet_pymc():
-            tree = _sample_nutpie(
-                model,
-                info,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                random_seed=random_seed,
-                progressbar=progressbar,
-                options=kwargs,
+    run = _Run(draws, tune, chains, cores, random_seed, progressbar)
+    with quiet_pymc():
+        if sampler == "nutpie":
+            tree = _sample_nutpie(model, info, run, kwargs)
+        else:
+            tree = pm.sample(
+                **run._asdict(),
+                nuts_sampler=sampler,
+                compute_convergence_checks=False,
+                model=model,
+                **kwargs,
             )
-    else:
-        tree = _sample_pymc(
-            model,
-            sampler,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            options=kwargs,
-        )
     for group in _WARMUP_GROUPS:
         if group in tree.children:
             del tree[group]
@@ -101,35 +88,19 @@ def sample_nuts(
     return tree
 
 
-def _sample_pymc(model, sampler, *, draws, tune, chains, cores, random_seed, progressbar, options):
-    """PyMC's ``pm.sample`` with PyMC's NUTS or numpyro."""
-    with quiet_pymc():
-        tree = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            random_seed=random_seed,
-            nuts_sampler=sampler,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
-            model=model,
-            **options,
-        )
-    return tree
+class _Run(NamedTuple):
+    """What every sampler is asked, under the names of ``pm.sample``'s arguments."""
+
+    draws: int
+    tune: int
+    chains: int
+    cores: int
+    random_seed: int | None
+    progressbar: bool
 
 
 def _sample_nutpie(
-    model: pm.Model,
-    info: BuildInfo,
-    *,
-    draws: int,
-    tune: int,
-    chains: int,
-    cores: int,
-    random_seed: int | None,
-    progressbar: bool,
-    options: dict[str, Any],
+    model: pm.Model, info: BuildInfo, run: _Run, options: dict[str, Any]
 ) -> xr.DataTree:
     """nutpie directly, compiling once per model (the compiled model is kept in ``info``).
 
@@ -149,16 +120,17 @@ def _sample_nutpie(
             compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
                 model, var_names=[rv.name for rv in model.free_RVs]
             )
+    random_seed = run.random_seed
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     tree = nutpie.sample(
         compiled,
-        draws=draws,
-        tune=max(tune, 1),  # nutpie needs at least one warm-up draw
-        chains=chains,
-        cores=cores,
+        draws=run.draws,
+        tune=max(run.tune, 1),  # nutpie needs at least one warm-up draw
+        chains=run.chains,
+        cores=run.cores,
         seed=int(random_seed),
-        progress_bar=progressbar,
+        progress_bar=run.progressbar,
         **options,
     )
     tree["posterior"] = add_deterministics(
