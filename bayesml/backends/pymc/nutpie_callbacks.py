@@ -39,18 +39,20 @@ _EXPAND_PARAMETERS = [
 ]
 
 
+def _c_signature(numba: Any, *, sizes: int, arrays: int) -> Any:
+    """``int64(uint64 × sizes, double* × arrays, void*)``: the C signature of nutpie's callbacks
+    (the sizes they are called with, the input/output arrays, the user data)."""
+    types = numba.types
+    pointers = [types.CPointer(types.double)] * arrays
+    return types.int64(*[types.uint64] * sizes, *pointers, types.voidptr)
+
+
 def _logp_callback(module: Any):
     def make_logp_callback(n_dim, logp_fn, user_data, shared_keys, shared_data):
         import numba
 
         extract = module.make_extraction_fn(logp_fn, shared_data, shared_keys, user_data.dtype)
-        signature = numba.types.int64(
-            numba.types.uint64,
-            numba.types.CPointer(numba.types.double),
-            numba.types.CPointer(numba.types.double),
-            numba.types.CPointer(numba.types.double),
-            numba.types.voidptr,
-        )
+        signature = _c_signature(numba, sizes=1, arrays=3)
 
         def logp_callback(dim, x_, out_, logp_, user_data_):
             if dim != n_dim:
@@ -85,13 +87,7 @@ def _expand_callback(module: Any):
         extract = module.make_extraction_fn(
             expand_fn, shared_data, shared_var_keys, user_data.dtype
         )
-        signature = numba.types.int64(
-            numba.types.uint64,
-            numba.types.uint64,
-            numba.types.CPointer(numba.types.double),
-            numba.types.CPointer(numba.types.double),
-            numba.types.voidptr,
-        )
+        signature = _c_signature(numba, sizes=2, arrays=2)
 
         def expand_callback(dim, expanded, x_, out_, user_data_):
             if dim != n_dim:
