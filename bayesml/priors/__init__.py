@@ -49,7 +49,7 @@ Examples
 
 from bayesml.priors._defaults import DefaultPriors, default_priors
 from bayesml.priors._keys import GLOBAL_KEYS, PriorKey, parse_prior_key, validate_prior_mapping
-from bayesml.priors._logpdf import prior_logpdf
+from bayesml.priors._logpdf import prior_logpdf, sqrt_inverse_gamma_logpdf
 from bayesml.priors._prior import Prior, parse_prior
 from bayesml.priors._registry import (
     DIST_ALIASES,
@@ -88,5 +88,6 @@ __all__ = [
     "resolve_priors",
     "sampled_coefficient_priors",
     "sampled_fixed_effects",
+    "sqrt_inverse_gamma_logpdf",
     "validate_prior_mapping",
 ]

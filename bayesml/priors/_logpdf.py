@@ -26,7 +26,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-__all__ = ["LOGPDFS", "inverse_wishart_logpdf", "lkj_logpdf", "prior_logpdf"]
+__all__ = [
+    "LOGPDFS",
+    "inverse_wishart_logpdf",
+    "lkj_logpdf",
+    "prior_logpdf",
+    "sqrt_inverse_gamma_logpdf",
+]
 
 LogPdf = Callable[[np.ndarray, Mapping], np.ndarray]
 
@@ -52,17 +58,33 @@ def _positive(values: np.ndarray, logpdf: np.ndarray) -> np.ndarray:
     return np.where(values > 0, logpdf, -np.inf)
 
 
+def sqrt_inverse_gamma_logpdf(
+    values: Any,
+    alpha: Any,
+    beta: Any,
+    *,
+    log: Callable[[Any], Any] = np.log,
+    gammaln: Callable[[Any], Any] = special.gammaln,
+) -> Any:
+    """log p(σ) = log p_σ²(σ²) + log 2σ when σ² ~ InvGamma(α, β), for σ > 0 (no support check).
+
+    In numpy by default; the PyMC backend passes ``log=pt.log, gammaln=pt.gammaln`` for the same
+    density as a PyTensor graph.
+    """
+    square = values**2
+    return (
+        alpha * log(beta)
+        - gammaln(alpha)
+        - (alpha + 1.0) * log(square)
+        - beta / square
+        + log(2.0 * values)
+    )
+
+
 def _sqrt_inverse_gamma(values: np.ndarray, alpha: float, beta: float) -> np.ndarray:
     """log p(σ) when σ² ~ InvGamma(α, β)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        square = values**2
-        logpdf = (
-            alpha * np.log(beta)
-            - special.gammaln(alpha)
-            - (alpha + 1.0) * np.log(square)
-            - beta / square
-            + np.log(2.0 * values)
-        )
+        logpdf = sqrt_inverse_gamma_logpdf(values, alpha, beta)
     return _positive(values, logpdf)
 
 

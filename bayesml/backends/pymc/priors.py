@@ -23,7 +23,12 @@ import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.linalg import solve_triangular
 
-from bayesml.priors import Prior, WeaklyInformativeScaling, sampled_coefficient_priors
+from bayesml.priors import (
+    Prior,
+    WeaklyInformativeScaling,
+    sampled_coefficient_priors,
+    sqrt_inverse_gamma_logpdf,
+)
 
 __all__ = [
     "POSITIVE_BUILDERS",
@@ -52,14 +57,7 @@ def _f(value) -> np.ndarray:
 
 def sqrt_inverse_gamma_logp(value, alpha, beta):
     """log p(σ) when σ² ~ InvGamma(α, β): log p_σ²(σ²) + log 2σ (−inf for σ ≤ 0)."""
-    square = value**2
-    logp = (
-        alpha * pt.log(beta)
-        - pt.gammaln(alpha)
-        - (alpha + 1.0) * pt.log(square)
-        - beta / square
-        + pt.log(2.0 * value)
-    )
+    logp = sqrt_inverse_gamma_logpdf(value, alpha, beta, log=pt.log, gammaln=pt.gammaln)
     return pt.switch(pt.gt(value, 0.0), logp, -np.inf)
 
 
