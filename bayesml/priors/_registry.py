@@ -156,13 +156,21 @@ def _p(name: str, constraint: Constraint, symbol: str, default: int | float | No
     return ParamSpec(name, constraint, symbol, default)
 
 
+def _on_variance(name: str, params: tuple[ParamSpec, ...], title: str, note: str) -> DistSpec:
+    """A prior of an SD given on its square σ² (its density is turned into one of σ)."""
+    return DistSpec(name, params, SD_ROLES, title, "σ", squared=True, note=note)
+
+
 _SIGMA = _p("sigma", POSITIVE, "σ")
 _MU = _p("mu", REAL, "μ", 0)
+_NU = _p("nu", POSITIVE, "ν")
+_ALPHA = _p("alpha", POSITIVE, "α")
+_BETA = _p("beta", POSITIVE, "β")
 
 _TABLE = (
     DistSpec("half_normal", (_SIGMA,), POSITIVE_ROLES, "half-normal", "σ"),
     DistSpec("half_cauchy", (_SIGMA,), POSITIVE_ROLES, "half-Cauchy", "σ"),
-    DistSpec("half_t", (_p("nu", POSITIVE, "ν"), _SIGMA), POSITIVE_ROLES, "half-Student-t", "σ"),
+    DistSpec("half_t", (_NU, _SIGMA), POSITIVE_ROLES, "half-Student-t", "σ"),
     DistSpec("exponential", (_p("rate", POSITIVE, "rate"),), POSITIVE_ROLES, "exponential", "σ"),
     DistSpec(
         "uniform",
@@ -171,36 +179,13 @@ _TABLE = (
         "uniform",
         "σ",
     ),
-    DistSpec(
-        "gamma",
-        (_p("alpha", POSITIVE, "α"), _p("beta", POSITIVE, "β")),
-        POSITIVE_ROLES,
-        "gamma",
-        "θ",
-        note=" (shape α, rate β)",
-    ),
-    DistSpec(
-        "scaled_inv_chi2",
-        (_p("nu", POSITIVE, "ν"), _p("s", POSITIVE, "s")),
-        SD_ROLES,
-        "scaled-inv-χ²",
-        "σ",
-        squared=True,
-        note=" (scale s²)",
-    ),
-    DistSpec(
-        "inverse_gamma",
-        (_p("alpha", POSITIVE, "α"), _p("beta", POSITIVE, "β")),
-        SD_ROLES,
-        "inverse-gamma",
-        "σ",
-        squared=True,
-        note=" (shape α, scale β)",
-    ),
+    DistSpec("gamma", (_ALPHA, _BETA), POSITIVE_ROLES, "gamma", "θ", note=" (shape α, rate β)"),
+    _on_variance("scaled_inv_chi2", (_NU, _p("s", POSITIVE, "s")), "scaled-inv-χ²", " (scale s²)"),
+    _on_variance("inverse_gamma", (_ALPHA, _BETA), "inverse-gamma", " (shape α, scale β)"),
     DistSpec("lkj", (_p("eta", POSITIVE, "η", 1),), ("cov",), "LKJ", "R"),
     DistSpec(
         "inverse_wishart",
-        (_p("nu", POSITIVE, "ν"), _p("scale", POSITIVE_OR_SPD_MATRIX, "S")),
+        (_NU, _p("scale", POSITIVE_OR_SPD_MATRIX, "S")),
         ("cov",),
         "inverse-Wishart",
         "Σ",
@@ -213,7 +198,7 @@ _TABLE = (
     ),
     DistSpec(
         "student_t",
-        (_p("nu", POSITIVE, "ν"), _MU, _SIGMA),
+        (_NU, _MU, _SIGMA),
         COEFFICIENT_ROLES,
         "Student-t",
         "β",
