@@ -17,12 +17,16 @@ from bayesml.priors._defaults import DefaultPriors, default_priors
 from bayesml.priors._keys import PriorKey, parse_prior_key, validate_prior_mapping
 from bayesml.priors._prior import Prior, join_key
 from bayesml.priors._registry import suggest
-from bayesml.priors._scaling import INTERCEPT_LABEL, WI_COEFFICIENT, WeaklyInformativeScaling
+from bayesml.priors._scaling import (
+    INTERCEPT_LABEL,
+    WI_COEFFICIENT,
+    WI_INTERCEPT,
+    WeaklyInformativeScaling,
+)
 
 __all__ = ["ResolvedPriors", "resolve_priors"]
 
 DEFAULT_SOURCE = "default"
-WI_INTERCEPT = Prior("cauchy", mu=0, sigma=10)
 
 
 @dataclass(frozen=True)

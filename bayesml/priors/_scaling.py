@@ -33,6 +33,7 @@ from bayesml.priors._prior import Prior
 __all__ = [
     "INTERCEPT_LABEL",
     "WI_COEFFICIENT",
+    "WI_INTERCEPT",
     "WeaklyInformativeScaling",
     "rescale_prior",
     "sampled_coefficient_priors",
@@ -42,6 +43,8 @@ __all__ = [
 INTERCEPT_LABEL = "Intercept"
 #: the prior of a ``weakly_informative`` coefficient of a scaled input
 WI_COEFFICIENT = Prior("cauchy", mu=0, sigma=2.5)
+#: the default prior of the intercept of the scaled model
+WI_INTERCEPT = Prior("cauchy", mu=0, sigma=10)
 
 
 @dataclass(frozen=True)
