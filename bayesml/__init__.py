@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         FormulaError,
         MissingDependencyError,
         PriorError,
+        SamplingError,
         SamplingWarning,
         SpecError,
     )
@@ -54,6 +55,7 @@ __all__ = [
     "ModelSpec",
     "Prior",
     "PriorError",
+    "SamplingError",
     "SamplingWarning",
     "SpecError",
     "compare",
@@ -101,6 +103,7 @@ _LAZY = {
             "FormulaError",
             "MissingDependencyError",
             "PriorError",
+            "SamplingError",
             "SamplingWarning",
             "SpecError",
         )

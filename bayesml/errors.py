@@ -1,8 +1,8 @@
 """Exceptions and warnings raised by bayesml.
 
 Every user-facing error derives from :class:`BayesmlError`, so callers can catch one class.
-The concrete classes also derive from the matching built-in (``ValueError``, ``ImportError``)
-so code written against the standard library keeps working.
+The concrete classes also derive from the matching built-in (``ValueError``, ``TypeError``,
+``ImportError``, ``RuntimeError``) so code written against the standard library keeps working.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ __all__ = [
     "PriorError",
     "FamilyError",
     "MissingDependencyError",
+    "SamplingError",
     "SamplingWarning",
     "ConvergenceWarning",
 ]
@@ -96,6 +97,11 @@ class FamilyError(BayesmlError, ValueError):
 
 class MissingDependencyError(BayesmlError, ImportError):
     """An optional dependency is needed; the message names the extra to install."""
+
+
+class SamplingError(BayesmlError, RuntimeError):
+    """Sampling could not run to its end for a reason outside the model, the data and the
+    arguments, e.g. a worker process running a chain stopped."""
 
 
 class SamplingWarning(UserWarning):

@@ -19,6 +19,7 @@ from bayesml.design.convert import EvalContext, check_seen_levels
 from bayesml.design.expressions import evaluate_design_value, expression_columns
 from bayesml.design.validate import check_not_empty, refuse_missing, require_columns
 from bayesml.design.values import FactorValue, NumericValue
+from bayesml.errors import ArgumentTypeError
 
 __all__ = ["TermEncoder", "new_data_context"]
 
@@ -35,7 +36,7 @@ def new_data_context(
 ) -> EvalContext:
     """A context for encoding new rows, after checking they hold ``columns`` without NaN."""
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"new data must be a pandas DataFrame; got {type(data).__name__}")
+        raise ArgumentTypeError(f"new data must be a pandas DataFrame; got {type(data).__name__}")
     check_not_empty(data, what="new data")
     require_columns(data, columns, what="new data")
     refuse_missing(data, columns, what="new data")

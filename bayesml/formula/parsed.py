@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bayesml.errors import ArgumentError
 from bayesml.formula.expressions import parse_expression
 from bayesml.formula.nodes import BinaryOp, names_in
 from bayesml.formula.render import quote_name, to_text
@@ -105,11 +106,11 @@ class Response:
     def __post_init__(self) -> None:
         expected = _RESPONSE_SIZES.get(self.kind)
         if expected is None:
-            raise ValueError(
+            raise ArgumentError(
                 f"Response kind must be one of {sorted(_RESPONSE_SIZES)}, got {self.kind!r}"
             )
         if len(self.expressions) != expected:
-            raise ValueError(
+            raise ArgumentError(
                 f"a {self.kind!r} response holds {expected} expression(s), "
                 f"got {len(self.expressions)}: {self.expressions!r}"
             )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bayesml.errors import ArgumentError
 from bayesml.plots._deps import require
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ _ROW_INCHES = 0.32
 def _check_table(tidy: pd.DataFrame) -> None:
     missing = [column for column in _REQUIRED if column not in tidy.columns]
     if missing:
-        raise ValueError(
+        raise ArgumentError(
             f"the estimates table needs the columns {list(_REQUIRED)}; missing {missing}"
         )
 
@@ -49,7 +50,7 @@ def _chosen_kinds(tidy: pd.DataFrame, kinds: Sequence[str] | None) -> list[str]:
         return present
     unknown = [kind for kind in kinds if kind not in present]
     if isinstance(kinds, str) or unknown:
-        raise ValueError(
+        raise ArgumentError(
             f"kinds must be a list of kinds in the table, from {present}; got {kinds!r}"
         )
     return [kind for kind in present if kind in kinds]
@@ -103,7 +104,7 @@ def plot_estimates(
 
     Raises
     ------
-    ValueError
+    ArgumentError
         If a column is missing or ``kinds`` names a kind that is not in the table.
     MissingDependencyError
         If matplotlib is not installed.
@@ -112,7 +113,7 @@ def plot_estimates(
     plt = require("matplotlib.pyplot", purpose="plotting estimates")
     chosen = _chosen_kinds(tidy, kinds)
     if not chosen:
-        raise ValueError("the estimates table has no rows to draw")
+        raise ArgumentError("the estimates table has no rows to draw")
     results = list(dict.fromkeys(tidy["result"]))
     heights = [tidy.loc[tidy["kind"] == kind, "parameter"].nunique() + 1 for kind in chosen]
     size = figsize or (7.0, 1.0 + _ROW_INCHES * sum(heights))

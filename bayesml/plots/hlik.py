@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
+from bayesml.errors import ArgumentTypeError
 from bayesml.families import DEFAULT_RANDOM_FAMILY, Gamma, random_family_from_label
 from bayesml.plots._deps import require
 
@@ -114,7 +115,7 @@ def hlik_diagnostics(fit: HlikResult, *, figsize: tuple[float, float] | None = N
 
     Raises
     ------
-    TypeError
+    ArgumentTypeError
         If ``fit`` is not an h-likelihood fit.
     MissingDependencyError
         If matplotlib is not installed (``pip install "bayesml[plot]"``).
@@ -144,7 +145,7 @@ def _check_fit(fit: Any) -> None:
     from bayesml.backends.hlik import HlikResult
 
     if not isinstance(fit, HlikResult):
-        raise TypeError(
+        raise ArgumentTypeError(
             "hlik_diagnostics needs an h-likelihood fit (HlikResult from Model.fit or "
             f"bayesml.hglm); got {type(fit).__name__}; for posteriors use bayesml.plots.trace, "
             "rank, posterior, ..."

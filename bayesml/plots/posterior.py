@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bayesml.errors import ArgumentError, ArgumentTypeError
 from bayesml.plots._deps import require
 from bayesml.workflows.compare_estimates import parameter_kind
 
@@ -155,7 +156,7 @@ def _check_result(result: Any, name: str) -> None:
     hint = ""
     if type(result).__name__ == "HlikResult":
         hint = "; for an h-likelihood fit use bayesml.plots.hlik_diagnostics(fit)"
-    raise TypeError(
+    raise ArgumentTypeError(
         f"bayesml.plots.{name} needs a result of Model.sample (xarray.DataTree); got "
         f"{type(result).__name__}{hint}"
     )
@@ -166,7 +167,7 @@ def _check_groups(result: xr.DataTree, name: str, spec: ArvizPlot, group: str) -
     for wanted in needed:
         if wanted not in result.children:
             hint = spec.hint if wanted == spec.group else _SAMPLE
-            raise ValueError(
+            raise ArgumentError(
                 f"bayesml.plots.{name} needs the {wanted!r} group, which this result lacks "
                 f"(groups: {sorted(result.children)}); {hint}"
             )
@@ -178,7 +179,7 @@ def _resolve_var_names(
     if var_names is None:
         chosen = key_var_names(dataset)
         if not chosen:
-            raise ValueError(
+            raise ArgumentError(
                 f"bayesml.plots.{name}: the {group!r} group has no key parameters "
                 f"(beta, sd_*, corr_*, sigma, ...); pass var_names= from {sorted(map(str, dataset.data_vars))}"
             )
@@ -186,7 +187,7 @@ def _resolve_var_names(
     chosen = [var_names] if isinstance(var_names, str) else list(var_names)
     missing = [v for v in chosen if v not in dataset.data_vars]
     if missing:
-        raise ValueError(
+        raise ArgumentError(
             f"bayesml.plots.{name}: var_names {missing} are not in the {group!r} group; it holds "
             f"{sorted(map(str, dataset.data_vars))}"
         )
@@ -233,7 +234,7 @@ def trace(result: xr.DataTree, *, var_names: Sequence[str] | str | None = None, 
 
     Raises
     ------
-    TypeError, ValueError, MissingDependencyError
+    ArgumentTypeError, ArgumentError, MissingDependencyError
         For a result that is not a posterior, a missing group or variable, or no matplotlib /
         arviz-plots (``pip install "bayesml[plot]"``).
     """
@@ -284,7 +285,7 @@ def ppc(result: xr.DataTree, *, var_names: Sequence[str] | str | None = None, **
 
     Raises
     ------
-    ValueError
+    ArgumentError
         If the result has no ``posterior_predictive`` (or ``observed_data``) group.
     """
     return _draw("ppc", result, var_names, kwargs)
@@ -313,7 +314,7 @@ def prior_predictive_check(
 
     Raises
     ------
-    ValueError
+    ArgumentError
         If the result has no ``prior_predictive`` group.
     """
     return _draw("prior_predictive_check", result, var_names, kwargs)

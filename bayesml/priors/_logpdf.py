@@ -26,6 +26,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from bayesml.errors import PriorError
+
 __all__ = [
     "LOGPDFS",
     "inverse_wishart_logpdf",
@@ -174,7 +176,7 @@ def inverse_wishart_logpdf(cov: ArrayLike, nu: float, scale: float | tuple) -> n
 
 
 def _weakly_informative(values: np.ndarray, params: Mapping) -> np.ndarray:
-    raise ValueError(
+    raise PriorError(
         "weakly_informative has no density of its own: it is a Cauchy(0, 2.5) prior on the "
         "coefficient of the scaled input (see WeaklyInformativeScaling); take the density of "
         "that Cauchy on the scaled coefficient"
@@ -224,7 +226,7 @@ def prior_logpdf(prior: PriorLike, value: ArrayLike) -> np.ndarray:
 
     Raises
     ------
-    ValueError
+    PriorError
         For ``weakly_informative``, which has no density on the original scale.
 
     Examples

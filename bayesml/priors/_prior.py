@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bayesml.errors import PriorError
+from bayesml.errors import ArgumentError, PriorError
 from bayesml.priors._constraints import ConstraintViolation, Value, format_value, show_value
 from bayesml.priors._logpdf import prior_logpdf
 from bayesml.priors._registry import (
@@ -292,7 +292,7 @@ def parse_prior(value: object, *, role: str, key_path: str | None = None) -> Pri
     Prior('weakly_informative')
     """
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+        raise ArgumentError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
     if isinstance(value, Prior):
         check_role(value.dist, role, key_path)
         return value

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from bayesml.errors import PriorError
 from bayesml.priors._prior import Prior
 
 __all__ = [
@@ -162,15 +163,14 @@ def rescale_prior(prior: Prior, factor: float) -> Prior:
 
     Raises
     ------
-    ValueError
-        If the distribution is not location-scale (a programming error: only coefficient priors
-        are rescaled).
+    PriorError
+        If the distribution is not location-scale (only coefficient priors can be rescaled).
     """
     if prior.dist == "flat":
         return prior
     location_scale = prior.spec.location_scale
     if location_scale is None:
-        raise ValueError(f"{prior} is not a location-scale prior and cannot be rescaled")
+        raise PriorError(f"{prior} is not a location-scale prior and cannot be rescaled")
     location, scale = location_scale
     params = prior.params
     params[location] = params[location] * factor
@@ -209,7 +209,7 @@ def sampled_coefficient_priors(
 
     Raises
     ------
-    ValueError
+    PriorError
         If a coefficient has no prior.
 
     Examples
@@ -235,7 +235,7 @@ def _sampled_prior(
     try:
         prior = fixed_priors[label]
     except KeyError:
-        raise ValueError(f"no prior for the coefficient {label!r}") from None
+        raise PriorError(f"no prior for the coefficient {label!r}") from None
     if scaling is None:
         return prior
     if prior.dist == "weakly_informative":

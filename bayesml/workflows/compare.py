@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from bayesml.errors import ArgumentError, ArgumentTypeError
 from bayesml.workflows.compare_estimates import Estimate
 from bayesml.workflows.compare_table import FitEstimates, tidy_table, wide_table
 
@@ -229,9 +230,9 @@ def compare(
 
     Raises
     ------
-    TypeError
+    ArgumentTypeError
         If a result is neither a posterior nor an h-likelihood fit.
-    ValueError
+    ArgumentError
         If no result is given, ``names`` or ``hdi_prob`` is invalid, a posterior result has no
         ``posterior`` group, or the results are fits of different models (other families,
         fixed-effect coefficients or random-effect terms).
@@ -242,7 +243,7 @@ def compare(
     >>> bayesml.compare(model.sample(), model.fit(method="hlik")).table    # doctest: +SKIP
     """
     if not results:
-        raise ValueError("compare needs at least one result; got none")
+        raise ArgumentError("compare needs at least one result; got none")
     _check_probability(hdi_prob)
     adapters = [_adapter_for(result, position) for position, result in enumerate(results, 1)]
     labels = _names(names, [a.method(r) for a, r in zip(adapters, results, strict=True)])
@@ -262,7 +263,9 @@ def compare(
 # -- checks -------------------------------------------------------------------------------------
 def _check_probability(hdi_prob: Any) -> None:
     if isinstance(hdi_prob, bool) or not isinstance(hdi_prob, int | float) or not 0 < hdi_prob < 1:
-        raise ValueError(f"hdi_prob must be a number between 0 and 1 (exclusive); got {hdi_prob!r}")
+        raise ArgumentError(
+            f"hdi_prob must be a number between 0 and 1 (exclusive); got {hdi_prob!r}"
+        )
 
 
 def _adapter_for(result: Any, position: int) -> ResultAdapter:
@@ -271,12 +274,12 @@ def _adapter_for(result: Any, position: int) -> ResultAdapter:
         if adapter.accepts(result):
             if adapter.interval == "hdi" and "posterior" not in result.children:
                 groups = sorted(result.children)
-                raise ValueError(
+                raise ArgumentError(
                     f"result {position} has no posterior group (groups: {groups}); compare "
                     "takes the results of Model.sample, not prior draws"
                 )
             return adapter
-    raise TypeError(
+    raise ArgumentTypeError(
         f"result {position} must be a posterior (xarray.DataTree from Model.sample) or an "
         f"h-likelihood fit (HlikResult from Model.fit); got {type(result).__name__}"
     )
@@ -291,13 +294,13 @@ def _names(names: Sequence[str] | None, methods: list[str]) -> list[str]:
             out.append(method if counts[method] == 1 else f"{method}_{counts[method]}")
         return out
     if isinstance(names, str) or len(names) != len(methods):
-        raise ValueError(
+        raise ArgumentError(
             f"names must be a sequence of {len(methods)} names, one per result; got {names!r}"
         )
     if not all(isinstance(name, str) and name for name in names):
-        raise ValueError(f"names must be non-empty strings; got {list(names)!r}")
+        raise ArgumentError(f"names must be non-empty strings; got {list(names)!r}")
     if len(set(names)) != len(names) or "note" in names:
-        raise ValueError(f"names must be distinct and not 'note'; got {list(names)!r}")
+        raise ArgumentError(f"names must be distinct and not 'note'; got {list(names)!r}")
     return list(names)
 
 
@@ -312,7 +315,7 @@ def _check_same_model(
     known = [(fit.name, family) for fit, family in zip(fits, families, strict=True) if family]
     if len({family for _, family in known}) > 1:
         shown = ", ".join(f"{name}: {family}({link})" for name, (family, link) in known)
-        raise ValueError(
+        raise ArgumentError(
             f"the results are fits of different models: their families differ ({shown})"
         )
     first = fits[0]
@@ -321,7 +324,7 @@ def _check_same_model(
         for fit in fits[1:]:
             other = _signature(fit, kind)
             if other != reference:
-                raise ValueError(
+                raise ArgumentError(
                     f"the results are fits of different models: their {what} differ; "
                     f"only in {first.name}: {sorted(reference - other)}, "
                     f"only in {fit.name}: {sorted(other - reference)}"

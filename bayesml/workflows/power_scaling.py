@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesml.errors import DataError
+from bayesml.errors import ArgumentTypeError, DataError
 
 if TYPE_CHECKING:
     from bayesml.workflows.sensitivity_result import SensitivityResult
@@ -155,7 +155,7 @@ def _psense_tree(
 ) -> xr.DataTree:
     """A DataTree with the chosen posterior variables and the scaled log-prior terms."""
     if not isinstance(result, xr.DataTree):
-        raise TypeError(
+        raise ArgumentTypeError(
             "result must be an xarray.DataTree from Model.sample or a SensitivityResult; "
             f"got {type(result).__name__}"
         )

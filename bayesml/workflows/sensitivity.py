@@ -14,7 +14,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bayesml.errors import PriorError, SamplingWarning
+from bayesml.errors import ArgumentError, ArgumentTypeError, PriorError, SamplingWarning
 from bayesml.workflows.sensitivity_grid import PriorConfiguration, prior_configurations
 from bayesml.workflows.sensitivity_io import SensitivityWriter
 from bayesml.workflows.sensitivity_result import SensitivityResult, load_sensitivity
@@ -91,7 +91,7 @@ def sensitivity(
 
     Raises
     ------
-    ValueError, TypeError
+    ArgumentError, ArgumentTypeError
         For a bad argument (both or neither of ``priors`` and ``configurations``, an empty set of
         alternatives, an unknown method or fit argument, a bad ``max_workers``).
     PriorError
@@ -169,7 +169,7 @@ def _check_fit_kwargs(fit_kwargs: Mapping[str, Any]) -> None:
     ]
     unknown = [name for name in fit_kwargs if name not in accepted]
     if unknown:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"sensitivity() got unknown fit argument(s) {', '.join(map(repr, unknown))}; it "
             f"passes {', '.join(accepted)} to Model.sample"
         )
@@ -180,7 +180,7 @@ def _prior_draws(prior_predictive: object) -> int:
         return DEFAULT_PRIOR_DRAWS if prior_predictive else 0
     if isinstance(prior_predictive, int) and prior_predictive >= 0:
         return prior_predictive
-    raise ValueError(
+    raise ArgumentError(
         "prior_predictive must be True, False or a number of draws >= 0; "
         f"got prior_predictive={prior_predictive!r}"
     )
@@ -194,7 +194,7 @@ def _base_model(model_or_spec: object) -> Model:
         return model_or_spec
     if isinstance(model_or_spec, ModelSpec | str | Path):
         return Model.from_spec(model_or_spec)
-    raise TypeError(
+    raise ArgumentTypeError(
         "model_or_spec must be a bayesml.Model, a ModelSpec or the path of a YAML spec; "
         f"got {type(model_or_spec).__name__}"
     )
@@ -220,7 +220,7 @@ def _workers(
     fit_kwargs: Mapping[str, Any],
 ) -> int:
     if max_workers is not None and executor is not None:
-        raise ValueError(
+        raise ArgumentError(
             "max_workers sizes the default process pool; with an executor, size the executor "
             f"instead (got max_workers={max_workers!r} and an executor)"
         )
@@ -228,7 +228,7 @@ def _workers(
         threads = int(fit_kwargs.get("chains", 4)) if method == "nuts" else 1
         return default_workers(n_tasks, threads)
     if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
-        raise ValueError(f"max_workers must be an integer >= 1; got max_workers={max_workers!r}")
+        raise ArgumentError(f"max_workers must be an integer >= 1; got max_workers={max_workers!r}")
     return max_workers
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from bayesml.errors import ArgumentError, ArgumentTypeError
 from bayesml.priors import Prior, parse_prior, parse_prior_key, validate_prior_mapping
 
 __all__ = [
@@ -79,20 +80,20 @@ def prior_configurations(
 
     Raises
     ------
-    ValueError
+    ArgumentError
         When both or neither are given, or for an empty grid or list, or duplicate labels.
-    TypeError
+    ArgumentTypeError
         For arguments of the wrong type.
     PriorError
         For an unknown prior key or an invalid prior, naming where it is.
     """
     if priors is None and configurations is None:
-        raise ValueError(
+        raise ArgumentError(
             "give priors= (named alternatives per prior key, e.g. "
             f"{_GRID_EXAMPLE}) or configurations= (a list of prior mappings); got neither"
         )
     if priors is not None and configurations is not None:
-        raise ValueError(
+        raise ArgumentError(
             "give either priors= (a grid of alternatives) or configurations= (an explicit list), "
             "not both"
         )
@@ -119,12 +120,12 @@ def grid_configurations(priors: Mapping[str, Mapping[str, Any]]) -> tuple[PriorC
     ['sigma=hn, sd=hn', 'sigma=u, sd=hn']
     """
     if not isinstance(priors, Mapping):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"priors must map prior keys to named alternatives, e.g. {_GRID_EXAMPLE}; "
             f"got {type(priors).__name__}"
         )
     if not priors:
-        raise ValueError(f"priors is empty; give at least one prior key, e.g. {_GRID_EXAMPLE}")
+        raise ArgumentError(f"priors is empty; give at least one prior key, e.g. {_GRID_EXAMPLE}")
     alternatives = {key: _alternatives(key, value) for key, value in priors.items()}
     configurations = []
     for combination in itertools.product(*(options.items() for options in alternatives.values())):
@@ -141,19 +142,23 @@ def _alternatives(key: object, value: object) -> dict[str, Prior]:
     parsed = parse_prior_key(key, key_path="priors")
     where = f"priors[{key!r}]"
     if isinstance(value, Prior) or (isinstance(value, Mapping) and "dist" in value):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{where} must map alternative names to priors, e.g. "
             f"{{'name': {{'dist': 'half_normal', 'sigma': 1}}}}; got a single prior "
             f"({value}): give it a name"
         )
     if not isinstance(value, Mapping):
-        raise TypeError(f"{where} must map alternative names to priors; got {type(value).__name__}")
+        raise ArgumentTypeError(
+            f"{where} must map alternative names to priors; got {type(value).__name__}"
+        )
     if not value:
-        raise ValueError(f"{where} has no alternatives; give at least one named prior")
+        raise ArgumentError(f"{where} has no alternatives; give at least one named prior")
     options = {}
     for name, prior in value.items():
         if not isinstance(name, str) or not name:
-            raise TypeError(f"{where}: alternative names must be non-empty strings; got {name!r}")
+            raise ArgumentTypeError(
+                f"{where}: alternative names must be non-empty strings; got {name!r}"
+            )
         options[name] = parse_prior(prior, role=parsed.role, key_path=f"priors.{key}.{name}")
     return options
 
@@ -186,18 +191,22 @@ def explicit_configurations(
             (None, mapping, f"configurations[{i}]") for i, mapping in enumerate(configurations)
         ]
     else:
-        raise TypeError(
+        raise ArgumentTypeError(
             "configurations must be a list of prior mappings or a mapping from label to prior "
             f"mapping; got {type(configurations).__name__}"
         )
     if not entries:
-        raise ValueError("configurations is empty; give at least one prior mapping")
+        raise ArgumentError("configurations is empty; give at least one prior mapping")
     result = []
     for label, mapping, where in entries:
         if not isinstance(mapping, Mapping):
-            raise TypeError(f"{where} must be a prior mapping; got {type(mapping).__name__}")
+            raise ArgumentTypeError(
+                f"{where} must be a prior mapping; got {type(mapping).__name__}"
+            )
         if label is not None and (not isinstance(label, str) or not label):
-            raise TypeError(f"configuration labels must be non-empty strings; got {label!r}")
+            raise ArgumentTypeError(
+                f"configuration labels must be non-empty strings; got {label!r}"
+            )
         priors = validate_prior_mapping(mapping, key_path=where)
         text = ", ".join(f"{key}={prior}" for key, prior in priors.items()) or BASE_LABEL
         result.append(PriorConfiguration(label or text, priors))
@@ -208,6 +217,6 @@ def explicit_configurations(
 def _check_unique(labels: list[str]) -> None:
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
-        raise ValueError(
+        raise ArgumentError(
             f"configuration labels must be unique; repeated: {', '.join(map(repr, repeated))}"
         )

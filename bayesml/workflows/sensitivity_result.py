@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bayesml.errors import MissingDependencyError
+from bayesml.errors import ArgumentError, MissingDependencyError
 from bayesml.priors import validate_prior_mapping
 from bayesml.workflows.sensitivity_checks import DEFAULT_QUANTILES, prior_predictive_summary
 from bayesml.workflows.sensitivity_grid import PriorConfiguration
@@ -206,13 +206,13 @@ class SensitivityResult:
 
         Raises
         ------
-        ValueError
+        ArgumentError
             When no configuration was fitted.
         MissingDependencyError
             Without arviz-plots and matplotlib (``pip install 'bayesml[plot]'``).
         """
         if not self.results:
-            raise ValueError(
+            raise ArgumentError(
                 "no configuration was fitted, so there is nothing to plot; see .errors"
             )
         try:

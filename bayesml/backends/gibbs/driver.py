@@ -20,6 +20,7 @@ import numpy as np
 from bayesml.backends.gibbs.problem import GibbsProblem
 from bayesml.backends.gibbs.progress import ChainProgress, chain_progress
 from bayesml.backends.gibbs.sampler import ChainTrace, SamplerOptions, run_chain
+from bayesml.errors import SamplingError
 
 __all__ = ["IDLE_SECONDS", "chain_seeds", "run_chains", "shutdown_workers"]
 
@@ -171,7 +172,7 @@ def _in_processes(problem, seeds, cores, display, show, **kwargs) -> list[ChainT
         traces = _collect(pool, problem, seeds, display, updates, kwargs)
     except BrokenProcessPool as error:
         _POOL.shutdown()
-        raise RuntimeError(
+        raise SamplingError(
             "a Gibbs worker process stopped before finishing its chain. Worker processes are "
             "started with 'spawn' and import the main module: in a script, sample under "
             '`if __name__ == "__main__":`, or pass cores=1 to run the chains in this process'

@@ -87,15 +87,7 @@ def covariance_term(term: RandomTerm, covariance: object) -> RandomTerm:
         chol = la.cholesky(values, lower=True)
     except la.LinAlgError as error:
         raise DataError(f"covariance of {term.name!r} must be positive definite") from error
-    return RandomTerm(
-        name=term.name,
-        columns=MatrixColumns(np.asarray(z @ chol)),
-        family=term.family,
-        term_labels=term.term_labels,
-        levels=term.levels,
-        back_transform=chol,
-        kind="covariance",
-    )
+    return _in_basis(term, z, chol, kind="covariance")
 
 
 def car_term(term: RandomTerm, neighbours: object) -> RandomTerm:
@@ -114,13 +106,25 @@ def car_term(term: RandomTerm, neighbours: object) -> RandomTerm:
     eigenvalues, eigenvectors = eigenvalues[order], eigenvectors[:, order]
     design = np.column_stack([np.ones(eigenvalues.size), eigenvalues])
     model = DispersionModel(design, ("1/tau", "-rho/tau"), get_link("inverse"))
+    return _in_basis(term, z, eigenvectors, kind="car", lambda_models=(model,))
+
+
+def _in_basis(
+    term: RandomTerm,
+    z: np.ndarray,
+    basis: np.ndarray,
+    *,
+    kind: str,
+    lambda_models: tuple[DispersionModel, ...] | None = None,
+) -> RandomTerm:
+    """``term`` fitted with Z·M, u = M u* reported through the back-transform M = ``basis``."""
     return RandomTerm(
         name=term.name,
-        columns=MatrixColumns(np.asarray(z @ eigenvectors)),
+        columns=MatrixColumns(np.asarray(z @ basis)),
         family=term.family,
         term_labels=term.term_labels,
         levels=term.levels,
-        lambda_models=(model,),
-        back_transform=eigenvectors,
-        kind="car",
+        lambda_models=lambda_models,
+        back_transform=basis,
+        kind=kind,
     )

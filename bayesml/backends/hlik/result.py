@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bayesml.errors import FamilyError
+from bayesml.errors import ArgumentTypeError, FamilyError
 
 if TYPE_CHECKING:
     from bayesml.backends.hlik.likelihood import Likelihoods
@@ -70,7 +70,9 @@ class DispersionEstimate:
 
     def __float__(self) -> float:
         if not self.constant:
-            raise TypeError(f"{self.name} varies across rows (a dispersion model); use .values")
+            raise ArgumentTypeError(
+                f"{self.name} varies across rows (a dispersion model); use .values"
+            )
         return float(self.values[0])
 
     def __repr__(self) -> str:
