@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from bayesml.backends.hlik.options import (
     RandomFamilySpec,
     dispersion_spec,
+    matrix_columns,
     matrix_frame,
     random_families_for,
     require_finite,
@@ -127,18 +128,7 @@ def _z_terms(
     out = []
     for i, piece in enumerate(pieces):
         name = f"Random{i + 1}"
-        if isinstance(piece, pd.DataFrame):
-            levels = tuple(str(c) for c in piece.columns)
-            matrix: Any = piece.to_numpy(dtype=float)
-        else:
-            matrix = (
-                sp.csr_matrix(piece, dtype=float)
-                if sp.issparse(piece)
-                else np.asarray(piece, dtype=float)
-            )
-            if matrix.ndim == 1:
-                matrix = matrix[:, None]
-            levels = tuple(f"Z.{j + 1}" for j in range(matrix.shape[1]))
+        matrix, levels = matrix_columns(piece, "Z.", keep_sparse=True)
         if matrix.ndim != 2 or matrix.shape[0] != n:
             raise DataError(
                 f"Z must have {n} rows (one per observation); got shape {matrix.shape} for term {i + 1}"

@@ -21,6 +21,7 @@ __all__ = [
     "RandomFamilySpec",
     "correlated_terms",
     "dispersion_spec",
+    "matrix_columns",
     "matrix_frame",
     "one_random_family",
     "random_families_for",
@@ -172,19 +173,32 @@ def matrix_frame(
     DataError
         For the wrong number of rows or NaN.
     """
-    if isinstance(value, pd.DataFrame):
-        matrix, names = value.to_numpy(dtype=float), tuple(str(c) for c in value.columns)
-    else:
-        matrix = np.asarray(value.toarray() if sp.issparse(value) else value, dtype=float)
-        if matrix.ndim == 1:
-            matrix = matrix[:, None]
-        names = tuple(f"{prefix}{j + 1}" for j in range(matrix.shape[1]))
+    matrix, names = matrix_columns(value, prefix)
     if matrix.ndim != 2 or matrix.shape[0] != n:
         raise DataError(
             f"{what} must have {n} rows (one per observation); got shape {matrix.shape}"
         )
     require_finite(matrix, what)
     return matrix, names
+
+
+def matrix_columns(
+    value: Any, prefix: str, *, keep_sparse: bool = False
+) -> tuple[Any, tuple[str, ...]]:
+    """A float matrix and its column names (a DataFrame's, else ``prefix1``, ``prefix2``, ...).
+
+    A vector becomes one column; a sparse matrix is made dense, or CSR when ``keep_sparse``. The
+    shape is not checked.
+    """
+    if isinstance(value, pd.DataFrame):
+        return value.to_numpy(dtype=float), tuple(str(c) for c in value.columns)
+    if keep_sparse and sp.issparse(value):
+        matrix = sp.csr_matrix(value, dtype=float)
+    else:
+        matrix = np.asarray(value.toarray() if sp.issparse(value) else value, dtype=float)
+        if matrix.ndim == 1:
+            matrix = matrix[:, None]
+    return matrix, tuple(f"{prefix}{j + 1}" for j in range(matrix.shape[1]))
 
 
 def require_finite(values: np.ndarray, what: str) -> None:
