@@ -38,8 +38,8 @@ def bernoulli_rows(y: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.nd
     return rows, position < y.astype(np.int64)[rows]
 
 
-class LatentProbitKernel:
-    """z | η, y for every trial, by truncated-normal draws."""
+class _BinomialLatentKernel:
+    """The latent variables of a binomial (or bernoulli) model: its trials and offset, no stats."""
 
     stats: dict[str, tuple[str, ...]] = {}
 
@@ -47,6 +47,13 @@ class LatentProbitKernel:
         assert problem.trials is not None
         self.trials = problem.trials
         self.offset = problem.offset
+
+
+class LatentProbitKernel(_BinomialLatentKernel):
+    """z | η, y for every trial, by truncated-normal draws."""
+
+    def __init__(self, problem: GibbsProblem) -> None:
+        super().__init__(problem)
         self.rows, self.success = bernoulli_rows(problem.y, problem.trials)
         self.n_obs = problem.n_obs
 
@@ -66,15 +73,11 @@ class LatentProbitKernel:
         return {}
 
 
-class PolyaGammaKernel:
+class PolyaGammaKernel(_BinomialLatentKernel):
     """ω | η for every row, from Pólya-Gamma distributions."""
 
-    stats: dict[str, tuple[str, ...]] = {}
-
     def __init__(self, problem: GibbsProblem) -> None:
-        assert problem.trials is not None
-        self.trials = problem.trials
-        self.offset = problem.offset
+        super().__init__(problem)
         self.kappa = problem.y - 0.5 * problem.trials
 
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
