@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from bayesml.errors import FormulaError
+from bayesml.formula.expressions import unless_too_deep
 from bayesml.formula.nodes import Call, Expr
 from bayesml.formula.parsed import ParsedFormula, RightHandSide
 from bayesml.formula.random_terms import random_terms
@@ -52,10 +53,7 @@ def parse_formula(text: str) -> ParsedFormula:
 
 @lru_cache(maxsize=512)
 def _parse_formula(text: str) -> ParsedFormula:
-    try:
-        return _build(text)
-    except RecursionError:
-        raise FormulaError("the formula is nested too deeply", text, 0, len(text)) from None
+    return unless_too_deep(_build, text, "formula")
 
 
 def _build(text: str) -> ParsedFormula:

@@ -25,7 +25,15 @@ from bayesml.formula.functions import (
 from bayesml.formula.nodes import BinaryOp, Call, Compare, Expr, Name, Number, String, UnaryOp
 from bayesml.formula.tokens import Token, tokenize
 
-__all__ = ["ExpressionParser", "parse_expression", "describe", "EXPRESSION_INFIX", "COMPARISONS"]
+__all__ = [
+    "ExpressionParser",
+    "parse_expression",
+    "describe",
+    "ADD_MUL_INFIX",
+    "EXPRESSION_INFIX",
+    "COMPARISONS",
+    "unless_too_deep",
+]
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 # operator -> (left binding power, right binding power); right < left makes it right-associative
@@ -249,12 +257,18 @@ def _is_literal(node: Expr) -> bool:
     return False
 
 
+def unless_too_deep[T](parse: Callable[[str], T], text: str, what: str) -> T:
+    """``parse(text)``, where running out of Python's recursion limit is a :class:`FormulaError`
+    over the whole text (``the <what> is nested too deeply``)."""
+    try:
+        return parse(text)
+    except RecursionError:
+        raise FormulaError(f"the {what} is nested too deeply", text, 0, len(text)) from None
+
+
 @lru_cache(maxsize=4096)
 def _parse_expression(text: str) -> Expr:
-    try:
-        return _expression(text)
-    except RecursionError:
-        raise FormulaError("the expression is nested too deeply", text, 0, len(text)) from None
+    return unless_too_deep(_expression, text, "expression")
 
 
 def _expression(text: str) -> Expr:
