@@ -36,13 +36,12 @@ __all__ = [
 ]
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
-# operator -> (left binding power, right binding power); right < left makes it right-associative
+# operator -> (left binding power, right binding power); right < left makes it right-associative.
+# + - * / bind alike in expressions and formulas (R's precedence); ^ does not.
+ADD_MUL_INFIX = {"+": (10, 11), "-": (10, 11), "*": (20, 21), "/": (20, 21)}
 EXPRESSION_INFIX = {
     **dict.fromkeys(COMPARISONS, (5, 6)),
-    "+": (10, 11),
-    "-": (10, 11),
-    "*": (20, 21),
-    "/": (20, 21),
+    **ADD_MUL_INFIX,
     "^": (41, 40),
     "**": (41, 40),
 }

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Literal
 
 from bayesml.errors import FormulaError
-from bayesml.formula.expressions import EXPRESSION_INFIX, ExpressionParser, describe
+from bayesml.formula.expressions import ADD_MUL_INFIX, EXPRESSION_INFIX, ExpressionParser, describe
 from bayesml.formula.nodes import BinaryOp, Expr, UnaryOp
 from bayesml.formula.tokens import Token
 
@@ -22,14 +22,7 @@ __all__ = ["parse_sides", "parse_one_sided", "contains_bar", "BARS"]
 
 BARS = ("|", "||")
 # operator -> (left binding power, right binding power)
-_FORMULA_INFIX = {
-    "+": (10, 11),
-    "-": (10, 11),
-    "*": (20, 21),
-    "/": (20, 21),
-    ":": (30, 31),
-    "^": (40, 41),
-}
+_FORMULA_INFIX = {**ADD_MUL_INFIX, ":": (30, 31), "^": (40, 41)}
 _BAR_POWER = (2, 3)  # bars bind loosest: (1 + x | g) is ((1 + x) | g)
 _FORMULA_PREFIX_POWER = 11  # the operand of "- x" stops at the next + or -
 
