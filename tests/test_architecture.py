@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bayesml"
 
 #: layers from the bottom; a module may import from its own layer and the layers below
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("bayesml._version", "bayesml.errors"),
+    ("bayesml._version", "bayesml._lazy", "bayesml.errors"),
     ("bayesml.families", "bayesml.linalg", "bayesml.datasets", "bayesml.data_source"),
     ("bayesml.formula",),
     ("bayesml.priors",),

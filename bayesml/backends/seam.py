@@ -43,6 +43,8 @@ __all__ = [
     "unsupported_family_message",
     "BackendOptions",
     "ModelInputs",
+    "SAMPLING_DEFAULTS",
+    "BackendBase",
     "SamplingOptions",
     "check_count",
     "check_seed",
@@ -144,17 +146,33 @@ class SamplingOptions(BackendOptions):
 
     given_as: ClassVar[str] = "sampler_kwargs"
 
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    random_seed: int | None = None
-    progressbar: bool = False
-    log_prior: bool = True
+    draws: int
+    tune: int
+    chains: int
+    random_seed: int | None
+    progressbar: bool
+    log_prior: bool
 
     def __post_init__(self) -> None:
         for name, minimum in (("draws", 1), ("tune", 0), ("chains", 1)):
             object.__setattr__(self, name, check_count(name, getattr(self, name), minimum))
         object.__setattr__(self, "random_seed", check_seed(self.random_seed))
+
+    def run_settings(self) -> dict[str, Any]:
+        """Draws, warm-up, chains, seed and progress bar: what every sampler's loop takes."""
+        names = ("draws", "tune", "chains", "random_seed", "progressbar")
+        return {name: getattr(self, name) for name in names}
+
+
+SAMPLING_DEFAULTS: Mapping[str, Any] = {
+    "draws": 1000,
+    "tune": 1000,
+    "chains": 4,
+    "random_seed": None,
+    "progressbar": False,
+    "log_prior": True,
+}
+"""The defaults of :class:`SamplingOptions` (those of :meth:`bayesml.Model.sample`)."""
 
 
 def supports_family(supported: Mapping[str, tuple[str, ...]], family: Family) -> bool:
@@ -176,6 +194,16 @@ def unsupported_family_message(
         f"method={method!r} ({description}) does not support family {family.name!r} with the "
         f"{family.link.name} link; it supports {listed}{hint}"
     )
+
+
+class BackendBase:
+    """What the registered backends share: their options built by ``options_type``."""
+
+    options_type: ClassVar[type[BackendOptions]]
+
+    def options(self, given: Mapping[str, Any], **common: Any) -> BackendOptions:
+        """The backend's options from the user's mapping (plus the shared ``common`` ones)."""
+        return self.options_type.from_mapping(given, **common)
 
 
 class Backend(Protocol):

@@ -23,6 +23,9 @@ distribution, a Gibbs augmentation, the h-likelihood's supported families).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -33,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesml.errors import DataError, FamilyError
 from bayesml.families._names import normalise_name, resolve_name
 from bayesml.families.links import LINKS, Link
-from bayesml.families.responses import ResponseKind, as_vector, check_weights
+from bayesml.families.responses import ResponseKind, as_vector, check_response, check_weights
 
 __all__ = [
     "CONSTRAINTS",
@@ -46,6 +49,8 @@ __all__ = [
 
 Array = NDArray[np.float64]
 ParamValues = Mapping[str, ArrayLike]
+Params = ParamValues | None
+Rows = ArrayLike | None
 
 #: constraint name -> (test of a value, what the message says is expected)
 CONSTRAINTS: Mapping[str, tuple[Any, str]] = {
@@ -110,6 +115,27 @@ class Parameter:
 
 AuxParam = Parameter
 """The former name of :class:`Parameter` (families' auxiliary parameters)."""
+
+
+def _former_aux_keyword(method):
+    """Accept ``aux=`` (the former name of ``params``) with a ``FutureWarning``."""
+
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if "aux" in kwargs:
+            if "params" in kwargs or "params" in signature.bind_partial(self, *args).arguments:
+                raise FamilyError("give the parameter values as params=, not also aux=")
+            warnings.warn(
+                f"Family.{method.__name__}(aux=...) is deprecated: the argument is now params",
+                FutureWarning,
+                stacklevel=2,
+            )
+            kwargs["params"] = kwargs.pop("aux")
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True, repr=False)
@@ -292,9 +318,8 @@ class Family:
         return np.asarray(y, dtype=float)
 
     # -- exponential-dispersion maths ------------------------------------------------------
-    def variance(
-        self, mu: ArrayLike, params: ParamValues | None = None, *, aux: ParamValues | None = None
-    ) -> Array:
+    @_former_aux_keyword
+    def variance(self, mu: ArrayLike, params: ParamValues | None = None) -> Array:
         """Variance function V(μ), with Var(y) = φ·V(μ).
 
         φ is σ² (gaussian), 1/α (gamma), 1/(1 + κ) (beta) and 1 otherwise; for the binomial, V is
@@ -305,12 +330,10 @@ class Family:
         mu
             Means.
         params
-            Parameter values by name; the negative binomial needs ``alpha``. ``aux`` is the
-            former name of this argument.
+            Parameter values by name; the negative binomial needs ``alpha``. (``aux``, its
+            former name, is accepted with a ``FutureWarning``.)
         """
-        values = self._param_values(
-            _either(params, aux), self._variance_needs, purpose="the variance"
-        )
+        values = self._param_values(params, self._variance_needs, purpose="the variance")
         return self._variance(np.asarray(mu, dtype=float), values)
 
     def variance_derivative(self, mu: ArrayLike, params: ParamValues | None = None) -> Array:
@@ -318,14 +341,9 @@ class Family:
         values = self._param_values(params, self._variance_needs, purpose="the variance")
         return self._variance_derivative(np.asarray(mu, dtype=float), values)
 
+    @_former_aux_keyword
     def unit_deviance(
-        self,
-        y: ArrayLike,
-        mu: ArrayLike,
-        params: ParamValues | None = None,
-        *,
-        trials: ArrayLike | None = None,
-        aux: ParamValues | None = None,
+        self, y: ArrayLike, mu: ArrayLike, params: Params = None, *, trials: Rows = None
     ) -> Array:
         """Unit deviances d(y, μ) (R's ``dev.resids`` with unit weights); ``y`` is assumed valid.
 
@@ -337,15 +355,14 @@ class Family:
             Means (success probabilities for bernoulli and binomial).
         params
             Parameter values by name: the Student-t needs ``sigma`` and ``nu``, the negative
-            binomial ``alpha``, the beta ``kappa``. ``aux`` is the former name of this argument.
+            binomial ``alpha``, the beta ``kappa``. (``aux``, its former name, is accepted with a
+            ``FutureWarning``.)
         trials
             Number of trials per row; binomial only.
         """
         y_arr = np.asarray(y, dtype=float)
         n = self._trials(trials)
-        values = self._param_values(
-            _either(params, aux), self._deviance_needs, purpose="the deviance"
-        )
+        values = self._param_values(params, self._deviance_needs, purpose="the deviance")
         return self._unit_deviance(y_arr, np.asarray(mu, dtype=float), n, values)
 
     def weighted_deviance(
@@ -374,45 +391,39 @@ class Family:
         name, power = self.dispersion_parameter
         return {name: np.asarray(phi, dtype=float) ** power}
 
+    @_former_aux_keyword
     def deviance_residuals(
-        self,
-        y: ArrayLike,
-        mu: ArrayLike,
-        params: ParamValues | None = None,
-        *,
-        weights: ArrayLike | None = None,
-        trials: ArrayLike | None = None,
-        aux: ParamValues | None = None,
-    ) -> Array:
+        self, y: ArrayLike, mu: ArrayLike, params: Params = None, *, weights: Rows = None,
+        trials: Rows = None,
+    ) -> Array:  # fmt: skip
         """Signed square roots of the weighted unit deviances, sign(y − E y)·√(w·d(y, μ)).
 
         Parameters are those of :meth:`unit_deviance`, plus ``weights``, non-negative prior
         weights (one per row; default 1).
         """
         y_arr = np.asarray(y, dtype=float)
-        d = np.maximum(self.unit_deviance(y_arr, mu, _either(params, aux), trials=trials), 0.0)
-        if weights is not None:
-            d = d * check_weights(weights, size=y_arr.size)
+        d = self._weighted_unit_deviances(y_arr, mu, params, weights, trials)
         expected = np.asarray(mu, dtype=float)
         if trials is not None:
             expected = expected * np.asarray(trials, dtype=float)
         return np.sign(y_arr - expected) * np.sqrt(d)
 
+    @_former_aux_keyword
     def deviance(
-        self,
-        y: ArrayLike,
-        mu: ArrayLike,
-        params: ParamValues | None = None,
-        *,
-        weights: ArrayLike | None = None,
-        trials: ArrayLike | None = None,
-        aux: ParamValues | None = None,
-    ) -> float:
+        self, y: ArrayLike, mu: ArrayLike, params: Params = None, *, weights: Rows = None,
+        trials: Rows = None,
+    ) -> float:  # fmt: skip
         """Total deviance Σ w·d(y, μ); arguments as in :meth:`deviance_residuals`."""
-        d = np.maximum(self.unit_deviance(y, mu, _either(params, aux), trials=trials), 0.0)
+        return float(np.sum(self._weighted_unit_deviances(y, mu, params, weights, trials)))
+
+    def _weighted_unit_deviances(
+        self, y: ArrayLike, mu: ArrayLike, params: Params, weights: Rows, trials: Rows
+    ) -> Array:
+        """w·max(d(y, μ), 0) (w = 1 without weights)."""
+        d = np.maximum(self.unit_deviance(y, mu, params, trials=trials), 0.0)
         if weights is not None:
             d = d * check_weights(weights, size=np.asarray(y).size)
-        return float(np.sum(d))
+        return d
 
     # -- the response ----------------------------------------------------------------------
     def validate_response(
@@ -441,7 +452,7 @@ class Family:
         DataError
             Naming the response, the offending rows (the first few) and what was expected.
         """
-        self.response.check(y, family=self.name, trials=trials, name=name, row_labels=row_labels)
+        check_response(y, self.response, self.name, trials, name, row_labels)
 
     # -- what subclasses implement -----------------------------------------------------------
     _variance_needs: ClassVar[tuple[str, ...]] = ()
@@ -509,12 +520,3 @@ class Family:
 
 def _refuse_assignment(self: Family, name: str, *value: Any) -> None:
     raise dataclasses.FrozenInstanceError(f"cannot change {name!r}: families are immutable")
-
-
-def _either(params: ParamValues | None, aux: ParamValues | None) -> ParamValues | None:
-    """``params``, or ``aux`` (its former name) when only that one is given."""
-    if params is not None and aux is not None:
-        raise FamilyError(
-            "give the parameter values as params= (aux= is its former name), not both"
-        )
-    return params if params is not None else aux

@@ -33,7 +33,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,43 +74,40 @@ class RandomFamily:
         Registry name: ``"gaussian"``, ``"gamma"``, ``"beta"``, ``"inverse_gamma"``.
     link
         Name of the link v(u).
-    psi
-        E(u), the pseudo-response of the random rows of the augmented GLM.
     """
 
     name: str
     link: str
-    psi: float
-    u_of_v_fn: _Fn = field(repr=False, compare=False)
-    v_of_u_fn: _Fn = field(repr=False, compare=False)
-    du_dv_fn: _Fn = field(repr=False, compare=False)
-    variance_fn: _Fn = field(repr=False, compare=False)
-    deviance_fn: _Fn = field(repr=False, compare=False)
-    log_density_fn: _Density = field(repr=False, compare=False)
+
+    @property
+    def psi(self) -> float:
+        """E(u), the pseudo-response of the random rows of the augmented GLM."""
+        return _DISTRIBUTIONS[self.name][0]
 
     def u_of_v(self, v: Array) -> Array:
         """The random effects on the u scale, u = v⁻¹(v)."""
-        return self.u_of_v_fn(np.asarray(v, dtype=float))
+        return _LINKS[self.link][0](np.asarray(v, dtype=float))
 
     def v_of_u(self, u: Array) -> Array:
         """The linear-predictor scale v = v(u)."""
-        return self.v_of_u_fn(np.asarray(u, dtype=float))
+        return _LINKS[self.link][1](np.asarray(u, dtype=float))
 
     def du_dv(self, v: Array) -> Array:
         """Derivative du/dv as a function of v."""
-        return self.du_dv_fn(np.asarray(v, dtype=float))
+        return _LINKS[self.link][2](np.asarray(v, dtype=float))
 
     def variance(self, u: Array) -> Array:
         """Variance function V(u) of the random effects."""
-        return self.variance_fn(np.asarray(u, dtype=float))
+        return _DISTRIBUTIONS[self.name][1](np.asarray(u, dtype=float))
 
     def deviance(self, u: Array) -> Array:
         """Deviance components d(ψ, u) ≥ 0, zero at u = ψ."""
-        return self.deviance_fn(np.asarray(u, dtype=float))
+        return _DISTRIBUTIONS[self.name][2](np.asarray(u, dtype=float))
 
     def log_density(self, u: Array, lam: Array) -> Array:
         """log f(u; λ), the density of u with mean ψ and dispersion λ (on the u scale)."""
-        return self.log_density_fn(np.asarray(u, dtype=float), np.asarray(lam, dtype=float))
+        log_density = _DISTRIBUTIONS[self.name][3]
+        return log_density(np.asarray(u, dtype=float), np.asarray(lam, dtype=float))
 
     def log_abs_du_dv(self, v: Array) -> Array:
         """log |du/dv|, the Jacobian that turns f(u) into the density of v."""
@@ -200,22 +197,6 @@ _DISTRIBUTIONS: dict[str, tuple[float, _Fn, _Fn, _Density]] = {
 }
 
 
-def _random_family(name: str, link: str) -> RandomFamily:
-    psi, variance, deviance, log_density = _DISTRIBUTIONS[name]
-    u_of_v, v_of_u, du_dv = _LINKS[link]
-    return RandomFamily(
-        name=name,
-        link=link,
-        psi=psi,
-        u_of_v_fn=u_of_v,
-        v_of_u_fn=v_of_u,
-        du_dv_fn=du_dv,
-        variance_fn=variance,
-        deviance_fn=deviance,
-        log_density_fn=log_density,
-    )
-
-
 #: random family -> its links, the first being the default
 _SUPPORTED: dict[str, tuple[str, ...]] = {
     "gaussian": ("identity",),
@@ -225,7 +206,7 @@ _SUPPORTED: dict[str, tuple[str, ...]] = {
 }
 
 RANDOM_FAMILIES: dict[str, dict[str, RandomFamily]] = {
-    name: {link: _random_family(name, link) for link in links} for name, links in _SUPPORTED.items()
+    name: {link: RandomFamily(name, link) for link in links} for name, links in _SUPPORTED.items()
 }
 """Random family name -> link name -> :class:`RandomFamily`; the first link is the default."""
 

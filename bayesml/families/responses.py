@@ -144,33 +144,15 @@ def _check_trials(
 
 def check_response(
     y: ArrayLike,
-    *,
-    kind: str,
+    response: ResponseKind,
     family: str,
-    uses_trials: bool,
-    trials: ArrayLike | None = None,
-    name: str = "y",
-    row_labels: Sequence[object] | None = None,
+    trials: ArrayLike | None,
+    name: str,
+    row_labels: Sequence[object] | None,
 ) -> None:
-    """Raise :class:`DataError` unless ``y`` is a valid response of the given kind.
-
-    Parameters
-    ----------
-    y
-        Response values, one per row.
-    kind
-        A key of :data:`RESPONSE_RULES`.
-    family
-        Family name, for the messages.
-    uses_trials
-        Whether the family takes a number of trials per row (binomial).
-    trials
-        Number of trials per row, required when ``uses_trials``, refused otherwise.
-    name
-        Name of the response in the messages.
-    row_labels
-        Labels of the rows (e.g. the data frame index); messages show positions when omitted.
-    """
+    """Raise :class:`DataError` unless ``y`` is a valid ``response`` of the family named
+    ``family``; see :meth:`bayesml.families.Family.validate_response`."""
+    kind, uses_trials = response.name, response.uses_trials
     values = as_vector(y, what=f"response {name!r}")
     if row_labels is not None and len(row_labels) != values.size:
         raise DataError(
@@ -244,26 +226,6 @@ class ResponseKind:
     name: str
     levelled: bool = False
     uses_trials: bool = False
-
-    def check(
-        self,
-        y: ArrayLike,
-        *,
-        family: str,
-        trials: ArrayLike | None = None,
-        name: str = "y",
-        row_labels: Sequence[object] | None = None,
-    ) -> None:
-        """Raise :class:`DataError` unless ``y`` is a valid response (see :func:`check_response`)."""
-        check_response(
-            y,
-            kind=self.name,
-            family=family,
-            uses_trials=self.uses_trials,
-            trials=trials,
-            name=name,
-            row_labels=row_labels,
-        )
 
 
 RESPONSE_KINDS: dict[str, ResponseKind] = {

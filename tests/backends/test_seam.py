@@ -8,7 +8,7 @@ import pytest
 
 import bayesml
 from bayesml.backends.registry import BACKENDS, check_supports, get_backend, methods
-from bayesml.backends.seam import SamplingOptions
+from bayesml.backends.seam import SAMPLING_DEFAULTS, SamplingOptions
 from bayesml.errors import ArgumentError, FamilyError
 from bayesml.families import FAMILIES, get_family
 
@@ -92,10 +92,17 @@ def test_fit_options_are_validated_by_the_backend(model):
 
 def test_the_shared_sampling_options_are_checked_once():
     with pytest.raises(ArgumentError, match=r"^draws must be an integer >= 1; got draws=0$"):
-        SamplingOptions(draws=0)
+        SamplingOptions(**(SAMPLING_DEFAULTS | {"draws": 0}))
     with pytest.raises(ArgumentError, match=r"^random_seed must be an integer >= 0"):
-        SamplingOptions(random_seed=-1)
-    assert SamplingOptions(draws=np.int64(5)).draws == 5
+        SamplingOptions(**(SAMPLING_DEFAULTS | {"random_seed": -1}))
+    assert SamplingOptions(**(SAMPLING_DEFAULTS | {"draws": np.int64(5)})).draws == 5
+
+
+def test_the_sampling_defaults_are_those_of_model_sample():
+    import inspect
+
+    parameters = inspect.signature(bayesml.Model.sample).parameters
+    assert {name: parameters[name].default for name in SAMPLING_DEFAULTS} == dict(SAMPLING_DEFAULTS)
 
 
 @pytest.mark.parametrize(

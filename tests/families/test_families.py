@@ -130,13 +130,13 @@ MU = np.array([0.1, 0.5, 0.8])
     ],
 )
 def test_variance_function(name, aux, expected):
-    np.testing.assert_allclose(get_family(name).variance(MU, aux=aux), expected, rtol=1e-15)
+    np.testing.assert_allclose(get_family(name).variance(MU, params=aux), expected, rtol=1e-15)
 
 
 def test_negative_binomial_variance_matches_scipy():
     mu, alpha = 3.0, 1.7
     expected = stats.nbinom(n=alpha, p=alpha / (alpha + mu)).var()
-    assert get_family("negbin").variance(mu, aux={"alpha": alpha}) == pytest.approx(expected)
+    assert get_family("negbin").variance(mu, params={"alpha": alpha}) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +163,7 @@ def test_negative_binomial_variance_matches_scipy():
 )
 def test_aux_errors(name, aux, pattern):
     with pytest.raises(FamilyError, match=pattern):
-        get_family(name).variance(MU, aux=aux)
+        get_family(name).variance(MU, params=aux)
 
 
 # ----------------------------------------------------------------------------- deviance
@@ -181,7 +181,7 @@ def test_aux_errors(name, aux, pattern):
         # R: Gamma()$dev.resids(y, mu, 1) = -2 * (log(y / mu) - (y - mu) / mu)
         ("gamma", [2, 0.5], [1, 2], {}, [0.6137056388801094, 1.2725887222397811]),
         # MASS: negative.binomial(2)$dev.resids(c(3, 0), 1.5, 1)
-        ("negative_binomial", [3, 0], [1.5, 1.5], {"aux": {"alpha": 2.0}},
+        ("negative_binomial", [3, 0], [1.5, 1.5], {"params": {"alpha": 2.0}},
          [0.5921336439723475, 2.238463151741691]),
         ("gaussian", [1.0, -2.0], [0.5, 0.0], {}, [0.25, 4.0]),
     ],
@@ -202,19 +202,19 @@ Y_SUCCESSES = np.array([0, 2, 10, 3])
     [
         ("gaussian", RNG.normal(size=4), RNG.normal(size=4), {}, 1.3**2,
          lambda y, m: stats.norm.logpdf(y, m, 1.3), None),
-        ("student_t", RNG.normal(size=4), RNG.normal(size=4), {"aux": {"sigma": 1.3, "nu": 4.0}},
+        ("student_t", RNG.normal(size=4), RNG.normal(size=4), {"params": {"sigma": 1.3, "nu": 4.0}},
          1.3**2, lambda y, m: stats.t.logpdf(y, 4.0, m, 1.3), None),
         ("bernoulli", np.array([0, 1, 1, 0]), RNG.uniform(size=4), {}, 1.0,
          stats.bernoulli.logpmf, None),
         ("binomial", Y_SUCCESSES, RNG.uniform(size=4), {"trials": N_Y}, 1.0,
          lambda y, m: stats.binom.logpmf(y, N_Y, m), Y_SUCCESSES / N_Y),
         ("poisson", Y_COUNTS, RNG.gamma(3.0, size=4), {}, 1.0, stats.poisson.logpmf, None),
-        ("negative_binomial", Y_COUNTS, RNG.gamma(3.0, size=4), {"aux": {"alpha": 2.5}}, 1.0,
+        ("negative_binomial", Y_COUNTS, RNG.gamma(3.0, size=4), {"params": {"alpha": 2.5}}, 1.0,
          lambda y, m: stats.nbinom.logpmf(y, 2.5, 2.5 / (2.5 + m)), None),
         ("gamma", RNG.gamma(2.0, size=4), RNG.gamma(2.0, size=4), {}, 1 / 3.0,
          lambda y, m: stats.gamma.logpdf(y, 3.0, scale=m / 3.0), None),
         ("beta", RNG.uniform(0.05, 0.95, size=4), RNG.uniform(0.05, 0.95, size=4),
-         {"aux": {"kappa": 6.0}}, 1.0,
+         {"params": {"kappa": 6.0}}, 1.0,
          lambda y, m: stats.beta.logpdf(y, m * 6.0, (1 - m) * 6.0), None),
     ],
 )  # fmt: skip
@@ -238,8 +238,8 @@ def test_unit_deviance_broadcasts_over_posterior_draws():
     y = np.array([0.0, 3.0, 8.0])
     mu = np.array([[1.0, 2.0, 5.0], [0.5, 4.0, 9.0]])  # (draw, row)
     alpha = np.array([[1.5], [6.0]])  # one value per draw
-    together = family.unit_deviance(y, mu, aux={"alpha": alpha})
-    one_by_one = [family.unit_deviance(y, mu[i], aux={"alpha": alpha[i, 0]}) for i in range(2)]
+    together = family.unit_deviance(y, mu, params={"alpha": alpha})
+    one_by_one = [family.unit_deviance(y, mu[i], params={"alpha": alpha[i, 0]}) for i in range(2)]
     np.testing.assert_allclose(together, np.stack(one_by_one), rtol=1e-14)
 
 
@@ -271,7 +271,7 @@ def test_binomial_residual_sign_compares_successes_with_expected_successes():
         ),
         (
             "student_t",
-            {"aux": {"sigma": 1.0}},
+            {"params": {"sigma": 1.0}},
             FamilyError,
             r"^family 'student_t' needs aux values for \['nu'\] to compute the deviance; "
             r"got \['sigma'\]$",
@@ -393,3 +393,12 @@ def test_importing_families_does_not_import_pymc():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_aux_the_former_name_of_params_still_works_with_a_warning():
+    family = get_family("negative_binomial")
+    with pytest.warns(FutureWarning, match=r"variance\(aux=\.\.\.\) is deprecated"):
+        old = family.variance(MU, aux={"alpha": 2.0})
+    np.testing.assert_array_equal(old, family.variance(MU, {"alpha": 2.0}))
+    with pytest.raises(FamilyError, match="not also aux="):
+        family.variance(MU, {"alpha": 2.0}, aux={"alpha": 2.0})

@@ -7,8 +7,9 @@ imported on first use, so that the worker processes that run the chains import o
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bayesml._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bayesml.backends.gibbs.api import sample_gibbs
@@ -16,18 +17,11 @@ if TYPE_CHECKING:
 
 __all__ = ["LIKELIHOODS", "build_problem", "sample_gibbs"]
 
-_LAZY = {
-    "sample_gibbs": "bayesml.backends.gibbs.api",
-    "LIKELIHOODS": "bayesml.backends.gibbs.problem",
-    "build_problem": "bayesml.backends.gibbs.problem",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'bayesml.backends.gibbs' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "sample_gibbs": "bayesml.backends.gibbs.api",
+        "LIKELIHOODS": "bayesml.backends.gibbs.problem",
+        "build_problem": "bayesml.backends.gibbs.problem",
+    },
+)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from bayesml.backends.gibbs.driver import run_chains
 from bayesml.backends.gibbs.problem import build_problem
 from bayesml.backends.gibbs.results import build_result
 from bayesml.backends.gibbs.sampler import SamplerOptions
-from bayesml.backends.seam import SamplingOptions, check_count
+from bayesml.backends.seam import SAMPLING_DEFAULTS, SamplingOptions, check_count
 from bayesml.errors import ArgumentError
 
 if TYPE_CHECKING:
@@ -67,20 +67,7 @@ class GibbsOptions(SamplingOptions):
 
 
 def sample_gibbs(
-    design: ModelDesign,
-    priors: ResolvedPriors,
-    family: Family,
-    *,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    thin: int = 1,
-    random_seed: int | None = None,
-    progressbar: bool = False,
-    probit_form: Literal["marginal", "latent"] = "latent",
-    log_prior: bool = True,
-    cores: int | None = None,
-    expansion: bool | Literal["auto"] = "auto",
+    design: ModelDesign, priors: ResolvedPriors, family: Family, **options: Any
 ) -> xr.DataTree:
     """Sample the posterior of a hierarchical model with a blocked Gibbs sampler.
 
@@ -133,6 +120,9 @@ def sample_gibbs(
     design, priors, family
         The model: :func:`~bayesml.design.build_design`,
         :func:`~bayesml.priors.resolve_priors` and :func:`~bayesml.families.get_family`.
+    **options
+        The fields of :class:`GibbsOptions`, each with its default
+        (:data:`~bayesml.backends.seam.SAMPLING_DEFAULTS` for the shared ones):
     draws
         Kept draws per chain.
     tune
@@ -180,19 +170,7 @@ def sample_gibbs(
     ArgumentError
         For a bad count, seed, ``probit_form`` or ``expansion``.
     """
-    options = GibbsOptions(
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        thin=thin,
-        random_seed=random_seed,
-        progressbar=progressbar,
-        probit_form=probit_form,
-        log_prior=log_prior,
-        cores=cores,
-        expansion=expansion,
-    )
-    return run_gibbs(design, priors, family, options)
+    return run_gibbs(design, priors, family, GibbsOptions(**(SAMPLING_DEFAULTS | options)))
 
 
 def run_gibbs(
@@ -203,13 +181,9 @@ def run_gibbs(
     start = time.perf_counter()
     traces = run_chains(
         problem,
-        draws=options.draws,
-        tune=options.tune,
-        chains=options.chains,
+        **options.run_settings(),
         thin=options.thin,
-        random_seed=options.random_seed,
         cores=options.cores,
-        progressbar=options.progressbar,
         options=SamplerOptions(expansion=options.expansion),
     )
     elapsed = time.perf_counter() - start

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from bayesml.backends.gibbs.api import GibbsOptions, run_gibbs
 from bayesml.backends.gibbs.problem import DESCRIPTION, supported_families
-from bayesml.backends.seam import ModelInputs
+from bayesml.backends.seam import BackendBase, ModelInputs
 from bayesml.errors import ArgumentError
 
 if TYPE_CHECKING:
@@ -18,9 +18,10 @@ __all__ = ["GIBBS", "GibbsBackend"]
 
 
 @dataclass(frozen=True)
-class GibbsBackend:
+class GibbsBackend(BackendBase):
     """Blocked Gibbs samplers for Gaussian, probit and logit models (:func:`sample_gibbs`)."""
 
+    options_type: ClassVar[type[GibbsOptions]] = GibbsOptions
     name: str = "gibbs"
     kind: Literal["sampling"] = "sampling"
     description: str = DESCRIPTION
@@ -39,7 +40,7 @@ class GibbsBackend:
                 "method='gibbs' takes the probit form from the model (Model(..., probit=...)); "
                 "remove probit_form from sampler_kwargs"
             )
-        return GibbsOptions.from_mapping(given, **common)
+        return super().options(given, **common)
 
     def run(self, model: ModelInputs, options: GibbsOptions) -> xr.DataTree:
         """Sample ``model`` (its ``probit`` option is accepted for symmetry with NUTS)."""

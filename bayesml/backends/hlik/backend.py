@@ -12,7 +12,7 @@ from bayesml.backends.hlik.fit import check_options
 from bayesml.backends.hlik.options import RandomFamilySpec
 from bayesml.backends.hlik.result import HlikResult
 from bayesml.backends.hlik.rows import DESCRIPTION, MEAN_FAMILIES
-from bayesml.backends.seam import BackendOptions, ModelInputs
+from bayesml.backends.seam import BackendBase, BackendOptions, ModelInputs
 from bayesml.design import one_sided_design
 from bayesml.families import DEFAULT_RANDOM_FAMILY
 
@@ -60,9 +60,10 @@ class HlikOptions(BackendOptions):
 
 
 @dataclass(frozen=True)
-class HlikBackend:
+class HlikBackend(BackendBase):
     """Point estimates by h-likelihood (Lee & Nelder's HGLM; :func:`fit_hlik`)."""
 
+    options_type: ClassVar[type[HlikOptions]] = HlikOptions
     name: str = "hlik"
     kind: Literal["fitting"] = "fitting"
     description: str = DESCRIPTION
@@ -70,10 +71,6 @@ class HlikBackend:
     def supported_families(self) -> dict[str, tuple[str, ...]]:
         """The response families and links the h-likelihood fits (:data:`MEAN_FAMILIES`)."""
         return dict(MEAN_FAMILIES)
-
-    def options(self, given: Mapping[str, Any], **common: Any) -> HlikOptions:
-        """:class:`HlikOptions` from the keyword arguments of ``Model.fit``."""
-        return HlikOptions.from_mapping(given, **common)
 
     def run(self, model: ModelInputs, options: HlikOptions) -> HlikResult:
         """Fit ``model``; the priors play no part."""

@@ -7,8 +7,9 @@ and :mod:`~bayesml.backends.pymc.backend` (the backend object the registry loads
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bayesml._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bayesml.backends.pymc.builder import BuildInfo, build_pymc_model
@@ -16,19 +17,12 @@ if TYPE_CHECKING:
 
 __all__ = ["BuildInfo", "build_pymc_model", "sample_nuts", "sample_prior_predictive"]
 
-_LAZY = {
-    "BuildInfo": "bayesml.backends.pymc.builder",
-    "build_pymc_model": "bayesml.backends.pymc.builder",
-    "sample_nuts": "bayesml.backends.pymc.sampling",
-    "sample_prior_predictive": "bayesml.backends.pymc.sampling",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'bayesml.backends.pymc' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "BuildInfo": "bayesml.backends.pymc.builder",
+        "build_pymc_model": "bayesml.backends.pymc.builder",
+        "sample_nuts": "bayesml.backends.pymc.sampling",
+        "sample_prior_predictive": "bayesml.backends.pymc.sampling",
+    },
+)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from bayesml.backends.pymc.effects import choose_random_effects
 from bayesml.backends.pymc.samplers import check_sampler
-from bayesml.backends.seam import ModelInputs, SamplingOptions, check_count
+from bayesml.backends.seam import BackendBase, ModelInputs, SamplingOptions, check_count
 from bayesml.families import FAMILIES
 
 if TYPE_CHECKING:
@@ -62,9 +62,10 @@ class NutsOptions(SamplingOptions):
 
 
 @dataclass(frozen=True)
-class NutsBackend:
+class NutsBackend(BackendBase):
     """NUTS on the PyMC graph of the model (:mod:`bayesml.backends.pymc.builder`)."""
 
+    options_type: ClassVar[type[NutsOptions]] = NutsOptions
     name: str = "nuts"
     kind: Literal["sampling"] = "sampling"
     description: str = "NUTS on the PyMC graph"
@@ -75,10 +76,6 @@ class NutsBackend:
 
         return {name: family.links for name, family in FAMILIES.items() if name in LIKELIHOODS}
 
-    def options(self, given: Mapping[str, Any], **common: Any) -> NutsOptions:
-        """:class:`NutsOptions` from ``sampler_kwargs`` and the shared sampling options."""
-        return NutsOptions.from_mapping(given, **common)
-
     def run(self, model: ModelInputs, options: NutsOptions) -> xr.DataTree:
         """Sample the graph of :meth:`sampling_graph` and return the result with shared names."""
         from bayesml.backends.pymc.results import finish_result
@@ -88,12 +85,8 @@ class NutsBackend:
         tree = sample_nuts(
             pymc_model,
             info,
-            draws=options.draws,
-            tune=options.tune,
-            chains=options.chains,
-            random_seed=options.random_seed,
+            **options.run_settings(),
             sampler=options.sampler,
-            progressbar=options.progressbar,
             cores=options.cores,
             sampler_kwargs=options.sampler_options,
         )
