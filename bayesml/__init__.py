@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from bayesml._lazy import lazy_exports
 from bayesml._version import __version__
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from bayesml.workflows.compare import compare
     from bayesml.workflows.power_scaling import power_sensitivity
     from bayesml.workflows.sensitivity import load_sensitivity, sensitivity
+
 
 __all__ = [
     "__version__",
@@ -74,6 +76,8 @@ __all__ = [
     "summary",
 ]
 
+_ERRORS = tuple(name for name in __all__ if name.endswith(("Error", "Warning")))
+
 # public name -> module that defines it (imported on first use)
 _LAZY = {
     "Model": "bayesml.model",
@@ -91,35 +95,18 @@ _LAZY = {
     "load_sensitivity": "bayesml.workflows.sensitivity",
     "power_sensitivity": "bayesml.workflows.power_scaling",
     "compare": "bayesml.workflows.compare",
-    **{
-        name: "bayesml.errors"
-        for name in (
-            "ArgumentError",
-            "ArgumentTypeError",
-            "BayesmlError",
-            "ConvergenceWarning",
-            "DataError",
-            "FamilyError",
-            "FormulaError",
-            "MissingDependencyError",
-            "PriorError",
-            "SamplingError",
-            "SamplingWarning",
-            "SpecError",
-        )
-    },
+    **dict.fromkeys(_ERRORS, "bayesml.errors"),
 }
+_SUBMODULES = ("datasets", "plots")
+
+_lazy_getattr, _ = lazy_exports(__name__, _LAZY, cache=globals())
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("datasets", "plots"):
+    if name in _SUBMODULES:
         return importlib.import_module(f"bayesml.{name}")
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'bayesml' has no attribute {name!r}")
+    return _lazy_getattr(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return __all__
