@@ -145,31 +145,64 @@ def _identity_link() -> Link:
     )
 
 
-def _log_link() -> Link:
+def _probability_link(
+    name: str,
+    *,
+    link: _Fn,
+    inverse: _Fn,
+    density: _Fn,
+    deta_dmu: _Fn,
+    d2eta_dmu2: _Fn,
+    clip_eta: _Fn = _no_clip,
+) -> Link:
+    """A link of a probability, as R's ``binomial()`` links: μ kept in ``[eps, 1 - eps]`` and
+    dμ/dη, the ``density`` at η of the latent variable whose CDF is the inverse link, floored at
+    ``eps``."""
+
+    def dmu_deta(eta: Array) -> Array:
+        return _floor_eps(density(eta))
+
     return Link(
-        name="log",
-        mu_domain="(0, inf)",
-        clip_mu=_clip_positive,
+        name, "(0, 1)", _clip_probability, clip_eta, link, inverse, dmu_deta, deta_dmu, d2eta_dmu2
+    )
+
+
+def _positive_link(
+    name: str,
+    *,
+    clip_eta: _Fn,
+    link: _Fn,
+    inverse: _Fn,
+    dmu_deta: _Fn,
+    deta_dmu: _Fn,
+    d2eta_dmu2: _Fn,
+) -> Link:
+    """A link of a positive mean: μ kept at or above ``tiny ** (1/3)``."""
+    return Link(
+        name, "(0, inf)", _clip_positive, clip_eta, link, inverse, dmu_deta, deta_dmu, d2eta_dmu2
+    )
+
+
+def _log_link() -> Link:
+    return _positive_link(
+        "log",
         clip_eta=_clip_log_eta,
-        link_fn=np.log,
-        inverse_fn=np.exp,
-        dmu_deta_fn=np.exp,
-        deta_dmu_fn=lambda mu: 1.0 / mu,
-        d2eta_dmu2_fn=lambda mu: -((1.0 / mu) ** 2),
+        link=np.log,
+        inverse=np.exp,
+        dmu_deta=np.exp,
+        deta_dmu=lambda mu: 1.0 / mu,
+        d2eta_dmu2=lambda mu: -((1.0 / mu) ** 2),
     )
 
 
 def _logit_link() -> Link:
-    return Link(
-        name="logit",
-        mu_domain="(0, 1)",
-        clip_mu=_clip_probability,
-        clip_eta=_no_clip,
-        link_fn=lambda mu: np.log(mu) - np.log1p(-mu),
-        inverse_fn=special.expit,
-        dmu_deta_fn=lambda eta: _floor_eps(special.expit(eta) * special.expit(-eta)),
-        deta_dmu_fn=lambda mu: 1.0 / (mu * (1.0 - mu)),
-        d2eta_dmu2_fn=lambda mu: (2.0 * mu - 1.0) / (mu * (1.0 - mu)) ** 2,
+    return _probability_link(
+        "logit",
+        link=lambda mu: np.log(mu) - np.log1p(-mu),
+        inverse=special.expit,
+        density=lambda eta: special.expit(eta) * special.expit(-eta),
+        deta_dmu=lambda mu: 1.0 / (mu * (1.0 - mu)),
+        d2eta_dmu2=lambda mu: (2.0 * mu - 1.0) / (mu * (1.0 - mu)) ** 2,
     )
 
 
@@ -182,16 +215,13 @@ def _probit_link() -> Link:
         eta = special.ndtri(mu)
         return eta / _normal_density(eta) ** 2
 
-    return Link(
-        name="probit",
-        mu_domain="(0, 1)",
-        clip_mu=_clip_probability,
-        clip_eta=_no_clip,
-        link_fn=special.ndtri,
-        inverse_fn=special.ndtr,
-        dmu_deta_fn=lambda eta: _floor_eps(_normal_density(eta)),
-        deta_dmu_fn=lambda mu: 1.0 / _normal_density(special.ndtri(mu)),
-        d2eta_dmu2_fn=d2eta_dmu2,
+    return _probability_link(
+        "probit",
+        link=special.ndtri,
+        inverse=special.ndtr,
+        density=_normal_density,
+        deta_dmu=lambda mu: 1.0 / _normal_density(special.ndtri(mu)),
+        d2eta_dmu2=d2eta_dmu2,
     )
 
 
@@ -202,30 +232,26 @@ def _cloglog_link() -> Link:
         log_q = np.log1p(-mu)
         return -(1.0 + log_q) / ((1.0 - mu) * log_q) ** 2
 
-    return Link(
-        name="cloglog",
-        mu_domain="(0, 1)",
-        clip_mu=_clip_probability,
+    return _probability_link(
+        "cloglog",
+        link=lambda mu: np.log(-np.log1p(-mu)),
+        inverse=lambda eta: -np.expm1(-np.exp(eta)),
+        density=lambda eta: np.exp(eta - np.exp(eta)),
+        deta_dmu=lambda mu: -1.0 / ((1.0 - mu) * np.log1p(-mu)),
+        d2eta_dmu2=d2eta_dmu2,
         clip_eta=_clip_cloglog_eta,
-        link_fn=lambda mu: np.log(-np.log1p(-mu)),
-        inverse_fn=lambda eta: -np.expm1(-np.exp(eta)),
-        dmu_deta_fn=lambda eta: _floor_eps(np.exp(eta - np.exp(eta))),
-        deta_dmu_fn=lambda mu: -1.0 / ((1.0 - mu) * np.log1p(-mu)),
-        d2eta_dmu2_fn=d2eta_dmu2,
     )
 
 
 def _inverse_link() -> Link:
-    return Link(
-        name="inverse",
-        mu_domain="(0, inf)",
-        clip_mu=_clip_positive,
+    return _positive_link(
+        "inverse",
         clip_eta=_clip_positive,
-        link_fn=lambda mu: 1.0 / mu,
-        inverse_fn=lambda eta: 1.0 / eta,
-        dmu_deta_fn=lambda eta: -((1.0 / eta) ** 2),
-        deta_dmu_fn=lambda mu: -((1.0 / mu) ** 2),
-        d2eta_dmu2_fn=lambda mu: 2.0 * (1.0 / mu) ** 3,
+        link=lambda mu: 1.0 / mu,
+        inverse=lambda eta: 1.0 / eta,
+        dmu_deta=lambda eta: -((1.0 / eta) ** 2),
+        deta_dmu=lambda mu: -((1.0 / mu) ** 2),
+        d2eta_dmu2=lambda mu: 2.0 * (1.0 / mu) ** 3,
     )
 
 
