@@ -130,25 +130,13 @@ def _json_default(value: Any) -> Any:
 
 
 def read_saved_run(directory: str | Path) -> dict[str, Any]:
-    """Read the parts of a sensitivity run saved by :class:`SensitivityWriter`.
+    """Read the parts of a sensitivity run saved by :class:`SensitivityWriter` in ``directory``.
 
-    Parameters
-    ----------
-    directory
-        The directory holding ``index.json``.
-
-    Returns
-    -------
-    dict
-        The keyword arguments of ``SensitivityResult``: ``spec``, ``method``, ``configurations``,
-        ``results`` (label -> the loaded fit), ``failures`` (label -> :class:`FitFailure`) and
-        ``fit_kwargs``. Configurations still running when a ``save_dir`` run stopped are in
-        neither ``results`` nor ``failures``.
-
-    Raises
-    ------
-    DataError
-        When the directory has no index, or the index is not one of a sensitivity run.
+    Returns the keyword arguments of ``SensitivityResult``: ``spec``, ``method``,
+    ``configurations``, ``results`` (label -> the loaded fit), ``failures`` (label ->
+    :class:`FitFailure`) and ``fit_kwargs``. Configurations still running when a ``save_dir`` run
+    stopped are in neither ``results`` nor ``failures``. The directory and the errors are those of
+    :func:`~bayesml.workflows.sensitivity_result.load_sensitivity`, which makes the result.
     """
     from bayesml.results_io import load_result
     from bayesml.spec import ModelSpec
