@@ -24,6 +24,7 @@ import dataclasses
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 import numpy as np
@@ -130,19 +131,9 @@ def _unknown_options_message(cls: type, unknown: list[str], valid: set[str]) -> 
 
 @dataclass(frozen=True, kw_only=True)
 class SamplingOptions(BackendOptions):
-    """What every sampling backend takes: validated once here.
-
-    Attributes
-    ----------
-    draws, tune, chains
-        Kept draws per chain, warm-up draws per chain, number of chains.
-    random_seed
-        Seed; the same seed gives the same draws.
-    progressbar
-        Show the sampler's progress bar.
-    log_prior
-        Store the elementwise log prior (``log_prior`` group).
-    """
+    """What every sampling backend takes, validated once here: ``draws``, ``tune``, ``chains``,
+    ``random_seed``, ``progressbar`` and ``log_prior``, as :meth:`bayesml.Model.sample` documents
+    them (defaults: :data:`SAMPLING_DEFAULTS`)."""
 
     given_as: ClassVar[str] = "sampler_kwargs"
 
@@ -164,14 +155,9 @@ class SamplingOptions(BackendOptions):
         return {name: getattr(self, name) for name in names}
 
 
-SAMPLING_DEFAULTS: Mapping[str, Any] = {
-    "draws": 1000,
-    "tune": 1000,
-    "chains": 4,
-    "random_seed": None,
-    "progressbar": False,
-    "log_prior": True,
-}
+SAMPLING_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    dict(draws=1000, tune=1000, chains=4, random_seed=None, progressbar=False, log_prior=True)
+)
 """The defaults of :class:`SamplingOptions` (those of :meth:`bayesml.Model.sample`)."""
 
 

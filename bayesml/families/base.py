@@ -36,7 +36,13 @@ from numpy.typing import ArrayLike, NDArray
 from bayesml.errors import DataError, FamilyError
 from bayesml.families._names import normalise_name, resolve_name
 from bayesml.families.links import LINKS, Link
-from bayesml.families.responses import ResponseKind, as_vector, check_response, check_weights
+from bayesml.families.responses import (
+    RESPONSE_KINDS,
+    ResponseKind,
+    as_vector,
+    check_response,
+    check_weights,
+)
 
 __all__ = [
     "CONSTRAINTS",
@@ -45,6 +51,7 @@ __all__ = [
     "Family",
     "Parameter",
     "ParamValues",
+    "VAGUE_POSITIVE",
 ]
 
 Array = NDArray[np.float64]
@@ -79,6 +86,10 @@ class DefaultPrior:
     dist: str
     params: Mapping[str, float]
     response_scaled: tuple[str, ...] = ()
+
+
+VAGUE_POSITIVE = DefaultPrior("gamma", {"alpha": 0.01, "beta": 0.01})
+"""The default prior of a shape or precision: gamma(0.01, 0.01), vague on the positive line."""
 
 
 @dataclass(frozen=True)
@@ -196,9 +207,28 @@ class Family:
     def __repr__(self) -> str:
         return f"Family({self.name!r}, link={self.link.name!r})"
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # subclasses are not dataclasses themselves, so the frozen check would let them through
+    def __init_subclass__(
+        cls,
+        *,
+        name: str | None = None,
+        links: tuple[str, ...] | None = None,
+        canonical: str | None = None,
+        response: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Declare a family in its class statement: ``class Beta(Family, name="beta",
+        links=("logit",), response="unit_interval")``; ``canonical`` names the canonical link."""
         super().__init_subclass__(**kwargs)
+        declared = {
+            "name": name,
+            "links": links,
+            "canonical_link": canonical,
+            "response": None if response is None else RESPONSE_KINDS[response],
+        }
+        for attribute, value in declared.items():
+            if value is not None:
+                setattr(cls, attribute, value)
+        # subclasses are not dataclasses themselves, so the frozen check would let them through
         cls.__setattr__ = _refuse_assignment  # type: ignore[method-assign]
         cls.__delattr__ = _refuse_assignment  # type: ignore[method-assign]
 

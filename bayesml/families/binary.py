@@ -6,7 +6,6 @@ import numpy as np
 from scipy import special, stats
 
 from bayesml.families.base import Family
-from bayesml.families.responses import RESPONSE_KINDS
 
 __all__ = ["Bernoulli", "Binomial"]
 
@@ -18,11 +17,9 @@ def y_log_y_over(y, denominator):
     return special.xlogy(y, y) - special.xlogy(y, denominator)
 
 
-class _Successes(Family):
+class _Successes(Family, links=PROBABILITY_LINKS, canonical="logit"):
     """What the two families share: V(μ) = μ(1 − μ), the weakly informative default priors."""
 
-    links = PROBABILITY_LINKS
-    canonical_link = "logit"
     prior_rule = "weakly_informative"
     other_links_prior_rule = "weakly_informative"
 
@@ -38,11 +35,8 @@ class _Successes(Family):
         return (w * y + 0.5) / (w + 1.0)
 
 
-class Bernoulli(_Successes):
+class Bernoulli(_Successes, name="bernoulli", response="binary"):
     """y ∈ {0, 1} with P(y = 1) = μ."""
-
-    name = "bernoulli"
-    response = RESPONSE_KINDS["binary"]
 
     def _log_likelihood(self, y, mu, params, trials, weights):
         return stats.bernoulli.logpmf(y, np.clip(mu, 0.0, 1.0))
@@ -55,11 +49,8 @@ class Bernoulli(_Successes):
         return 2.0 * (y_log_y_over(y, mu) + y_log_y_over(1.0 - y, 1.0 - mu))
 
 
-class Binomial(_Successes):
+class Binomial(_Successes, name="binomial", response="binomial"):
     """y successes out of n trials, each with probability μ."""
-
-    name = "binomial"
-    response = RESPONSE_KINDS["binomial"]
 
     def _log_likelihood(self, y, mu, params, trials, weights):
         return stats.binom.logpmf(y, trials, np.clip(mu, 0.0, 1.0))

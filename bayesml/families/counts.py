@@ -5,20 +5,19 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from bayesml.families.base import DefaultPrior, Family, Parameter
+from bayesml.families.base import VAGUE_POSITIVE, Family, Parameter
 from bayesml.families.binary import y_log_y_over
-from bayesml.families.responses import RESPONSE_KINDS
 
 __all__ = ["NegativeBinomial", "Poisson"]
 
 
-class Poisson(Family):
-    """y ~ Poisson(μ)."""
+NB_SHAPE = Parameter(
+    "alpha", "negative-binomial shape: Var(y) = mu + mu^2 / alpha", default_prior=VAGUE_POSITIVE
+)
 
-    name = "poisson"
-    links = ("log",)
-    canonical_link = "log"
-    response = RESPONSE_KINDS["count"]
+
+class Poisson(Family, name="poisson", links=("log",), canonical="log", response="count"):
+    """y ~ Poisson(μ)."""
 
     def _log_likelihood(self, y, mu, params, trials, weights):
         return stats.poisson.logpmf(y, mu)
@@ -40,19 +39,10 @@ class Poisson(Family):
         return np.asarray(y, dtype=float) + 0.1
 
 
-class NegativeBinomial(Family):
+class NegativeBinomial(Family, name="negative_binomial", links=("log",), response="count"):
     """y ~ NB(μ, α): Var(y) = μ + μ²/α (Poisson as α → ∞)."""
 
-    name = "negative_binomial"
-    links = ("log",)
-    response = RESPONSE_KINDS["count"]
-    parameters = (
-        Parameter(
-            "alpha",
-            "negative-binomial shape: Var(y) = mu + mu^2 / alpha",
-            default_prior=DefaultPrior("gamma", {"alpha": 0.01, "beta": 0.01}),
-        ),
-    )
+    parameters = (NB_SHAPE,)
     _variance_needs = ("alpha",)
     _deviance_needs = ("alpha",)
 

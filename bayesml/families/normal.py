@@ -9,7 +9,6 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from bayesml.families.base import DefaultPrior, Family, Parameter
-from bayesml.families.responses import RESPONSE_KINDS
 
 __all__ = ["Gaussian", "LogNormal", "StudentT"]
 
@@ -35,13 +34,11 @@ def normal_log_density(y: Array, mu: Array, sigma: Array) -> Array:
     return -0.5 * standardised * standardised - np.log(sigma) - _HALF_LOG_2PI
 
 
-class Gaussian(Family):
+class Gaussian(
+    Family, name="gaussian", links=("identity", "log"), canonical="identity", response="real"
+):
     """y ~ N(μ, σ²/w): the normal linear (mixed) model; prior weights w scale the variance."""
 
-    name = "gaussian"
-    links = ("identity", "log")
-    canonical_link = "identity"
-    response = RESPONSE_KINDS["real"]
     parameters = (SIGMA,)
     has_dispersion = True
     accepts_weights = True
@@ -64,12 +61,9 @@ class Gaussian(Family):
         return (y - mu) ** 2
 
 
-class StudentT(Family):
+class StudentT(Family, name="student_t", links=("identity", "log"), response="real"):
     """y ~ Student-t(ν, μ, σ/√w): a gaussian model robust to outliers."""
 
-    name = "student_t"
-    links = ("identity", "log")
-    response = RESPONSE_KINDS["real"]
     parameters = (
         SIGMA,
         Parameter(
@@ -106,7 +100,7 @@ class StudentT(Family):
         return sigma2 * (nu + 1.0) * np.log1p((y - mu) ** 2 / (nu * sigma2))
 
 
-class LogNormal(Family):
+class LogNormal(Family, name="lognormal", links=("identity",), response="positive"):
     """log y ~ N(μ, σ²): a positive response whose logarithm is gaussian (brms' ``lognormal``).
 
     μ = η is the mean of log y (identity link); E(y) = exp(μ + σ²/2). The log-likelihood carries
@@ -114,9 +108,6 @@ class LogNormal(Family):
     Default priors are those of the gaussian family, on log y.
     """
 
-    name = "lognormal"
-    links = ("identity",)
-    response = RESPONSE_KINDS["positive"]
     parameters = (SIGMA,)
     prior_rule = "data_scaled"
 

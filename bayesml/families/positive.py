@@ -5,29 +5,23 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from bayesml.families.base import DefaultPrior, Family, Parameter
-from bayesml.families.responses import RESPONSE_KINDS
+from bayesml.families.base import VAGUE_POSITIVE, Family, Parameter
 
 __all__ = ["Gamma"]
 
 
-class Gamma(Family):
+SHAPE = Parameter("alpha", "gamma shape: Var(y) = mu^2 / alpha", default_prior=VAGUE_POSITIVE)
+
+
+class Gamma(
+    Family, name="gamma", links=("log", "inverse"), canonical="inverse", response="positive"
+):
     """y ~ Gamma(shape α, mean μ): Var(y) = μ²/α, so φ = 1/α.
 
     Prior weights w act as in R's ``glm``: the shape of row i is α·wᵢ.
     """
 
-    name = "gamma"
-    links = ("log", "inverse")
-    canonical_link = "inverse"
-    response = RESPONSE_KINDS["positive"]
-    parameters = (
-        Parameter(
-            "alpha",
-            "gamma shape: Var(y) = mu^2 / alpha",
-            default_prior=DefaultPrior("gamma", {"alpha": 0.01, "beta": 0.01}),
-        ),
-    )
+    parameters = (SHAPE,)
     has_dispersion = True
     dispersion_parameter = ("alpha", -1.0)
 

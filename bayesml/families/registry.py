@@ -22,20 +22,18 @@ from bayesml.families.unit_interval import Beta
 
 __all__ = ["DEFAULT_FAMILY", "FAMILIES", "FAMILY_ALIASES", "get_family"]
 
+# fmt: off
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
-        Gaussian(),
-        StudentT(),
-        LogNormal(),
-        Bernoulli(),
-        Binomial(),
-        Poisson(),
-        NegativeBinomial(),
-        Gamma(),
-        Beta(),
+        Gaussian(), StudentT(), LogNormal(),  # normal.py
+        Bernoulli(), Binomial(),  # binary.py
+        Poisson(), NegativeBinomial(),  # counts.py
+        Gamma(),  # positive.py
+        Beta(),  # unit_interval.py
     )
 }
+# fmt: on
 """The registered families, by name, each with its default link."""
 
 FAMILY_ALIASES: dict[str, str] = {

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from bayesml.families.base import DefaultPrior, Family, Parameter
-from bayesml.families.responses import RESPONSE_KINDS
+from bayesml.families.base import VAGUE_POSITIVE, Family, Parameter
 
 __all__ = ["Beta"]
 
@@ -22,19 +21,15 @@ def _beta_log_density(y, mu, kappa):
     )
 
 
-class Beta(Family):
+PRECISION = Parameter(
+    "kappa", "beta precision: Var(y) = mu (1 - mu) / (1 + kappa)", default_prior=VAGUE_POSITIVE
+)
+
+
+class Beta(Family, name="beta", links=("logit",), response="unit_interval"):
     """y ~ Beta(μκ, (1 − μ)κ): mean μ, Var(y) = μ(1 − μ)/(1 + κ)."""
 
-    name = "beta"
-    links = ("logit",)
-    response = RESPONSE_KINDS["unit_interval"]
-    parameters = (
-        Parameter(
-            "kappa",
-            "beta precision: Var(y) = mu (1 - mu) / (1 + kappa)",
-            default_prior=DefaultPrior("gamma", {"alpha": 0.01, "beta": 0.01}),
-        ),
-    )
+    parameters = (PRECISION,)
     has_dispersion = True
     _deviance_needs = ("kappa",)
 
