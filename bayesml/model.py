@@ -502,7 +502,8 @@ class Model:
         result.attrs["bayesml_spec"] = self._spec.to_yaml()
 
 
-_MOVED_TO_SAMPLER_KWARGS = {"sampler": "nuts", "thin": "gibbs"}
+MOVED_TO_SAMPLER_KWARGS = {"sampler": "nuts", "thin": "gibbs"}
+"""Former keywords of :meth:`Model.sample` -> the method whose ``sampler_kwargs`` now hold them."""
 
 
 def _fold_deprecated(
@@ -511,11 +512,11 @@ def _fold_deprecated(
     """``sampler_kwargs`` with the former keywords ``sampler=`` and ``thin=`` moved in."""
     folded = dict(sampler_kwargs or {})
     for name, value in deprecated.items():
-        if name not in _MOVED_TO_SAMPLER_KWARGS:
+        if name not in MOVED_TO_SAMPLER_KWARGS:
             raise ArgumentTypeError(f"Model.sample() got an unexpected keyword argument {name!r}")
         warnings.warn(
             f"Model.sample({name}=...) is deprecated: give it as sampler_kwargs={{{name!r}: ...}} "
-            f"(an option of method={_MOVED_TO_SAMPLER_KWARGS[name]!r})",
+            f"(an option of method={MOVED_TO_SAMPLER_KWARGS[name]!r})",
             FutureWarning,
             stacklevel=3,
         )

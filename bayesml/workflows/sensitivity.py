@@ -162,11 +162,15 @@ def _check_method(method: object) -> None:
 
 
 def _check_fit_kwargs(fit_kwargs: Mapping[str, Any]) -> None:
-    from bayesml.model import Model
+    from bayesml.model import MOVED_TO_SAMPLER_KWARGS, Model
 
     accepted = [
-        name for name in inspect.signature(Model.sample).parameters if name not in _OWN_ARGUMENTS
+        name
+        for name, parameter in inspect.signature(Model.sample).parameters.items()
+        if name not in _OWN_ARGUMENTS and parameter.kind is not inspect.Parameter.VAR_KEYWORD
     ]
+    # the former keywords of Model.sample, which warn and move into sampler_kwargs
+    accepted += [name for name in MOVED_TO_SAMPLER_KWARGS if name not in accepted]
     unknown = [name for name in fit_kwargs if name not in accepted]
     if unknown:
         raise ArgumentTypeError(
