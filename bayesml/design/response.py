@@ -32,7 +32,7 @@ from bayesml.design.values import (
     sorted_levels,
 )
 from bayesml.errors import DataError, FormulaError
-from bayesml.families import Family
+from bayesml.families import Family, family_names
 from bayesml.formula import Response, parse_expression
 from bayesml.formula.render import quote_name
 
@@ -75,6 +75,16 @@ class ResponseRequest:
     weights: str | None = None
 
 
+def _levelled() -> list[str]:
+    """The families whose response may be a two-level column."""
+    return family_names(lambda family: family.response.levelled)
+
+
+def _with_trials() -> str:
+    """The families whose rows are successes out of trials, quoted: ``'binomial'``."""
+    return " or ".join(map(repr, family_names(lambda family: family.uses_trials)))
+
+
 def response_name(response: Response) -> str:
     """The response as written in a formula, e.g. ``"cbind(incidence, size - incidence)"``."""
     return str(response)
@@ -95,7 +105,7 @@ def build_response(request: ResponseRequest, context: EvalContext) -> ResponseDa
     family = request.family
     if request.success is not None and not family.response.levelled:
         raise DataError(
-            f"success={request.success!r} applies only to bernoulli and binomial responses; "
+            f"success={request.success!r} applies only to {' and '.join(_levelled())} responses; "
             f"got family {family.name!r}"
         )
     weights = _weights(request.weights, context)
@@ -191,8 +201,8 @@ def _cbind(request: ResponseRequest, context: EvalContext, weights: np.ndarray |
     name = response_name(request.response)
     if not request.family.uses_trials:
         raise FormulaError(
-            f"{name} is a binomial response (successes, failures); it needs family 'binomial', "
-            f"got family {request.family.name!r}",
+            f"{name} is a binomial response (successes, failures); it needs family "
+            f"{_with_trials()}, got family {request.family.name!r}",
             context.formula,
         )
     successes_text, failures_text = request.response.expressions
@@ -216,7 +226,8 @@ def _ratio(request: ResponseRequest, context: EvalContext, weights: np.ndarray |
     response = request.family.response
     if response.levelled and not response.uses_trials:
         raise FormulaError(
-            f"{name} is successes out of trials; it needs family 'binomial', not 'bernoulli'",
+            f"{name} is successes out of trials; it needs family {_with_trials()}, not "
+            f"{request.family.name!r}",
             context.formula,
         )
     if not response.uses_trials:

@@ -31,6 +31,7 @@ from bayesml.families.registry import (
     DEFAULT_FAMILY,
     FAMILIES,
     FAMILY_ALIASES,
+    family_names,
     family_parameters,
     get_family,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "RESPONSE_KINDS",
     "RandomFamily",
     "ResponseKind",
+    "family_names",
     "family_parameters",
     "get_family",
     "get_link",

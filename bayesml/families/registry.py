@@ -11,6 +11,8 @@ Family('bernoulli', link='probit')
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bayesml.families._names import resolve_name
 from bayesml.families.base import Family
 from bayesml.families.binary import Bernoulli, Binomial
@@ -20,7 +22,7 @@ from bayesml.families.normal import Gaussian, LogNormal, StudentT
 from bayesml.families.positive import Gamma
 from bayesml.families.unit_interval import Beta
 
-__all__ = ["DEFAULT_FAMILY", "FAMILIES", "FAMILY_ALIASES", "get_family"]
+__all__ = ["DEFAULT_FAMILY", "FAMILIES", "FAMILY_ALIASES", "family_names", "get_family"]
 
 # fmt: off
 FAMILIES: dict[str, Family] = {
@@ -84,3 +86,9 @@ def family_parameters() -> dict[str, tuple[str, ...]]:
         for param in family.parameters:
             owners.setdefault(param.name, []).append(family.name)
     return {name: tuple(families) for name, families in owners.items()}
+
+
+def family_names(where: Callable[[Family], bool]) -> list[str]:
+    """Names of the registered families for which ``where(family)`` holds, in registry order
+    (e.g. those whose rows carry trials, for messages that name them)."""
+    return [name for name, family in FAMILIES.items() if where(family)]
