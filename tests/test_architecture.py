@@ -1,8 +1,9 @@
-"""The package's structure: layers that point one way, no import cycles, families in one room.
+"""The package's structure: layers that point one way, backends apart, families in one room.
 
 The import graph is read from the source with :mod:`ast`: every ``import`` and ``from ... import``
 anywhere in a module (inside functions too), except those under ``if TYPE_CHECKING:``, which
-only name types for annotations and never run.
+only name types for annotations and never run. Import cycles (those imports included) are checked
+by ``tests/test_import_cycles.py``.
 """
 
 from __future__ import annotations
@@ -169,53 +170,6 @@ def test_model_and_workflows_use_backends_through_the_seam():
         and not target.startswith("bayesml.backends.hlik")  # HlikResult, the fit's result type
     ]
     assert not internals, "\n".join(internals)
-
-
-def _cycles() -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in GRAPH[node]:
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                components.append(sorted(component))
-
-    for node in GRAPH:
-        if node not in index:
-            visit(node)
-    return components
-
-
-def test_no_import_cycles():
-    # a package's __init__ re-exporting its modules is not a cycle of ideas: the modules import
-    # each other, not the package; so a component made only of a package and its own modules
-    # through the __init__ re-exports would still be reported here, and there is none
-    assert _cycles() == []
-
-
-def test_the_cycle_finder_finds_cycles(monkeypatch):
-    monkeypatch.setitem(GRAPH, "bayesml.errors", GRAPH["bayesml.errors"] | {"bayesml.model"})
-    assert any("bayesml.errors" in component for component in _cycles())
 
 
 # -- families in one room --------------------------------------------------------------------------

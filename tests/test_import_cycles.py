@@ -24,11 +24,6 @@ import pytest
 PACKAGE = "bayesml"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
-#: cycles that other work is untangling: a component touching one of these modules is reported
-#: by the script but not failed on here
-PENDING = ("bayesml.model", "bayesml.prediction", "bayesml.families")
-
-
 def module_names(root: Path = ROOT) -> dict[str, Path]:
     """Dotted module name -> source file, for every ``.py`` file of the package."""
     names = {}
@@ -153,12 +148,6 @@ def strongly_connected_components(graph: Mapping[str, set[str]]) -> list[list[st
     return sorted(components)
 
 
-def _pending(component: list[str]) -> bool:
-    return any(
-        module == name or module.startswith(name + ".") for module in component for name in PENDING
-    )
-
-
 def cycle_edges(graph: Mapping[str, set[str]], component: list[str]) -> list[tuple[str, str]]:
     """The imports between the modules of one component."""
     members = set(component)
@@ -224,8 +213,8 @@ def test_backends_never_import_the_plots(graph):
     assert offending == []
 
 
-def test_no_import_cycles_beyond_those_being_untangled(graph):
-    cycles = [c for c in strongly_connected_components(graph) if not _pending(c)]
+def test_no_import_cycles(graph):
+    cycles = strongly_connected_components(graph)
     assert cycles == [], "\n".join(
         f"{component}: {cycle_edges(graph, component)}" for component in cycles
     )
@@ -236,7 +225,7 @@ if __name__ == "__main__":
     found = strongly_connected_components(full)
     print(f"{len(full)} modules, {sum(map(len, full.values()))} imports, {len(found)} cycles")
     for component in found:
-        print(f"\n{len(component)} modules{' (pending)' if _pending(component) else ''}:")
+        print(f"\n{len(component)} modules:")
         for a, b in cycle_edges(full, component):
             print(f"  {a} -> {b}")
     missing = unresolved_imports(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT)
