@@ -7,6 +7,9 @@ The concrete classes also derive from the matching built-in (``ValueError``, ``T
 
 from __future__ import annotations
 
+import os
+import warnings
+
 __all__ = [
     "ArgumentError",
     "ArgumentTypeError",
@@ -20,7 +23,12 @@ __all__ = [
     "SamplingError",
     "SamplingWarning",
     "ConvergenceWarning",
+    "warn",
 ]
+
+#: the directory of the package (with a trailing separator): frames under it are skipped when a
+#: warning looks for the line to report
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class BayesmlError(Exception):
@@ -110,3 +118,21 @@ class SamplingWarning(UserWarning):
 
 class ConvergenceWarning(UserWarning):
     """An iterative fitter stopped before meeting its tolerance."""
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Issue a warning reported at the user's line: the first caller outside the bayesml package.
+
+    Every warning bayesml emits goes through this function, so that ``warnings`` shows the file
+    and line of the user's call (``model.sample(...)`` in a script or a notebook cell), not the
+    line inside bayesml that noticed the problem, however deep that line is.
+
+    Parameters
+    ----------
+    message
+        The text of the warning.
+    category
+        Its class: :class:`SamplingWarning`, :class:`ConvergenceWarning`, ``FutureWarning`` for a
+        renamed argument, ``UserWarning`` otherwise.
+    """
+    warnings.warn(message, category, skip_file_prefixes=(PACKAGE_DIR,))

@@ -6,7 +6,6 @@ describing a model is cheap and does not import PyMC.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,7 +17,7 @@ from bayesml.backends.registry import check_supports, get_backend
 from bayesml.backends.seam import ModelInputs
 from bayesml.data_source import resolve_data
 from bayesml.design import build_design
-from bayesml.errors import ArgumentTypeError, PriorError
+from bayesml.errors import ArgumentTypeError, PriorError, warn
 from bayesml.families import DEFAULT_FAMILY, get_family
 from bayesml.formula import parse_formula
 from bayesml.priors import resolve_priors
@@ -514,11 +513,10 @@ def _fold_deprecated(
     for name, value in deprecated.items():
         if name not in MOVED_TO_SAMPLER_KWARGS:
             raise ArgumentTypeError(f"Model.sample() got an unexpected keyword argument {name!r}")
-        warnings.warn(
+        warn(
             f"Model.sample({name}=...) is deprecated: give it as sampler_kwargs={{{name!r}: ...}} "
             f"(an option of method={MOVED_TO_SAMPLER_KWARGS[name]!r})",
             FutureWarning,
-            stacklevel=3,
         )
         if value is None or (name == "thin" and value == 1 and method != "gibbs"):
             continue

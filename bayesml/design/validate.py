@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from bayesml.errors import DataError
+from bayesml.errors import DataError, warn
 
 __all__ = [
     "MISSING_POLICIES",
@@ -124,11 +123,10 @@ def handle_missing(
         )
     drop = np.logical_or.reduce(list(masks.values()))
     counts = ", ".join(f"{column!r} ({int(mask.sum())})" for column, mask in masks.items())
-    warnings.warn(
+    warn(
         f"dropped {int(drop.sum())} of {len(data)} rows with missing values (missing='drop'); "
         f"missing values per column: {counts}",
         UserWarning,
-        stacklevel=3,
     )
     kept = data.loc[~drop]
     check_not_empty(kept, what="data after dropping the rows with missing values")

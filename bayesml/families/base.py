@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -33,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesml.errors import DataError, FamilyError
+from bayesml.errors import DataError, FamilyError, warn
 from bayesml.families._names import normalise_name, resolve_name
 from bayesml.families.links import LINKS, Link
 from bayesml.families.responses import (
@@ -138,10 +137,9 @@ def _former_aux_keyword(method):
         if "aux" in kwargs:
             if "params" in kwargs or "params" in signature.bind_partial(self, *args).arguments:
                 raise FamilyError("give the parameter values as params=, not also aux=")
-            warnings.warn(
+            warn(
                 f"Family.{method.__name__}(aux=...) is deprecated: the argument is now params",
                 FutureWarning,
-                stacklevel=2,
             )
             kwargs["params"] = kwargs.pop("aux")
         return method(self, *args, **kwargs)

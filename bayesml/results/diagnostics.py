@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from bayesml.errors import SamplingWarning
+from bayesml.errors import SamplingWarning, warn
 from bayesml.results.convergence import rank_diagnostics
 
 __all__ = ["SamplingDiagnostics", "check_sampling"]
@@ -35,15 +35,23 @@ class SamplingDiagnostics:
     ess_bad: tuple[str, ...]
 
 
-def _flat_names(values: xr.Dataset, predicate) -> list[str]:
-    """Names like ``sd_county[floor]`` of the entries where ``predicate(value)`` holds."""
+def _flat_names(values: xr.Dataset, predicate, also: xr.Dataset | None = None) -> list[str]:
+    """Names like ``sd_county[floor]`` of the entries where ``predicate(value)`` holds (in
+    ``values`` or, when given, in ``also``, shaped alike), in the posterior's order.
+
+    A correlation matrix ``corr_<group>`` is named by its upper triangle only (its diagonal is
+    constant, its lower triangle repeats the upper), as in the summary table.
+    """
     names = []
     for var, data in values.data_vars.items():
-        array = np.atleast_1d(data.values)
-        flagged = np.argwhere(np.atleast_1d(predicate(array)))
-        for index in flagged:
+        flags = np.atleast_1d(predicate(np.atleast_1d(data.values)))
+        if also is not None:
+            flags = flags | np.atleast_1d(predicate(np.atleast_1d(also[var].values)))
+        for index in np.argwhere(flags):
             if data.ndim == 0:
                 names.append(var)
+                continue
+            if str(var).startswith("corr_") and data.ndim == 2 and index[0] >= index[1]:
                 continue
             labels = [
                 str(data.coords[dim].values[i]) if dim in data.coords else str(i)
@@ -88,10 +96,7 @@ def check_sampling(
         else:
             rhat_bad, rhat_max = [], float("nan")
         threshold = ESS_PER_CHAIN * chains
-        ess_bad = sorted(
-            set(_flat_names(ess_bulk, lambda a: a < threshold))
-            | set(_flat_names(ess_tail, lambda a: a < threshold))
-        )
+        ess_bad = _flat_names(ess_bulk, lambda a: a < threshold, also=ess_tail)
     result = SamplingDiagnostics(
         divergences=divergences,
         draws=chains * draws,
@@ -157,28 +162,41 @@ def _preview(names: tuple[str, ...], limit: int = 5) -> str:
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    """``"1 parameter"``, ``"3 parameters"``."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _above(value: float, threshold: float) -> str:
+    """``value`` with the fewest decimals (at least three) that show it above ``threshold``:
+    1.0104 against 1.01 reads ``1.0104``, not ``1.010``."""
+    for decimals in range(3, 10):
+        text = f"{value:.{decimals}f}"
+        if float(text) > threshold:
+            return text
+    return repr(value)
+
+
 def _warn(diagnostics: SamplingDiagnostics, ess_threshold: int) -> None:
     if diagnostics.divergences:
-        warnings.warn(
-            f"{diagnostics.divergences} of {diagnostics.draws} post-warm-up draws diverged; the "
-            "posterior may be biased. Increase tune or target_accept (sampler_kwargs), or "
-            "reparameterise / use more informative priors.",
+        warn(
+            f"{diagnostics.divergences} of {_count(diagnostics.draws, 'post-warm-up draw')} "
+            "diverged; the posterior may be biased. Increase tune or target_accept "
+            "(sampler_kwargs), or reparameterise / use more informative priors.",
             SamplingWarning,
-            stacklevel=3,
         )
     if diagnostics.rhat_bad:
-        warnings.warn(
-            f"R-hat above {RHAT_THRESHOLD} for {len(diagnostics.rhat_bad)} parameters (max "
-            f"{diagnostics.rhat_max:.3f}): {_preview(diagnostics.rhat_bad)}. The chains have not "
-            "mixed; run longer chains.",
+        warn(
+            f"R-hat above {RHAT_THRESHOLD} for {_count(len(diagnostics.rhat_bad), 'parameter')} "
+            f"(max {_above(diagnostics.rhat_max, RHAT_THRESHOLD)}): "
+            f"{_preview(diagnostics.rhat_bad)}. The chains have not mixed; run longer chains.",
             SamplingWarning,
-            stacklevel=3,
         )
     if diagnostics.ess_bad:
-        warnings.warn(
-            f"effective sample size below {ess_threshold} (100 per chain) for "
-            f"{len(diagnostics.ess_bad)} parameters (min bulk ESS {diagnostics.ess_bulk_min:.0f}, "
-            f"min tail ESS {diagnostics.ess_tail_min:.0f}): {_preview(diagnostics.ess_bad)}.",
+        warn(
+            f"effective sample size below {ess_threshold} ({ESS_PER_CHAIN} per chain) for "
+            f"{_count(len(diagnostics.ess_bad), 'parameter')} (min bulk ESS "
+            f"{diagnostics.ess_bulk_min:.0f}, min tail ESS {diagnostics.ess_tail_min:.0f}): "
+            f"{_preview(diagnostics.ess_bad)}.",
             SamplingWarning,
-            stacklevel=3,
         )

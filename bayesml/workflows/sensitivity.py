@@ -8,13 +8,12 @@ named prior alternatives (or an explicit list of prior mappings) and returns a
 from __future__ import annotations
 
 import inspect
-import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bayesml.errors import ArgumentError, ArgumentTypeError, PriorError, SamplingWarning
+from bayesml.errors import ArgumentError, ArgumentTypeError, PriorError, SamplingWarning, warn
 from bayesml.workflows.sensitivity_grid import PriorConfiguration, prior_configurations
 from bayesml.workflows.sensitivity_io import SensitivityWriter
 from bayesml.workflows.sensitivity_result import SensitivityResult, load_sensitivity
@@ -252,18 +251,14 @@ def _report(outcomes: list[FitOutcome], result: SensitivityResult) -> None:
     """Re-issue the fits' warnings with their labels; warn about failures."""
     for outcome in outcomes:
         for category, message in outcome.warnings:
-            warnings.warn(f"{outcome.label}: {message}", category, stacklevel=3)
+            warn(f"{outcome.label}: {message}", category)
     for label, text in result.prior_predictive_errors.items():
-        warnings.warn(
-            f"no prior predictive draws for configuration {label!r}: {text}",
-            SamplingWarning,
-            stacklevel=3,
-        )
+        warn(f"no prior predictive draws for configuration {label!r}: {text}", SamplingWarning)
     if result.failures:
         listed = "; ".join(f"{label!r} ({text})" for label, text in result.errors.items())
-        warnings.warn(
-            f"{len(result.failures)} of {len(outcomes)} configurations failed: {listed}. "
+        warn(
+            f"{len(result.failures)} of {len(outcomes)} "
+            f"configuration{'' if len(outcomes) == 1 else 's'} failed: {listed}. "
             "The other fits are kept; see .errors and .tracebacks",
             SamplingWarning,
-            stacklevel=3,
         )

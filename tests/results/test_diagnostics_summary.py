@@ -42,16 +42,41 @@ def test_chains_stuck_apart_flag_rhat_and_name_the_entry():
     draws = rng.normal(size=(2, 400, 2))
     draws[1, :, 1] += 3.0  # second chain of beta[x] sits elsewhere
     tree = _tree({"beta": draws}, dims={"beta": ["coef"]}, coords={"coef": ["Intercept", "x"]})
-    with pytest.warns(SamplingWarning, match=r"R-hat above 1.01 for 1 parameters .*beta\[x\]"):
+    with pytest.warns(SamplingWarning, match=r"^R-hat above 1.01 for 1 parameter \(max 1\.\d{3}\): beta\[x\]\. "):
         result = check_sampling(tree)
     assert result.rhat_bad == ("beta[x]",)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(1.0104, "1.0104"), (1.0101, "1.0101"), (1.037, "1.037"), (1.0100004, "1.0100004")]
+)
+def test_the_largest_r_hat_shows_the_digits_that_put_it_above_the_threshold(value, shown):
+    from bayesml.results.diagnostics import _above
+
+    assert _above(value, 1.01) == shown
+
+
+def test_several_entries_are_counted_in_the_plural_and_a_correlation_once():
+    rng = np.random.default_rng(6)
+    draws = rng.normal(size=(2, 400, 2))
+    draws[1] += 3.0  # both coefficients' chains sit apart
+    corr = np.broadcast_to(np.eye(2), (2, 400, 2, 2)).copy()
+    corr[..., 0, 1] = corr[..., 1, 0] = np.where(np.arange(2)[:, None] == 0, -0.5, 0.5) + rng.normal(scale=0.01, size=(2, 400))
+    tree = _tree(
+        {"beta": draws, "corr_g": corr},
+        dims={"beta": ["coef"], "corr_g": ["g__term", "g__term_bis"]},
+        coords={"coef": ["Intercept", "x"], "g__term": ["Intercept", "x"], "g__term_bis": ["Intercept", "x"]},
+    )
+    with pytest.warns(SamplingWarning, match=r"^R-hat above 1.01 for 3 parameters \(max [0-9.]+\): beta\[Intercept\], beta\[x\], corr_g\[Intercept, x\]\. "):
+        result = check_sampling(tree)
+    assert result.rhat_bad == ("beta[Intercept]", "beta[x]", "corr_g[Intercept, x]")
 
 
 def test_autocorrelated_chain_flags_low_ess():
     rng = np.random.default_rng(4)
     steps = rng.normal(scale=0.05, size=(2, 300))
     tree = _tree({"sigma": np.cumsum(steps, axis=1) + 5})
-    with pytest.warns(SamplingWarning, match=r"effective sample size below 200 \(100 per chain\) for 1 parameters"):
+    with pytest.warns(SamplingWarning, match=r"effective sample size below 200 \(100 per chain\) for 1 parameter \("):
         check_sampling(tree)
 
 

@@ -11,9 +11,7 @@ the last relative change; NaN anywhere is a :class:`DivergenceError` naming the 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -33,7 +31,7 @@ from bayesml.backends.hlik.steps import (
     update_phi,
 )
 from bayesml.backends.hlik.trace import FitTrace, build_result
-from bayesml.errors import ConvergenceWarning, FamilyError, SpecError
+from bayesml.errors import ConvergenceWarning, FamilyError, SpecError, warn
 
 __all__ = ["METHODS", "FitTrace", "check_options", "fit_problem"]
 
@@ -41,7 +39,6 @@ METHODS = ("EQL", "EQL1")
 #: inner IWLS steps allowed per outer iteration (EQL1: once its correction is in force)
 _MAX_INNER = 50
 _MAX_INNER_EQL1 = 3
-_PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
 
 
 def fit_problem(
@@ -223,12 +220,12 @@ def _iterate(
 
 
 def _warn_not_converged(method: str, max_iter: int, change: float, tol: float) -> None:
-    warnings.warn(
-        f"the h-likelihood fit ({method}) did not converge in {max_iter} iterations: the last "
+    warn(
+        f"the h-likelihood fit ({method}) did not converge in {max_iter} "
+        f"iteration{'' if max_iter == 1 else 's'}: the last "
         f"relative change of the linear predictor was {change:.3g} (tol={tol:g}); "
         "raise max_iter, or check the model (a dispersion near 0, separation)",
         ConvergenceWarning,
-        skip_file_prefixes=(_PACKAGE_DIR,),  # point at the user's call
     )
 
 

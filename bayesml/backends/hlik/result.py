@@ -468,5 +468,6 @@ def _summary_text(result: HlikResult, *, digits: int = 4, print_ranef: bool = Fa
     lines += _random_effects(result, digits, print_ranef)
     lines += [""] + _dispersion(result, digits) + _likelihoods(result, digits)
     status = "converged" if result.converged else "did not converge"
-    lines += ["", f"{result.method} estimation {status} in {result.iterations} iterations."]
+    iterations = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
+    lines += ["", f"{result.method} estimation {status} in {iterations}."]
     return "\n".join(lines)
