@@ -44,7 +44,9 @@ class Prior:
     ----------
     dist
         Distribution name (see :data:`bayesml.priors.DISTRIBUTIONS`; ``half_student_t`` is an
-        alias of ``half_t``).
+        alias of ``half_t``). Case is ignored and ``-`` or a space reads as ``_``
+        (``"Half-Normal"`` is ``half_normal``), and PyMC's names are understood (``"HalfNormal"``,
+        ``"StudentT"``); the prior keeps the canonical name.
     **params
         Its parameters by name; optional ones take their defaults (``mu=0`` for normal,
         student_t and cauchy, ``eta=1`` for lkj, ``lower=0`` for uniform).
@@ -187,11 +189,12 @@ def _validated(
             f"expected a distribution name (a string), got {show_value(dist)}",
             join_key(key_path, "dist"),
         )
-    spec = DISTRIBUTIONS.get(canonical_name(dist))
+    key = canonical_name(dist)
+    spec = DISTRIBUTIONS.get(key)
     if spec is None:
         names = sorted([*DISTRIBUTIONS, *DIST_ALIASES])
         raise PriorError(
-            f"unknown prior distribution {dist!r}; valid: {', '.join(names)}{suggest(dist, names)}",
+            f"unknown prior distribution {dist!r}; valid: {', '.join(names)}{suggest(key, names)}",
             join_key(key_path, "dist"),
         )
     prefix = key_path if key_path is not None else spec.name
@@ -235,7 +238,7 @@ def check_role(dist: object, role: str, key_path: str | None) -> None:
     name = canonical_name(dist)
     if name in valid:
         return
-    if role in POSITIVE_ROLES and (dist in IMPROPER_LOG_FLAT or dist == "flat"):
+    if role in POSITIVE_ROLES and (name in IMPROPER_LOG_FLAT or name == "flat"):
         raise PriorError(_improper_message(dist, role), key_path)
     role_text = ROLE_DESCRIPTIONS[role]
     if name in DISTRIBUTIONS:
@@ -243,7 +246,7 @@ def check_role(dist: object, role: str, key_path: str | None) -> None:
     else:
         problem = f"unknown prior {dist!r} for {role_text}"
     hint = _ROLE_HINTS.get((name, role), "")
-    raise PriorError(f"{problem}; valid: {', '.join(valid)}{suggest(dist, valid)}{hint}", key_path)
+    raise PriorError(f"{problem}; valid: {', '.join(valid)}{suggest(name, valid)}{hint}", key_path)
 
 
 def _improper_message(dist: str, role: str) -> str:

@@ -227,9 +227,28 @@ DIST_ALIASES: MappingProxyType[str, str] = MappingProxyType({"half_student_t": "
 """Other accepted names of distributions."""
 
 
+def _squashed(name: str) -> str:
+    return name.replace("_", "")
+
+
+#: every name and alias written without underscores -> the canonical names it could mean
+_SQUASHED: dict[str, set[str]] = {}
+for _spelling, _canonical in [*((n, n) for n in DISTRIBUTIONS), *DIST_ALIASES.items()]:
+    _SQUASHED.setdefault(_squashed(_spelling), set()).add(_canonical)
+
+
 def canonical_name(name: str) -> str:
-    """The registry name of ``name`` (aliases resolved); ``name`` itself when it is unknown."""
-    return DIST_ALIASES.get(name, name)
+    """The registry name of ``name``, read as the family names are: case ignored, ``-`` and
+    spaces read as ``_`` (``"Half-Normal"``, ``"half normal"``, ``"HALF_NORMAL"``), aliases
+    resolved, and PyMC's CamelCase accepted where it names one distribution (``"HalfNormal"``,
+    ``"StudentT"``, ``"InverseGamma"``). An unknown name comes back normalised (lower case,
+    underscores), for the error message's suggestion."""
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    key = DIST_ALIASES.get(key, key)
+    if key in DISTRIBUTIONS:
+        return key
+    meant = _SQUASHED.get(_squashed(key), set())
+    return next(iter(meant)) if len(meant) == 1 else key
 
 
 def dists_for_role(role: str) -> tuple[str, ...]:

@@ -269,9 +269,9 @@ PARSE_ERRORS = [
         + r" \(did you mean 'half_normal'\?\)$",
     ),
     (
-        {"dist": "halfnormal", "sigma": 1},
+        {"dist": "halfnromal", "sigma": 1},
         "sd",
-        r"^priors\.x\.dist: unknown prior 'halfnormal' for a random-effect SD; valid: "
+        r"^priors\.x\.dist: unknown prior 'halfnromal' for a random-effect SD; valid: "
         + re.escape(SD_VALID)
         + r" \(did you mean 'half_normal'\?\)$",
     ),

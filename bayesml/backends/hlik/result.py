@@ -8,6 +8,7 @@ backends do not import the plots layer).
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,8 +77,22 @@ class DispersionEstimate:
         return float(self.values[0])
 
     def __repr__(self) -> str:
-        shown = f"{self.value:.6g}" if self.constant else f"{self.values.size} values"
-        return f"DispersionEstimate({self.name!r}, value={shown}, fixed={self.fixed})"
+        """``DispersionEstimate(phi, 0.8213, estimated)``, ``DispersionEstimate(phi, 1, fixed)``
+        or, with a dispersion model, ``DispersionEstimate(phi, log-linear model with 3
+        coefficients, 64 fitted values in [0.0123, 4.56])``."""
+        n_coef = 0 if self.coef is None else len(self.coef)
+        if self.constant and n_coef <= 1:
+            how = "fixed" if self.fixed else "estimated"
+            return f"DispersionEstimate({self.name}, {float(self.values[0]):.6g}, {how})"
+        model = "log-linear" if self.link == "log" else f"{self.link}-link"
+        count = "1 coefficient" if n_coef == 1 else f"{n_coef} coefficients"
+        size = self.values.size
+        fitted = f"{size} fitted value{'' if size == 1 else 's'}"
+        low, high = float(np.min(self.values)), float(np.max(self.values))
+        return (
+            f"DispersionEstimate({self.name}, {model} model with {count}, {fitted} in "
+            f"[{low:.4g}, {high:.4g}])"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict: name, value(s), link, fixed, coefficients."""
@@ -92,7 +107,8 @@ class DispersionEstimate:
 
 @dataclass(frozen=True)
 class HlikSummary:
-    """The text of :meth:`HlikResult.summary`, shown by ``print`` and in the REPL."""
+    """The text of :meth:`HlikResult.summary`: ``print(fit.summary())`` prints it, and a bare
+    ``fit.summary()`` shows it in the REPL, in IPython and in Jupyter (a ``<pre>`` block)."""
 
     text: str
 
@@ -101,6 +117,14 @@ class HlikSummary:
 
     def __repr__(self) -> str:
         return self.text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython shows the text (a bare ``fit.summary()`` at the prompt)."""
+        printer.text(self.text)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the text as a preformatted block (a bare ``fit.summary()`` in a cell)."""
+        return f"<pre>{html.escape(self.text)}</pre>"
 
 
 @dataclass(frozen=True, eq=False)
