@@ -22,6 +22,7 @@ __all__ = [
     "MissingDependencyError",
     "SamplingError",
     "SamplingWarning",
+    "ModelChangeWarning",
     "ConvergenceWarning",
     "warn",
 ]
@@ -118,6 +119,13 @@ class SamplingWarning(UserWarning):
 
 class ConvergenceWarning(UserWarning):
     """An iterative fitter stopped before meeting its tolerance."""
+
+
+class ModelChangeWarning(UserWarning):
+    """What was fitted differs from what was asked: another model than the one written (the
+    h-likelihood backend fits ``(1 + x | g)`` as the independent ``(1 + x || g)``), or an
+    estimator that could not do what it was asked (``estimation="EQL1"`` stopping before its
+    correction started). The message says what was fitted instead and why."""
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:

@@ -1,9 +1,12 @@
 """``bayesml.hglm``, R's ``hglm`` front door to the h-likelihood backend.
 
-It reads an lme4-style formula and a data frame — random slopes ``(1 + x | g)`` become
-independent blocks, each with its own λ — or, like R's ``hglm(y=, X=, Z=, X.disp=)``, the matrices
-themselves, and hands the design to :mod:`bayesml.backends.hlik`. It keeps hglm's defaults (an
-estimated dispersion, also for binomial and Poisson responses).
+It reads an lme4-style formula and a data frame (R's ``hglm2(meanmodel=)``), or R ``hglm``'s
+``fixed=`` and ``random=`` formulas — random slopes ``(1 + x | g)`` become independent blocks,
+each with its own λ, fitted as ``(1 + x || g)`` with a warning — or, like R's
+``hglm(y=, X=, Z=, X.disp=)``, the matrices themselves, and hands the design to
+:mod:`bayesml.backends.hlik`. It keeps hglm's defaults (an estimated dispersion, also for
+binomial and Poisson responses), where ``Model.fit(method="hlik")`` fits the model's own
+likelihood (``dispersion="auto"``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from typing import Any
 import pandas as pd
 
 from bayesml.backends.hlik import HlikResult, RandomFamilySpec, fit_hlik, fit_matrices
+from bayesml.backends.hlik.options import DispersionOption, estimation_argument
 from bayesml.backends.registry import check_supports, get_backend
 from bayesml.data_source import resolve_data
 from bayesml.design import ModelDesign, build_design, one_sided_design
-from bayesml.errors import DataError, SpecError
+from bayesml.errors import ArgumentError, ArgumentTypeError, DataError, FormulaError, SpecError
 from bayesml.families import DEFAULT_FAMILY, DEFAULT_RANDOM_FAMILY, Family, get_family
-from bayesml.formula import parse_formula
+from bayesml.formula import ParsedFormula, parse_formula
 
 __all__ = ["hglm"]
 
@@ -30,6 +34,8 @@ def hglm(
     formula: str | None = None,
     data: pd.DataFrame | str | Path | None = None,
     *,
+    fixed: str | None = None,
+    random: str | None = None,
     y: Any = None,
     X: Any = None,
     Z: Any = None,
@@ -38,26 +44,46 @@ def hglm(
     family: str = DEFAULT_FAMILY,
     link: str | None = None,
     random_family: RandomFamilySpec = DEFAULT_RANDOM_FAMILY,
-    dispersion: float | None = None,
+    dispersion: DispersionOption = "estimate",
     dispersion_formula: str | None = None,
-    method: str = "EQL",
+    estimation: str | None = None,
     tol: float = 1e-6,
     max_iter: int = 50,
     weights: Any = None,
     offset: Any = None,
     covariance: Mapping[str, Any] | None = None,
     car: Mapping[str, Any] | None = None,
+    method: str | None = None,
 ) -> HlikResult:
-    """Fit a hierarchical GLM by h-likelihood, as R's ``hglm`` does.
+    """Fit a hierarchical GLM by h-likelihood, as R's ``hglm`` does, with hglm's defaults.
 
-    Give either an lme4-style ``formula`` with ``data`` — ``"y ~ week + (1 | ID)"``; crossed and
-    nested factors, random slopes ``(1 + x | g)`` as independent blocks each with its own λ — or
-    the matrices ``y``, ``X``, ``Z`` (and ``X_disp``), like R's ``hglm(y=, X=, Z=, X.disp=)``.
+    Give the model in one of three forms:
+
+    * an lme4-style ``formula`` with ``data`` — ``"y ~ week + (1 | ID)"``, as R's
+      ``hglm2(meanmodel = y ~ week + (1 | ID))``; crossed and nested factors;
+    * R ``hglm``'s two formulas, ``fixed="y ~ week"`` and ``random="~ 1 | ID"`` (several random
+      terms as ``"~ (1 | a) + (1 | b)"``), with ``data``;
+    * the matrices ``y``, ``X``, ``Z`` (and ``X_disp``), like R's ``hglm(y=, X=, Z=, X.disp=)``.
+
+    A random slope ``(1 + x | g)`` is fitted as independent blocks, each with its own λ —
+    lme4's ``(1 + x || g)`` — with a :class:`~bayesml.errors.ModelChangeWarning`; the summary
+    shows the model fitted.
+
+    **Defaults.** As R's ``hglm``, φ is estimated for every family (``dispersion="estimate"``):
+    a binomial or Poisson fit is then a quasi-likelihood fit whose SEs are √φ times those of
+    the model's likelihood, and hlik, pvh, pbvh and cAIC are not defined.
+    ``Model.fit(method="hlik")`` defaults to ``dispersion="auto"`` instead: φ = 1 for families
+    without a dispersion parameter (bernoulli, binomial, poisson), as glmer and the Bayesian
+    backends fit them. Give ``dispersion=1`` (R's ``fix.disp = 1``) for the same fit here.
 
     Parameters
     ----------
     formula, data
         The model and its data (a DataFrame, a bundled data set's name or a CSV path).
+    fixed, random
+        R ``hglm``'s formula form, instead of ``formula``: the fixed part, two-sided
+        (``"y ~ week"``), and the random part, one-sided (``"~ 1 | ID"``; ``"~ (1 | a) + (1 | b)"``
+        for several terms); they make the formula ``"y ~ week + (1 | ID)"``.
     y, X, Z, X_disp
         Matrix form: response (proportions for a binomial with ``weights`` trials, or 0/1), fixed
         design (default: an intercept), random design (one matrix, or a list with one matrix per
@@ -71,13 +97,17 @@ def hglm(
         (``"gaussian"``, ``"gamma"``, ``"beta"``, ``"inverse_gamma"``; ``"inverse_gamma(log)"``
         for another link).
     dispersion
-        ``None``: estimate φ (R's default, also for binomial/Poisson); a number: fix φ
-        (R's ``fix.disp``).
+        ``"estimate"`` (default, R's ``fix.disp = NULL``): φ estimated, also for
+        binomial/Poisson; a positive number: φ fixed at it (R's ``fix.disp``; ``1`` for the
+        binomial/Poisson likelihood); ``"auto"``: ``Model.fit``'s default, 1 for a family without
+        a dispersion parameter, estimated otherwise. ``None`` is the deprecated spelling of
+        ``"estimate"``.
     dispersion_formula
-        One-sided formula for log φ, e.g. ``"~ x2 + x3"`` (formula form; ``X_disp`` in the
-        matrix form).
-    method
-        ``"EQL"`` or ``"EQL1"``.
+        One-sided formula for log φ, e.g. ``"~ x2 + x3"`` (R's ``disp``; formula forms;
+        ``X_disp`` in the matrix form).
+    estimation
+        ``"EQL"`` (default) or ``"EQL1"`` (the HL(1,1) correction) — R's ``method``, named as in
+        ``Model.fit``; where EQL1 cannot change the fit the result's ``notes`` say why.
     tol, max_iter
         R's ``conv`` and ``maxit``.
     weights
@@ -89,21 +119,44 @@ def hglm(
     covariance, car
         Known covariance matrices, or CAR neighbour matrices, by grouping factor (formula form);
         see :meth:`bayesml.Model.fit` for the order of their rows.
+    method
+        The former name of ``estimation`` (deprecated: a ``FutureWarning``; ``method`` names
+        the backend in ``Model.fit``).
 
     Returns
     -------
     HlikResult
+
+    Raises
+    ------
+    ArgumentError
+        For ``formula`` together with ``fixed``/``random``, one of ``fixed``/``random`` without
+        the other, or both ``estimation`` and ``method``.
+
+    Warns
+    -----
+    ModelChangeWarning
+        For a correlated random term ``(1 + x | g)``, fitted as ``(1 + x || g)``.
 
     Examples
     --------
     >>> fit = hglm("y ~ week + (1 | ID)", "bacteria", family="binomial")
     >>> round(float(fit.fixef.loc["week", "estimate"]), 3)
     -0.135
+    >>> same = hglm(fixed="y ~ week", random="~ 1 | ID", data="bacteria", family="binomial")
+    >>> round(float(same.fixef.loc["week", "estimate"]), 3)
+    -0.135
     """
+    estimation = estimation_argument(estimation, method, caller="hglm")
     response_family = get_family(family, link)
     check_supports(get_backend("hlik", "fitting"), response_family)
+    if fixed is not None or random is not None:
+        formula = _formula_of_parts(formula, fixed, random)
+        given = "fixed= and random="
+    else:
+        given = "formula"
     if formula is not None:
-        _refuse_matrices(y=y, X=X, Z=Z, X_disp=X_disp, z_blocks=z_blocks)
+        _refuse_matrices(given, y=y, X=X, Z=Z, X_disp=X_disp, z_blocks=z_blocks)
         design = _formula_design(formula, data, response_family, weights=weights, offset=offset)
         disp_design = None
         if dispersion_formula is not None:
@@ -116,7 +169,7 @@ def hglm(
             random_family=random_family,
             dispersion=dispersion,
             dispersion_design=disp_design,
-            method=method,
+            estimation=estimation,
             tol=tol,
             max_iter=max_iter,
             covariance=covariance,
@@ -137,7 +190,7 @@ def hglm(
         family=response_family,
         random_family=random_family,
         dispersion=dispersion,
-        method=method,
+        estimation=estimation,
         tol=tol,
         max_iter=max_iter,
         weights=weights,
@@ -174,7 +227,82 @@ def _offset_values(design: ModelDesign, frame: pd.DataFrame, offset: Any) -> Any
     return frame.loc[design.row_labels, offset].to_numpy(dtype=float)
 
 
-def _refuse_matrices(**given: Any) -> None:
+def _refuse_matrices(formula: str, **given: Any) -> None:
     named = [name for name, value in given.items() if value is not None]
     if named:
-        raise SpecError(f"give either a formula or the matrices, not both; got formula and {named}")
+        raise SpecError(
+            f"give either a formula or the matrices, not both; got {formula} and {named}"
+        )
+
+
+def _formula_of_parts(formula: str | None, fixed: str | None, random: str | None) -> str:
+    """The formula of R ``hglm``'s ``fixed=`` and ``random=``: ``"y ~ week"`` and ``"~ 1 | ID"``
+    make ``"y ~ week + (1 | ID)"``.
+
+    Raises
+    ------
+    ArgumentError
+        With ``formula`` too, without one of the two, a ``fixed`` with random terms or a
+        ``random`` that is not a one-sided formula of random terms.
+    ArgumentTypeError
+        For a ``fixed`` or ``random`` that is not a string.
+    """
+    if formula is not None:
+        named = [name for name, value in (("fixed", fixed), ("random", random)) if value]
+        raise ArgumentError(
+            "give the model either as formula= (lme4 style, as R's hglm2) or as fixed= and "
+            f"random= (as R's hglm), not both; got formula={formula!r} and "
+            + " and ".join(f"{name}=" for name in named)
+        )
+    for name, value, example in (("fixed", fixed, "y ~ week"), ("random", random, "~ 1 | ID")):
+        if value is None:
+            other = "random" if name == "fixed" else "fixed"
+            raise ArgumentError(
+                f"{other}= needs {name}= (R hglm's form: fixed='y ~ week', random='~ 1 | ID'); "
+                f"got {other}= without {name}="
+            )
+        if not isinstance(value, str):
+            raise ArgumentTypeError(
+                f"{name} must be a formula string such as {example!r}; got "
+                f"{type(value).__name__}"
+            )
+    return _combined_formula(str(fixed), str(random))
+
+
+def _combined_formula(fixed: str, random: str) -> str:
+    fixed_part = parse_formula(fixed)
+    if fixed_part.random_terms:
+        raise ArgumentError(
+            "fixed= is the fixed part of the model; give the random terms in random=; got "
+            f"fixed={fixed!r} with {', '.join(map(str, fixed_part.random_terms))}"
+        )
+    text = random.strip()
+    if not text.startswith("~") or "|" not in text:
+        raise ArgumentError(
+            "random must be a one-sided formula of random terms such as '~ 1 | ID' or "
+            f"'~ (1 | a) + (1 | b)'; got random={random!r}"
+        )
+    terms = text[1:].strip()
+    combined = f"{fixed} + {terms if terms.startswith('(') else f'({terms})'}"
+    try:
+        parsed = parse_formula(combined)
+    except FormulaError as error:
+        raise ArgumentError(
+            f"random={random!r} is not a one-sided formula of random terms such as '~ 1 | ID' "
+            f"or '~ (1 | a) + (1 | b)': {error.reason}"
+        ) from error
+    if not _adds_random_terms_only(fixed_part, parsed):
+        raise ArgumentError(
+            "random= holds the random terms only (such as '~ 1 | ID'); give fixed terms in "
+            f"fixed=; got random={random!r}"
+        )
+    return combined
+
+
+def _adds_random_terms_only(fixed: ParsedFormula, combined: ParsedFormula) -> bool:
+    return (
+        combined.terms == fixed.terms
+        and combined.intercept == fixed.intercept
+        and combined.offsets == fixed.offsets
+        and len(combined.random_terms) > 0
+    )

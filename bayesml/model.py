@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from bayesml.backends.registry import check_supports, get_backend
-from bayesml.backends.seam import ModelInputs
+from bayesml.backends.seam import SAMPLING_DEFAULTS, ModelInputs
 from bayesml.data_source import resolve_data
 from bayesml.design import build_design
-from bayesml.errors import ArgumentTypeError, PriorError, warn
+from bayesml.errors import ArgumentError, ArgumentTypeError, DataError, PriorError, warn
 from bayesml.families import DEFAULT_FAMILY, get_family
 from bayesml.formula import parse_formula
 from bayesml.priors import resolve_priors
@@ -151,6 +151,65 @@ class Model:
         model = cls.__new__(cls)
         model._init_from_spec(spec, frame)
         return model
+
+    @classmethod
+    def from_result(
+        cls, result: xr.DataTree, *, data: pd.DataFrame | str | Path | None = None
+    ) -> Model:
+        """The model a result was fitted with, from the spec the result carries.
+
+        Every result of :meth:`sample` (and one reloaded by :func:`bayesml.load_result`) stores
+        its model's spec; this rebuilds the model, e.g. to predict from a saved fit.
+
+        Parameters
+        ----------
+        result
+            A result of :meth:`sample`.
+        data
+            The data the model was fitted on: needed when it was a DataFrame (a spec names only
+            bundled data sets and CSV paths); otherwise it replaces the spec's ``data``.
+
+        Raises
+        ------
+        ArgumentError
+            When the result carries no bayesml spec.
+        DataError
+            When the data are not given and cannot be found, or do not match the fitted rows.
+        """
+        from bayesml.results_io import result_spec
+
+        spec = result_spec(result) if hasattr(result, "attrs") else None
+        if spec is None:
+            raise ArgumentError(
+                "result carries no bayesml spec (attribute 'bayesml_spec'): it is not a result of "
+                "Model.sample or bayesml.load_result"
+            )
+        if spec.data is None and data is None:
+            raise DataError(
+                "the model was fitted on a DataFrame, which a result does not store; give it: "
+                "Model.from_result(result, data=frame)"
+            )
+        model = cls.from_spec(spec, data=data)
+        model._check_fitted_rows(result)
+        return model
+
+    def _check_fitted_rows(self, result: xr.DataTree) -> None:
+        """Refuse data whose response differs from the result's observed data."""
+        if "observed_data" not in result.children:
+            return
+        observed = result["observed_data"].to_dataset()
+        name = self._design.observed_name
+        if name not in observed:
+            return
+        stored = np.asarray(observed[name].values, dtype=float)
+        y = np.asarray(self._design.response.y, dtype=float)
+        if stored.shape != y.shape or not np.allclose(stored, y, equal_nan=True):
+            raise DataError(
+                f"the data do not match the result: its observed {name!r} has {stored.size} rows, "
+                f"the data give {y.size}"
+                + ("" if stored.shape != y.shape else " with other values")
+                + "; give the data the model was fitted on"
+            )
 
     def _init_from_spec(self, spec: ModelSpec, frame: pd.DataFrame | None) -> None:
         self._spec = spec
@@ -391,16 +450,25 @@ class Model:
                                     (optionally with a link, ``"inverse_gamma(log)"``); one
                                     for all terms, a sequence (one per term) or a mapping
                                     from group name
-            ``dispersion``          ``None`` estimates φ (as hglm does, also for binomial and
-                                    Poisson, which makes them quasi-likelihood models); a
-                                    number fixes it (``1`` for a binomial/Poisson likelihood)
+            ``dispersion``          ``"auto"`` (default): the model's own likelihood — φ fixed
+                                    at 1 for bernoulli, binomial and poisson (as glmer and
+                                    the Bayesian backends), estimated for gaussian and gamma;
+                                    ``"estimate"``: φ estimated for every family, the default
+                                    of R's hglm and of :func:`bayesml.hglm` (binomial/Poisson
+                                    then a quasi-likelihood fit, SEs scaled by √φ); a
+                                    positive number fixes φ (hglm's ``fix.disp``)
             ``dispersion_formula``  one-sided formula for log φ, e.g. ``"~ x2 + x3"``
-            ``estimation``          ``"EQL"`` (hglm's default) or ``"EQL1"`` (HL(1,1))
+            ``estimation``          ``"EQL"`` (hglm's default) or ``"EQL1"`` (HL(1,1)); the
+                                    argument :func:`bayesml.hglm` also takes (R's ``method``)
             ``tol``, ``max_iter``   convergence tolerance on Σ Δη² / Σ η², most iterations
             ``covariance``, ``car`` correlated random effects: a known covariance matrix per
                                     group name, or a CAR neighbour structure (see
                                     :func:`bayesml.hglm`)
             ======================  =========================================================
+
+            A correlated term ``(1 + x | g)`` is fitted by ``"hlik"`` as the independent
+            ``(1 + x || g)``, with a :class:`~bayesml.errors.ModelChangeWarning`; the result's
+            description and summary show the model fitted.
 
         Returns
         -------
@@ -415,6 +483,13 @@ class Model:
         FamilyError
             For a family the method does not support (saying which methods do).
         """
+        sampling = sorted(set(options) & {*SAMPLING_DEFAULTS, "sampler_kwargs"})
+        if sampling:
+            raise ArgumentError(
+                f"{', '.join(sampling)} {'is an argument' if len(sampling) == 1 else 'are arguments'}"
+                f" of sampling: the posterior is model.sample({sampling[0]}=...); model.fit() "
+                "gives point estimates (h-likelihood)"
+            )
         backend = get_backend(method, "fitting")
         validated = backend.options(options)
         check_supports(backend, self._family)
@@ -499,6 +574,27 @@ class Model:
         result.attrs["bayesml_version"] = __version__
         result.attrs["bayesml_method"] = method
         result.attrs["bayesml_spec"] = self._spec.to_yaml()
+
+
+#: keywords of other packages' predict() -> what bayesml calls them
+_PREDICT_SYNONYMS = {
+    "data": "new_data (bambi: data=, lme4: newdata=)",
+    "newdata": "new_data (lme4's newdata=)",
+    "include_group_specific": "include_random_effects (bambi's include_group_specific=)",
+    "re_form": "include_random_effects=False (lme4's re.form = NA)",
+    "re_formula": "include_random_effects=False (brms' re_formula = NA)",
+    "idata": "result (the first argument)",
+}
+
+
+def _refuse_other_habits(unexpected: Mapping[str, Any]) -> None:
+    """Name the right keyword of :meth:`Model.predict` for another package's spelling."""
+    for name in unexpected:
+        hint = _PREDICT_SYNONYMS.get(name)
+        raise ArgumentTypeError(
+            f"Model.predict() got an unexpected keyword argument {name!r}"
+            + (f"; bayesml calls it {hint}" if hint else "")
+        )
 
 
 MOVED_TO_SAMPLER_KWARGS = {"sampler": "nuts", "thin": "gibbs"}

@@ -123,10 +123,12 @@ class ModelDesign:
         name = response.expressions[0] if response.kind != "single" else self.response.name
         return name.replace("/", "_over_").replace(",", "_")
 
-    def transform(self, new_data: pd.DataFrame) -> DesignRows:
+    def transform(self, new_data: pd.DataFrame, *, random_effects: bool = True) -> DesignRows:
         """Encode new rows for prediction with the encodings learned in fitting.
 
-        The response columns are not needed; binomial trials are read when present.
+        The response columns are not needed; binomial trials are read when present. With
+        ``random_effects=False`` the grouping factors and random-term columns are not read
+        either (``random`` is empty): population-level predictions.
 
         Raises
         ------
@@ -136,7 +138,7 @@ class ModelDesign:
             allowed: their rows get ``group_index`` -1).
         """
         fixed = self.fixed.transform(new_data)
-        random = tuple(block.transform(new_data) for block in self.random)
+        random = tuple(block.transform(new_data) for block in self.random) if random_effects else ()
         offset = self.offsets.transform(new_data)
         context = self.offsets.context
         trials = response_trials(self.response_request, new_data, context)

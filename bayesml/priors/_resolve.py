@@ -399,7 +399,11 @@ def _check_globals_apply(
         else:
             reason = None
         if reason is not None:
-            raise PriorError(f"{reason}, so this prior applies to nothing", resolver.path(key))
+            raise PriorError(
+                f"{reason}, so this prior applies to nothing; remove the key (a key set to None "
+                f"is removed: spec.replace(priors={{**spec.priors, {role!r}: None}}))",
+                resolver.path(key),
+            )
 
 
 def _no_sd_reason(resolver: _Resolver) -> str:

@@ -94,6 +94,9 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         priors = FrozenMapping() if self.priors is None else self.priors
+        if isinstance(priors, Mapping):
+            # a key set to None is no prior at all: the parameter takes its default
+            priors = {key: value for key, value in priors.items() if value is not None}
         options = FrozenMapping() if self.options is None else self.options
         data = os.fspath(self.data) if isinstance(self.data, os.PathLike) else self.data
         validate_fields(
@@ -116,6 +119,9 @@ class ModelSpec:
 
     def replace(self, **changes: Any) -> ModelSpec:
         """A copy with some fields changed, validated again.
+
+        In ``priors``, a key set to ``None`` is removed (that parameter takes its default), so
+        ``spec.replace(priors={**spec.priors, "sd": None})`` drops the ``sd`` prior.
 
         Examples
         --------

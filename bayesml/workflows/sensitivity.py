@@ -7,6 +7,7 @@ named prior alternatives (or an explicit list of prior mappings) and returns a
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -121,6 +122,7 @@ def sensitivity(
     _check_fit_kwargs(fit_kwargs)
     prior_draws = _prior_draws(prior_predictive)
     model = _base_model(model_or_spec)
+    configs = tuple(_with_implied_keys(model, configuration) for configuration in configs)
     tasks = [
         FitTask(
             index=i,
@@ -203,11 +205,54 @@ def _base_model(model_or_spec: object) -> Model:
     )
 
 
+def _with_implied_keys(model: Model, configuration: PriorConfiguration) -> PriorConfiguration:
+    """The configuration with the base model's SD keys that its inverse-Wishart covariance prior
+    makes moot (the SDs of those groups follow from it), which it then leaves out."""
+    from bayesml.priors import parse_prior_key
+
+    changed = configuration.priors
+    merged = {**model.spec.priors, **changed}
+    covariance = {
+        block.name: merged.get(f"cov_{block.name}", merged.get("cov"))
+        for block in model.design.random
+        if block.correlated
+    }
+    inverse_wishart = {
+        name
+        for name, prior in covariance.items()
+        if prior is not None and _dist(prior) == "inverse_wishart"
+    }
+    if not inverse_wishart or not any(key.startswith("cov") for key in changed):
+        return configuration
+    groups = {block.name for block in model.design.random}
+    implied = []
+    for key in model.spec.priors:
+        if key in changed:
+            continue
+        parsed = parse_prior_key(key, key_path="priors")
+        if parsed.kind == "sd" and parsed.group in inverse_wishart:
+            implied.append(key)
+        elif parsed.role == "sd" and parsed.kind == "global" and groups <= inverse_wishart:
+            implied.append(key)
+    return dataclasses.replace(configuration, implied=tuple(implied)) if implied else configuration
+
+
+def _dist(prior: Any) -> str:
+    """The distribution name of a prior given as a Prior or as spec data."""
+    from bayesml.priors import Prior, parse_prior
+
+    if isinstance(prior, Prior):
+        return prior.dist
+    return parse_prior(prior, role="cov").dist
+
+
 def _configured_spec(model: Model, configuration: PriorConfiguration) -> ModelSpec:
     """The base spec with the configuration's priors, checked against the model's design."""
     from bayesml.priors import resolve_priors
 
-    spec = model.spec.replace(priors={**model.spec.priors, **configuration.priors})
+    priors = {**model.spec.priors, **configuration.priors}
+    priors.update(dict.fromkeys(configuration.implied))
+    spec = model.spec.replace(priors=priors)
     try:
         resolve_priors(spec.priors, model.design, model.family)
     except PriorError as error:

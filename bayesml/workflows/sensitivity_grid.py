@@ -21,6 +21,7 @@ from bayesml.priors import Prior, parse_prior, parse_prior_key, validate_prior_m
 
 __all__ = [
     "PriorConfiguration",
+    "describe_prior",
     "explicit_configurations",
     "grid_configurations",
     "prior_configurations",
@@ -44,32 +45,59 @@ class PriorConfiguration:
     label
         Its name in tables and plots, e.g. ``"sigma=half_normal, cov=lkj1"``.
     priors
-        The prior keys this configuration sets (they replace the base model's entries).
+        The prior keys this configuration sets (they replace the base model's entries); a key set
+        to ``None`` removes the base model's entry, so that parameter takes its default.
     choices
         For a grid, the name of the alternative chosen for each varied key; empty otherwise.
+    implied
+        Keys of the base model's priors that this configuration's covariance prior makes moot:
+        the SD priors of groups whose covariance it gives an inverse-Wishart prior (their SDs
+        follow from it). They are left out of this configuration's model.
     """
 
     label: str
-    priors: Mapping[str, Prior]
+    priors: Mapping[str, Prior | None]
     choices: Mapping[str, str] = field(default_factory=dict)
+    implied: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "priors", MappingProxyType(dict(self.priors)))
         object.__setattr__(self, "choices", MappingProxyType(dict(self.choices)))
+        object.__setattr__(self, "implied", tuple(self.implied))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for the JSON index of a saved run); :meth:`from_dict` reads it back."""
         return {
             "label": self.label,
-            "priors": {key: prior.to_dict() for key, prior in self.priors.items()},
+            "priors": {
+                key: None if prior is None else prior.to_dict()
+                for key, prior in self.priors.items()
+            },
             "choices": dict(self.choices),
+            "implied": list(self.implied),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PriorConfiguration:
         """Rebuild a configuration written by :meth:`to_dict`."""
-        priors = validate_prior_mapping(data["priors"], key_path=f"configuration {data['label']!r}")
-        return cls(data["label"], priors, data.get("choices", {}))
+        priors = _prior_mapping(data["priors"], where=f"configuration {data['label']!r}")
+        return cls(data["label"], priors, data.get("choices", {}), data.get("implied", ()))
+
+
+def _prior_mapping(mapping: Mapping[str, Any], *, where: str) -> dict[str, Prior | None]:
+    """A configuration's priors, validated; ``None`` values (removals) kept, their keys checked."""
+    removed = [key for key, value in mapping.items() if value is None]
+    for key in removed:
+        parse_prior_key(key, key_path=where)
+    priors = validate_prior_mapping(
+        {key: value for key, value in mapping.items() if value is not None}, key_path=where
+    )
+    return {key: None if key in removed else priors[key] for key in mapping}
+
+
+def describe_prior(prior: Prior | None) -> str:
+    """A configuration's prior as text: ``"default"`` for a removed key."""
+    return "default" if prior is None else str(prior)
 
 
 def prior_configurations(
@@ -137,8 +165,9 @@ def grid_configurations(priors: Mapping[str, Mapping[str, Any]]) -> tuple[PriorC
     return tuple(configurations)
 
 
-def _alternatives(key: object, value: object) -> dict[str, Prior]:
-    """The named priors given for one key, validated for the role of that key."""
+def _alternatives(key: object, value: object) -> dict[str, Prior | None]:
+    """The named priors given for one key, validated for the role of that key (``None``: the
+    key's default)."""
     parsed = parse_prior_key(key, key_path="priors")
     where = f"priors[{key!r}]"
     if isinstance(value, Prior) or (isinstance(value, Mapping) and "dist" in value):
@@ -159,7 +188,11 @@ def _alternatives(key: object, value: object) -> dict[str, Prior]:
             raise ArgumentTypeError(
                 f"{where}: alternative names must be non-empty strings; got {name!r}"
             )
-        options[name] = parse_prior(prior, role=parsed.role, key_path=f"priors.{key}.{name}")
+        options[name] = (
+            None
+            if prior is None
+            else parse_prior(prior, role=parsed.role, key_path=f"priors.{key}.{name}")
+        )
     return options
 
 
@@ -207,8 +240,8 @@ def explicit_configurations(
             raise ArgumentTypeError(
                 f"configuration labels must be non-empty strings; got {label!r}"
             )
-        priors = validate_prior_mapping(mapping, key_path=where)
-        text = ", ".join(f"{key}={prior}" for key, prior in priors.items()) or BASE_LABEL
+        priors = _prior_mapping(mapping, where=where)
+        text = ", ".join(f"{k}={describe_prior(p)}" for k, p in priors.items()) or BASE_LABEL
         result.append(PriorConfiguration(label or text, priors))
     _check_unique([configuration.label for configuration in result])
     return tuple(result)

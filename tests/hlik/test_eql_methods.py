@@ -97,7 +97,7 @@ def test_reml_estimates_are_the_eql_fixed_point_for_qtlmas(monkeypatch):
 def bacteria_fixed():
     formula = "y ~ week + (1 | ID)"
     eql = hglm(formula, "bacteria", family="binomial", dispersion=1, tol=1e-8)
-    eql1 = hglm(formula, "bacteria", family="binomial", dispersion=1, method="EQL1", tol=1e-8)
+    eql1 = hglm(formula, "bacteria", family="binomial", dispersion=1, estimation="EQL1", tol=1e-8)
     return eql, eql1
 
 
@@ -110,13 +110,13 @@ def test_eql1_moves_bacteria_toward_maximum_likelihood(bacteria_fixed):
     assert np.all(np.abs(estimates(eql1) - quoted) < np.abs(estimates(eql) - quoted))
     # where it lands: 2.4558 / -0.14463, λ 1.662 (within 4 %, 1 % and 0.5 % of Laplace)
     np.testing.assert_allclose(estimates(eql1), [2.4558, -0.14463, 1.6622], rtol=1e-3)
-    assert eql1.method == "EQL1" and eql1.converged
+    assert eql1.estimation == "EQL1" and eql1.converged and eql1.notes == ()
 
 
 def test_eql1_equals_eql_for_a_gaussian_response():
     formula = "Reaction ~ Days + (1 | Subject)"
     eql = hglm(formula, "sleepstudy", tol=TIGHT)
-    eql1 = hglm(formula, "sleepstudy", tol=TIGHT, method="EQL1")
+    eql1 = hglm(formula, "sleepstudy", tol=TIGHT, estimation="EQL1")
     np.testing.assert_allclose(eql1.fixef["estimate"], eql.fixef["estimate"], rtol=1e-9)
     np.testing.assert_allclose(
         eql1.lambda_values["Subject"], eql.lambda_values["Subject"], rtol=1e-8
@@ -126,7 +126,7 @@ def test_eql1_equals_eql_for_a_gaussian_response():
 def test_eql1_needs_gaussian_random_effects():
     with pytest.raises(
         FamilyError,
-        match=r"method='EQL1' .* gaussian\(identity\) random effects only; got random families \['gamma\(log\)'\]; use method='EQL'",
+        match=r"estimation='EQL1' .* gaussian\(identity\) random effects only; got random families \['gamma\(log\)'\]; use estimation='EQL'",
     ):
         hglm(
             "S ~ factor(Gr) + (1 | System) + offset(log(t))",
@@ -134,5 +134,5 @@ def test_eql1_needs_gaussian_random_effects():
             family="poisson",
             random_family="gamma",
             dispersion=1,
-            method="EQL1",
+            estimation="EQL1",
         )

@@ -131,16 +131,24 @@ def test_unsupported_random_family_lists_the_supported_ones():
     ("options", "error", "message"),
     [
         (
-            {"method": "REML"},
+            {"estimation": "REML"},
             SpecError,
-            r"method must be one of \['EQL', 'EQL1'\]; got method='REML'",
+            r"estimation must be one of \['EQL', 'EQL1'\]; got estimation='REML'",
         ),
         ({"tol": 0}, SpecError, r"tol must be a number in \(0, 1\); got tol=0"),
         ({"max_iter": 0}, SpecError, r"max_iter must be a whole number >= 1; got max_iter=0"),
         (
             {"dispersion": -1},
             SpecError,
-            r"dispersion must be None \(estimated\) or a positive number; got dispersion=-1",
+            r"dispersion must be 'auto' \(the family's own: fixed at 1 for a family without a "
+            r"dispersion parameter — bernoulli, binomial, poisson — estimated otherwise\), "
+            r"'estimate' \(phi estimated, R hglm's default\) or a positive number \(phi fixed "
+            r"at it, R hglm's fix.disp\); got dispersion=-1$",
+        ),
+        (
+            {"dispersion": "fixed"},
+            SpecError,
+            r"dispersion must be 'auto' .*; got dispersion='fixed'$",
         ),
         (
             {"random_family": ["gaussian", "gamma"]},
@@ -171,7 +179,9 @@ def test_bad_options(options, error, message):
 
 def test_fixed_dispersion_takes_no_dispersion_model():
     with pytest.raises(
-        SpecError, match=r"a fixed dispersion \(dispersion=<number>\) takes no dispersion model"
+        SpecError,
+        match=r"a fixed dispersion \(dispersion=<number>\) takes no dispersion model; give "
+        r"dispersion='estimate' with it",
     ):
         hglm(y=Y, Z=Z, dispersion=1, X_disp=np.ones((N, 1)))
 

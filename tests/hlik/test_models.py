@@ -178,9 +178,11 @@ def test_random_family_per_term_by_name():
 def test_fit_hlik_takes_a_model_design():
     family = get_family("binomial")
     design = build_design(parse_formula("y ~ week + (1 | ID)"), load("bacteria"), family=family)
-    fit = fit_hlik(design, family)
+    fit = fit_hlik(design, family, dispersion="estimate")
     np.testing.assert_allclose(fit.fixef["estimate"], [2.30216, -0.13510], rtol=5e-5)
     assert fit.description == "y ~ week + (1 | ID)"
+    # its default is Model.fit's, dispersion="auto": phi = 1 for the binomial
+    assert fit_hlik(design, family).phi.fixed
 
 
 # -- correlated random effects ----------------------------------------------------------------

@@ -313,7 +313,7 @@ RESOLVE_ERRORS = [
     (
         {"nu": {"dist": "gamma", "alpha": 2, "beta": 0.1}},
         r"^priors\.nu: the gaussian family has no 'nu' parameter; its auxiliary parameters: "
-        r"sigma, so this prior applies to nothing$",
+        r"sigma, so this prior applies to nothing; remove the key",
     ),
     (
         {"sd_county": {"dist": "half_normal", "sigma": -2}},
@@ -332,7 +332,7 @@ def test_sigma_on_a_family_without_sigma(radon_like):
     with pytest.raises(
         PriorError,
         match=r"^priors\.sigma: the poisson family has no 'sigma' parameter; its auxiliary "
-        r"parameters: none, so this prior applies to nothing$",
+        r"parameters: none, so this prior applies to nothing; remove the key",
     ):
         resolve_priors({"sigma": HALF_NORMAL}, radon_like, get_family("poisson"))
 
@@ -343,7 +343,7 @@ def test_global_keys_that_apply_to_nothing(make_design):
     with pytest.raises(
         PriorError,
         match=r"^priors\.intercept: the model has no intercept \(its formula removes it with 0 or "
-        r"-1\), so this prior applies to nothing$",
+        r"-1\), so this prior applies to nothing; remove the key",
     ):
         resolve_priors({"intercept": "flat"}, no_intercept, gaussian)
     with pytest.raises(
@@ -355,19 +355,19 @@ def test_global_keys_that_apply_to_nothing(make_design):
     with pytest.raises(
         PriorError,
         match=r"^priors\.fixed: the model has no fixed-effect coefficients besides the intercept "
-        r"\(whose prior goes under priors\.intercept\), so this prior applies to nothing$",
+        r"\(whose prior goes under priors\.intercept\), so this prior applies to nothing; remove the key",
     ):
         resolve_priors({"fixed": {"dist": "normal", "sigma": 1}}, intercept_only, gaussian)
     with pytest.raises(
         PriorError,
         match=r"^priors\.cov: the model has no correlated random-effect terms \(such as "
-        r"\(1 \+ x \| g\)\), so this prior applies to nothing$",
+        r"\(1 \+ x \| g\)\), so this prior applies to nothing; remove the key",
     ):
         resolve_priors({"cov": "lkj"}, intercept_only, gaussian)
     no_groups = make_design([1, 2, 3], {"x": [1, 2, 4]})
     with pytest.raises(
         PriorError,
-        match=r"^priors\.sd: the model has no random effects, so this prior applies to nothing$",
+        match=r"^priors\.sd: the model has no random effects, so this prior applies to nothing; remove the key",
     ):
         resolve_priors({"sd": HALF_NORMAL}, no_groups, gaussian)
     with pytest.raises(
@@ -379,7 +379,8 @@ def test_global_keys_that_apply_to_nothing(make_design):
     with pytest.raises(
         PriorError,
         match=r"^priors\.sd: every group's SDs follow from its inverse_wishart prior \(g\), so "
-        r"this prior applies to nothing$",
+        r"this prior applies to nothing; remove the key \(a key set to None is removed: "
+        r"spec\.replace\(priors=\{\*\*spec\.priors, 'sd': None\}\)\)$",
     ):
         resolve_priors({"sd": HALF_NORMAL, "cov": IW}, only_iw, gaussian)
 

@@ -17,19 +17,24 @@ import numpy as np
 from bayesml.backends.hlik.fit import fit_problem
 from bayesml.backends.hlik.matrix_form import as_vector, problem_from_matrices
 from bayesml.backends.hlik.options import (
+    DispersionOption,
     RandomFamilySpec,
     correlated_terms,
     dispersion_spec,
+    estimation_argument,
     random_families_for,
     require_finite,
+    resolve_dispersion,
     response_arrays,
 )
 from bayesml.backends.hlik.problem import GroupedColumns, HlikProblem, RandomTerm
 from bayesml.backends.hlik.result import HlikResult
 from bayesml.backends.hlik.rows import check_mean_family
 from bayesml.design import FixedDesign, ModelDesign
-from bayesml.errors import SpecError
+from bayesml.errors import ModelChangeWarning, SpecError, warn
 from bayesml.families import DEFAULT_RANDOM_FAMILY, Family
+from bayesml.formula import ParsedFormula
+from bayesml.formula import RandomTerm as FormulaTerm
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,14 +48,15 @@ def fit_hlik(
     family: Family,
     *,
     random_family: RandomFamilySpec = DEFAULT_RANDOM_FAMILY,
-    dispersion: float | None = None,
+    dispersion: DispersionOption = "auto",
     dispersion_design: FixedDesign | np.ndarray | pd.DataFrame | None = None,
-    method: str = "EQL",
+    estimation: str | None = None,
     tol: float = 1e-6,
     max_iter: int = 50,
     covariance: Mapping[str, Any] | None = None,
     car: Mapping[str, Any] | None = None,
     offset: Any = None,
+    method: str | None = None,
 ) -> HlikResult:
     """Fit a model design by h-likelihood (Lee & Nelder's HGLM, R ``hglm``'s algorithm).
 
@@ -58,7 +64,9 @@ def fit_hlik(
     ----------
     design
         From :func:`bayesml.design.build_design`; needs at least one random term. Each term
-        ``(1 + x | g)`` gives independent blocks (intercepts, slopes), each with its own λ.
+        ``(1 + x | g)`` gives independent blocks (intercepts, slopes), each with its own λ: it is
+        fitted as ``(1 + x || g)``, with a :class:`~bayesml.errors.ModelChangeWarning`, and the
+        result's description is the formula fitted.
     family
         The response family and link: gaussian(identity), bernoulli/binomial(logit, probit,
         cloglog), poisson(log), gamma(log, inverse).
@@ -67,14 +75,17 @@ def fit_hlik(
         ``"beta"``, ``"inverse_gamma"``, optionally with a link, ``"inverse_gamma(log)"``), a
         sequence with one per random term, or a mapping from term name (``"ID"``) to family.
     dispersion
-        ``None`` (default): φ is estimated (as R ``hglm`` does, also for binomial and Poisson,
-        which makes those quasi-likelihood models); a number fixes φ (``1`` for a true
-        binomial/Poisson likelihood).
+        ``"auto"`` (default, ``Model.fit``'s): the family's own — φ fixed at 1 for a family
+        without a dispersion parameter (bernoulli, binomial, poisson: their likelihood, as glmer
+        fits it) unless ``dispersion_design`` is given, estimated otherwise; ``"estimate"``: φ
+        estimated for every family (R ``hglm``'s default, which makes binomial and Poisson fits
+        quasi-likelihood ones); a positive number fixes φ (R's ``fix.disp``). ``None`` is the
+        deprecated spelling of ``"estimate"``.
     dispersion_design
         Design of the model for log φ (rows as the data rows): a
         :class:`~bayesml.design.FixedDesign` (see :func:`dispersion_design`), an array or a
         DataFrame. Default: intercept only.
-    method
+    estimation
         ``"EQL"`` (default) or ``"EQL1"`` (HL(1,1) correction; Gaussian random effects).
     tol, max_iter
         Convergence tolerance on Σ Δη² / Σ η² and the most outer iterations.
@@ -89,6 +100,8 @@ def fit_hlik(
         ``covariance``; the term must be ``(1 | g)``. The result's ``car`` holds τ and ρ.
     offset
         Values added to the design's offset (one per row), or ``None``.
+    method
+        The former name of ``estimation`` (deprecated: a ``FutureWarning``).
 
     Returns
     -------
@@ -98,10 +111,17 @@ def fit_hlik(
     ------
     SpecError, FamilyError, DataError
         For bad arguments, unsupported family combinations, or data the model cannot take.
+
+    Warns
+    -----
+    ModelChangeWarning
+        For a correlated term ``(1 + x | g)``, fitted as the independent ``(1 + x || g)``.
     """
+    estimation = estimation_argument(estimation, method, caller="fit_hlik")
     check_mean_family(family)
     if not design.random:
         raise SpecError("the h-likelihood backend needs at least one random term, e.g. (1 | group)")
+    fixed_phi = resolve_dispersion(dispersion, family, modelled=dispersion_design is not None)
     families = random_families_for(random_family, [block.name for block in design.random])
     terms = [
         RandomTerm(
@@ -124,6 +144,7 @@ def fit_hlik(
     y, prior_weights, trials = response_arrays(
         family, response.y, response.trials, response.weights
     )
+    fitted_formula = _fitted_without_correlations(design.formula)
     problem = HlikProblem(
         y=y,
         prior_weights=prior_weights,
@@ -133,11 +154,48 @@ def fit_hlik(
         offset=np.asarray(design.offset, dtype=float),
         family=family,
         random=tuple(terms),
-        dispersion=dispersion_spec(dispersion, dispersion_design, y.size, what="dispersion_design"),
+        dispersion=dispersion_spec(fixed_phi, dispersion_design, y.size, what="dispersion_design"),
         user_weights=response.weights,
-        description=str(design.formula),
+        description=str(fitted_formula),
+        notes=tuple(_independence_note(term) for term in _correlated(design.formula)),
     )
-    return fit_problem(problem, method=method, tol=tol, max_iter=max_iter)
+    return fit_problem(problem, estimation=estimation, tol=tol, max_iter=max_iter)
+
+
+def _correlated(formula: ParsedFormula) -> list[FormulaTerm]:
+    return [term for term in formula.random_terms if term.correlated]
+
+
+def _fitted_without_correlations(formula: ParsedFormula) -> ParsedFormula:
+    """``formula`` as the h-likelihood backend fits it: every correlated random term ``(1 + x | g)``
+    made independent, ``(1 + x || g)``; a :class:`~bayesml.errors.ModelChangeWarning` for each."""
+    correlated = _correlated(formula)
+    if not correlated:
+        return formula
+    for term in correlated:
+        independent = dataclasses.replace(term, correlated=False)
+        warn(
+            f"the h-likelihood backend fits no correlated random effects: {term} was fitted as "
+            f"{_expanded(term)}, independent effects each with its own lambda (lme4's "
+            f"{independent}); the summary shows the model fitted. Write {independent} to fit it "
+            "without this warning, or sample the correlated model with Model.sample()",
+            ModelChangeWarning,
+        )
+    terms = tuple(dataclasses.replace(term, correlated=False) for term in formula.random_terms)
+    return dataclasses.replace(formula, random_terms=terms)
+
+
+def _expanded(term: FormulaTerm) -> str:
+    """``(1 | g) + (0 + x | g)``: one bar per effect, as lme4 expands ``(1 + x || g)``."""
+    return " + ".join(str(FormulaTerm((part,), term.group, False)) for part in term.terms)
+
+
+def _independence_note(term: FormulaTerm) -> str:
+    independent = dataclasses.replace(term, correlated=False)
+    return (
+        f"{term} was fitted as {independent} = {_expanded(term)}: independent effects, each "
+        "with its own lambda (the h-likelihood backend fits no correlations)"
+    )
 
 
 # -- the matrix form ----------------------------------------------------------------------------
@@ -150,17 +208,21 @@ def fit_matrices(
     *,
     family: Family,
     random_family: RandomFamilySpec = DEFAULT_RANDOM_FAMILY,
-    dispersion: float | None = None,
-    method: str = "EQL",
+    dispersion: DispersionOption = "estimate",
+    estimation: str | None = None,
     tol: float = 1e-6,
     max_iter: int = 50,
     weights: Any = None,
     offset: Any = None,
+    method: str | None = None,
 ) -> HlikResult:
-    """Fit an HGLM given as matrices, like R's ``hglm(y=, X=, Z=, X.disp=)``.
+    """Fit an HGLM given as matrices, like R's ``hglm(y=, X=, Z=, X.disp=)``, with its defaults
+    (φ estimated).
 
-    See :func:`bayesml.hglm` for the arguments.
+    See :func:`bayesml.hglm` for the arguments; ``method`` is the former name of ``estimation``
+    (deprecated).
     """
+    estimation = estimation_argument(estimation, method, caller="fit_matrices")
     problem = problem_from_matrices(
         y,
         X,
@@ -173,4 +235,4 @@ def fit_matrices(
         weights=weights,
         offset=offset,
     )
-    return fit_problem(problem, method=method, tol=tol, max_iter=max_iter)
+    return fit_problem(problem, estimation=estimation, tol=tol, max_iter=max_iter)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from bayesml.backends.hlik.api import fit_hlik
 from bayesml.backends.hlik.fit import check_options
-from bayesml.backends.hlik.options import RandomFamilySpec
+from bayesml.backends.hlik.options import DispersionOption, RandomFamilySpec, check_dispersion
 from bayesml.backends.hlik.result import HlikResult
 from bayesml.backends.hlik.rows import DESCRIPTION, MEAN_FAMILIES
 from bayesml.backends.seam import BackendBase, BackendOptions, ModelInputs
@@ -30,12 +30,18 @@ class HlikOptions(BackendOptions):
         ``"inverse_gamma"`` (optionally with a link, ``"inverse_gamma(log)"``); one for all
         terms, a sequence (one per term) or a mapping from group name.
     dispersion
-        ``None`` estimates φ (as hglm does, also for binomial and Poisson, which makes them
-        quasi-likelihood models); a number fixes it (``1`` for a binomial/Poisson likelihood).
+        ``"auto"`` (default): the model's own likelihood — φ fixed at 1 for a family without a
+        dispersion parameter (bernoulli, binomial, poisson; as glmer fits them) unless a
+        ``dispersion_formula`` is given, estimated otherwise (gaussian, gamma). ``"estimate"``:
+        φ estimated for every family, R ``hglm``'s default (for binomial and Poisson a
+        quasi-likelihood overdispersion, which scales the SEs by √φ and leaves hlik, pvh, pbvh
+        and cAIC undefined). A positive number fixes φ at it (R's ``fix.disp``).
+        (:func:`bayesml.hglm` keeps hglm's default, ``"estimate"``.)
     dispersion_formula
         One-sided formula for log φ, e.g. ``"~ x2 + x3"``; intercept only by default.
     estimation
-        ``"EQL"`` (hglm's default) or ``"EQL1"`` (the HL(1,1) correction).
+        ``"EQL"`` (hglm's default) or ``"EQL1"`` (the HL(1,1) correction; where it cannot change
+        the fit the result's ``notes`` say why).
     tol, max_iter
         Convergence tolerance on Σ Δη² / Σ η² and the most outer iterations.
     covariance, car
@@ -47,7 +53,7 @@ class HlikOptions(BackendOptions):
     given_as: ClassVar[str] = "the keyword arguments of Model.fit"
 
     random_family: RandomFamilySpec = DEFAULT_RANDOM_FAMILY
-    dispersion: float | None = None
+    dispersion: DispersionOption = "auto"
     dispersion_formula: str | None = None
     estimation: Literal["EQL", "EQL1"] = "EQL"
     tol: float = 1e-6
@@ -56,7 +62,8 @@ class HlikOptions(BackendOptions):
     car: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        check_options(self.estimation, self.tol, self.max_iter, method_name="estimation")
+        check_options(self.estimation, self.tol, self.max_iter)
+        check_dispersion(self.dispersion)
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ class HlikBackend(BackendBase):
             random_family=options.random_family,
             dispersion=options.dispersion,
             dispersion_design=dispersion_design,
-            method=options.estimation,
+            estimation=options.estimation,
             tol=options.tol,
             max_iter=options.max_iter,
             covariance=options.covariance,

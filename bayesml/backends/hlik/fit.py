@@ -29,9 +29,10 @@ from bayesml.backends.hlik.steps import (
     solve_mean_model,
     update_lambda,
     update_phi,
+    weight_slope,
 )
 from bayesml.backends.hlik.trace import FitTrace, build_result
-from bayesml.errors import ConvergenceWarning, FamilyError, SpecError, warn
+from bayesml.errors import ConvergenceWarning, FamilyError, ModelChangeWarning, SpecError, warn
 
 __all__ = ["METHODS", "FitTrace", "check_options", "fit_problem"]
 
@@ -42,7 +43,7 @@ _MAX_INNER_EQL1 = 3
 
 
 def fit_problem(
-    problem: HlikProblem, *, method: str = "EQL", tol: float = 1e-6, max_iter: int = 50
+    problem: HlikProblem, *, estimation: str = "EQL", tol: float = 1e-6, max_iter: int = 50
 ) -> HlikResult:
     """Fit an HGLM by h-likelihood (EQL or EQL1) to validated arrays.
 
@@ -50,9 +51,9 @@ def fit_problem(
     ----------
     problem
         The arrays (see :class:`~bayesml.backends.hlik.problem.HlikProblem`).
-    method
+    estimation
         ``"EQL"`` (R ``hglm``'s default) or ``"EQL1"`` (with the HL(1,1) correction; Gaussian
-        random effects only).
+        random effects only). Where EQL1 comes out as EQL the result's ``notes`` say why.
     tol
         Convergence tolerance on the relative change of the linear predictor.
     max_iter
@@ -65,7 +66,7 @@ def fit_problem(
     Raises
     ------
     SpecError
-        For a bad ``method``, ``tol`` or ``max_iter``.
+        For a bad ``estimation``, ``tol`` or ``max_iter``.
     FamilyError
         For a family/link the backend does not fit, or EQL1 with non-Gaussian random effects.
     DivergenceError
@@ -75,35 +76,36 @@ def fit_problem(
     -----
     ConvergenceWarning
         When ``max_iter`` iterations end before the tolerance is met.
+    ModelChangeWarning
+        When EQL1 converged before its correction started (the fit is EQL's).
     """
-    check_options(method, tol, max_iter)
+    check_options(estimation, tol, max_iter)
     check_mean_family(problem.family)
     data, random = DataRows.of(problem), RandomRows.of(problem)
-    if method == "EQL1":
+    if estimation == "EQL1":
         _check_eql1(random)
     system = AugmentedSystem(
         problem.X,
         list(zip(problem.term_starts(), [t.columns for t in problem.random], strict=True)),
         problem.n_random,
     )
-    trace = _iterate(problem, system, data, random, method=method, tol=tol, max_iter=max_iter)
+    trace = _iterate(
+        problem, system, data, random, estimation=estimation, tol=tol, max_iter=max_iter
+    )
     return build_result(trace)
 
 
-def check_options(
-    method: object, tol: object, max_iter: object, *, method_name: str = "method"
-) -> None:
+def check_options(estimation: object, tol: object, max_iter: object) -> None:
     """Check the estimation method, tolerance and iteration limit.
 
     Raises
     ------
     SpecError
-        Naming the argument (``method_name`` for the estimation method), what was expected and
-        what was got.
+        Naming the argument, what was expected and what was got.
     """
-    if method not in METHODS:
+    if estimation not in METHODS:
         raise SpecError(
-            f"{method_name} must be one of {list(METHODS)}; got {method_name}={method!r}"
+            f"estimation must be one of {list(METHODS)}; got estimation={estimation!r}"
         )
     if isinstance(tol, bool) or not isinstance(tol, int | float) or not (0 < tol < 1):
         raise SpecError(f"tol must be a number in (0, 1); got tol={tol!r}")
@@ -115,8 +117,8 @@ def _check_eql1(random: RandomRows) -> None:
     others = sorted({b.family.label for b in random.blocks if not b.family.is_gaussian})
     if others:
         raise FamilyError(
-            "method='EQL1' (the HL(1,1) correction) is implemented for gaussian(identity) random "
-            f"effects only; got random families {others}; use method='EQL'"
+            "estimation='EQL1' (the HL(1,1) correction) is implemented for gaussian(identity) "
+            f"random effects only; got random families {others}; use estimation='EQL'"
         )
 
 
@@ -169,13 +171,13 @@ def _iterate(
     data: DataRows,
     random: RandomRows,
     *,
-    method: str,
+    estimation: str,
     tol: float,
     max_iter: int,
 ) -> FitTrace:
     state = _start(problem, data, random)
-    correction_start = 1 if problem.dispersion_fixed else 3
-    system_h = _without_fixed_effects(problem) if method == "EQL1" else None
+    correction_start = _CORRECTION_START[problem.dispersion_fixed]
+    system_h = _without_fixed_effects(problem) if estimation == "EQL1" else None
     changes: list[float] = []
     converged = False
     for iteration in range(1, max_iter + 1):
@@ -197,7 +199,13 @@ def _iterate(
             state.correction = hl11_correction(system_h, data, mean.eta, state.phi, w2)
         state.eta_previous = mean.eta
     if not converged:
-        _warn_not_converged(method, max_iter, changes[-1], tol)
+        _warn_not_converged(estimation, max_iter, changes[-1], tol)
+    notes = problem.notes
+    if system_h is not None:
+        applied = bool(np.ndim(state.correction))
+        notes += _eql1_is_eql(
+            problem, data, mean.eta, iteration, applied=applied, converged=converged
+        )
     reason = _likelihood_problem(problem)
     likelihoods = None
     if reason is None:
@@ -215,8 +223,43 @@ def _iterate(
         problem=problem, system=system, data=data, random=random, mean=mean, phi=state.phi,
         lam=state.lam, phi_fit=state.phi_fit, lambda_fits=state.lambda_fits, deviances=deviances,
         leverages=leverages, iterations=iteration, converged=converged, changes=changes,
-        method=method, tol=tol, likelihoods=likelihoods, likelihood_error=reason,
+        estimation=estimation, tol=tol, likelihoods=likelihoods, likelihood_error=reason,
+        notes=notes,
     )  # fmt: skip
+
+
+#: the outer iteration after which the HL(1,1) correction is first computed (it is applied from
+#: the next one on), by whether φ is fixed, as in R hglm
+_CORRECTION_START = {True: 1, False: 3}
+
+
+def _eql1_is_eql(
+    problem: HlikProblem, data: DataRows, eta: np.ndarray, iterations: int, *, applied: bool,
+    converged: bool,
+) -> tuple[str, ...]:
+    """Why an EQL1 fit is the EQL fit, as a note (and a warning where the correction was due
+    but never applied); nothing when the correction was applied and is not zero."""
+    family = f"{problem.family.name}({problem.family.link.name})"
+    slope = weight_slope(data, eta)
+    if np.all(np.abs(slope) <= 1e-10 * np.maximum(1.0, np.abs(eta))):
+        return (
+            f"estimation='EQL1' gives the EQL fit here: the HL(1,1) correction is zero for a "
+            f"{family} response, whose IWLS weights (dmu/deta)^2/V(mu) do not depend on the "
+            "mean",
+        )
+    if applied:
+        return ()
+    start = _CORRECTION_START[problem.dispersion_fixed] + 1
+    dispersion = "fixed" if problem.dispersion_fixed else "estimated"
+    ended, remedy = ("converged", "lower tol") if converged else ("stopped", "raise max_iter")
+    note = (
+        f"estimation='EQL1' gave the EQL fit: it {ended} after {iterations} iteration"
+        f"{'' if iterations == 1 else 's'}, before the HL(1,1) correction was applied (from "
+        f"iteration {start} on with the dispersion {dispersion}, as in R's hglm); {remedy} to "
+        "apply it"
+    )
+    warn(note, ModelChangeWarning)
+    return (note,)
 
 
 def _warn_not_converged(method: str, max_iter: int, change: float, tol: float) -> None:

@@ -49,7 +49,7 @@ def likelihood_problem(
         return (
             f"the likelihoods (hlik, pvh, pbvh, cAIC) of a {family_name} model with an estimated "
             "dispersion are not defined: it is a quasi-likelihood model; fix the dispersion with "
-            "dispersion=1 to get them"
+            "dispersion=1 (or dispersion='auto', Model.fit's default) to get them"
         )
     if fixed_value != 1.0:
         return (

@@ -10,12 +10,14 @@ import pandas as pd
 import scipy.sparse as sp
 
 from bayesml.backends.hlik.options import (
+    DispersionOption,
     RandomFamilySpec,
     dispersion_spec,
     matrix_columns,
     matrix_frame,
     random_families_for,
     require_finite,
+    resolve_dispersion,
     response_arrays,
 )
 from bayesml.backends.hlik.problem import HlikProblem, MatrixColumns, RandomTerm
@@ -35,7 +37,7 @@ def problem_from_matrices(
     *,
     family: Family,
     random_family: RandomFamilySpec,
-    dispersion: float | None,
+    dispersion: DispersionOption,
     weights: Any,
     offset: Any,
 ) -> HlikProblem:
@@ -78,7 +80,12 @@ def problem_from_matrices(
         offset=off,
         family=response_family,
         random=tuple(terms),
-        dispersion=dispersion_spec(dispersion, X_disp, n, what="X_disp"),
+        dispersion=dispersion_spec(
+            resolve_dispersion(dispersion, response_family, modelled=X_disp is not None),
+            X_disp,
+            n,
+            what="X_disp",
+        ),
         user_weights=user_weights,
         description=f"hglm(y, X[{n}×{x.shape[1]}], Z[{n}×{sum(m.shape[1] for _, m, _ in z_terms)}])",
     )

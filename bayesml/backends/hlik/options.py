@@ -4,34 +4,134 @@ response arrays and the dispersion specification."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from bayesml.backends.hlik.correlated import car_term, covariance_term
+from bayesml.backends.hlik.fit import METHODS
 from bayesml.backends.hlik.problem import DispersionModel, RandomTerm
+from bayesml.backends.hlik.rows import MEAN_FAMILIES
 from bayesml.design import FixedDesign
-from bayesml.errors import DataError, FamilyError, SpecError
-from bayesml.families import DEFAULT_RANDOM_FAMILY, Family
+from bayesml.errors import ArgumentError, DataError, FamilyError, SpecError, warn
+from bayesml.families import DEFAULT_RANDOM_FAMILY, Family, get_family
 from bayesml.families.random_effects import RandomFamily, random_family_from_label
 
 __all__ = [
+    "DispersionOption",
     "RandomFamilySpec",
     "correlated_terms",
     "dispersion_spec",
+    "estimation_argument",
     "matrix_columns",
     "matrix_frame",
     "one_random_family",
     "random_families_for",
     "require_finite",
+    "resolve_dispersion",
     "response_arrays",
+    "without_dispersion",
 ]
 
 RandomFamilySpec = (
     str | RandomFamily | Sequence[str | RandomFamily] | Mapping[str, str | RandomFamily]
 )
+
+DispersionOption = Literal["auto", "estimate"] | float | None
+"""``dispersion=``: ``"auto"``, ``"estimate"``, a positive number (φ fixed at it) or ``None``
+(deprecated spelling of ``"estimate"``)."""
+
+#: the words dispersion= takes besides a number
+DISPERSION_WORDS = ("auto", "estimate")
+
+
+def without_dispersion() -> list[str]:
+    """The response families of the backend that have no dispersion parameter (φ = 1 in their
+    likelihood): those ``dispersion="auto"`` fixes at 1."""
+    return [name for name in MEAN_FAMILIES if not get_family(name).has_dispersion]
+
+
+def _dispersion_expected() -> str:
+    return (
+        "'auto' (the family's own: fixed at 1 for a family without a dispersion parameter — "
+        f"{', '.join(without_dispersion())} — estimated otherwise), 'estimate' (phi estimated, "
+        "R hglm's default) or a positive number (phi fixed at it, R hglm's fix.disp)"
+    )
+
+
+def check_dispersion(value: object) -> None:
+    """Refuse a ``dispersion=`` that is none of ``"auto"``, ``"estimate"``, a positive number or
+    ``None``.
+
+    Raises
+    ------
+    SpecError
+        Naming the argument, what it takes and what was given.
+    """
+    if value is None or (isinstance(value, str) and value in DISPERSION_WORDS):
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not (np.isfinite(value) and value > 0)
+    ):
+        raise SpecError(f"dispersion must be {_dispersion_expected()}; got dispersion={value!r}")
+
+
+def resolve_dispersion(value: DispersionOption, family: Family, *, modelled: bool) -> float | None:
+    """The fixed φ of ``dispersion=value``, or ``None`` where φ is estimated.
+
+    ``"auto"`` fixes φ at 1 for a family without a dispersion parameter (``family.has_dispersion``
+    false: its likelihood has φ = 1, as glmer fits it) unless a dispersion model is given
+    (``modelled``), and estimates it otherwise; ``"estimate"`` estimates it for every family (R
+    hglm's default: a quasi-likelihood fit for binomial and Poisson responses); a number fixes it.
+    ``None`` is ``"estimate"`` with a ``FutureWarning``.
+
+    Raises
+    ------
+    SpecError
+        For a value that is none of these.
+    """
+    check_dispersion(value)
+    if value is None:
+        warn(
+            "dispersion=None is deprecated: it estimates phi (R hglm's fix.disp = NULL); write "
+            "dispersion='estimate' for that, or dispersion='auto' for the family's own "
+            "dispersion (fixed at 1 where the family has no dispersion parameter)",
+            FutureWarning,
+        )
+        return None
+    if value == "estimate":
+        return None
+    if value == "auto":
+        return None if family.has_dispersion or modelled else 1.0
+    return float(value)
+
+
+def estimation_argument(estimation: str | None, method: str | None, *, caller: str) -> str:
+    """The estimation method (``"EQL"`` when neither is given) from ``estimation=`` or from its
+    former name ``method=`` (accepted with a ``FutureWarning``).
+
+    Raises
+    ------
+    ArgumentError
+        When both are given.
+    """
+    if method is None:
+        return METHODS[0] if estimation is None else estimation
+    if estimation is not None:
+        raise ArgumentError(
+            f"{caller} takes the estimation method as estimation=; method= is its former name. "
+            f"Give one of them; got estimation={estimation!r} and method={method!r}"
+        )
+    warn(
+        f"{caller}(method=...) is deprecated: the estimation method (EQL or EQL1) is now "
+        f"estimation=, the name Model.fit uses; write estimation={method!r}",
+        FutureWarning,
+    )
+    return method
 
 
 def random_families_for(spec: RandomFamilySpec, names: list[str]) -> list[RandomFamily]:
@@ -130,7 +230,8 @@ def response_arrays(
 def dispersion_spec(
     value: float | None, design: Any, n: int, *, what: str
 ) -> float | DispersionModel:
-    """A fixed φ (a positive number) or the :class:`DispersionModel` of φ (intercept by default).
+    """A fixed φ (a positive number, from :func:`resolve_dispersion`) or, for ``None``, the
+    :class:`DispersionModel` of φ (intercept by default).
 
     Raises
     ------
@@ -141,15 +242,11 @@ def dispersion_spec(
     """
     if value is not None:
         if design is not None:
-            raise SpecError("a fixed dispersion (dispersion=<number>) takes no dispersion model")
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not (np.isfinite(value) and value > 0)
-        ):
             raise SpecError(
-                f"dispersion must be None (estimated) or a positive number; got dispersion={value!r}"
+                "a fixed dispersion (dispersion=<number>) takes no dispersion model; give "
+                "dispersion='estimate' with it"
             )
+        check_dispersion(value)
         return float(value)
     if design is None:
         return DispersionModel.intercept(n)

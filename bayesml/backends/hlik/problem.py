@@ -186,6 +186,9 @@ class HlikProblem:
         The prior weights the user gave (without the trials), else ``None``.
     description
         What was fitted, in words (the formula or the matrix call), for summaries.
+    notes
+        Where the model fitted differs from the one asked for, in words (e.g. a correlated term
+        fitted as independent blocks), for summaries.
     """
 
     y: np.ndarray
@@ -199,6 +202,7 @@ class HlikProblem:
     dispersion: float | DispersionModel
     user_weights: np.ndarray | None = None
     description: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def n_obs(self) -> int:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bayesml.errors import ArgumentTypeError, FamilyError
+from bayesml.errors import ArgumentTypeError, FamilyError, warn
 
 if TYPE_CHECKING:
     from bayesml.backends.hlik.likelihood import Likelihoods
@@ -156,8 +156,16 @@ class HlikResult:
         y − μ of the data rows (y on the mean scale: proportions for the binomial).
     df_residual
         n − Σ leverages of the data rows, rounded: the degrees of freedom of the t tests.
-    iterations, converged, method, tol
-        How the fit went; ``changes`` holds the relative change of η at each iteration.
+    iterations, converged, estimation, tol
+        How the fit went (``estimation``: ``"EQL"`` or ``"EQL1"``); ``changes`` holds the
+        relative change of η at each iteration.
+    description
+        The model fitted: its formula (a correlated term ``(1 + x | g)`` shown as the
+        independent ``(1 + x || g)`` fitted), or the matrix call.
+    notes
+        Where the fit differs from what was asked, and why (a correlated term fitted as
+        independent blocks; ``estimation="EQL1"`` that gives the EQL fit); printed by
+        :meth:`summary`.
     """
 
     fixef: pd.DataFrame
@@ -174,7 +182,7 @@ class HlikResult:
     df_residual: int
     iterations: int
     converged: bool
-    method: str
+    estimation: str
     tol: float
     changes: tuple[float, ...] = field(repr=False)
     n_obs: int
@@ -184,6 +192,17 @@ class HlikResult:
     description: str = ""
     likelihoods: Likelihoods | None = field(default=None, repr=False)
     likelihood_error: str | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def method(self) -> str:
+        """The former name of :attr:`estimation` (deprecated)."""
+        warn(
+            "HlikResult.method is deprecated: the estimation method (EQL or EQL1) is now "
+            "HlikResult.estimation, the name of the argument of Model.fit and bayesml.hglm",
+            FutureWarning,
+        )
+        return self.estimation
 
     # -- likelihoods --------------------------------------------------------------------------
     def _likelihood(self, name: str) -> float:
@@ -302,10 +321,11 @@ class HlikResult:
             for (block, level), row in self.ranef.iterrows()
         }
         return {
-            "method": self.method,
+            "estimation": self.estimation,
             "family": self.family,
             "random_families": dict(self.random_families),
             "description": self.description,
+            "notes": list(self.notes),
             "fixef": _frame_dict(self.fixef),
             "ranef": ranef,
             "phi": self.phi.to_dict(),
@@ -328,7 +348,7 @@ class HlikResult:
     def __repr__(self) -> str:
         status = "converged" if self.converged else "did not converge"
         return (
-            f"<HlikResult {self.method}: {self.family}, {len(self.fixef)} fixed effects, "
+            f"<HlikResult {self.estimation}: {self.family}, {len(self.fixef)} fixed effects, "
             f"{self.n_random} random effects in {len(self.lambda_)} block(s); {status} in "
             f"{self.iterations} iterations>"
         )
@@ -423,7 +443,7 @@ def _coefficients(estimate: DispersionEstimate, digits: int) -> list[str]:
 
 def _dispersion(result: HlikResult, digits: int) -> list[str]:
     lines = _heading("dispersion")
-    lines.append(f"NOTE: h-likelihood estimates through {result.method} can be biased.")
+    lines.append(f"NOTE: h-likelihood estimates through {result.estimation} can be biased.")
     phi = result.phi
     if phi.fixed:
         lines += ["", f"Dispersion parameter held constant at: {float(phi.values[0]):g}"]
@@ -485,13 +505,14 @@ def _summary_text(result: HlikResult, *, digits: int = 4, print_ranef: bool = Fa
     lines = [
         "Call:",
         f"  {result.description}",
-        f"  family = {result.family}; random families: {families}; method = {result.method}",
-        "",
+        f"  family = {result.family}; random families: {families}; "
+        f"estimation = {result.estimation}",
     ]
+    lines += [f"Note: {note}" for note in result.notes] + [""]
     lines += _heading("mean") + _fixed_effects(result, digits)
     lines += _random_effects(result, digits, print_ranef)
     lines += [""] + _dispersion(result, digits) + _likelihoods(result, digits)
     status = "converged" if result.converged else "did not converge"
     iterations = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
-    lines += ["", f"{result.method} estimation {status} in {iterations}."]
+    lines += ["", f"{result.estimation} estimation {status} in {iterations}."]
     return "\n".join(lines)

@@ -30,6 +30,7 @@ __all__ = [
     "solve_mean_model",
     "update_lambda",
     "update_phi",
+    "weight_slope",
 ]
 
 INNER_TOL = 1e-7
@@ -172,20 +173,8 @@ def hl11_correction(
     w2
         Current random-row weights.
     """
-    family, link = data.family, data.family.link
-    mu = data.mean(eta)
-    dmu = link.dmu_deta(eta)
-    g1 = 1.0 / dmu
-    g2 = link.d2eta_dmu2(mu)
-    variance = family.variance(mu)
-    dvariance = family.variance_derivative(mu)
-    w1 = data.prior_weights * dmu**2 / (variance * phi)
-    dw1 = (
-        data.prior_weights
-        * (-2.0 * g2 / (g1**3 * variance) - dvariance / (variance**2 * g1**2))
-        / phi
-    )
-    a = dw1 * dmu / w1
+    w1 = data.weights(eta, phi)
+    a = weight_slope(data, eta)
     factorization = system_h.factorize(w1, w2)
     k_diag = factorization.data_quadratic_forms()
     b = k_diag * w1 * a
@@ -193,6 +182,25 @@ def hl11_correction(
     correction = (k_diag * a - k_b) / 2.0
     _require_finite((correction,), "the HL(1,1) correction")
     return correction
+
+
+def weight_slope(data: DataRows, eta: np.ndarray) -> np.ndarray:
+    """a = d log W1 / dη = (dW1/dμ)(dμ/dη) / W1 of each data row, the factor of the HL(1,1)
+    correction (prior weights and φ cancel).
+
+    With g' = dη/dμ = 1/(dμ/dη): ``dW1/dμ · φ/w = −2 g''(μ) / (g'³ V) − V'(μ) / (V² g'²)``. It is 0
+    wherever W1 = (dμ/dη)²/V(μ) does not depend on μ — gaussian(identity), gamma(log) — and then
+    the correction is 0 and EQL1 is EQL.
+    """
+    family, link = data.family, data.family.link
+    mu = data.mean(eta)
+    dmu = link.dmu_deta(eta)
+    g1 = 1.0 / dmu
+    g2 = link.d2eta_dmu2(mu)
+    variance = family.variance(mu)
+    dvariance = family.variance_derivative(mu)
+    dw1 = -2.0 * g2 / (g1**3 * variance) - dvariance / (variance**2 * g1**2)
+    return dw1 * dmu / (dmu**2 / variance)
 
 
 def _require_finite(arrays: tuple[np.ndarray, ...], stage: str) -> None:

@@ -45,10 +45,11 @@ class FitTrace:
     iterations: int
     converged: bool
     changes: list[float]
-    method: str
+    estimation: str
     tol: float
     likelihoods: Likelihoods | None
     likelihood_error: str | None
+    notes: tuple[str, ...] = ()
 
 
 # -- the result ------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def build_result(trace: FitTrace) -> HlikResult:
         df_residual=df,
         iterations=trace.iterations,
         converged=trace.converged,
-        method=trace.method,
+        estimation=trace.estimation,
         tol=trace.tol,
         changes=tuple(trace.changes),
         n_obs=n,
@@ -87,6 +88,7 @@ def build_result(trace: FitTrace) -> HlikResult:
         description=problem.description,
         likelihoods=trace.likelihoods,
         likelihood_error=trace.likelihood_error,
+        notes=trace.notes,
     )
 
 
