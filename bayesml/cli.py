@@ -124,7 +124,7 @@ def _fit(args: argparse.Namespace) -> int:
         )
     for warning in caught:
         print(_format_warning(warning), file=sys.stderr)
-    print(summary(result).to_string())
+    print(summary(result))  # rounded, with the interval it shows
     out = args.out if args.out is not None else Path(Path(args.spec).stem + ".nc")
     save_result(result, out, spec=model.spec)
     print(f"\nwrote {out}")

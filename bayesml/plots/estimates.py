@@ -109,6 +109,8 @@ def plot_estimates(
     MissingDependencyError
         If matplotlib is not installed.
     """
+    # bayesml's tables (Comparison.tidy) name an interval's bounds ci_lower, ci_upper
+    tidy = tidy.rename(columns={"ci_lower": "lower", "ci_upper": "upper"})
     _check_table(tidy)
     plt = require("matplotlib.pyplot", purpose="plotting estimates")
     chosen = _chosen_kinds(tidy, kinds)

@@ -17,11 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from bayesml.errors import ArgumentError, ArgumentTypeError
+from bayesml.errors import ArgumentError, ArgumentTypeError, warn
+from bayesml.results.tables import DEFAULT_CI_PROB, EstimateTable, check_ci_prob
 from bayesml.workflows.compare_estimates import Estimate
-from bayesml.workflows.compare_table import FitEstimates, tidy_table, wide_table
+from bayesml.workflows.compare_table import FitEstimates, interval_note, tidy_table, wide_table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -42,7 +41,7 @@ class ResultAdapter:
     family
         (family, link) of the fitted model, or None when the result does not record it.
     estimates
-        ``estimates(result, hdi_prob=, include_random_effects=)`` -> list of estimates.
+        ``estimates(result, ci_prob=, include_random_effects=)`` -> list of estimates.
     notes
         What the table cannot show of the result (one sentence each).
     interval
@@ -111,36 +110,50 @@ _MAPPING_NOTE = (
 class Comparison:
     """Estimates of one model by several fits, parameter by parameter.
 
+    Parameters are listed in the shared order: fixed effects, SDs, correlations, family
+    parameters (sigma, nu, alpha, kappa), random effects.
+
     Attributes
     ----------
     table
         Wide table: one row per parameter (index ``parameter``), for each fit a block of columns
-        ``(name, mean)``, ``(name, sd)``, ``(name, hdi94_lb)``, ``(name, hdi94_ub)`` (Bayesian
-        fits) or ``(name, estimate)``, ``(name, se)``, ``(name, wald94_lb)``,
-        ``(name, wald94_ub)`` (h-likelihood fits), and ``note`` (``comparison.table["note"]``):
-        how a value was mapped (``"hlik: sd = sqrt(lambda)"``) or that a fit lacks it.
+        ``(name, mean)``, ``(name, sd)``, ``(name, ci_lower)``, ``(name, ci_upper)`` (Bayesian
+        fits: the HDI) or ``(name, estimate)``, ``(name, se)``, ``(name, ci_lower)``,
+        ``(name, ci_upper)`` (h-likelihood fits: the Wald interval), and ``note``
+        (``comparison.table["note"]``): how a value was mapped (``"hlik: sd = sqrt(lambda)"``)
+        or that a fit lacks it. ``table.attrs["ci"]`` says which interval each fit has
+        (``"94% HDI (nuts); 94% Wald (hlik)"``).
     tidy
         The same numbers as one row per fit and parameter: ``parameter``, ``kind`` (fixed, sd,
         corr, family, random), ``result``, ``method``, ``estimate``, ``error`` (sd or SE),
-        ``lower``, ``upper``, ``interval`` (``"94% HDI"``, ``"94% Wald"``), ``note``.
+        ``ci_lower``, ``ci_upper``, ``interval`` (``"94% HDI"``, ``"94% Wald"``), ``note``.
     names, methods
         The fits' names and their backends.
-    hdi_prob
+    ci_prob
         Probability of the intervals.
     notes
         What the table does not show, and how h-likelihood values were mapped.
+
+    Both tables are :class:`~bayesml.results.tables.EstimateTable` objects: they print rounded,
+    their values are exact.
     """
 
     def __init__(
-        self, fits: Sequence[FitEstimates], *, hdi_prob: float, notes: Sequence[str] = ()
+        self, fits: Sequence[FitEstimates], *, ci_prob: float, notes: Sequence[str] = ()
     ) -> None:
         self._fits = tuple(fits)
-        self.hdi_prob = hdi_prob
+        self.ci_prob = ci_prob
         self.names = tuple(fit.name for fit in self._fits)
         self.methods = {fit.name: fit.method for fit in self._fits}
         self.notes = tuple(notes)
-        self.table: pd.DataFrame = wide_table(self._fits, hdi_prob)
-        self.tidy: pd.DataFrame = tidy_table(self._fits, hdi_prob)
+        self.table: EstimateTable = wide_table(self._fits, ci_prob)
+        self.tidy: EstimateTable = tidy_table(self._fits, ci_prob)
+
+    @property
+    def hdi_prob(self) -> float:
+        """The former name of :attr:`ci_prob` (deprecated)."""
+        warn("Comparison.hdi_prob is deprecated: the attribute is now ci_prob", FutureWarning)
+        return self.ci_prob
 
     def plot(
         self,
@@ -175,29 +188,29 @@ class Comparison:
             self.tidy,
             kinds=kinds,
             figsize=figsize,
-            title=f"Estimates with {100 * self.hdi_prob:g}% intervals",
+            title=f"Estimates with {100 * self.ci_prob:g}% intervals",
         )
 
     def _header(self) -> str:
         shown = ", ".join(f"{name} ({method})" for name, method in self.methods.items())
-        return f"Comparison of {shown}; intervals: {100 * self.hdi_prob:g}%"
+        return f"Comparison of {shown}; intervals: {interval_note(self._fits, self.ci_prob)}"
 
     def __repr__(self) -> str:
-        with pd.option_context("display.width", 200, "display.max_columns", 50):
-            text = f"{self._header()}\n{self.table.to_string(float_format=lambda x: f'{x:.4g}')}"
+        text = f"{self._header()}\n{self.table.formatted().to_string()}"
         return text + "".join(f"\nNote: {note}" for note in self.notes)
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<p>Note: {html.escape(note)}</p>" for note in self.notes)
-        table = self.table.to_html(float_format=lambda x: f"{x:.4g}", na_rep="")
+        table = self.table.formatted().to_html(na_rep="")
         return f"<p>{html.escape(self._header())}</p>{table}{notes}"
 
 
 def compare(
     *results: Any,
     names: Sequence[str] | None = None,
-    hdi_prob: float = 0.94,
+    ci_prob: float = DEFAULT_CI_PROB,
     include_random_effects: bool = False,
+    **deprecated: Any,
 ) -> Comparison:
     """Compare fits of the same model, parameter by parameter.
 
@@ -218,8 +231,9 @@ def compare(
     names
         Column names, one per result; default the backends' names (``"nuts"``, ``"gibbs"``,
         ``"hlik"``), numbered when repeated (``"nuts"``, ``"nuts_2"``).
-    hdi_prob
-        Probability of the HDIs and of the Wald intervals.
+    ci_prob
+        Probability of the HDIs and of the Wald intervals: 0.94 by default (ArviZ's own default
+        is 0.89). The former name ``hdi_prob=`` still works, with a ``FutureWarning``.
     include_random_effects
         Also compare the random effects ``u_<group>[level, term]``.
 
@@ -233,7 +247,7 @@ def compare(
     ArgumentTypeError
         If a result is neither a posterior nor an h-likelihood fit.
     ArgumentError
-        If no result is given, ``names`` or ``hdi_prob`` is invalid, a posterior result has no
+        If no result is given, ``names`` or ``ci_prob`` is invalid, a posterior result has no
         ``posterior`` group, or the results are fits of different models (other families,
         fixed-effect coefficients or random-effect terms).
 
@@ -242,30 +256,44 @@ def compare(
     >>> model = bayesml.Model("y ~ x + (1 + x | g)", data)                 # doctest: +SKIP
     >>> bayesml.compare(model.sample(), model.fit(method="hlik")).table    # doctest: +SKIP
     """
+    ci_prob = _former_hdi_prob(ci_prob, deprecated)
     if not results:
         raise ArgumentError("compare needs at least one result; got none")
-    _check_probability(hdi_prob)
+    ci_prob = check_ci_prob(ci_prob)
     adapters = [_adapter_for(result, position) for position, result in enumerate(results, 1)]
     labels = _names(names, [a.method(r) for a, r in zip(adapters, results, strict=True)])
     fits, notes = [], []
     for adapter, result, name in zip(adapters, results, labels, strict=True):
         estimates = adapter.estimates(
-            result, hdi_prob=hdi_prob, include_random_effects=include_random_effects
+            result, ci_prob=ci_prob, include_random_effects=include_random_effects
         )
         fits.append(FitEstimates(name, adapter.method(result), adapter.interval, tuple(estimates)))
         notes += [f"{name}: {note}" for note in adapter.notes(result)]
     _check_same_model(fits, [a.family(r) for a, r in zip(adapters, results, strict=True)])
     if any(fit.interval == "wald" for fit in fits):
         notes.append(_MAPPING_NOTE)
-    return Comparison(fits, hdi_prob=hdi_prob, notes=notes)
+    return Comparison(fits, ci_prob=ci_prob, notes=notes)
 
 
 # -- checks -------------------------------------------------------------------------------------
-def _check_probability(hdi_prob: Any) -> None:
-    if isinstance(hdi_prob, bool) or not isinstance(hdi_prob, int | float) or not 0 < hdi_prob < 1:
+def _former_hdi_prob(ci_prob: Any, deprecated: dict[str, Any]) -> Any:
+    """``ci_prob``, or the value of the former keyword ``hdi_prob=`` (with a FutureWarning)."""
+    unknown = [name for name in deprecated if name != "hdi_prob"]
+    if unknown:
+        raise ArgumentTypeError(f"compare() got an unexpected keyword argument {unknown[0]!r}")
+    if "hdi_prob" not in deprecated:
+        return ci_prob
+    if ci_prob != DEFAULT_CI_PROB:
         raise ArgumentError(
-            f"hdi_prob must be a number between 0 and 1 (exclusive); got {hdi_prob!r}"
+            f"give the interval probability once, as ci_prob; got ci_prob={ci_prob!r} and "
+            f"hdi_prob={deprecated['hdi_prob']!r}"
         )
+    warn(
+        "compare(hdi_prob=...) is deprecated: the argument is now ci_prob (ArviZ 1.x's name), "
+        "for the HDIs and the Wald intervals alike",
+        FutureWarning,
+    )
+    return deprecated["hdi_prob"]
 
 
 def _adapter_for(result: Any, position: int) -> ResultAdapter:

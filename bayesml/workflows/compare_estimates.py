@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from scipy import stats
 
+from bayesml.results.tables import family_parameter_order
+
 __all__ = [
     "FAMILY_PARAMETERS",
     "KIND_ORDER",
@@ -24,8 +26,8 @@ __all__ = [
 #: kinds of parameters, in the order of the table's rows and the plot's panels
 KIND_ORDER: tuple[str, ...] = ("fixed", "sd", "corr", "family", "random")
 
-#: family parameters with a shared posterior name (see CONTRIBUTING.md)
-FAMILY_PARAMETERS: tuple[str, ...] = ("sigma", "nu", "alpha", "kappa")
+#: family parameters with a shared posterior name, in the shared order (sigma, nu, alpha, kappa)
+FAMILY_PARAMETERS: tuple[str, ...] = family_parameter_order()
 
 #: name prefix -> kind, for the names that are not family parameters
 _PREFIX_KINDS: dict[str, str] = {"sd_": "sd", "corr_": "corr", "u_": "random"}

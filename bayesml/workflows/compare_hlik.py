@@ -184,10 +184,10 @@ def _random_effects(fit: HlikResult, z: float) -> list[Estimate]:
 
 
 def hlik_estimates(
-    fit: HlikResult, *, hdi_prob: float, include_random_effects: bool
+    fit: HlikResult, *, ci_prob: float, include_random_effects: bool
 ) -> list[Estimate]:
-    """The fit's estimates under the shared names, with ``hdi_prob`` Wald intervals."""
-    z = normal_quantile(hdi_prob)
+    """The fit's estimates under the shared names, with ``ci_prob`` Wald intervals."""
+    z = normal_quantile(ci_prob)
     rows = _fixed(fit, z) + _sds(fit, z) + _family_parameters(fit, z)
     if include_random_effects:
         rows += _random_effects(fit, z)

@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
+from bayesml.results.tables import order_names
 from bayesml.workflows.compare_estimates import Estimate, flat_label, parameter_kind
 
 if TYPE_CHECKING:
@@ -78,12 +79,14 @@ def _flattened(name: str, variable: xr.DataArray) -> Iterator[tuple[str, np.ndar
 
 
 def posterior_estimates(
-    result: xr.DataTree, *, hdi_prob: float, include_random_effects: bool
+    result: xr.DataTree, *, ci_prob: float, include_random_effects: bool
 ) -> list[Estimate]:
-    """Mean, sd and ``hdi_prob`` HDI of every compared parameter of ``result``'s posterior."""
+    """Mean, sd and ``ci_prob`` HDI of every compared parameter of ``result``'s posterior, in
+    the shared parameter order."""
     import arviz_stats
 
     posterior = result["posterior"].to_dataset()
+    posterior = posterior[order_names([str(name) for name in posterior.data_vars])]
     kinds, labels, draws = [], [], []
     for name, variable in posterior.data_vars.items():
         kind = parameter_kind(str(name))
@@ -97,7 +100,7 @@ def posterior_estimates(
         return []
     stacked = np.stack(draws, axis=-1)
     array = xr.DataArray(stacked, dims=(*SAMPLE_DIMS, "parameter"))
-    hdi = arviz_stats.hdi(array, prob=hdi_prob).transpose("parameter", "ci_bound").values
+    hdi = arviz_stats.hdi(array, prob=ci_prob).transpose("parameter", "ci_bound").values
     flat = stacked.reshape(-1, stacked.shape[-1])
     mean = flat.mean(axis=0)
     sd = flat.std(axis=0, ddof=1) if flat.shape[0] > 1 else np.full(mean.size, np.nan)

@@ -302,8 +302,7 @@ def _report(outcomes: list[FitOutcome], result: SensitivityResult) -> None:
     if result.failures:
         listed = "; ".join(f"{label!r} ({text})" for label, text in result.errors.items())
         warn(
-            f"{len(result.failures)} of {len(outcomes)} "
-            f"configuration{'' if len(outcomes) == 1 else 's'} failed: {listed}. "
+            f"{len(result.failures)} of {len(outcomes)} configurations failed: {listed}. "
             "The other fits are kept; see .errors and .tracebacks",
             SamplingWarning,
         )

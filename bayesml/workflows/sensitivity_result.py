@@ -11,6 +11,7 @@ import pandas as pd
 
 from bayesml.errors import ArgumentError, MissingDependencyError
 from bayesml.priors import validate_prior_mapping
+from bayesml.results.tables import DEFAULT_CI_PROB, EstimateTable, check_ci_prob, ci_label
 from bayesml.workflows.sensitivity_checks import DEFAULT_QUANTILES, prior_predictive_summary
 from bayesml.workflows.sensitivity_grid import PriorConfiguration
 from bayesml.workflows.sensitivity_io import SensitivityWriter, read_saved_run
@@ -31,8 +32,8 @@ TABLE_COLUMNS = (
     "parameter",
     "mean",
     "sd",
-    "hdi_lower",
-    "hdi_upper",
+    "ci_lower",
+    "ci_upper",
     "ess_bulk",
     "ess_tail",
     "r_hat",
@@ -120,37 +121,45 @@ class SensitivityResult:
         return pd.DataFrame(rows, columns=["label", *keys, "status"])
 
     # -- tables ---------------------------------------------------------------------------------
-    def summary(self, *, var_names: list[str] | None = None, ci_prob: float = 0.94) -> pd.DataFrame:
+    def summary(
+        self, *, var_names: list[str] | None = None, ci_prob: float = DEFAULT_CI_PROB
+    ) -> EstimateTable:
         """Tidy posterior summary: one row per configuration and parameter.
 
         Parameters
         ----------
         var_names
             Posterior variables to summarise; by default those of :func:`bayesml.summary`
-            (fixed effects, SDs, correlations, family parameters).
+            (fixed effects, SDs, correlations, family parameters, in that order).
         ci_prob
-            Probability of the highest-density interval (``hdi_lower``, ``hdi_upper``).
+            Probability of the highest-density interval (``ci_lower``, ``ci_upper``): 0.94 by
+            default, a 94 % HDI.
 
         Returns
         -------
-        pandas.DataFrame
-            Columns ``configuration``, ``parameter``, ``mean``, ``sd``, ``hdi_lower``,
-            ``hdi_upper``, ``ess_bulk``, ``ess_tail``, ``r_hat``.
+        EstimateTable
+            A pandas DataFrame with the columns ``configuration``, ``parameter``, ``mean``,
+            ``sd``, ``ci_lower``, ``ci_upper``, ``ess_bulk``, ``ess_tail``, ``r_hat``;
+            ``attrs["ci"]`` is ``"94% HDI"`` and ``attrs["ci_prob"]`` 0.94. It prints rounded;
+            its values are exact.
         """
         from bayesml.results import summary
 
+        ci_prob = check_ci_prob(ci_prob)
         frames = []
         for label, tree in self.results.items():
             table = summary(tree, var_names=var_names, ci_prob=ci_prob)
             frames.append(_tidy(table, label))
-        if not frames:
-            return pd.DataFrame(columns=list(TABLE_COLUMNS))
-        table = pd.concat(frames, ignore_index=True)
+        if frames:
+            table = EstimateTable(pd.concat(frames, ignore_index=True))
+        else:
+            table = EstimateTable(columns=list(TABLE_COLUMNS))
+        table.attrs["ci"] = ci_label(ci_prob, "hdi")
         table.attrs["ci_prob"] = ci_prob
         return table
 
     @cached_property
-    def table(self) -> pd.DataFrame:
+    def table(self) -> EstimateTable:
         """:meth:`summary` with its defaults (94 % HDI)."""
         return self.summary()
 
@@ -298,17 +307,15 @@ def load_sensitivity(directory: str | Path) -> SensitivityResult:
 
 
 def _tidy(table: pd.DataFrame, label: str) -> pd.DataFrame:
-    """arviz-stats' wide summary -> the tidy columns of :data:`TABLE_COLUMNS`."""
-    lower = next(column for column in table.columns if column.endswith("_lb"))
-    upper = next(column for column in table.columns if column.endswith("_ub"))
+    """A :func:`bayesml.summary` table -> the tidy columns of :data:`TABLE_COLUMNS`."""
     tidy = pd.DataFrame(
         {
             "configuration": label,
             "parameter": [str(name) for name in table.index],
             "mean": table["mean"].to_numpy(dtype=float),
             "sd": table["sd"].to_numpy(dtype=float),
-            "hdi_lower": table[lower].to_numpy(dtype=float),
-            "hdi_upper": table[upper].to_numpy(dtype=float),
+            "ci_lower": table["ci_lower"].to_numpy(dtype=float),
+            "ci_upper": table["ci_upper"].to_numpy(dtype=float),
             "ess_bulk": table["ess_bulk"].to_numpy(dtype=float),
             "ess_tail": table["ess_tail"].to_numpy(dtype=float),
             "r_hat": table["r_hat"].to_numpy(dtype=float),

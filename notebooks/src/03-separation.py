@@ -106,7 +106,7 @@ beetle_posteriors = {
     link: model.sample(sampler_kwargs={"adaptation": "low_rank"}, **SAMPLING)
     for link, model in beetle_models.items()
 }
-pd.concat({link: bayesml.summary(posterior)[["mean", "sd", "hdi94_lb", "hdi94_ub"]] for link, posterior in beetle_posteriors.items()})
+pd.concat({link: bayesml.summary(posterior)[["mean", "sd", "ci_lower", "ci_upper"]] for link, posterior in beetle_posteriors.items()})
 
 # %% [markdown]
 # Fitted probabilities at the observed doses beside the observed proportions. The logit and probit

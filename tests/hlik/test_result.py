@@ -94,7 +94,7 @@ def test_dispersion_estimates(bacteria, semiconductor, pump):
         TypeError, match="phi varies across rows \\(a dispersion model\\); use .values"
     ):
         float(varying)
-    assert "64 values" in repr(varying)
+    assert "log-linear model with 3 coefficients, 64 fitted values in [" in repr(varying)
 
 
 def semiconductor_column(name):

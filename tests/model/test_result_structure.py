@@ -87,6 +87,16 @@ def test_observed_data_holds_the_response(backend_fit, hier_data):
     np.testing.assert_array_equal(observed.values, hier_data["y"].to_numpy())
 
 
+def test_posterior_variables_are_in_the_shared_order(backend_fit):
+    # beta, sd_*, corr_*, family parameters, u_*: the same for every backend
+    order = ["beta", "sd_g", "sd_h", "corr_g", "sigma", "u_g", "u_h"]
+    assert list(backend_fit["posterior"].data_vars) == order
+    table = bayesml.summary(backend_fit)
+    assert [label.split("[")[0] for label in table.index] == [
+        "beta", "beta", "beta", "beta", "sd_g", "sd_g", "sd_h", "corr_g", "sigma",
+    ]  # fmt: skip
+
+
 def test_summary_lists_the_shared_names_without_random_effects(backend_fit):
     table = bayesml.summary(backend_fit)
     assert {

@@ -86,8 +86,17 @@ def test_every_backend_fills_the_parameters_it_estimates(comparison):
 
 
 def test_column_blocks_name_the_statistics(comparison):
-    assert list(comparison.table["nuts"].columns) == ["mean", "sd", "hdi94_lb", "hdi94_ub"]
-    assert list(comparison.table["hlik"].columns) == ["estimate", "se", "wald94_lb", "wald94_ub"]
+    assert list(comparison.table["nuts"].columns) == ["mean", "sd", "ci_lower", "ci_upper"]
+    assert list(comparison.table["hlik"].columns) == ["estimate", "se", "ci_lower", "ci_upper"]
+
+
+def test_the_intervals_are_said_once_per_fit(comparison, fits):
+    for table in (comparison.table, comparison.tidy):
+        assert table.attrs["ci"] == "94% HDI (nuts, gibbs); 94% Wald (hlik)"
+        assert table.attrs["ci_prob"] == 0.94
+    assert repr(comparison.table).endswith("ci_lower, ci_upper: 94% HDI (nuts, gibbs); 94% Wald (hlik)")
+    assert bayesml.compare(fits["gibbs"]).table.attrs["ci"] == "94% HDI"
+    assert bayesml.compare(fits["hlik"]).tidy.attrs["ci"] == "94% Wald"
 
 
 def test_tidy_table_has_a_row_per_fit_and_parameter(comparison):
@@ -111,7 +120,7 @@ def test_bayesian_columns_are_posterior_mean_sd_and_hdi(comparison, fits):
     hdi = arviz_stats.hdi(draws, prob=0.94).values
     assert row["mean"] == pytest.approx(float(draws.mean()))
     assert row["sd"] == pytest.approx(float(draws.std(ddof=1)))
-    assert [row["hdi94_lb"], row["hdi94_ub"]] == pytest.approx(list(hdi))
+    assert [row["ci_lower"], row["ci_upper"]] == pytest.approx(list(hdi))
 
 
 def test_correlation_is_the_upper_triangle_entry(comparison, fits):
@@ -127,8 +136,8 @@ def test_fixed_effects_are_the_fit_with_wald_intervals(comparison, fits):
     row = comparison.table.loc["beta[x]", "hlik"]
     assert row["estimate"] == pytest.approx(fixef.estimate)
     assert row["se"] == pytest.approx(fixef.se)
-    assert row["wald94_lb"] == pytest.approx(fixef.estimate - Z94 * fixef.se)
-    assert row["wald94_ub"] == pytest.approx(fixef.estimate + Z94 * fixef.se)
+    assert row["ci_lower"] == pytest.approx(fixef.estimate - Z94 * fixef.se)
+    assert row["ci_upper"] == pytest.approx(fixef.estimate + Z94 * fixef.se)
 
 
 @pytest.mark.parametrize(
@@ -143,8 +152,8 @@ def test_lambda_and_phi_map_to_square_roots(comparison, fits, parameter, dispers
     row = comparison.table.loc[parameter, "hlik"]
     assert row["estimate"] == pytest.approx(np.sqrt(value))
     assert row["se"] == pytest.approx(0.5 * np.sqrt(value) * log_se)  # delta method
-    assert row["wald94_lb"] == pytest.approx(np.exp(0.5 * (np.log(value) - Z94 * log_se)))
-    assert row["wald94_ub"] == pytest.approx(np.exp(0.5 * (np.log(value) + Z94 * log_se)))
+    assert row["ci_lower"] == pytest.approx(np.exp(0.5 * (np.log(value) - Z94 * log_se)))
+    assert row["ci_upper"] == pytest.approx(np.exp(0.5 * (np.log(value) + Z94 * log_se)))
 
 
 def test_mapped_values_say_so_in_the_note_column(comparison):
@@ -155,12 +164,32 @@ def test_mapped_values_say_so_in_the_note_column(comparison):
     assert any("delta method" in note for note in comparison.notes)
 
 
-def test_hdi_prob_sets_both_interval_kinds(fits):
-    narrow = bayesml.compare(fits["gibbs"], fits["hlik"], hdi_prob=0.5)
+def test_ci_prob_sets_both_interval_kinds(fits):
+    narrow = bayesml.compare(fits["gibbs"], fits["hlik"], ci_prob=0.5)
     row = narrow.table.loc["beta[x]", "hlik"]
     se = fits["hlik"].fixef.loc["x", "se"]
-    assert row["wald50_ub"] - row["wald50_lb"] == pytest.approx(2 * stats.norm.ppf(0.75) * se)
-    assert "hdi50_lb" in narrow.table["gibbs"].columns
+    assert row["ci_upper"] - row["ci_lower"] == pytest.approx(2 * stats.norm.ppf(0.75) * se)
+    draws = fits["gibbs"]["posterior"]["beta"].sel(coef="x")
+    hdi = arviz_stats.hdi(draws, prob=0.5).values
+    gibbs = narrow.table.loc["beta[x]", "gibbs"]
+    assert [gibbs["ci_lower"], gibbs["ci_upper"]] == pytest.approx(list(hdi))
+    assert narrow.ci_prob == 0.5
+    assert narrow.table.attrs["ci"] == "50% HDI (gibbs); 50% Wald (hlik)"
+    assert set(narrow.tidy["interval"]) == {"50% HDI", "50% Wald"}
+
+
+def test_the_former_hdi_prob_still_works_with_a_future_warning(fits):
+    with pytest.warns(FutureWarning, match=r"compare\(hdi_prob=\.\.\.\) is deprecated: the argument is now ci_prob") as record:
+        former = bayesml.compare(fits["gibbs"], fits["hlik"], hdi_prob=0.5)
+    assert record[0].filename == __file__
+    current = bayesml.compare(fits["gibbs"], fits["hlik"], ci_prob=0.5)
+    pd.testing.assert_frame_equal(former.table, current.table)
+    with pytest.warns(FutureWarning, match=r"Comparison\.hdi_prob is deprecated: the attribute is now ci_prob"):
+        assert former.hdi_prob == 0.5
+    with pytest.raises(ValueError, match=r"give the interval probability once, as ci_prob; got ci_prob=0\.9 and hdi_prob=0\.5"):
+        bayesml.compare(fits["hlik"], ci_prob=0.9, hdi_prob=0.5)
+    with pytest.raises(TypeError, match=r"compare\(\) got an unexpected keyword argument 'prob'"):
+        bayesml.compare(fits["hlik"], prob=0.5)
 
 
 # -- gaps are NaN ---------------------------------------------------------------------------------
@@ -226,7 +255,7 @@ def test_gamma_phi_maps_to_alpha(count_data):
     log_se = float(fit.phi.coef.loc["Intercept", "se"])
     assert row[("hlik", "estimate")] == pytest.approx(1 / phi)
     assert row[("hlik", "se")] == pytest.approx(log_se / phi)
-    assert row[("hlik", "wald94_lb")] == pytest.approx(np.exp(-np.log(phi) - Z94 * log_se))
+    assert row[("hlik", "ci_lower")] == pytest.approx(np.exp(-np.log(phi) - Z94 * log_se))
     assert row["note"].item() == "hlik: alpha = 1/phi"
 
 
@@ -266,10 +295,20 @@ def test_phi_with_a_dispersion_model_is_not_mapped(data):
 # -- presentation --------------------------------------------------------------------------------
 def test_repr_and_html_show_the_table(comparison):
     text = repr(comparison)
-    assert text.startswith("Comparison of nuts (nuts), gibbs (gibbs), hlik (hlik); intervals: 94%")
+    assert text.startswith(
+        "Comparison of nuts (nuts), gibbs (gibbs), hlik (hlik); "
+        "intervals: 94% HDI (nuts, gibbs); 94% Wald (hlik)\n"
+    )
     assert "hlik: sd = sqrt(lambda)" in text
     html = comparison._repr_html_()
     assert "<table" in html and "corr_g[Intercept, x]" in html
+
+
+def test_the_tables_show_four_significant_digits_and_keep_every_digit(comparison):
+    value = comparison.table.loc["beta[x]", ("hlik", "estimate")]
+    assert f"{value:.4g}" in repr(comparison) and f"{value:.4g}" in repr(comparison.table)
+    assert repr(value) not in repr(comparison.table)
+    assert comparison.tidy.set_index(["result", "parameter"]).loc[("hlik", "beta[x]"), "estimate"] == value
 
 
 def test_plot_draws_a_panel_per_kind(comparison):
@@ -339,10 +378,10 @@ def test_bad_names(fits, names, message):
         bayesml.compare(fits["gibbs"], fits["hlik"], names=names)
 
 
-@pytest.mark.parametrize("hdi_prob", [0, 1, 1.5, "0.9", True])
-def test_bad_hdi_prob(fits, hdi_prob):
-    with pytest.raises(ValueError, match="hdi_prob must be a number between 0 and 1"):
-        bayesml.compare(fits["hlik"], hdi_prob=hdi_prob)
+@pytest.mark.parametrize("ci_prob", [0, 1, 1.5, "0.9", True])
+def test_bad_ci_prob(fits, ci_prob):
+    with pytest.raises(ValueError, match=r"ci_prob must be a number between 0 and 1 \(exclusive\), e\.g\. 0\.94; got"):
+        bayesml.compare(fits["hlik"], ci_prob=ci_prob)
 
 
 def test_different_fixed_effects_are_refused(fits, data):

@@ -263,15 +263,22 @@ def test_table_is_tidy_with_one_row_per_configuration_and_parameter(run_with_fai
         "parameter",
         "mean",
         "sd",
-        "hdi_lower",
-        "hdi_upper",
+        "ci_lower",
+        "ci_upper",
         "ess_bulk",
         "ess_tail",
         "r_hat",
     ]
-    assert set(table["parameter"]) == {"beta[Intercept]", "beta[x]", "sd_g[Intercept]", "sigma"}
+    assert list(table.loc[table["configuration"] == "tight", "parameter"]) == [
+        "beta[Intercept]",
+        "beta[x]",
+        "sd_g[Intercept]",
+        "sigma",
+    ]
     assert table.groupby("configuration").size().to_dict() == {"flat": 4, "tight": 4, "wide": 4}
-    assert (table["hdi_lower"] < table["mean"]).all() and (table["mean"] < table["hdi_upper"]).all()
+    assert (table["ci_lower"] < table["mean"]).all() and (table["mean"] < table["ci_upper"]).all()
+    assert table.attrs == {"ci": "94% HDI", "ci_prob": 0.94}
+    assert repr(table).endswith("\nci_lower, ci_upper: 94% HDI")
 
 
 def test_summary_interval_probability_is_configurable(run_with_failure):
@@ -279,8 +286,9 @@ def test_summary_interval_probability_is_configurable(run_with_failure):
     narrow = result.summary(ci_prob=0.5, var_names=["sigma"])
     wide = result.summary(ci_prob=0.94, var_names=["sigma"])
     assert (
-        (narrow["hdi_upper"] - narrow["hdi_lower"]) < (wide["hdi_upper"] - wide["hdi_lower"])
+        (narrow["ci_upper"] - narrow["ci_lower"]) < (wide["ci_upper"] - wide["ci_lower"])
     ).all()
+    assert narrow.attrs == {"ci": "50% HDI", "ci_prob": 0.5}
 
 
 def test_prior_predictive_checks_follow_the_prior(run_with_failure, model):

@@ -2,9 +2,9 @@
 
 Groups:
 
-* ``posterior``: ``beta`` (coef; original scale), ``sd_<group>`` (``<group>__term``),
-  ``corr_<group>`` (correlated groups), ``u_<group>`` (``<group>__level``, ``<group>__term``) and,
-  for a Gaussian response, ``sigma``; the latent variables are not kept;
+* ``posterior``, in the shared order: ``beta`` (coef; original scale), ``sd_<group>``
+  (``<group>__term``), ``corr_<group>`` (correlated groups), for a Gaussian response ``sigma``,
+  and ``u_<group>`` (``<group>__level``, ``<group>__term``); the latent variables are not kept;
 * ``sample_stats``: the statistics of the Metropolis and slice steps
   (``accept_corr_<group>``, ``slice_evals_sigma``, ``slice_evals_sd_<group>``,
   ``expansion_evals_<group>``) and ``expansion_<group>`` (bool, per chain and draw: whether the
@@ -31,6 +31,7 @@ from bayesml.backends.gibbs.problem import GibbsProblem
 from bayesml.backends.gibbs.sampler import ChainTrace
 from bayesml.results.log_prior import log_prior_dataset as shared_log_prior_dataset
 from bayesml.results.loglik import OBS_DIM, log_likelihood_dataset
+from bayesml.results.tables import order_parameters
 
 if TYPE_CHECKING:
     from bayesml.design import ModelDesign
@@ -55,7 +56,8 @@ def _coords(chains: int, draws: int) -> dict[str, np.ndarray]:
 
 
 def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dataset:
-    """``beta``, ``sd_*``, ``corr_*``, ``u_*`` and ``sigma`` with the shared names and dims."""
+    """``beta``, ``sd_*``, ``corr_*``, ``sigma`` and ``u_*`` with the shared names and dims, in
+    the shared order."""
     chains, draws = len(traces), traces[0].theta.shape[0]
     coords: dict[str, object] = _coords(chains, draws)
     data: dict[str, xr.DataArray] = {}
@@ -88,7 +90,7 @@ def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dat
         data["sigma"] = xr.DataArray(
             _stack(traces, lambda trace: trace.sigma), dims=("chain", "draw")
         )
-    return xr.Dataset(data, coords=coords)
+    return order_parameters(xr.Dataset(data, coords=coords))
 
 
 def sample_stats_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dataset:

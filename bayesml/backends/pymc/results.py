@@ -16,6 +16,7 @@ import xarray as xr
 from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, group_dims
 from bayesml.results.log_prior import log_prior_dataset as shared_log_prior_dataset
 from bayesml.results.loglik import log_likelihood_dataset
+from bayesml.results.tables import order_parameters
 
 if TYPE_CHECKING:
     from bayesml.design import ModelDesign
@@ -118,7 +119,7 @@ def finish_result(
             }
         )
         tree["observed_data"] = observed
-    tree["posterior"] = drop_hidden(posterior)
+    tree["posterior"] = order_parameters(drop_hidden(posterior), family)
     if "constant_data" in tree.children:
         del tree["constant_data"]
     for group in ("posterior", "log_prior"):
