@@ -10,7 +10,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export MPLBACKEND ?= Agg
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow test-all lint bench notebooks venv clean
+.PHONY: demo test test-slow test-all lint bench notebooks plots venv clean
 
 $(STAMP): pyproject.toml
 	@PYTHON_BIN=$$(.ci/find-python) || exit 1; \
@@ -34,7 +34,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bayesml tests bench notebooks
+	$(VENV)/bin/ruff check bayesml tests bench notebooks docs
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),bench]"
@@ -44,6 +44,9 @@ bench: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),notebooks]"
 	$(PY) notebooks/build.py
+
+plots: $(STAMP)
+	$(PY) docs/gallery/build.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

@@ -8,7 +8,30 @@ from scipy import stats
 from bayesml.families.base import VAGUE_POSITIVE, Family, Parameter
 from bayesml.families.binary import y_log_y_over
 
-__all__ = ["NegativeBinomial", "Poisson"]
+__all__ = ["LARGE_MEAN", "NegativeBinomial", "Poisson", "poisson_draws"]
+
+
+#: at and above this mean a count is drawn from the normal approximation of its Poisson
+#: distribution (numpy's sampler refuses means near 2**63, which vague priors on the log scale
+#: reach in prior predictive draws; there the approximation's relative error is below 1e-7)
+LARGE_MEAN = 1e15
+
+
+def poisson_draws(rng: np.random.Generator, mu: np.ndarray) -> np.ndarray:
+    """Poisson draws of mean ``mu``: numpy's below :data:`LARGE_MEAN` (the same draws as
+    ``rng.poisson(mu)`` when every mean is below it), the rounded normal approximation N(μ, μ)
+    as floats at or above it, ``inf`` for an infinite mean and NaN for a NaN one."""
+    mu = np.asarray(mu, dtype=float)
+    large = ~(mu < LARGE_MEAN)
+    if not large.any():
+        return rng.poisson(mu)
+    out = np.empty(mu.shape, dtype=float)
+    out[~large] = rng.poisson(mu[~large])
+    big = mu[large]
+    finite = np.isfinite(big)
+    drawn = np.round(rng.normal(np.where(finite, big, 0.0), np.sqrt(np.where(finite, big, 1.0))))
+    out[large] = np.where(finite, drawn, big)
+    return out
 
 
 NB_SHAPE = Parameter(
@@ -23,7 +46,7 @@ class Poisson(Family, name="poisson", links=("log",), canonical="log", response=
         return stats.poisson.logpmf(y, mu)
 
     def _draw(self, rng, mu, params, trials, weights):
-        return rng.poisson(mu)
+        return poisson_draws(rng, mu)
 
     def _variance(self, mu, params):
         return mu.copy()
@@ -52,7 +75,19 @@ class NegativeBinomial(Family, name="negative_binomial", links=("log",), respons
 
     def _draw(self, rng, mu, params, trials, weights):
         alpha = np.broadcast_to(params["alpha"], np.shape(mu))
-        return rng.negative_binomial(alpha, alpha / (alpha + mu))
+        large = ~(np.asarray(mu) < LARGE_MEAN)
+        if not large.any():
+            return rng.negative_binomial(alpha, alpha / (alpha + mu))
+        # beyond numpy's sampler: the gamma-Poisson mixture that defines the distribution
+        out = np.empty(np.shape(mu), dtype=float)
+        small = ~large
+        out[small] = rng.negative_binomial(
+            alpha[small], alpha[small] / (alpha[small] + mu[small])
+        )
+        with np.errstate(invalid="ignore"):
+            rate = rng.gamma(alpha[large], mu[large] / alpha[large])
+        out[large] = poisson_draws(rng, rate)
+        return out
 
     def _variance(self, mu, params):
         return mu + mu**2 / params["alpha"]

@@ -1,15 +1,20 @@
 """Plots of bayesml results (the ``plot`` extra: ``pip install "bayesml[plot]"``).
 
-Posteriors (thin wrappers over ArviZ's ``arviz_plots``; each takes the result of
-``Model.sample`` first, defaults ``var_names`` to the key parameters, passes other keywords to
-ArviZ and returns its ``PlotCollection``; :func:`figure_of` gives the matplotlib figure):
+Posteriors (wrappers over ArviZ's ``arviz_plots``; each takes the result of ``Model.sample``
+first, defaults ``var_names`` to the key parameters, gives each element a panel labelled
+``beta[Days]``, passes other keywords to ArviZ and returns its ``PlotCollection``;
+:func:`figure_of` gives the matplotlib figure): :func:`trace`, :func:`rank`, :func:`posterior`,
+:func:`pair`. :func:`forest` (a matplotlib figure): intervals by chain, a panel per scale.
 
-* :func:`trace`, :func:`rank`, :func:`forest`, :func:`posterior`, :func:`pair`;
-* :func:`ppc` (posterior predictive check) and :func:`prior_predictive_check`.
+Predictive checks suited to the response (``PlotCollection``): :func:`ppc` picks
+:func:`calibration` for binary and binomial data, :func:`rootogram` for counts and densities for
+continuous data; :func:`prior_predictive_check` draws the prior's data sets on the observed data's
+scale. :func:`response_kind` says which kind a result's response is.
 
 h-likelihood fits (matplotlib; returns the figure): :func:`hlik_diagnostics`.
 
-Several fits side by side: :func:`plot_estimates` (what ``bayesml.compare(...).plot()`` draws).
+Several fits side by side: :func:`plot_estimates` (what ``bayesml.compare(...).plot()`` and
+``SensitivityResult.plot()`` draw).
 
 Importing this module imports neither matplotlib nor ArviZ; they are imported when a plot is drawn
 and a missing one raises :class:`~bayesml.errors.MissingDependencyError` with the install hint.
@@ -22,18 +27,17 @@ and a missing one raises :class:`~bayesml.errors.MissingDependencyError` with th
 
 from bayesml.plots.estimates import plot_estimates
 from bayesml.plots.hlik import hlik_diagnostics
-from bayesml.plots.posterior import (
-    figure_of,
-    forest,
-    pair,
-    posterior,
+from bayesml.plots.posterior import figure_of, forest, pair, posterior, rank, trace
+from bayesml.plots.predictive import (
+    calibration,
     ppc,
     prior_predictive_check,
-    rank,
-    trace,
+    response_kind,
+    rootogram,
 )
 
 __all__ = [
+    "calibration",
     "figure_of",
     "forest",
     "hlik_diagnostics",
@@ -43,5 +47,7 @@ __all__ = [
     "ppc",
     "prior_predictive_check",
     "rank",
+    "response_kind",
+    "rootogram",
     "trace",
 ]

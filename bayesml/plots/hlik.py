@@ -82,12 +82,27 @@ def _residuals_panel(ax: Axes, fit: HlikResult, residuals: np.ndarray) -> None:
     ax.set(title="Mean model", xlabel="Fitted values", ylabel="Standardised deviance residuals")
 
 
+def _log_ticks(ax: Axes) -> None:
+    """Readable ticks on a log x axis: a few per decade written as plain numbers (``0.03``,
+    ``0.05``, ``0.1``) with no minor labels, which overlap when the axis spans about a decade
+    (matplotlib then labels every minor tick in scientific notation)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    low, high = ax.get_xlim()
+    decades = np.log10(high / low) if low > 0 else np.inf
+    subs = (1.0, 2.0, 3.0, 5.0) if decades <= 1.2 else (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _dispersion_panel(ax: Axes, fit: HlikResult) -> None:
     fitted, residuals = dispersion_residuals(fit)
     ax.plot(fitted, residuals, "o", markersize=3, color="C0")
     ax.axhline(0.0, color="C3", linewidth=1)
     ax.set_xscale("log")
-    ax.set(title="Dispersion model", xlabel="Fitted phi", ylabel="Deviance residuals")
+    _log_ticks(ax)
+    ax.set(title="Dispersion model", xlabel="Fitted phi (log scale)", ylabel="Deviance residuals")
 
 
 def _block_title(fit: HlikResult, block: str) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bayesml.errors import ArgumentError, MissingDependencyError
+from bayesml.errors import ArgumentError
 from bayesml.priors import validate_prior_mapping
 from bayesml.results.tables import DEFAULT_CI_PROB, EstimateTable, check_ci_prob, ci_label
 from bayesml.workflows.sensitivity_checks import DEFAULT_QUANTILES, prior_predictive_summary
@@ -19,13 +19,14 @@ from bayesml.workflows.sensitivity_run import PRIOR_PREDICTIVE_ERROR_ATTR, FitFa
 
 if TYPE_CHECKING:
     import xarray as xr
+    from matplotlib.figure import Figure
 
     from bayesml.spec import ModelSpec
 
 __all__ = ["SensitivityResult", "load_sensitivity"]
 
 #: posterior variables drawn by default in the forest plot (and their prefixes)
-PLOT_PREFIXES = ("beta", "sd_", "sigma", "nu", "alpha", "kappa")
+PLOT_PREFIXES = ("beta", "sd_", "corr_", "sigma", "nu", "alpha", "kappa")
 
 TABLE_COLUMNS = (
     "configuration",
@@ -195,49 +196,80 @@ class SensitivityResult:
         }
 
     # -- plot and save --------------------------------------------------------------------------
-    def plot(self, var_names: list[str] | None = None, **kwargs: Any):
-        """Forest plot of the key parameters, one interval per configuration.
+    def plot(
+        self,
+        var_names: list[str] | None = None,
+        *,
+        ci_prob: float | None = None,
+        point_estimate: str = "mean",
+        kinds: Sequence[str] | None = None,
+        figsize: tuple[float, float] | None = None,
+    ) -> Figure:
+        """Forest plot of the key parameters: a row per parameter, one interval per configuration.
+
+        Drawn as ``bayesml.compare(...).plot()`` (:func:`bayesml.plots.plot_estimates`): a panel
+        per kind of parameter, split where the scales differ, rows labelled ``sd_rat[day]``, each
+        correlation once (``corr_rat[Intercept, day]``), and a legend of the configurations
+        beside the panels.
 
         Parameters
         ----------
         var_names
-            Posterior variables to draw; by default ``beta``, the SDs and the family parameters
-            present in every fit.
-        **kwargs
-            Passed to :func:`arviz_plots.plot_forest` (e.g. ``ci_probs``, ``point_estimate``,
-            ``backend``); ``combined=True`` unless given.
+            Posterior variables to draw; by default ``beta``, the SDs, the correlations and the
+            family parameters present in every fit.
+        ci_prob
+            Probability of the highest-density intervals (default 0.94).
+        point_estimate
+            ``"mean"`` or ``"median"``.
+        kinds
+            Panels to draw, from ``"fixed"``, ``"sd"``, ``"corr"``, ``"family"``, ``"random"``.
+        figsize
+            Figure size in inches; by default it grows with the number of rows.
 
         Returns
         -------
-        arviz_plots.PlotCollection
-            The plot, with a legend of the configurations; ``.viz["figure"]`` holds the
-            matplotlib figure.
+        matplotlib.figure.Figure
 
         Raises
         ------
         ArgumentError
-            When no configuration was fitted.
+            When no configuration was fitted, or a variable is not in every fit.
         MissingDependencyError
-            Without arviz-plots and matplotlib (``pip install 'bayesml[plot]'``).
+            Without matplotlib (``pip install 'bayesml[plot]'``).
         """
         if not self.results:
             raise ArgumentError(
                 "no configuration was fitted, so there is nothing to plot; see .errors"
             )
-        try:
-            from arviz_plots import plot_forest
-        except ImportError as error:
-            raise MissingDependencyError(
-                "SensitivityResult.plot needs arviz-plots and matplotlib; install them with "
-                "`pip install 'bayesml[plot]'`"
-            ) from error
+        from bayesml.plots._common import resolve_ci_prob
+        from bayesml.plots.estimates import plot_estimates
+        from bayesml.plots.intervals import posterior_intervals
+
+        prob = resolve_ci_prob(ci_prob, where="SensitivityResult.plot")
         names = self._plot_var_names() if var_names is None else list(var_names)
-        kwargs.setdefault("combined", True)
-        kwargs.setdefault("backend", "matplotlib")
-        plot = plot_forest(dict(self.results), var_names=names, **kwargs)
-        if len(self.results) > 1:
-            plot.add_legend("model", title="configuration")
-        return plot
+        for label, tree in self.results.items():
+            missing = [name for name in names if name not in tree["posterior"].data_vars]
+            if missing:
+                raise ArgumentError(
+                    f"var_names {missing} are not in the posterior of configuration {label!r}; "
+                    f"it holds {sorted(map(str, tree['posterior'].data_vars))}"
+                )
+        tidy = pd.concat(
+            [
+                posterior_intervals(
+                    tree, names, ci_prob=prob, point_estimate=point_estimate, source=label
+                )
+                for label, tree in self.results.items()
+            ],
+            ignore_index=True,
+        )
+        return plot_estimates(
+            tidy,
+            kinds=kinds,
+            figsize=figsize,
+            title=f"Posterior {point_estimate}s with {100 * prob:g}% HDIs by prior configuration",
+            legend_title="configuration",
+        )
 
     def _plot_var_names(self) -> list[str]:
         sets = [set(tree["posterior"].data_vars) for tree in self.results.values()]

@@ -336,17 +336,52 @@ def test_loading_a_directory_without_a_run_is_an_error(tmp_path):
 
 
 def test_forest_plot_has_one_interval_per_configuration(run_with_failure):
+    import arviz_stats
     import matplotlib.pyplot as plt
 
     result = run_with_failure[0]
-    plot = result.plot(var_names=["sigma"])
-    figure = plot.viz["figure"].item()
+    figure = result.plot(var_names=["sigma"], ci_prob=0.8)
     try:
-        interval_axes = figure.axes[-1]
-        # one trunk and one twig line per configuration
-        assert len(interval_axes.get_lines()) == 2 * len(result.results)
+        (ax,) = figure.axes
+        # per configuration: one marker (its mean) and one interval (its 80% HDI)
+        assert len(ax.lines) == len(ax.collections) == len(result.results)
+        for line, segments, tree in zip(
+            ax.lines, ax.collections, result.results.values(), strict=True
+        ):
+            draws = tree["posterior"]["sigma"]
+            np.testing.assert_allclose(line.get_xdata(), [float(draws.mean())])
+            np.testing.assert_allclose(
+                segments.get_segments()[0][:, 0], arviz_stats.hdi(draws, prob=0.8).values.ravel()
+            )
         legend_texts = [t.get_text() for t in figure.legends[0].get_texts()]
         assert legend_texts == list(result.results)
+        assert figure.legends[0].get_title().get_text() == "configuration"
+    finally:
+        plt.close(figure)
+
+
+def test_forest_plot_shows_each_correlation_once(model):
+    import matplotlib.pyplot as plt
+
+    correlated = model.replace(formula="y ~ x + (1 + x | g)")
+    result = quiet_run(
+        correlated,
+        configurations={
+            "lkj1": {"cov": {"dist": "lkj", "eta": 1}},
+            "lkj4": {"cov": {"dist": "lkj", "eta": 4}},
+        },
+        method="gibbs",
+        max_workers=1,
+        prior_predictive=False,
+        **TINY,
+    )
+    figure = result.plot()
+    try:
+        rows = [t.get_text() for ax in figure.axes for t in ax.get_yticklabels()]
+        assert rows.count("corr_g[Intercept, x]") == 1  # not the 2 x 2 matrix with its ones
+        assert not [row for row in rows if "__" in row]
+        assert {"beta[Intercept]", "beta[x]", "sd_g[Intercept]", "sd_g[x]", "sigma"} <= set(rows)
+        assert "Random-effect correlations" in [ax.get_title(loc="left") for ax in figure.axes]
     finally:
         plt.close(figure)
 
