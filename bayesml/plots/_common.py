@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
-from bayesml.errors import ArgumentError, ArgumentTypeError, warn
+from bayesml.errors import ArgumentError, warn
+from bayesml.results.tables import DEFAULT_CI_PROB, check_ci_prob
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["DEFAULT_CI_PROB", "flat_labeller", "resolve_ci_prob", "size_figure"]
-
-#: default probability of the plotted intervals (ArviZ's ``stats.ci_prob``)
-DEFAULT_CI_PROB = 0.94
+__all__ = ["flat_labeller", "resolve_ci_prob", "size_figure"]
 
 
 def resolve_ci_prob(ci_prob: float | None, hdi_prob: float | None = None, *, where: str) -> float:
@@ -22,7 +19,8 @@ def resolve_ci_prob(ci_prob: float | None, hdi_prob: float | None = None, *, whe
     Parameters
     ----------
     ci_prob
-        Probability of the intervals, in (0, 1); None for :data:`DEFAULT_CI_PROB`.
+        Probability of the intervals, in (0, 1); None for bayesml's default,
+        :data:`bayesml.results.tables.DEFAULT_CI_PROB` (0.94).
     hdi_prob
         Its former name; accepted with a ``FutureWarning``.
     where
@@ -31,27 +29,21 @@ def resolve_ci_prob(ci_prob: float | None, hdi_prob: float | None = None, *, whe
     Raises
     ------
     ArgumentError
-        If both are given, or the probability is not in (0, 1).
-    ArgumentTypeError
-        If it is not a number.
+        If both are given, or the probability is not a number in (0, 1).
     """
     if hdi_prob is not None:
         if ci_prob is not None:
             raise ArgumentError(
-                f"{where}: give ci_prob only (hdi_prob is its former name); got both "
-                f"ci_prob={ci_prob!r} and hdi_prob={hdi_prob!r}"
+                f"{where}: give the interval probability once, as ci_prob (hdi_prob is its "
+                f"former name); got ci_prob={ci_prob!r} and hdi_prob={hdi_prob!r}"
             )
-        warn(f"{where}(hdi_prob=...) is deprecated; write ci_prob={hdi_prob!r}", FutureWarning)
-        ci_prob = hdi_prob
-    if ci_prob is None:
-        return DEFAULT_CI_PROB
-    if isinstance(ci_prob, bool) or not isinstance(ci_prob, int | float):
-        raise ArgumentTypeError(
-            f"{where}: ci_prob must be a number in (0, 1); got {type(ci_prob).__name__}"
+        warn(
+            f"{where}(hdi_prob=...) is deprecated: the argument is now ci_prob (ArviZ 1.x's "
+            f"name); write ci_prob={hdi_prob!r}",
+            FutureWarning,
         )
-    if not 0.0 < float(ci_prob) < 1.0:
-        raise ArgumentError(f"{where}: ci_prob must be in (0, 1); got {ci_prob!r}")
-    return float(ci_prob)
+        ci_prob = hdi_prob
+    return DEFAULT_CI_PROB if ci_prob is None else check_ci_prob(ci_prob)
 
 
 def flat_labeller() -> Any:
@@ -86,9 +78,3 @@ def size_figure(
     figure.set_size_inches(width, max(2.8, panel_height * rows + 0.4))
     figure.set_layout_engine("constrained")
     return figure
-
-
-def grid_shape(count: int, max_cols: int = 4) -> tuple[int, int]:
-    """(rows, columns) of a grid of ``count`` panels at most ``max_cols`` wide."""
-    cols = max(1, min(count, max_cols))
-    return math.ceil(count / cols), cols

@@ -303,7 +303,7 @@ def test_prior_predictive_check_of_binary_and_binomial(
 
 
 def test_prior_predictive_check_ci_prob(result):
-    with pytest.raises(ValueError, match=r"ci_prob must be in \(0, 1\); got 0"):
+    with pytest.raises(ValueError, match=r"ci_prob must be a number between 0 and 1.*got 0"):
         plots.prior_predictive_check(result, ci_prob=0)
     pc = plots.prior_predictive_check(result, ci_prob=0.5)
     legend = [t.get_text() for t in plots.figure_of(pc).legends[0].get_texts()]
