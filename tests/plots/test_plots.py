@@ -98,6 +98,17 @@ def test_figure_of_takes_a_figure(result):
         plots.figure_of(3)
 
 
+@pytest.mark.parametrize("fixture", ["result", "binary_result", "binomial_result", "count_result"])
+@pytest.mark.parametrize("plot", ["trace", "rank", "posterior", "forest"])
+def test_posterior_plots_for_every_kind_of_response(request, fixture, plot):
+    tree = request.getfixturevalue(fixture)
+    figure = plots.figure_of(getattr(plots, plot)(tree))
+    names = [str(name) for name in tree["posterior"].data_vars if not str(name).startswith("u_")]
+    shown = texts(figure)
+    assert all(any(text.startswith(name) for text in shown) for name in names), (names, shown)
+    _no_dimension_names(figure)
+
+
 # -- forest ---------------------------------------------------------------------------------------
 def _rows(figure) -> list[list[str]]:
     return [[t.get_text() for t in ax.get_yticklabels()] for ax in figure.axes]
