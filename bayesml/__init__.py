@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from bayesml.model import Model
     from bayesml.priors import Prior
     from bayesml.results import summary
+    from bayesml.results.chunks import set_chunk_budget
+    from bayesml.results.loglik import add_log_likelihood
     from bayesml.results_io import load_result, save_result
     from bayesml.spec import ModelSpec, load_spec
     from bayesml.workflows.compare import compare
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "__version__",
+    "add_log_likelihood",
     "ArgumentError",
     "ArgumentTypeError",
     "BayesmlError",
@@ -75,6 +78,7 @@ __all__ = [
     "power_sensitivity",
     "save_result",
     "sensitivity",
+    "set_chunk_budget",
     "summary",
 ]
 
@@ -91,6 +95,8 @@ _LAZY = {
     "hglm": "bayesml.hglm_interface",
     "parse_formula": "bayesml.formula",
     "summary": "bayesml.results",
+    "add_log_likelihood": "bayesml.results.loglik",
+    "set_chunk_budget": "bayesml.results.chunks",
     "save_result": "bayesml.results_io",
     "load_result": "bayesml.results_io",
     "sensitivity": "bayesml.workflows.sensitivity",

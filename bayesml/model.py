@@ -348,6 +348,7 @@ class Model:
         prior_predictive: bool = False,
         posterior_predictive: bool = False,
         log_prior: bool = True,
+        log_likelihood: bool | Literal["auto"] = "auto",
         check: bool = True,
         sampler_kwargs: Mapping[str, Any] | None = None,
         **deprecated: Any,
@@ -367,9 +368,16 @@ class Model:
         progressbar
             Show the sampler's progress bar.
         prior_predictive, posterior_predictive
-            Also add the ``prior``/``prior_predictive`` and ``posterior_predictive`` groups.
+            Also add the ``prior``/``prior_predictive`` and ``posterior_predictive`` groups
+            (computed in chunks of draws; each has chains × draws × rows values).
         log_prior
             Store the elementwise log prior (needed by :func:`bayesml.power_sensitivity`).
+        log_likelihood
+            Store the ``log_likelihood`` group (pointwise, float32; needed by
+            ``arviz_stats.loo`` and :func:`bayesml.power_sensitivity`): ``True``, ``False``, or
+            ``"auto"`` (default), which stores it when chains × draws × rows is at most
+            :data:`~bayesml.results.loglik.AUTO_LOG_LIKELIHOOD_LIMIT` (5·10⁷, 200 MB) and
+            otherwise warns once that it did not. :func:`bayesml.add_log_likelihood` adds it later.
         check
             Warn (:class:`~bayesml.errors.SamplingWarning`) about divergences, R-hat > 1.01 and low
             ESS.
@@ -391,7 +399,8 @@ class Model:
         -------
         xarray.DataTree
             ArviZ result with ``posterior``, ``sample_stats``, ``observed_data``,
-            ``log_likelihood``, ``log_prior`` and, on request, the predictive groups.
+            ``log_likelihood`` (see ``log_likelihood``), ``log_prior`` and, on request, the
+            predictive groups.
 
         Raises
         ------
@@ -411,6 +420,7 @@ class Model:
             random_seed=random_seed,
             progressbar=progressbar,
             log_prior=log_prior,
+            log_likelihood=log_likelihood,
         )
         check_supports(backend, self._family)
         result = backend.run(self._inputs, options)

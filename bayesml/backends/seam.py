@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 import numpy as np
 
 from bayesml.errors import ArgumentError
+from bayesml.results.loglik import check_log_likelihood_setting, resolve_log_likelihood
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,8 +133,11 @@ def _unknown_options_message(cls: type, unknown: list[str], valid: set[str]) -> 
 @dataclass(frozen=True, kw_only=True)
 class SamplingOptions(BackendOptions):
     """What every sampling backend takes, validated once here: ``draws``, ``tune``, ``chains``,
-    ``random_seed``, ``progressbar`` and ``log_prior``, as :meth:`bayesml.Model.sample` documents
-    them (defaults: :data:`SAMPLING_DEFAULTS`)."""
+    ``random_seed``, ``progressbar``, ``log_prior`` and ``log_likelihood``, as
+    :meth:`bayesml.Model.sample` documents them (defaults: :data:`SAMPLING_DEFAULTS`).
+
+    ``log_likelihood`` is True, False or ``"auto"``; :meth:`store_log_likelihood` decides
+    ``"auto"`` from the number of rows."""
 
     given_as: ClassVar[str] = "sampler_kwargs"
 
@@ -143,11 +147,23 @@ class SamplingOptions(BackendOptions):
     random_seed: int | None
     progressbar: bool
     log_prior: bool
+    log_likelihood: bool | Literal["auto"] = "auto"
 
     def __post_init__(self) -> None:
         for name, minimum in (("draws", 1), ("tune", 0), ("chains", 1)):
             object.__setattr__(self, name, check_count(name, getattr(self, name), minimum))
         object.__setattr__(self, "random_seed", check_seed(self.random_seed))
+        object.__setattr__(
+            self, "log_likelihood", check_log_likelihood_setting(self.log_likelihood)
+        )
+
+    def store_log_likelihood(self, n_obs: int) -> bool:
+        """Whether to store the ``log_likelihood`` group of a model with ``n_obs`` rows
+        (``"auto"``: up to :data:`~bayesml.results.loglik.AUTO_LOG_LIKELIHOOD_LIMIT` values,
+        saying so when it does not; :func:`~bayesml.results.loglik.resolve_log_likelihood`)."""
+        return resolve_log_likelihood(
+            self.log_likelihood, chains=self.chains, draws=self.draws, n_obs=n_obs
+        )
 
     def run_settings(self) -> dict[str, Any]:
         """Draws, warm-up, chains, seed and progress bar: what every sampler's loop takes."""
@@ -156,7 +172,15 @@ class SamplingOptions(BackendOptions):
 
 
 SAMPLING_DEFAULTS: Mapping[str, Any] = MappingProxyType(
-    dict(draws=1000, tune=1000, chains=4, random_seed=None, progressbar=False, log_prior=True)
+    dict(
+        draws=1000,
+        tune=1000,
+        chains=4,
+        random_seed=None,
+        progressbar=False,
+        log_prior=True,
+        log_likelihood="auto",
+    )
 )
 """The defaults of :class:`SamplingOptions` (those of :meth:`bayesml.Model.sample`)."""
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-import numpy as np
-import xarray as xr
+from typing import TYPE_CHECKING
 
-__all__ = ["fitted_eta_draws", "linear_predictor_draws", "population_effect_draws"]
+import numpy as np
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = [
+    "add_random_effects",
+    "fitted_eta_draws",
+    "linear_predictor_draws",
+    "population_effect_draws",
+]
 
 
 def linear_predictor_draws(
@@ -41,20 +50,42 @@ def linear_predictor_draws(
     else:
         eta = np.einsum("cdp,np->cdn", posterior["beta"].values, fixed_matrix)
     if offset is not None:
-        eta = eta + np.asarray(offset, dtype=float)[None, None, :]
+        eta += np.asarray(offset, dtype=float)[None, None, :]
     for name, term_matrix, rows in random_parts:
-        term_matrix = np.asarray(term_matrix, dtype=float)
         if rows.ndim == 1:
-            # one term at a time: gathering a (chain, draw, level) slice per term is several times
-            # faster than gathering the whole (chain, draw, level, term) array by row
-            effects = posterior[f"u_{name}"].values
-            for term in range(term_matrix.shape[1]):
-                column = effects[:, :, :, term][:, :, rows]
-                weights = term_matrix[:, term]
-                eta = eta + (column if np.all(weights == 1.0) else column * weights)
+            add_random_effects(eta, posterior[f"u_{name}"].values, term_matrix, rows)
         else:
-            eta = eta + np.einsum("cdnk,nk->cdn", rows, term_matrix)
+            eta += np.einsum("cdnk,nk->cdn", rows, np.asarray(term_matrix, dtype=float))
     return eta
+
+
+def add_random_effects(
+    eta: np.ndarray, effects: np.ndarray, term_matrix: np.ndarray, index: np.ndarray
+) -> None:
+    """Add Σ_k term_matrix[:, k] · effects[..., index, k] to ``eta`` in place.
+
+    Parameters
+    ----------
+    eta
+        Shape ``(chain, draw, n)``, updated in place.
+    effects
+        Random-effect draws, shape ``(chain, draw, level, term)``.
+    term_matrix
+        Shape ``(n, term)``.
+    index
+        The level of each row, ints into ``effects``' level axis.
+    """
+    term_matrix = np.asarray(term_matrix, dtype=float)
+    # one term at a time: gathering a (chain, draw, level) slice per term is several times faster
+    # than gathering the whole (chain, draw, level, term) array by row, and keeps one
+    # (chain, draw, n) temporary alive
+    for term in range(term_matrix.shape[1]):
+        column = effects[:, :, :, term][:, :, index]
+        weights = term_matrix[:, term]
+        if not np.all(weights == 1.0):
+            column *= weights
+        eta += column
+        del column
 
 
 def fitted_eta_draws(posterior: xr.Dataset, design) -> np.ndarray:

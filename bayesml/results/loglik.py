@@ -2,16 +2,29 @@
 (:func:`log_likelihood_dataset`), from the family's numpy log-likelihood, on the same
 parameterisation as the PyMC likelihoods (so ``loo`` sees the same numbers whichever backend
 produced the draws).
+
+The group has chains × draws × rows values. It is computed in chunks of draws
+(:mod:`bayesml.results.chunks`) and stored as float32: half the memory of float64, and ArviZ's
+``loo`` (``arviz_stats`` 1.x) computes in float64 from it, so the elpd moves by float32 rounding
+of the pointwise values only (relative 10⁻⁷; tested). A lazy (dask-backed) group would cost no
+memory until used, but ``arviz_stats.loo`` refuses dask arrays (its ``apply_ufunc`` calls do not
+enable dask), so every user would have to load it first.
+
+:meth:`bayesml.Model.sample` stores the group when ``log_likelihood=True``, not when ``False``, and
+under ``"auto"`` (the default) when chains × draws × rows is at most
+:data:`AUTO_LOG_LIKELIHOOD_LIMIT`; :func:`add_log_likelihood` adds it to a result afterwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from bayesml.errors import ArgumentError, ArgumentTypeError, DataError, warn
 from bayesml.families import Family, get_family
+from bayesml.results.chunks import map_draw_chunks
 from bayesml.results.draws import fitted_eta_draws
 
 if TYPE_CHECKING:
@@ -19,10 +32,29 @@ if TYPE_CHECKING:
 
     from bayesml.design import ModelDesign
 
-__all__ = ["OBS_DIM", "log_likelihood_dataset", "parameter_draws", "pointwise_log_likelihood"]
+__all__ = [
+    "AUTO_LOG_LIKELIHOOD_LIMIT",
+    "LOG_LIKELIHOOD_DTYPE",
+    "OBS_DIM",
+    "add_log_likelihood",
+    "log_likelihood_dataset",
+    "log_likelihood_values",
+    "parameter_draws",
+    "pointwise_log_likelihood",
+    "resolve_log_likelihood",
+]
 
 #: the dimension of the observations in ``log_likelihood`` and ``observed_data``
 OBS_DIM = "obs"
+
+#: the dtype of the stored ``log_likelihood`` group
+LOG_LIKELIHOOD_DTYPE = np.dtype("float32")
+
+#: ``log_likelihood="auto"`` stores the group when chains × draws × rows is at most this:
+#: 5·10⁷ values, 200 MB as float32 (4 chains × 1000 draws of 12,500 rows)
+AUTO_LOG_LIKELIHOOD_LIMIT = 50_000_000
+
+LogLikelihoodSetting = bool | Literal["auto"]
 
 
 def pointwise_log_likelihood(
@@ -60,10 +92,43 @@ def parameter_draws(posterior: xr.Dataset, family: Family) -> dict[str, np.ndarr
     return {param.name: posterior[param.name].values[..., None] for param in family.parameters}
 
 
+def log_likelihood_values(
+    posterior: xr.Dataset, design: ModelDesign, family: Family, dtype: Any = LOG_LIKELIHOOD_DTYPE
+) -> np.ndarray:
+    """The pointwise log-likelihood of every draw and row, computed in chunks of draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(chain, draw, obs)``, of ``dtype`` (float32 by default).
+    """
+    response = design.response
+
+    def chunk_values(part: xr.Dataset, _chunk) -> np.ndarray:
+        mu = family.link.inverse(fitted_eta_draws(part, design))
+        return family.log_likelihood(
+            response.y,
+            mu,
+            parameter_draws(part, family),
+            trials=response.trials,
+            weights=response.weights,
+        )
+
+    return map_draw_chunks(posterior, design.n_obs, chunk_values, dtype=dtype)
+
+
 def log_likelihood_dataset(
-    posterior: xr.Dataset, design: ModelDesign, family: Family, name: str | None = None
+    posterior: xr.Dataset,
+    design: ModelDesign,
+    family: Family,
+    name: str | None = None,
+    *,
+    dtype: Any = LOG_LIKELIHOOD_DTYPE,
 ) -> xr.Dataset:
     """The ``log_likelihood`` group: the pointwise log-likelihood of every observation and draw.
+
+    Computed in chunks of draws (:mod:`bayesml.results.chunks`), so that no intermediate array is
+    larger than the chunk budget.
 
     Parameters
     ----------
@@ -74,6 +139,8 @@ def log_likelihood_dataset(
         The model's design and family.
     name
         Name of the variable (default: the design's ``observed_name``).
+    dtype
+        The stored dtype (default float32, see the module text).
 
     Returns
     -------
@@ -82,15 +149,7 @@ def log_likelihood_dataset(
     """
     import xarray as xr
 
-    mu = family.link.inverse(fitted_eta_draws(posterior, design))
-    response = design.response
-    values = family.log_likelihood(
-        response.y,
-        mu,
-        parameter_draws(posterior, family),
-        trials=response.trials,
-        weights=response.weights,
-    )
+    values = log_likelihood_values(posterior, design, family, dtype)
     data = xr.DataArray(
         values,
         dims=("chain", "draw", OBS_DIM),
@@ -101,3 +160,137 @@ def log_likelihood_dataset(
         },
     )
     return xr.Dataset({design.observed_name if name is None else name: data})
+
+
+def resolve_log_likelihood(setting: object, *, chains: int, draws: int, n_obs: int) -> bool:
+    """Whether to store the ``log_likelihood`` group: ``setting``, with ``"auto"`` decided.
+
+    ``"auto"`` stores it when chains × draws × rows is at most :data:`AUTO_LOG_LIKELIHOOD_LIMIT`;
+    above it, it does not, and says so once (a ``UserWarning`` at the user's line, which
+    Python shows once per line) with how to get the group.
+
+    Raises
+    ------
+    ArgumentError
+        If ``setting`` is not True, False or ``"auto"``.
+    """
+    check_log_likelihood_setting(setting)
+    if setting != "auto":
+        return bool(setting)
+    size = chains * draws * n_obs
+    if size <= AUTO_LOG_LIKELIHOOD_LIMIT:
+        return True
+    gigabytes = size * LOG_LIKELIHOOD_DTYPE.itemsize / 1e9
+    warn(
+        f"the log_likelihood group was not stored: {chains} chains × {draws} draws × "
+        f"{n_obs:,} rows = {size:.2g} values ({gigabytes:.1f} GB as float32) is above "
+        f"log_likelihood='auto''s limit of {AUTO_LOG_LIKELIHOOD_LIMIT:.2g}. Add it when you need "
+        "it (arviz_stats.loo, bayesml.power_sensitivity) with "
+        "bayesml.add_log_likelihood(result, model), or sample with log_likelihood=True"
+    )
+    return False
+
+
+def check_log_likelihood_setting(setting: object) -> LogLikelihoodSetting:
+    """``setting`` if it is True, False or ``"auto"``, else an :class:`ArgumentError`."""
+    if isinstance(setting, bool | np.bool_) or (isinstance(setting, str) and setting == "auto"):
+        return setting if isinstance(setting, str) else bool(setting)
+    raise ArgumentError(
+        f"log_likelihood must be True, False or 'auto'; got log_likelihood={setting!r}"
+    )
+
+
+def add_log_likelihood(result: xr.DataTree, model: Any) -> xr.DataTree:
+    """Add the ``log_likelihood`` group to a result of ``model.sample(...)``.
+
+    For results sampled with ``log_likelihood=False``, or under ``"auto"`` above its size limit
+    (see :meth:`bayesml.Model.sample`). The group is the one ``sample`` would have stored: the
+    pointwise log-likelihood of every draw and row (float32, dims ``chain``, ``draw``, ``obs``),
+    computed in chunks of draws (:mod:`bayesml.results.chunks`). An existing group is replaced.
+
+    Parameters
+    ----------
+    result
+        An ``xarray.DataTree`` with the ``posterior`` group of ``model.sample`` (or of
+        :func:`bayesml.load_result`).
+    model
+        The :class:`bayesml.Model` the result was sampled from (its design and family).
+
+    Returns
+    -------
+    xarray.DataTree
+        ``result`` itself, with the group added in place.
+
+    Raises
+    ------
+    ArgumentTypeError
+        If ``result`` is not a DataTree or ``model`` not a model.
+    DataError
+        If ``result`` has no ``posterior``, or it was not sampled from ``model`` (other
+        coefficients, levels or responses).
+
+    Examples
+    --------
+    >>> result = model.sample(log_likelihood=False)            # doctest: +SKIP
+    >>> bayesml.add_log_likelihood(result, model)              # doctest: +SKIP
+    >>> arviz_stats.loo(result)                                 # doctest: +SKIP
+    """
+    import xarray as xr
+
+    if not isinstance(result, xr.DataTree):
+        raise ArgumentTypeError(
+            f"result must be an xarray.DataTree from Model.sample; got {type(result).__name__}"
+        )
+    design = getattr(model, "design", None)
+    family = getattr(model, "family", None)
+    if design is None or not isinstance(family, Family):
+        raise ArgumentTypeError(
+            f"model must be the bayesml.Model the result was sampled from; got {type(model).__name__}"
+        )
+    if "posterior" not in result.children:
+        raise DataError(
+            "result has no 'posterior' group; add_log_likelihood needs a result of Model.sample"
+        )
+    posterior = result["posterior"].to_dataset()
+    _check_sampled_from(result, posterior, design, family)
+    result["log_likelihood"] = log_likelihood_dataset(posterior, design, family)
+    return result
+
+
+def _check_sampled_from(
+    result: xr.DataTree, posterior: xr.Dataset, design: ModelDesign, family: Family
+) -> None:
+    """Refuse a result whose draws or observations do not belong to this design and family."""
+    problems = []
+    columns = list(design.fixed.column_names)
+    if columns:
+        if "beta" not in posterior:
+            problems.append(f"its posterior has no beta (the model has coefficients {columns})")
+        elif [str(c) for c in posterior["beta"].coords["coef"].values] != columns:
+            got = [str(c) for c in posterior["beta"].coords["coef"].values]
+            problems.append(f"its coefficients are {got}, the model's {columns}")
+    for block in design.random:
+        name = f"u_{block.name}"
+        if name not in posterior:
+            problems.append(f"its posterior has no {name}")
+        elif posterior[name].shape[2:] != (len(block.levels), len(block.term_labels)):
+            problems.append(
+                f"its {name} has {posterior[name].shape[2:]} (levels, terms), the model's "
+                f"{(len(block.levels), len(block.term_labels))}"
+            )
+    missing = [param.name for param in family.parameters if param.name not in posterior]
+    if missing:
+        problems.append(f"its posterior has no {', '.join(missing)} ({family.name} family)")
+    if "observed_data" in result.children:
+        observed = result["observed_data"].to_dataset()
+        name = design.observed_name
+        if name in observed and (
+            observed[name].size != design.n_obs
+            or not np.array_equal(np.asarray(observed[name].values, dtype=float), design.response.y)
+        ):
+            problems.append(
+                f"its observed {name!r} ({observed[name].size} rows) differs from the model's "
+                f"response ({design.n_obs} rows)"
+            )
+    if problems:
+        raise DataError("result was not sampled from this model: " + "; ".join(problems))

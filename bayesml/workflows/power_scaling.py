@@ -46,7 +46,9 @@ DIAGNOSES: MappingProxyType[str, Callable[[float, float, float], bool]] = Mappin
 _REQUIRED_GROUPS = {
     "posterior": "it is not a posterior result",
     "log_prior": "sample with Model.sample(..., log_prior=True), the default",
-    "log_likelihood": "results of Model.sample have it; a result built elsewhere needs it added",
+    "log_likelihood": "add it with bayesml.add_log_likelihood(result, model), or sample with "
+    "Model.sample(..., log_likelihood=True) (under the default 'auto' it is stored only for "
+    "small enough fits)",
 }
 
 
@@ -179,8 +181,23 @@ def _psense_tree(
         {
             "posterior": selected,
             "log_prior": log_prior[priors],
-            "log_likelihood": result["log_likelihood"].to_dataset(),
+            "log_likelihood": _summed_log_likelihood(result["log_likelihood"].to_dataset()),
         }
+    )
+
+
+def _summed_log_likelihood(log_likelihood: xr.Dataset) -> xr.Dataset:
+    """Each variable summed over its observations, in float64.
+
+    ``psense`` uses the group only through the sum over the observations of every draw, which
+    it computes in the group's dtype; bayesml stores the group as float32, and a float32 sum of
+    many rows would move the sensitivities by 10⁻⁴. Summing here in float64 gives the float64
+    answer without a float64 copy of the group.
+    """
+    return log_likelihood.map(
+        lambda values: values.sum(
+            [dim for dim in values.dims if dim not in ("chain", "draw")], dtype="float64"
+        )
     )
 
 

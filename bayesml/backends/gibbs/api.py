@@ -142,6 +142,9 @@ def sample_gibbs(
         latent (Albert–Chib) form, whose posterior of the parameters is that of the marginal one.
     log_prior
         Add the ``log_prior`` group.
+    log_likelihood
+        True, False or ``"auto"`` (the default): add the ``log_likelihood`` group (see
+        :meth:`bayesml.Model.sample`).
     cores
         Worker processes (``spawn``); default one per chain, at most the number of CPUs. 1 runs
         the chains one after another in this process.
@@ -157,7 +160,7 @@ def sample_gibbs(
         Metropolis steps, density evaluations of the slice steps, ``expansion_<group>``: whether
         the kept draws make the group's expansion moves, with the attribute
         ``expansion_gain_<group>``, the estimated gain per chain), ``observed_data``,
-        ``log_likelihood`` and ``log_prior``.
+        ``log_likelihood`` (as ``log_likelihood`` asks) and ``log_prior``.
 
     Raises
     ------
@@ -178,6 +181,7 @@ def run_gibbs(
 ) -> xr.DataTree:
     """:func:`sample_gibbs` with its options validated (the backend's ``run``)."""
     problem = build_problem(design, priors, family)
+    store_log_likelihood = options.store_log_likelihood(design.n_obs)
     start = time.perf_counter()
     traces = run_chains(
         problem,
@@ -187,7 +191,14 @@ def run_gibbs(
         options=SamplerOptions(expansion=options.expansion),
     )
     elapsed = time.perf_counter() - start
-    tree = build_result(problem, traces, design, family, log_prior=options.log_prior)
+    tree = build_result(
+        problem,
+        traces,
+        design,
+        family,
+        log_prior=options.log_prior,
+        log_likelihood=store_log_likelihood,
+    )
     tree["posterior"].attrs.update({"sampling_time": elapsed, "tuning_steps": options.tune})
     tree.attrs["bayesml_sampler"] = "gibbs"
     return tree

@@ -12,12 +12,17 @@ Groups:
   (per chain: the estimated ratio of the group's smallest ESS per draw with and without the
   moves that ``expansion="auto"`` compared; NaN where nothing was compared);
 * ``observed_data``: the response, dim ``obs``;
-* ``log_likelihood``: the pointwise log-likelihood of every row (the marginal likelihood of a probit
-  row, not that of its latent variables), the same numbers as the NUTS backend;
+* ``log_likelihood`` (unless ``log_likelihood`` is off): the pointwise log-likelihood of every row
+  (the marginal likelihood of a probit row, not that of its latent variables), the same numbers as
+  the NUTS backend, float32, computed in chunks of draws;
 * ``log_prior`` (on request): the log prior density of ``beta`` (per coefficient, of the sampled
   coefficient: the scaled input's under ``weakly_informative``), of ``sd_<group>`` (per term, when
   the SDs have their own priors), ``corr_<group>`` (LKJ), ``cov_<group>`` (inverse-Wishart) and
   ``sigma``; the random effects' density given their SDs is part of the model, not of the prior.
+
+What the chains keep per draw does not grow with the rows: θ = (β, u) (coefficients and levels ×
+terms), each group's covariance and the step statistics; the latent variables (probit z, logit ω)
+and η live in each chain's state only, one value per row, overwritten every sweep.
 """
 
 from __future__ import annotations
@@ -153,15 +158,18 @@ def build_result(
     family: Family,
     *,
     log_prior: bool = True,
+    log_likelihood: bool = True,
 ) -> xr.DataTree:
-    """Assemble the DataTree of a Gibbs run (see the module text)."""
+    """Assemble the DataTree of a Gibbs run (see the module text); the ``log_likelihood`` group
+    (computed in chunks of draws) unless ``log_likelihood`` is False."""
     posterior = posterior_dataset(problem, traces)
     groups = {
         "posterior": posterior,
         "sample_stats": sample_stats_dataset(problem, traces),
         "observed_data": observed_dataset(design),
-        "log_likelihood": log_likelihood_dataset(posterior, design, family),
     }
+    if log_likelihood:
+        groups["log_likelihood"] = log_likelihood_dataset(posterior, design, family)
     if log_prior:
         groups["log_prior"] = log_prior_dataset(problem, traces, posterior)
     return xr.DataTree.from_dict(groups)

@@ -82,6 +82,7 @@ class NutsBackend(BackendBase):
         from bayesml.backends.pymc.sampling import sample_nuts
 
         pymc_model, info = self.sampling_graph(model)
+        store_log_likelihood = options.store_log_likelihood(model.design.n_obs)
         tree = sample_nuts(
             pymc_model,
             info,
@@ -96,6 +97,7 @@ class NutsBackend(BackendBase):
             model.design,
             model.family,
             log_prior=options.log_prior,
+            log_likelihood=store_log_likelihood,
             random_seed=options.random_seed,
         )
 

@@ -99,6 +99,9 @@ class BuildInfo:
     integrated_group
         The grouping factor whose random effects the graph integrates out
         (:mod:`bayesml.backends.pymc.marginal`); the results layer draws them back.
+    row_variables
+        Free variables with one value per row (the latent form's magnitudes ``_latent_abs``):
+        the samplers do not store their draws, which would take chains × draws × rows values.
     """
 
     response_name: str
@@ -108,6 +111,7 @@ class BuildInfo:
     priors: PriorRecord | None = field(default=None, repr=False)
     effect_columns: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     integrated_group: str | None = None
+    row_variables: tuple[str, ...] = ()
     compiled: dict = field(default_factory=dict, repr=False, compare=False)
     """Samplers' compiled models, kept so that repeated fits of one model compile once."""
 
@@ -384,6 +388,9 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
     return contribution
 
 
+_LATENT_NAME = "_latent"
+
+
 def _add_latent_probit(design: ModelDesign, eta, response_name: str) -> BuildInfo:
     """Albert–Chib form: one latent normal per Bernoulli row, constrained by the outcome's sign."""
     y = np.asarray(design.response.y)
@@ -392,7 +399,11 @@ def _add_latent_probit(design: ModelDesign, eta, response_name: str) -> BuildInf
         rows, y01 = np.arange(len(y)), y.astype("int64")
     else:
         rows, y01 = likelihoods.expand_binomial_rows(y, trials)
-    likelihoods.add_latent_probit(name="_latent", eta=eta[rows], y=y01, dims=None)
+    likelihoods.add_latent_probit(name=_LATENT_NAME, eta=eta[rows], y=y01, dims=None)
     return BuildInfo(
-        response_name=response_name, latent_probit=True, bernoulli_rows=rows, bernoulli_y=y01
+        response_name=response_name,
+        latent_probit=True,
+        bernoulli_rows=rows,
+        bernoulli_y=y01,
+        row_variables=(f"{_LATENT_NAME}_abs",),
     )

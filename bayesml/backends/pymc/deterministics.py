@@ -20,6 +20,7 @@ import pytensor.tensor as pt
 import xarray as xr
 from pytensor.compile.mode import Mode
 from pytensor.graph.replace import vectorize_graph
+from pytensor.graph.traversal import ancestors
 
 __all__ = ["add_deterministics"]
 
@@ -33,7 +34,9 @@ def add_deterministics(posterior: xr.Dataset, model: pm.Model, names: Sequence[s
     Parameters
     ----------
     posterior
-        Draws of every free random variable of ``model`` (dims ``chain``, ``draw`` first).
+        Draws of the free random variables of ``model`` that the Deterministics depend on (dims
+        ``chain``, ``draw`` first); others (the latent probit magnitudes, which samplers do not
+        store) may be missing.
     model
         The model whose Deterministics to evaluate.
     names
@@ -43,15 +46,28 @@ def add_deterministics(posterior: xr.Dataset, model: pm.Model, names: Sequence[s
     -------
     xarray.Dataset
         The posterior with one variable per name, dims from the model's ``dims``.
+
+    Raises
+    ------
+    ValueError
+        If a Deterministic depends on a free variable that ``posterior`` lacks.
     """
     names = [name for name in names if name not in posterior]
     if not names:
         return posterior
-    free = list(model.free_RVs)
+    targets = [model[name] for name in names]
+    free = [rv for rv in model.free_RVs if rv.name in posterior]
+    absent = {rv for rv in model.free_RVs if rv.name not in posterior}
+    needed = absent & set(ancestors(targets))
+    if needed:
+        raise ValueError(
+            f"the Deterministics {names} need the draws of {sorted(rv.name for rv in needed)}, "
+            "which the posterior lacks"
+        )
     batched = {
         rv: pt.tensor(name=rv.name, dtype=rv.dtype, shape=(None,) * (rv.ndim + 1)) for rv in free
     }
-    outputs = vectorize_graph([model[name] for name in names], replace=batched)
+    outputs = vectorize_graph(targets, replace=batched)
     function = pytensor.function(
         list(batched.values()), outputs, mode=_PYTHON_MODE, on_unused_input="ignore"
     )

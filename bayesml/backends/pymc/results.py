@@ -1,9 +1,9 @@
 """Turn a raw PyMC sampling result into a bayesml result.
 
-Adds ``log_likelihood`` and ``log_prior`` (both in numpy, the same numbers for every backend; the
-log prior is what power-scaling sensitivity needs), makes sure ``observed_data`` holds the response,
-and hides internal variables (names starting with ``_``: the standardised random effects and the
-latent variables) from the posterior.
+Adds ``log_likelihood`` (unless asked not to) and ``log_prior`` (both in numpy, the same numbers for
+every backend; the log prior is what power-scaling sensitivity needs), makes sure ``observed_data``
+holds the response, and hides internal variables (names starting with ``_``: the standardised random
+effects and the latent variables) from the posterior.
 """
 
 from __future__ import annotations
@@ -95,19 +95,27 @@ def finish_result(
     family: Family,
     *,
     log_prior: bool = True,
+    log_likelihood: bool = True,
     random_seed: int | None = None,
 ) -> xr.DataTree:
-    """Add log_likelihood, log_prior and observed_data; hide internal variables.
+    """Add log_likelihood (unless ``log_likelihood`` is False), log_prior and observed_data; hide
+    internal variables.
 
     Where the graph integrated the random effects out, ``u_<group>`` is drawn back from its
-    conditional posterior (seeded by ``random_seed``).
+    conditional posterior (seeded by ``random_seed``). The log-likelihood is computed in chunks of
+    draws (:func:`bayesml.results.loglik.log_likelihood_dataset`).
     """
     posterior = with_effect_stacks(tree["posterior"].to_dataset(), info)
     if info.integrated_group is not None:
         from bayesml.backends.pymc.marginal import with_integrated_effects
 
         posterior = with_integrated_effects(posterior, info, design, random_seed)
-    tree["log_likelihood"] = log_likelihood_dataset(posterior, design, family, info.response_name)
+    if log_likelihood:
+        tree["log_likelihood"] = log_likelihood_dataset(
+            posterior, design, family, info.response_name
+        )
+    elif "log_likelihood" in tree.children:
+        del tree["log_likelihood"]
     if log_prior:
         tree["log_prior"] = log_prior_dataset(posterior, info)
     if "observed_data" not in tree.children or info.response_name not in tree["observed_data"]:

@@ -74,6 +74,7 @@ def sample_nuts(
         if sampler == "nutpie":
             tree = _sample_nutpie(model, info, run, kwargs)
         else:
+            kwargs.setdefault("var_names", stored_names(model, info, deterministics=True))
             tree = pm.sample(
                 **run._asdict(),
                 nuts_sampler=sampler,
@@ -86,6 +87,14 @@ def sample_nuts(
             del tree[group]
     tree.attrs["bayesml_sampler"] = sampler
     return tree
+
+
+def stored_names(model: pm.Model, info: BuildInfo, *, deterministics: bool) -> list[str]:
+    """The variables whose draws the sampler keeps: the free variables (and, for samplers that
+    compute them as they go, the Deterministics), less ``info.row_variables`` (one value per
+    row: the latent probit magnitudes, chains × draws × rows values that no result uses)."""
+    variables = list(model.free_RVs) + (list(model.deterministics) if deterministics else [])
+    return [var.name for var in variables if var.name not in info.row_variables]
 
 
 class _Run(NamedTuple):
@@ -112,13 +121,15 @@ def _sample_nutpie(
     options = {**options.pop("nuts", {}), **options}
     if "max_treedepth" in options:
         options["maxdepth"] = options.pop("max_treedepth")
+    # the warm-up draws are dropped from the result: do not keep them while sampling
+    options.setdefault("save_warmup", False)
     compiled = info.compiled.get("nutpie")
     if compiled is None:
         # only the free variables: each stored Deterministic costs nutpie's numba-compiled expand
         # function compilation time (seconds in a fresh process); they are computed afterwards
         with fast_callbacks():
             compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
-                model, var_names=[rv.name for rv in model.free_RVs]
+                model, var_names=stored_names(model, info, deterministics=False)
             )
     random_seed = run.random_seed
     if random_seed is None:
@@ -142,9 +153,24 @@ def _sample_nutpie(
 def sample_prior_predictive(
     model: pm.Model, info: BuildInfo, *, draws: int = 500, random_seed: int | None = None
 ) -> xr.DataTree:
-    """Draw from the prior and the prior predictive distribution (``prior``, ``prior_predictive``)."""
+    """Draw the parameters from the prior (the ``prior`` group).
+
+    The observed variables are not drawn (PyMC would draw draws × rows values at once): the
+    results layer draws the ``prior_predictive`` group from these parameters in chunks of draws
+    (:func:`bayesml.results.prediction.predictive_dataset`).
+    """
+    observed = {var.name for var in model.observed_RVs}
+    names = [
+        var.name
+        for var in [*model.free_RVs, *model.deterministics]
+        if var.name not in observed and var.name not in info.row_variables
+    ]
     with quiet_pymc():
-        tree = pm.sample_prior_predictive(draws=draws, model=model, random_seed=random_seed)
+        tree = pm.sample_prior_predictive(
+            draws=draws, model=model, random_seed=random_seed, var_names=names
+        )
+    if "prior_predictive" in tree.children and not tree["prior_predictive"].data_vars:
+        del tree["prior_predictive"]
     return tree
 
 
