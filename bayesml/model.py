@@ -527,14 +527,19 @@ class Model:
         new_data: pd.DataFrame | None = None,
         *,
         kind: PredictKind = "mean",
+        include_random_effects: bool = True,
         random_seed: int | None = None,
+        **unexpected: Any,
     ) -> xr.DataArray:
         """Posterior predictions for the fitted rows or for new data.
 
         New rows are encoded exactly as the fitted data (same levels, references and ``scale()``
         constants). Levels of a grouping factor not seen in fitting get random effects drawn from
         the population distribution (one draw per posterior draw), as lme4's
-        ``allow.new.levels = TRUE`` and bambi's ``sample_new_groups``.
+        ``allow.new.levels = TRUE`` and bambi's ``sample_new_groups``. With
+        ``include_random_effects=False`` the predictions are population-level: every random
+        effect at its mean 0 (lme4's ``re.form = NA``, brms' ``re_formula = NA``, bambi's
+        ``include_group_specific=False``), and new data need no grouping columns.
 
         Parameters
         ----------
@@ -543,7 +548,10 @@ class Model:
         new_data
             Rows to predict; the fitted rows when None.
         kind
-            ``"linear"`` (η), ``"mean"`` (μ = g⁻¹(η)) or ``"response"`` (draws of new observations).
+            ``"linear"`` (η), ``"mean"`` (E y: μ = g⁻¹(η), or the family's mean, e.g.
+            exp(μ + σ²/2) for the lognormal) or ``"response"`` (draws of new observations).
+        include_random_effects
+            ``False`` for population-level predictions (see above).
         random_seed
             Seed for new-level effects and response draws.
 
@@ -554,8 +562,15 @@ class Model:
         """
         from bayesml.results.prediction import predict_draws
 
+        _refuse_other_habits(unexpected)
         return predict_draws(
-            self._design, self._family, result, new_data, kind=kind, random_seed=random_seed
+            self._design,
+            self._family,
+            result,
+            new_data,
+            kind=kind,
+            random_seed=random_seed,
+            include_random_effects=include_random_effects,
         )
 
     # -- helpers ------------------------------------------------------------------------------

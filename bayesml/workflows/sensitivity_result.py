@@ -13,7 +13,7 @@ from bayesml.errors import ArgumentError
 from bayesml.priors import validate_prior_mapping
 from bayesml.results.tables import DEFAULT_CI_PROB, EstimateTable, check_ci_prob, ci_label
 from bayesml.workflows.sensitivity_checks import DEFAULT_QUANTILES, prior_predictive_summary
-from bayesml.workflows.sensitivity_grid import PriorConfiguration
+from bayesml.workflows.sensitivity_grid import PriorConfiguration, describe_prior
 from bayesml.workflows.sensitivity_io import SensitivityWriter, read_saved_run
 from bayesml.workflows.sensitivity_run import PRIOR_PREDICTIVE_ERROR_ATTR, FitFailure
 
@@ -107,16 +107,21 @@ class SensitivityResult:
         """One row per configuration: its label, the prior in force for each varied key, status.
 
         A key a configuration does not set keeps the base model's prior (``"default"`` when the
-        base model has none for that key).
+        base model has none for that key, or when the configuration sets it to ``None``);
+        ``"implied by inverse_wishart"`` marks an SD prior that the configuration's
+        inverse-Wishart covariance prior replaces.
         """
-        keys = list(dict.fromkeys(k for c in self._configurations for k in c.priors))
+        keys = list(dict.fromkeys(k for c in self._configurations for k in (*c.priors, *c.implied)))
         base = validate_prior_mapping(self.spec.priors)
         rows = []
         for configuration in self._configurations:
             row: dict[str, Any] = {"label": configuration.label}
             for key in keys:
-                prior = configuration.priors.get(key, base.get(key))
-                row[key] = "default" if prior is None else str(prior)
+                if key in configuration.implied:
+                    row[key] = "implied by inverse_wishart"
+                    continue
+                prior = configuration.priors[key] if key in configuration.priors else base.get(key)
+                row[key] = describe_prior(prior)
             row["status"] = "failed" if configuration.label in self.failures else "ok"
             rows.append(row)
         return pd.DataFrame(rows, columns=["label", *keys, "status"])
