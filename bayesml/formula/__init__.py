@@ -11,7 +11,7 @@ The design layer evaluates the tree of each canonical expression (:func:`parse_e
 own interpreter.
 """
 
-from bayesml.formula.api import parse_formula, parse_rhs
+from bayesml.formula.api import parse_formula, parse_predictor, parse_rhs
 from bayesml.formula.expressions import parse_expression
 from bayesml.formula.functions import ALLOWED_FUNCTIONS, FunctionSpec
 from bayesml.formula.nodes import (
@@ -41,6 +41,7 @@ from bayesml.formula.render import to_text
 __all__ = [
     "parse_formula",
     "parse_rhs",
+    "parse_predictor",
     "parse_expression",
     "ParsedFormula",
     "Term",

@@ -14,7 +14,7 @@ from bayesml.formula.response import build_response
 from bayesml.formula.syntax import parse_one_sided, parse_sides
 from bayesml.formula.terms import Expander
 
-__all__ = ["parse_formula", "parse_rhs"]
+__all__ = ["parse_formula", "parse_predictor", "parse_rhs"]
 
 
 def parse_formula(text: str) -> ParsedFormula:
@@ -106,17 +106,68 @@ def parse_rhs(text: str) -> RightHandSide:
 
 @lru_cache(maxsize=128)
 def _parse_rhs(text: str) -> RightHandSide:
+    return _one_sided(text, random=False)
+
+
+def parse_predictor(text: str) -> RightHandSide:
+    """Parse a one-sided formula with fixed and random terms, such as the model of a
+    zero-inflation probability ``"~ spp + mined + (1 | site)"``.
+
+    Parameters
+    ----------
+    text
+        ``"~ spp + (1 | site)"``; the ``~`` may be left out.
+
+    Returns
+    -------
+    RightHandSide
+        The intercept flag, the fixed terms in R's order and the random terms.
+
+    Raises
+    ------
+    FormulaError
+        For a syntax error, a response (``y ~ x``) or an ``offset()``, pointing at the token.
+
+    Examples
+    --------
+    >>> predictor = parse_predictor("~ spp + (1 | site)")
+    >>> [term.label for term in predictor.terms], predictor.random_terms[0].name
+    (['spp'], 'site')
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be a string, got {type(text).__name__}: {text!r}")
+    return _parse_predictor(text)
+
+
+@lru_cache(maxsize=128)
+def _parse_predictor(text: str) -> RightHandSide:
+    return _one_sided(text, random=True)
+
+
+def _one_sided(text: str, *, random: bool) -> RightHandSide:
     tree = parse_one_sided(text)
     expander = Expander(text)
     fixed = expander.expand(tree)
-    for bar in expander.bars:
-        raise FormulaError(
-            "a one-sided formula of fixed terms cannot have random-effects terms", text, bar.start, bar.end
-        )
+    if not random:
+        for bar in expander.bars:
+            raise FormulaError(
+                "a one-sided formula of fixed terms cannot have random-effects terms",
+                text,
+                bar.start,
+                bar.end,
+            )
     for call in expander.offsets:
-        raise FormulaError("a one-sided formula of fixed terms cannot have offset()", text, call.start, call.end)
-    rhs = RightHandSide(text=text, intercept=fixed.intercept is not False, terms=expander.to_terms(fixed))
-    if not (rhs.intercept or rhs.terms):
+        kind = "" if random else "of fixed terms "
+        raise FormulaError(
+            f"a one-sided formula {kind}cannot have offset()", text, call.start, call.end
+        )
+    rhs = RightHandSide(
+        text=text,
+        intercept=fixed.intercept is not False,
+        terms=expander.to_terms(fixed),
+        random_terms=random_terms(expander.bars, text) if random else (),
+    )
+    if not (rhs.intercept or rhs.terms or rhs.random_terms):
         raise _no_terms(tree, text)
     return rhs
 

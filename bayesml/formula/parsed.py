@@ -180,7 +180,8 @@ class ParsedFormula:
 
 @dataclass(frozen=True)
 class RightHandSide:
-    """A parsed one-sided formula (``"~ x2 + x3"``): fixed terms only, e.g. a dispersion model.
+    """A parsed one-sided formula (``"~ x2 + x3"``, ``"~ spp + (1 | site)"``), e.g. the model of
+    a zero-inflation probability or of a dispersion.
 
     Attributes
     ----------
@@ -190,11 +191,15 @@ class RightHandSide:
         Whether the intercept is in (``False`` after ``0 +`` or ``- 1``).
     terms
         Fixed terms, intercept excluded, in R's order.
+    random_terms
+        Random terms (only from :func:`~bayesml.formula.parse_predictor`; ``parse_rhs`` refuses
+        them).
     """
 
     text: str
     intercept: bool
     terms: tuple[Term, ...]
+    random_terms: tuple[RandomTerm, ...] = ()
 
     @property
     def variables(self) -> frozenset[str]:
@@ -203,6 +208,11 @@ class RightHandSide:
         return frozenset(name for text in texts for name in names_in(parse_expression(text)))
 
     def __str__(self) -> str:
-        parts = [] if self.intercept and self.terms else ["1" if self.intercept else "0"]
+        parts = (
+            []
+            if self.intercept and (self.terms or self.random_terms)
+            else ["1" if self.intercept else "0"]
+        )
         parts += [term.label for term in self.terms]
+        parts += [str(term) for term in self.random_terms]
         return f"~ {' + '.join(parts)}"

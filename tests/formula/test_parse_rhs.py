@@ -67,3 +67,17 @@ def test_error_caret_marks_the_response():
 def test_non_string_is_refused():
     with pytest.raises(FormulaError, match="a formula must be a string, got int: 3"):
         parse_rhs(3)
+
+
+def test_parse_predictor_takes_random_terms():
+    from bayesml.formula import parse_predictor
+
+    predictor = parse_predictor("~ spp + mined + (1 | site)")
+    assert [term.label for term in predictor.terms] == ["spp", "mined"]
+    assert [term.name for term in predictor.random_terms] == ["site"]
+    assert str(predictor) == "~ spp + mined + (1 | site)"
+    assert str(parse_predictor("1")) == "~ 1"
+    with pytest.raises(FormulaError, match=r"^a one-sided formula cannot have offset\(\)"):
+        parse_predictor("~ x + offset(z)")
+    with pytest.raises(FormulaError, match=r"one-sided formula"):
+        parse_predictor("y ~ x")
