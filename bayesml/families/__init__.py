@@ -3,7 +3,8 @@
 Everything a family knows lives here: each family is one object (one module per family or small
 group: :mod:`~bayesml.families.normal`, :mod:`~bayesml.families.binary`,
 :mod:`~bayesml.families.counts`, :mod:`~bayesml.families.positive`,
-:mod:`~bayesml.families.unit_interval`) with its parameters, log-likelihood, random draws,
+:mod:`~bayesml.families.unit_interval`, :mod:`~bayesml.families.zero_inflated`,
+:mod:`~bayesml.families.hurdle`) with its parameters, log-likelihood, random draws,
 variance and deviance, default-prior rule and response checks; :mod:`~bayesml.families.links`
 holds the links and :mod:`~bayesml.families.random_effects` the distributions of random effects
 of Lee and Nelder's HGLMs.
@@ -16,6 +17,12 @@ of Lee and Nelder's HGLMs.
 from bayesml.families.base import CONSTRAINTS, AuxParam, DefaultPrior, Family, Parameter
 from bayesml.families.binary import Bernoulli, Binomial
 from bayesml.families.counts import NegativeBinomial, Poisson
+from bayesml.families.hurdle import (
+    HurdleGamma,
+    HurdleLogNormal,
+    HurdleNegativeBinomial,
+    HurdlePoisson,
+)
 from bayesml.families.links import LINKS, Link, get_link
 from bayesml.families.normal import Gaussian, LogNormal, StudentT
 from bayesml.families.positive import Gamma
@@ -37,6 +44,11 @@ from bayesml.families.registry import (
 )
 from bayesml.families.responses import RESPONSE_KINDS, ResponseKind
 from bayesml.families.unit_interval import Beta
+from bayesml.families.zero_inflated import (
+    ZeroInflatedBinomial,
+    ZeroInflatedNegativeBinomial,
+    ZeroInflatedPoisson,
+)
 
 __all__ = [
     "AuxParam",
@@ -45,10 +57,17 @@ __all__ = [
     "Binomial",
     "Gamma",
     "Gaussian",
+    "HurdleGamma",
+    "HurdleLogNormal",
+    "HurdleNegativeBinomial",
+    "HurdlePoisson",
     "LogNormal",
     "NegativeBinomial",
     "Poisson",
     "StudentT",
+    "ZeroInflatedBinomial",
+    "ZeroInflatedNegativeBinomial",
+    "ZeroInflatedPoisson",
     "CONSTRAINTS",
     "DEFAULT_FAMILY",
     "DEFAULT_RANDOM_FAMILY",

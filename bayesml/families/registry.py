@@ -17,10 +17,21 @@ from bayesml.families._names import resolve_name
 from bayesml.families.base import Family
 from bayesml.families.binary import Bernoulli, Binomial
 from bayesml.families.counts import NegativeBinomial, Poisson
+from bayesml.families.hurdle import (
+    HurdleGamma,
+    HurdleLogNormal,
+    HurdleNegativeBinomial,
+    HurdlePoisson,
+)
 from bayesml.families.links import Link
 from bayesml.families.normal import Gaussian, LogNormal, StudentT
 from bayesml.families.positive import Gamma
 from bayesml.families.unit_interval import Beta
+from bayesml.families.zero_inflated import (
+    ZeroInflatedBinomial,
+    ZeroInflatedNegativeBinomial,
+    ZeroInflatedPoisson,
+)
 
 __all__ = ["DEFAULT_FAMILY", "FAMILIES", "FAMILY_ALIASES", "family_names", "get_family"]
 
@@ -33,6 +44,8 @@ FAMILIES: dict[str, Family] = {
         Poisson(), NegativeBinomial(),  # counts.py
         Gamma(),  # positive.py
         Beta(),  # unit_interval.py
+        ZeroInflatedPoisson(), ZeroInflatedNegativeBinomial(), ZeroInflatedBinomial(),  # zero_inflated.py
+        HurdlePoisson(), HurdleNegativeBinomial(), HurdleGamma(), HurdleLogNormal(),  # hurdle.py
     )
 }
 # fmt: on
@@ -45,6 +58,10 @@ FAMILY_ALIASES: dict[str, str] = {
     "student": "student_t",
     "studentt": "student_t",
     "log_normal": "lognormal",
+    "zip": "zero_inflated_poisson",
+    "zero_inflated_negbinomial": "zero_inflated_negative_binomial",
+    "zinb": "zero_inflated_negative_binomial",
+    "hurdle_negbinomial": "hurdle_negative_binomial",
 }
 """Other accepted spellings of family names."""
 

@@ -56,6 +56,7 @@ RESPONSE_RULES: dict[str, tuple[ResponseRule, ...]] = {
         ResponseRule("must be non-negative integer counts", lambda y: (y < 0) | _not_integer(y)),
     ),
     "positive": (ResponseRule("must be positive (y > 0)", lambda y: y <= 0),),
+    "non_negative": (ResponseRule("must be non-negative (y >= 0)", lambda y: y < 0),),
     "unit_interval": (
         ResponseRule("must lie strictly between 0 and 1", lambda y: (y <= 0) | (y >= 1)),
     ),
@@ -215,7 +216,8 @@ class ResponseKind:
     ----------
     name
         A key of :data:`RESPONSE_RULES` (``"real"``, ``"binary"``, ``"binomial"``, ``"count"``,
-        ``"positive"``, ``"unit_interval"``).
+        ``"positive"``, ``"non_negative"`` (positive values and zeros: the hurdle families of
+        a continuous response), ``"unit_interval"``).
     levelled
         Whether a two-level column may be the response, encoded 0/1 with one level counted as
         success (the ``success`` argument means something).
@@ -234,6 +236,7 @@ RESPONSE_KINDS: dict[str, ResponseKind] = {
     "binomial": ResponseKind("binomial", levelled=True, uses_trials=True),
     "count": ResponseKind("count"),
     "positive": ResponseKind("positive"),
+    "non_negative": ResponseKind("non_negative"),
     "unit_interval": ResponseKind("unit_interval"),
 }
 """The response kinds by name."""

@@ -5,6 +5,7 @@ backend:
 
 * positive priors: the density of σ (or ν, α, κ); the priors on σ² (``scaled_inv_chi2``,
   ``inverse_gamma``) are turned into densities of σ, log p(σ) = log p_σ²(σ²) + log 2σ;
+* ``beta(alpha, beta)``: the density of a probability (``zi``, ``hu``) on (0, 1);
 * ``lkj(eta)``: the density of a K × K correlation matrix R, (det R)^(η − 1) / c_K(η) with the
   normalising constant of Lewandowski, Kurowicka and Joe (2009);
 * ``inverse_wishart(nu, scale)``: the density of a covariance matrix Σ;
@@ -106,6 +107,13 @@ def _gamma(values: np.ndarray, params: Mapping) -> np.ndarray:
     return _positive(values, logpdf)
 
 
+def _beta(values: np.ndarray, params: Mapping) -> np.ndarray:
+    inside = (values > 0) & (values < 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logpdf = _stats().beta.logpdf(values, params["alpha"], params["beta"])
+    return np.where(inside, logpdf, -np.inf)
+
+
 def lkj_logpdf(corr: ArrayLike, eta: float) -> np.ndarray:
     """Log density of correlation matrices under LKJ(η).
 
@@ -196,6 +204,7 @@ LOGPDFS: MappingProxyType[str, LogPdf] = MappingProxyType(
             v, p["nu"] / 2.0, p["nu"] * p["s"] ** 2 / 2.0
         ),
         "inverse_gamma": lambda v, p: _sqrt_inverse_gamma(v, p["alpha"], p["beta"]),
+        "beta": _beta,
         "lkj": lambda v, p: lkj_logpdf(v, p["eta"]),
         "inverse_wishart": lambda v, p: inverse_wishart_logpdf(v, p["nu"], p["scale"]),
         "flat": lambda v, p: np.zeros(np.shape(v)),

@@ -10,7 +10,8 @@ sd         a random-effect standard deviation (``sd_<group>``)
 sigma      the residual standard deviation (gaussian, student_t, lognormal)
 <param>    every other parameter of a family (:mod:`bayesml.families`): ``nu`` (Student-t
            degrees of freedom), ``alpha`` (negative-binomial or gamma shape), ``kappa`` (beta
-           precision); the positive ones take the same priors as an SD
+           precision); the positive ones take the same priors as an SD; the probabilities
+           ``zi`` (zero-inflation) and ``hu`` (hurdle) take a ``beta`` prior
 cov        the covariance matrix of a correlated random-effect term
 fixed      a fixed-effect coefficient other than the intercept
 intercept  the intercept
@@ -38,6 +39,7 @@ __all__ = [
     "DIST_ALIASES",
     "IMPROPER_LOG_FLAT",
     "POSITIVE_ROLES",
+    "UNIT_INTERVAL_ROLES",
     "ROLES",
     "ROLE_DESCRIPTIONS",
     "DistSpec",
@@ -65,6 +67,10 @@ AUX_ROLES = tuple(_PARAMETERS)
 POSITIVE_ROLES = SD_ROLES + tuple(
     name for name, param in _PARAMETERS.items() if param.constraint == "positive"
 )
+#: the probabilities of the zero-inflated and hurdle families (``zi``, ``hu``)
+UNIT_INTERVAL_ROLES = tuple(
+    name for name, param in _PARAMETERS.items() if param.constraint == "unit_interval"
+)
 COEFFICIENT_ROLES = ("fixed", "intercept")
 ROLES = SD_ROLES + AUX_ROLES + ("cov",) + COEFFICIENT_ROLES
 
@@ -72,6 +78,8 @@ _DESCRIPTIONS = {
     "nu": "the Student-t degrees of freedom nu",
     "alpha": "the shape alpha",
     "kappa": "the beta precision kappa",
+    "zi": "the zero-inflation probability zi",
+    "hu": "the hurdle probability hu",
 }
 ROLE_DESCRIPTIONS: dict[str, str] = {
     "sd": "a random-effect SD",
@@ -182,6 +190,14 @@ _TABLE = (
     DistSpec("gamma", (_ALPHA, _BETA), POSITIVE_ROLES, "gamma", "θ", note=" (shape α, rate β)"),
     _on_variance("scaled_inv_chi2", (_NU, _p("s", POSITIVE, "s")), "scaled-inv-χ²", " (scale s²)"),
     _on_variance("inverse_gamma", (_ALPHA, _BETA), "inverse-gamma", " (shape α, scale β)"),
+    DistSpec(
+        "beta",
+        (_ALPHA, _BETA),
+        UNIT_INTERVAL_ROLES,
+        "beta",
+        "p",
+        note=" (mean α/(α + β))",
+    ),
     DistSpec("lkj", (_p("eta", POSITIVE, "η", 1),), ("cov",), "LKJ", "R"),
     DistSpec(
         "inverse_wishart",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bayesml.errors import PriorError
+from bayesml.families import family_parameters
 from bayesml.priors._defaults import DefaultPriors, default_priors
 from bayesml.priors._keys import PriorKey, parse_prior_key, validate_prior_mapping
 from bayesml.priors._prior import Prior, join_key
@@ -392,9 +393,11 @@ def _check_globals_apply(
         if role in reasons:
             reason = reasons[role]
         elif role not in aux_names:
+            owners = family_parameters().get(role, ())
             reason = (
                 f"the {resolver.family.name} family has no {role!r} parameter; its auxiliary "
                 f"parameters: {', '.join(aux_names) or 'none'}"
+                + (f" ({role!r} is a parameter of {', '.join(owners)})" if owners else "")
             )
         else:
             reason = None

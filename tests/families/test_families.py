@@ -26,6 +26,15 @@ TABLE = {
     "gamma": (("log", "inverse"), "log", "inverse", "positive", ("alpha",), True),
     "beta": (("logit",), "logit", None, "unit_interval", ("kappa",), True),
     "lognormal": (("identity",), "identity", None, "positive", ("sigma",), False),
+    "zero_inflated_poisson": (("log",), "log", None, "count", ("zi",), False),
+    "zero_inflated_negative_binomial": (("log",), "log", None, "count", ("alpha", "zi"), False),
+    "zero_inflated_binomial": (
+        ("logit", "probit", "cloglog"), "logit", None, "binomial", ("zi",), False
+    ),
+    "hurdle_poisson": (("log",), "log", None, "count", ("hu",), False),
+    "hurdle_negative_binomial": (("log",), "log", None, "count", ("alpha", "hu"), False),
+    "hurdle_gamma": (("log",), "log", None, "non_negative", ("alpha", "hu"), False),
+    "hurdle_lognormal": (("identity",), "identity", None, "non_negative", ("sigma", "hu"), False),
 }
 
 
@@ -42,7 +51,7 @@ def test_registry_table(name):
     assert family.aux_names == aux
     assert all(isinstance(param, AuxParam) and param.description for param in family.aux_params)
     assert family.has_dispersion is dispersion
-    assert family.uses_trials is (name == "binomial")
+    assert family.uses_trials is (name in ("binomial", "zero_inflated_binomial"))
 
 
 def test_registry_has_exactly_the_documented_families():
@@ -59,6 +68,10 @@ def test_registry_has_exactly_the_documented_families():
         ("negative-binomial", "negative_binomial"),
         ("student", "student_t"),
         ("Gamma", "gamma"),
+        ("zip", "zero_inflated_poisson"),
+        ("zero-inflated negbinomial", "zero_inflated_negative_binomial"),
+        ("ZINB", "zero_inflated_negative_binomial"),
+        ("hurdle_negbinomial", "hurdle_negative_binomial"),
     ],
 )
 def test_aliases_and_spellings(given, expected):
@@ -82,11 +95,13 @@ def test_get_family_with_link_returns_a_copy():
         (
             "poison",
             None,
-            r"^unknown family 'poison'; expected one of \['bernoulli', 'beta', 'binomial', 'gamma', "
-            r"'gaussian', 'lognormal', 'negative_binomial', 'poisson', 'student_t'\] "
-            r"\(did you mean 'poisson'\?\)$",
+            r"^unknown family 'poison'; expected one of \[.*'bernoulli', 'beta', 'binomial', .*"
+            r"'gamma', 'gaussian', 'hurdle_gamma', 'hurdle_lognormal', 'hurdle_negative_binomial', "
+            r"'hurdle_poisson', 'lognormal', 'negative_binomial', 'poisson', .*'student_t', "
+            r"'zero_inflated_binomial', 'zero_inflated_negative_binomial', "
+            r"'zero_inflated_poisson'\] \(did you mean 'poisson'\?\)$",
         ),
-        ("weibull", None, r"^unknown family 'weibull'; expected one of \[.*'student_t'\]$"),
+        ("weibull", None, r"^unknown family 'weibull'; expected one of \[.*'student_t'.*\]$"),
         (None, None, r"^family must be a string; got None \(NoneType\)$"),
         (
             "poisson",

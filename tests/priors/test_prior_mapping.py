@@ -5,7 +5,7 @@ from types import MappingProxyType
 import pytest
 
 from bayesml.errors import PriorError
-from bayesml.priors import Prior, PriorKey, parse_prior_key, validate_prior_mapping
+from bayesml.priors import GLOBAL_KEYS, Prior, PriorKey, parse_prior_key, validate_prior_mapping
 
 HALF_NORMAL = {"dist": "half_normal", "sigma": 1}
 
@@ -52,10 +52,16 @@ def test_specificity_orders_label_over_name_over_global():
     ]
 
 
+# the global keys: the model's parts, then every family parameter of the registry
 FORMS = (
-    r"accepted: global keys intercept, fixed, sd, cov, sigma, nu, alpha, kappa; overrides "
+    rf"accepted: global keys {', '.join(GLOBAL_KEYS)}; overrides "
     r"sd_<group>, sd_<group>\[<term>\], cov_<group>, beta\[<coefficient>\]"
 )
+
+
+def test_the_global_keys_are_the_models_parts_and_the_family_parameters():
+    assert list(GLOBAL_KEYS)[:8] == ["intercept", "fixed", "sd", "cov", "sigma", "nu", "alpha", "kappa"]
+    assert {"zi", "hu"} <= set(GLOBAL_KEYS)
 
 KEY_ERRORS = [
     ("sdd", r"^priors\.sdd: unknown prior key 'sdd'; " + FORMS + r" \(did you mean 'sd'\?\)$"),

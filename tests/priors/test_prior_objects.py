@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bayesml.errors import PriorError, SpecError
-from bayesml.priors import DISTRIBUTIONS, Prior, dists_for_role, parse_prior
+from bayesml.priors import DISTRIBUTIONS, ROLES, Prior, dists_for_role, parse_prior
 
 # one valid prior per registry entry: (role, spec data, str, describe)
 EXAMPLES = {
@@ -45,6 +45,7 @@ EXAMPLES = {
         "inverse_gamma(alpha=0.01, beta=0.01)",
         "σ² ~ inverse-gamma(α=0.01, β=0.01) (shape α, scale β)",
     ),
+    "beta": ("zi", {"alpha": 2, "beta": 8}, "beta(alpha=2, beta=8)", "p ~ beta(α=2, β=8) (mean α/(α + β))"),
     "lkj": ("cov", {"eta": 2}, "lkj(eta=2)", "R ~ LKJ(η=2)"),
     "inverse_wishart": (
         "cov",
@@ -189,7 +190,7 @@ CONSTRUCTION_ERRORS = [
     (
         ("half_normel",),
         {"sigma": 1},
-        r"^dist: unknown prior distribution 'half_normel'; valid: cauchy, exponential, flat, gamma, "
+        r"^dist: unknown prior distribution 'half_normel'; valid: beta, cauchy, exponential, flat, gamma, "
         r"half_cauchy, half_normal, half_student_t, half_t, .*weakly_informative "
         r"\(did you mean 'half_normal'\?\)$",
     ),
@@ -362,7 +363,7 @@ def test_parse_prior_errors(value, role, message):
 def test_parse_prior_rejects_an_unknown_role():
     with pytest.raises(
         ValueError,
-        match=r"^role must be one of sd, sigma, nu, alpha, kappa, cov, fixed, intercept; got 'beta'$",
+        match=rf"^role must be one of {', '.join(ROLES)}; got 'beta'$",
     ):
         parse_prior({"dist": "flat"}, role="beta")
 

@@ -313,7 +313,8 @@ RESOLVE_ERRORS = [
     (
         {"nu": {"dist": "gamma", "alpha": 2, "beta": 0.1}},
         r"^priors\.nu: the gaussian family has no 'nu' parameter; its auxiliary parameters: "
-        r"sigma, so this prior applies to nothing; remove the key",
+        r"sigma \('nu' is a parameter of student_t\), so this prior applies to nothing; remove "
+        r"the key",
     ),
     (
         {"sd_county": {"dist": "half_normal", "sigma": -2}},
@@ -332,7 +333,8 @@ def test_sigma_on_a_family_without_sigma(radon_like):
     with pytest.raises(
         PriorError,
         match=r"^priors\.sigma: the poisson family has no 'sigma' parameter; its auxiliary "
-        r"parameters: none, so this prior applies to nothing; remove the key",
+        r"parameters: none \('sigma' is a parameter of gaussian, student_t, lognormal, "
+        r"hurdle_lognormal\), so this prior applies to nothing; remove the key",
     ):
         resolve_priors({"sigma": HALF_NORMAL}, radon_like, get_family("poisson"))
 

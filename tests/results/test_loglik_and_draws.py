@@ -22,6 +22,13 @@ CASES = {
     "negative_binomial": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {"alpha": 2.5}, None, None),
     "gamma": ("log", [0.5, 2.0, 7.0], [0.2, 1.0, 1.5], {"alpha": 3.0}, None, None),
     "beta": ("logit", [0.2, 0.5, 0.9], [-1.0, 0.3, 1.5], {"kappa": 8.0}, None, None),
+    "zero_inflated_poisson": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {"zi": 0.3}, None, None),
+    "zero_inflated_negative_binomial": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {"alpha": 2.5, "zi": 0.3}, None, None),
+    "zero_inflated_binomial": ("probit", [0, 0, 7], [0.2, -1.0, 1.5], {"zi": 0.2}, [5, 4, 9], None),
+    "hurdle_poisson": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {"hu": 0.4}, None, None),
+    "hurdle_negative_binomial": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {"alpha": 2.5, "hu": 0.4}, None, None),
+    "hurdle_gamma": ("log", [0.0, 2.0, 7.0], [0.2, 1.0, 1.5], {"alpha": 3.0, "hu": 0.4}, None, None),
+    "hurdle_lognormal": ("identity", [0.3, 0.0, 7.0], [0.1, -0.5, 1.0], {"sigma": 0.7, "hu": 0.4}, None, None),
 }
 
 
@@ -49,6 +56,14 @@ def test_numpy_loglik_equals_pymc_logp(case):
     np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
 
 
+def _hurdle_moments(mu, hu, second_moment, zero_probability, **aux):
+    """(mu, aux, trials, mean, variance) of a hurdle count family from the untruncated family's
+    E(y²) and P(y = 0)."""
+    positive = 1.0 - zero_probability
+    mean = (1.0 - hu) * mu / positive
+    return mu, {**aux, "hu": hu}, None, mean, (1.0 - hu) * second_moment / positive - mean**2
+
+
 MOMENTS = {
     # family: (mu, aux, trials, mean, variance)
     "gaussian": (1.5, {"sigma": 2.0}, None, 1.5, 4.0),
@@ -61,6 +76,25 @@ MOMENTS = {
     "negative_binomial": (4.0, {"alpha": 2.0}, None, 4.0, 4.0 + 16.0 / 2.0),
     "gamma": (4.0, {"alpha": 2.0}, None, 4.0, 16.0 / 2.0),
     "beta": (0.3, {"kappa": 9.0}, None, 0.3, 0.21 / 10.0),
+    # zero-inflated: mixture of 0 and the count part, E = (1 − zi)μ, Var = (1 − zi)(v + μ²) − E²
+    "zero_inflated_poisson": (4.0, {"zi": 0.3}, None, 0.7 * 4.0, 0.7 * (4.0 + 16.0) - 2.8**2),
+    "zero_inflated_negative_binomial": (
+        4.0, {"alpha": 2.0, "zi": 0.3}, None, 2.8, 0.7 * (4.0 + 8.0 + 16.0) - 2.8**2
+    ),
+    "zero_inflated_binomial": (
+        0.3, {"zi": 0.25}, 10, 0.75 * 3.0, 0.75 * (2.1 + 9.0) - 2.25**2
+    ),
+    # hurdle counts: E = (1 − hu)·E⁺, E⁺ = μ/(1 − P₀), E⁺(y²) = E(y²)/(1 − P₀)
+    "hurdle_poisson": _hurdle_moments(2.0, 0.4, 2.0 + 4.0, np.exp(-2.0)),
+    "hurdle_negative_binomial": _hurdle_moments(
+        2.0, 0.4, 2.0 + 4.0 / 1.5 + 4.0, (1.5 / 3.5) ** 1.5, alpha=1.5
+    ),
+    # hurdle continuous: E = (1 − hu)m, E(y²) = (1 − hu)(v + m²)
+    "hurdle_gamma": (4.0, {"alpha": 2.0, "hu": 0.3}, None, 2.8, 0.7 * (8.0 + 16.0) - 2.8**2),
+    "hurdle_lognormal": (
+        0.5, {"sigma": 0.4, "hu": 0.3}, None, 0.7 * np.exp(0.58),
+        0.7 * np.exp(1.0 + 0.32) - (0.7 * np.exp(0.58)) ** 2,
+    ),
 }
 
 

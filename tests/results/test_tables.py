@@ -56,7 +56,10 @@ def _tree(seed: int = 7) -> xr.DataTree:
 
 # -- order -----------------------------------------------------------------------------------------
 def test_family_parameters_in_the_registrys_order_and_each_familys_own():
-    assert family_parameter_order() == ("sigma", "nu", "alpha", "kappa")
+    order = family_parameter_order()
+    assert order[:4] == ("sigma", "nu", "alpha", "kappa")
+    assert order.index("zi") < order.index("hu") and len(set(order)) == len(order)
+    assert family_parameter_order(get_family("hurdle_lognormal")) == ("sigma", "hu")
     assert family_parameter_order(get_family("student_t")) == ("sigma", "nu")
     assert family_parameter_order(get_family("poisson")) == ()
 

@@ -203,7 +203,10 @@ def build_pymc_model(
 
 
 #: a family parameter's constraint -> the builder of its PyMC variable
-PARAMETER_BUILDERS = {"positive": prior_builders.positive_variable}
+PARAMETER_BUILDERS = {
+    "positive": prior_builders.positive_variable,
+    "unit_interval": prior_builders.unit_interval_variable,
+}
 
 
 def family_parameters(family: Family, priors: ResolvedPriors) -> dict[str, pt.TensorVariable]:

@@ -15,7 +15,16 @@ poisson                   ``Poisson(μ)``
 negative_binomial         ``NegativeBinomial(μ, α)``: Var = μ + μ²/α
 gamma                     ``Gamma(α, α/μ)``: mean μ, shape α
 beta                      ``Beta(μκ, (1 − μ)κ)``: mean μ, precision κ
+zero_inflated_poisson     ``ZeroInflatedPoisson(psi = 1 − zi, μ)``
+zero_inflated_neg...      ``ZeroInflatedNegativeBinomial(psi = 1 − zi, μ, α)``
+zero_inflated_binomial    ``Mixture`` of 0 (weight zi) and ``Binomial(n, logit_p)``
+hurdle_poisson            ``HurdlePoisson(psi = 1 − hu, μ)``: the Poisson truncated at 0
+hurdle_negative_binomial  ``HurdleNegativeBinomial(psi = 1 − hu, μ, α)``
+hurdle_gamma              ``HurdleGamma(psi = 1 − hu, α, α/μ)``
+hurdle_lognormal          ``HurdleLogNormal(psi = 1 − hu, μ, σ)``
 ========================  ============================================================
+
+PyMC's ``psi`` is the probability of the non-zero part: 1 − zi, 1 − hu.
 
 :func:`add_latent_probit` writes the Albert–Chib form of a probit model instead, and
 :func:`probit_pointwise_loglik` gives its pointwise log-likelihood (the latent form has no
@@ -132,6 +141,55 @@ def _beta(x: LikelihoodInputs) -> TensorVariable:
     )
 
 
+# Zero-inflated and hurdle families: PyMC's psi is the probability of the count (non-zero) part,
+# psi = 1 − zi (zero-inflated) and psi = 1 − hu (hurdle).
+
+
+def _zero_inflated_poisson(x: LikelihoodInputs) -> TensorVariable:
+    return pm.ZeroInflatedPoisson(x.name, psi=1.0 - x.aux["zi"], mu=x.mu, **x.common())
+
+
+def _zero_inflated_negative_binomial(x: LikelihoodInputs) -> TensorVariable:
+    return pm.ZeroInflatedNegativeBinomial(
+        x.name, psi=1.0 - x.aux["zi"], mu=x.mu, alpha=x.aux["alpha"], **x.common()
+    )
+
+
+def _zero_inflated_binomial(x: LikelihoodInputs) -> TensorVariable:
+    # pm.ZeroInflatedBinomial's mixture, with the binomial written on logit_p (exact in the tails,
+    # as the binomial family's) instead of p = g⁻¹(η)
+    zi = pt.as_tensor_variable(x.aux["zi"])
+    return pm.Mixture(
+        x.name,
+        w=pt.stack([zi, 1.0 - zi], axis=-1),
+        comp_dists=[pm.DiracDelta.dist(0), pm.Binomial.dist(n=x.trials, logit_p=x.logit_p)],
+        **x.common(),
+    )
+
+
+def _hurdle_poisson(x: LikelihoodInputs) -> TensorVariable:
+    return pm.HurdlePoisson(x.name, psi=1.0 - x.aux["hu"], mu=x.mu, **x.common())
+
+
+def _hurdle_negative_binomial(x: LikelihoodInputs) -> TensorVariable:
+    return pm.HurdleNegativeBinomial(
+        x.name, psi=1.0 - x.aux["hu"], mu=x.mu, alpha=x.aux["alpha"], **x.common()
+    )
+
+
+def _hurdle_gamma(x: LikelihoodInputs) -> TensorVariable:
+    shape = x.aux["alpha"]
+    return pm.HurdleGamma(
+        x.name, psi=1.0 - x.aux["hu"], alpha=shape, beta=shape / x.mu, **x.common()
+    )
+
+
+def _hurdle_lognormal(x: LikelihoodInputs) -> TensorVariable:
+    return pm.HurdleLogNormal(
+        x.name, psi=1.0 - x.aux["hu"], mu=x.mu, sigma=x.aux["sigma"], **x.common()
+    )
+
+
 LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "gaussian": _gaussian,
     "student_t": _student_t,
@@ -142,6 +200,13 @@ LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "negative_binomial": _negative_binomial,
     "gamma": _gamma,
     "beta": _beta,
+    "zero_inflated_poisson": _zero_inflated_poisson,
+    "zero_inflated_negative_binomial": _zero_inflated_negative_binomial,
+    "zero_inflated_binomial": _zero_inflated_binomial,
+    "hurdle_poisson": _hurdle_poisson,
+    "hurdle_negative_binomial": _hurdle_negative_binomial,
+    "hurdle_gamma": _hurdle_gamma,
+    "hurdle_lognormal": _hurdle_lognormal,
 }
 """Likelihood builders by family name."""
 

@@ -3,6 +3,7 @@
 * :func:`positive_variable`: an SD or auxiliary parameter with an SD/aux prior. Priors on σ²
   (``scaled_inv_chi2``, ``inverse_gamma``) are written as distributions of σ itself, with the
   density log p(σ) = log p_σ²(σ²) + log 2σ, so the posterior variable is the SD.
+* :func:`unit_interval_variable`: a probability (``zi``, ``hu``) with a ``beta`` prior.
 * :func:`sd_scalars`: the SDs of one group's terms as one scalar variable per term (a leaner graph
   for numba than a vector), stacked as ``sd_<group>``.
 * :func:`coefficient_scalars`: one scalar variable per coefficient on its sampled scale (the
@@ -32,6 +33,7 @@ from bayesml.priors import (
 
 __all__ = [
     "POSITIVE_BUILDERS",
+    "UNIT_INTERVAL_BUILDERS",
     "COV_BUILDERS",
     "SCALAR_COEFFICIENT_BUILDERS",
     "coefficient_scalars",
@@ -42,6 +44,7 @@ __all__ = [
     "sampled_coefficient_priors",
     "sd_scalars",
     "sqrt_inverse_gamma_logp",
+    "unit_interval_variable",
 ]
 
 INTERCEPT_LABEL = "Intercept"
@@ -136,6 +139,24 @@ def positive_variable(
         )
     kwargs = {key: value for key, value in (("dims", dims), ("shape", shape)) if value is not None}
     return builder(name, prior, kwargs)
+
+
+#: distribution name -> builder of a random variable on the unit interval (name, prior)
+UNIT_INTERVAL_BUILDERS: Mapping[str, Callable[[str, Prior], pt.TensorVariable]] = {
+    "beta": lambda name, p: pm.Beta(name, alpha=_f(p["alpha"]), beta=_f(p["beta"])),
+}
+
+
+def unit_interval_variable(name: str, prior: Prior) -> pt.TensorVariable:
+    """A random variable for a probability (``zi``, ``hu``) with its prior (``beta``), sampled
+    on the logit scale (PyMC's default transform of ``pm.Beta``)."""
+    builder = UNIT_INTERVAL_BUILDERS.get(prior.dist)
+    if builder is None:
+        raise ValueError(
+            f"{prior} is not a prior for a probability; expected one of "
+            f"{', '.join(UNIT_INTERVAL_BUILDERS)}"
+        )
+    return builder(name, prior)
 
 
 def _helper_name(name: str, suffix: object) -> str:

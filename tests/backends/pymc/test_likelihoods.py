@@ -37,6 +37,30 @@ class Case:
     expected: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None  # (y, eta) -> logp
 
 
+def _zero_inflated(logpmf):
+    """scipy reference of a zero-inflated family from the log-pmf of its count part."""
+
+    def reference(y, mu, a, n, w):
+        inner, zi = logpmf(y, mu, a, n), a["zi"]
+        return np.where(y == 0, np.log(zi + (1 - zi) * np.exp(inner)), np.log(1 - zi) + inner)
+
+    return reference
+
+
+def _hurdle(logpdf, zero_probability=lambda mu, a: 0.0):
+    """scipy reference of a hurdle family: P(0) = hu, the positive part truncated at zero."""
+
+    def reference(y, mu, a, n, w):
+        positive = logpdf(np.where(y > 0, y, 1.0), mu, a) - np.log(1 - zero_probability(mu, a))
+        return np.where(y == 0, np.log(a["hu"]), np.log(1 - a["hu"]) + positive)
+
+    return reference
+
+
+def _nb_logpmf(y, mu, a, n=None):
+    return stats.nbinom.logpmf(y, a["alpha"], a["alpha"] / (a["alpha"] + mu))
+
+
 # scipy.stats reference with bayesml's parameterisation: (y, mu, aux, trials, weights) -> logp
 SCIPY = {
     "gaussian": lambda y, mu, a, n, w: stats.norm.logpdf(y, mu, a["sigma"] / np.sqrt(w)),
@@ -50,6 +74,19 @@ SCIPY = {
     ),
     "gamma": lambda y, mu, a, n, w: stats.gamma.logpdf(y, a["alpha"], scale=mu / a["alpha"]),
     "beta": lambda y, mu, a, n, w: stats.beta.logpdf(y, mu * a["kappa"], (1 - mu) * a["kappa"]),
+    "zero_inflated_poisson": _zero_inflated(lambda y, mu, a, n: stats.poisson.logpmf(y, mu)),
+    "zero_inflated_negative_binomial": _zero_inflated(_nb_logpmf),
+    "zero_inflated_binomial": _zero_inflated(lambda y, mu, a, n: stats.binom.logpmf(y, n, mu)),
+    "hurdle_poisson": _hurdle(
+        lambda y, mu, a: stats.poisson.logpmf(y, mu), lambda mu, a: stats.poisson.pmf(0, mu)
+    ),
+    "hurdle_negative_binomial": _hurdle(_nb_logpmf, lambda mu, a: np.exp(_nb_logpmf(0, mu, a))),
+    "hurdle_gamma": _hurdle(
+        lambda y, mu, a: stats.gamma.logpdf(y, a["alpha"], scale=mu / a["alpha"])
+    ),
+    "hurdle_lognormal": _hurdle(
+        lambda y, mu, a: stats.lognorm.logpdf(y, a["sigma"], scale=np.exp(mu))
+    ),
 }
 
 ETA = [-1.2, -0.3, 0.4, 1.1]
@@ -83,6 +120,20 @@ CASES = {
     "gamma_inverse": Case("gamma", "inverse", [0.4, 2.0, 1.3, 5.0], [0.3, 0.8, 1.5, 2.0],
                           {"alpha": 3.0}),
     "beta": Case("beta", "logit", [0.1, 0.45, 0.7, 0.95], ETA, {"kappa": 6.0}),
+    "zero_inflated_poisson": Case("zero_inflated_poisson", "log", [0, 2, 0, 1], ETA, {"zi": 0.3}),
+    "zero_inflated_negative_binomial": Case("zero_inflated_negative_binomial", "log",
+                                            [0, 2, 0, 1], ETA, {"alpha": 2.5, "zi": 0.2}),
+    "zero_inflated_binomial_logit": Case("zero_inflated_binomial", "logit", [0, 2, 0, 3], ETA,
+                                         {"zi": 0.4}, trials=[3, 4, 5, 6]),
+    "zero_inflated_binomial_cloglog": Case("zero_inflated_binomial", "cloglog", [0, 2, 0, 3],
+                                           ETA, {"zi": 0.4}, trials=[3, 4, 5, 6]),
+    "hurdle_poisson": Case("hurdle_poisson", "log", [0, 2, 5, 1], ETA, {"hu": 0.35}),
+    "hurdle_negative_binomial": Case("hurdle_negative_binomial", "log", [0, 2, 5, 1], ETA,
+                                     {"alpha": 1.5, "hu": 0.35}),
+    "hurdle_gamma": Case("hurdle_gamma", "log", [0.0, 2.0, 1.3, 5.0], ETA,
+                         {"alpha": 3.0, "hu": 0.25}),
+    "hurdle_lognormal": Case("hurdle_lognormal", "identity", [0.4, 0.0, 1.3, 5.0], ETA,
+                             {"sigma": 0.7, "hu": 0.25}),
     # In the tails μ rounds to 0 or 1, yet the log-likelihood must stay exact.
     "bernoulli_logit_tails": Case("bernoulli", "logit", [1, 0, 0, 1], TAIL_ETA,
                                   expected=lambda y, eta: -np.logaddexp(0, np.where(y, -eta, eta))),
