@@ -6,7 +6,7 @@ describing a model is cheap and does not import PyMC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,7 +16,7 @@ import pandas as pd
 from bayesml.backends.registry import check_supports, get_backend
 from bayesml.backends.seam import SAMPLING_DEFAULTS, ModelInputs
 from bayesml.data_source import resolve_data
-from bayesml.design import build_design
+from bayesml.design import DISPERSION, build_design, resolve_targets
 from bayesml.errors import ArgumentError, ArgumentTypeError, DataError, PriorError, warn
 from bayesml.families import DEFAULT_FAMILY, get_family
 from bayesml.formula import parse_formula
@@ -57,6 +57,11 @@ class Model:
     success
         The level of a two-level response that counts as success (default: the second level in
         sorted order, as R's ``glm``).
+    levels
+        The levels of an ordinal response (families ``cumulative``, ``sratio``, ``acat``), lowest
+        first, e.g. ``levels=["low", "mid", "high"]`` (R's ``factor(y, levels = ...)``). Not
+        needed for an ordered pandas Categorical (its categories' order) or integers (their
+        numeric order); a text column without it is refused.
     weights
         Column of prior weights (gaussian), or of trials for a ``r/n`` binomial response.
     missing
@@ -72,6 +77,24 @@ class Model:
         factor — and draws them back from their conditional posterior after sampling (the same
         posterior, better mixing of the SDs); ``"integrated"`` insists; ``"sampled"`` samples
         them (non-centred), as in :attr:`pymc_model`.
+    zi, hu
+        One-sided formula of the zero-inflation probability ``zi`` of a ``zero_inflated_*`` family
+        or of the hurdle probability ``hu`` of a ``hurdle_*`` family, on the logit scale, e.g.
+        ``zi="~ spp + mined + (1 | site)"`` (glmmTMB's ``ziformula``, brms' ``zi ~``); posterior
+        ``beta_zi`` (``coef_zi``), ``sd_zi_<group>``, ``u_zi_<group>``. Without one the
+        probability is one constant, ``zi`` / ``hu``.
+    dispersion_formula
+        One-sided formula of the family's dispersion parameter on the log scale — ``sigma``
+        (gaussian, student_t, lognormal), ``alpha`` (negative_binomial, gamma: the shape), ``kappa``
+        (beta) — e.g. ``"~ x2 + x3"`` (hglm's dispersion model; brms' ``sigma ~``); posterior
+        ``beta_sigma`` etc. The h-likelihood fit models log φ with the same terms.
+    random_family
+        Distribution of the random effects, as Lee and Nelder's HGLMs (R's hglm ``rand.family``):
+        ``"gaussian"`` (default), ``"gamma"`` (log link: mean-one effects with variance λ),
+        ``"beta"`` (logit), ``"inverse_gamma"`` (inverse or log link); one name for every term or
+        a mapping from grouping factor to name, e.g. ``{"plate": "beta"}``. A non-gaussian block
+        has one term; ``sd_<group>`` is √λ, the SD of the effects u, and ``u_<group>`` holds
+        v = v(u), the effects on the linear predictor's scale (hglm's v).
 
     Examples
     --------
@@ -90,11 +113,16 @@ class Model:
         link: str | None = None,
         priors: Mapping[str, Any] | None = None,
         success: Any = None,
+        levels: Sequence[Any] | None = None,
         weights: str | None = None,
         missing: Literal["raise", "drop"] = "raise",
         reference_levels: Mapping[str, Any] | None = None,
         probit: Literal["marginal", "latent"] = "marginal",
         random_effects: RandomEffects = "auto",
+        zi: str | None = None,
+        hu: str | None = None,
+        dispersion_formula: str | None = None,
+        random_family: str | Mapping[str, str] | None = None,
     ) -> None:
         options: dict[str, Any] = {}
         if missing != "raise":
@@ -113,8 +141,11 @@ class Model:
             priors=dict(priors or {}),
             data=str(data_name) if data_name is not None else None,
             success=success,
+            levels=None if levels is None else _levels_list(levels),
             weights=weights,
             options=options,
+            formulas={"zi": zi, "hu": hu, DISPERSION: dispersion_formula},
+            random_family=random_family,
         )
         frame = data if isinstance(data, pd.DataFrame) else None
         self._init_from_spec(spec, frame)
@@ -225,6 +256,9 @@ class Model:
             weights=spec.weights,
             missing=options.get("missing", "raise"),
             reference_levels=options.get("reference_levels"),
+            levels=spec.levels,
+            predictors=resolve_targets(spec.formulas, self._family),
+            random_family=spec.random_family,
         )
         self._priors = resolve_priors(spec.priors, self._design, self._family)
         self._probit = options.get("probit", "marginal")
@@ -285,14 +319,23 @@ class Model:
         ]
         if response.success_level is not None:
             lines.append(f"Success: {response.name} == {response.success_level!r}")
+        if response.levels is not None:
+            labels = self._family.dimension_labels(response.levels)
+            lines.append(
+                f"Levels:  {' < '.join(labels['category'])} ({len(labels['threshold'])} "
+                f"thresholds: {', '.join(labels['threshold'])})"
+            )
         lines.append(
             f"Fixed effects ({len(design.fixed.column_names)}): {', '.join(design.fixed.column_names)}"
         )
-        for block in design.random:
-            kind = "correlated" if block.correlated else "independent"
+        lines.extend(_group_lines(design.random))
+        for name, predictor in design.predictors.items():
+            lines.append(f"Formula ({name}, {predictor.link} link): {predictor.formula}")
             lines.append(
-                f"Group {block.name}: {len(block.levels)} levels; terms {', '.join(block.term_labels)} ({kind})"
+                f"  fixed effects ({len(predictor.fixed.column_names)}): "
+                f"{', '.join(predictor.fixed.column_names)}"
             )
+            lines.extend("  " + line for line in _group_lines(predictor.random))
         if self._random_effects == "integrated":
             lines.append(
                 "NUTS:    random effects integrated out of the sampled graph, drawn back "
@@ -422,7 +465,7 @@ class Model:
             log_prior=log_prior,
             log_likelihood=log_likelihood,
         )
-        check_supports(backend, self._family)
+        check_supports(backend, self._family, self._design)
         result = backend.run(self._inputs, options)
         rng = np.random.default_rng(random_seed)
         if posterior_predictive:
@@ -502,7 +545,7 @@ class Model:
             )
         backend = get_backend(method, "fitting")
         validated = backend.options(options)
-        check_supports(backend, self._family)
+        check_supports(backend, self._family, self._design)
         return backend.run(self._inputs, validated)
 
     def sample_prior(self, *, draws: int = 500, random_seed: int | None = None) -> xr.DataTree:
@@ -599,6 +642,29 @@ class Model:
         result.attrs["bayesml_version"] = __version__
         result.attrs["bayesml_method"] = method
         result.attrs["bayesml_spec"] = self._spec.to_yaml()
+
+
+def _levels_list(levels: Any) -> list[Any]:
+    """``levels`` as a list of plain Python values for the spec (numpy scalars unwrapped)."""
+    if isinstance(levels, str) or not hasattr(levels, "__iter__"):
+        raise ArgumentTypeError(
+            "levels must be a list of the response's levels, lowest first (e.g. "
+            f"levels=['low', 'mid', 'high']); got levels={levels!r}"
+        )
+    return [level.item() if isinstance(level, np.generic) else level for level in levels]
+
+
+def _group_lines(blocks) -> list[str]:
+    """One line per random block: levels, terms and whether they are correlated."""
+    lines = []
+    for block in blocks:
+        kind = "correlated" if block.correlated else "independent"
+        effects = "" if block.random_family.is_gaussian else f"; {block.random_family.label} effects"
+        lines.append(
+            f"Group {block.name}: {len(block.levels)} levels; terms "
+            f"{', '.join(block.term_labels)} ({kind}{effects})"
+        )
+    return lines
 
 
 #: keywords of other packages' predict() -> what bayesml calls them

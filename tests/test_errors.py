@@ -53,6 +53,13 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "internal: parse_prior already refused a prior that is not for a positive parameter "
         "(PriorError); guards the prior registry and the PyMC builders against drifting apart"
     ),
+    ("backends/pymc/priors.py", "unit_interval_variable", "ValueError"): (
+        "internal: parse_prior already refused a prior that is not for a probability (PriorError)"
+    ),
+    ("backends/pymc/priors.py", "_vector_parts", "ValueError"): (
+        "internal: parse_prior already refused a cutpoints prior that is not for real entries "
+        "(PriorError)"
+    ),
     ("backends/pymc/priors.py", "sd_scalars", "ValueError"): (
         "internal: a random term has at least one term by construction of the formula"
     ),

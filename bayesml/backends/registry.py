@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bayesml.backends.seam import supports_family, unsupported_family_message
 from bayesml.errors import ArgumentError, FamilyError
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from bayesml.families import Family
 
 __all__ = ["BACKENDS", "BackendEntry", "check_supports", "get_backend", "methods"]
+
+_FORMULA_ARGUMENTS = {"zi": "zi=", "hu": "hu="}
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,18 @@ def get_backend(method: object, kind: Kind) -> Backend:
     return getattr(importlib.import_module(entry.module), entry.attribute)
 
 
-def check_supports(backend: Backend, family: Family) -> None:
-    """Refuse a family/link the backend does not fit, before it does any work.
+def check_supports(backend: Backend, family: Family, design: Any = None) -> None:
+    """Refuse a family/link, or formulas of family parameters, the backend does not fit, before
+    it does any work.
 
     Raises
     ------
     FamilyError
-        Listing what the backend supports and the registered methods that fit the family.
+        Listing what the backend supports and the registered methods that fit the model.
     """
     if supports_family(backend.supported_families(), family):
+        _check_parameter_formulas(backend, family, design)
+        _check_random_families(backend, design)
         return
     instead = [
         f"{_ENTRY_POINTS[entry.kind]}(method={name!r})"
@@ -89,3 +94,47 @@ def check_supports(backend: Backend, family: Family) -> None:
             backend.name, backend.description, backend.supported_families(), family, instead
         )
     )
+
+
+def _check_parameter_formulas(backend: Backend, family: Family, design: Any) -> None:
+    modelled = set(getattr(design, "predictors", None) or {})
+    refused = sorted(modelled - set(backend.parameter_formulas(family)))
+    if not refused:
+        return
+    given = ", ".join(
+        _FORMULA_ARGUMENTS.get(name, "dispersion_formula=") + f" ({name})" for name in refused
+    )
+    instead = [
+        f"{_ENTRY_POINTS[entry.kind]}(method={name!r})"
+        for name, entry in BACKENDS.items()
+        if name != backend.name
+        and modelled <= set(get_backend(name, entry.kind).parameter_formulas(family))
+    ]
+    hint = f"; use {' or '.join(instead)}" if instead else ""
+    raise FamilyError(
+        f"method={backend.name!r} ({backend.description}) does not fit formulas for family "
+        f"parameters; this model has {given}{hint}"
+    )
+
+
+def _check_random_families(backend: Backend, design: Any) -> None:
+    supported = backend.random_families()
+    blocks = list(getattr(design, "random", ()) or ())
+    for predictor in (getattr(design, "predictors", None) or {}).values():
+        blocks += predictor.random
+    for block in blocks:
+        family = block.random_family
+        if (family.name, family.link) in supported:
+            continue
+        instead = [
+            f"{_ENTRY_POINTS[entry.kind]}(method={name!r})"
+            for name, entry in BACKENDS.items()
+            if name != backend.name
+            and (family.name, family.link) in get_backend(name, entry.kind).random_families()
+        ]
+        hint = f"; use {' or '.join(instead)}" if instead else ""
+        listed = ", ".join(f"{name}({link})" for name, link in sorted(supported))
+        raise FamilyError(
+            f"method={backend.name!r} ({backend.description}) does not fit {family.label} random "
+            f"effects (group {block.name!r}); it fits {listed}{hint}"
+        )

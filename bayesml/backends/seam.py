@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 import numpy as np
 
 from bayesml.errors import ArgumentError
+from bayesml.families import DEFAULT_RANDOM_FAMILY
 from bayesml.results.loglik import check_log_likelihood_setting, resolve_log_likelihood
 
 if TYPE_CHECKING:
@@ -214,6 +215,16 @@ class BackendBase:
     def options(self, given: Mapping[str, Any], **common: Any) -> BackendOptions:
         """The backend's options from the user's mapping (plus the shared ``common`` ones)."""
         return self.options_type.from_mapping(given, **common)
+
+    def random_families(self) -> frozenset[tuple[str, str]]:
+        """The (random family, link) pairs of the random effects it fits: gaussian only unless
+        the backend says otherwise."""
+        return frozenset({(DEFAULT_RANDOM_FAMILY, "identity")})
+
+    def parameter_formulas(self, family: Family) -> frozenset[str]:
+        """The family parameters whose formulas (``zi=``, ``dispersion_formula=``) it fits:
+        none unless the backend says otherwise."""
+        return frozenset()
 
 
 class Backend(Protocol):

@@ -19,18 +19,22 @@ what it learned from the data (levels, reference levels, means and SDs of ``scal
 from bayesml.design.design import DesignRows, ModelDesign, build_design
 from bayesml.design.fixed import FixedDesign
 from bayesml.design.one_sided import build_fixed_design, one_sided_design
+from bayesml.design.predictors import DISPERSION, PredictorDesign, resolve_targets
 from bayesml.design.random import RandomBlock
 from bayesml.design.response import ResponseData
 from bayesml.design.transforms import TRANSFORMS
 
 __all__ = [
+    "DISPERSION",
     "DesignRows",
     "FixedDesign",
     "ModelDesign",
+    "PredictorDesign",
     "RandomBlock",
     "ResponseData",
     "TRANSFORMS",
     "build_design",
     "build_fixed_design",
     "one_sided_design",
+    "resolve_targets",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from bayesml.design.convert import EvalContext
 from bayesml.design.encodings import EncodingStore
 from bayesml.design.expressions import evaluate_numeric, expression_columns
 from bayesml.design.fixed import FixedDesign, build_fixed
+from bayesml.design.predictors import PredictorDesign, build_predictors, predictor_columns
 from bayesml.design.random import RandomBlock, build_random_block
 from bayesml.design.response import ResponseData, ResponseRequest, build_response, response_trials
 from bayesml.design.terms import new_data_context
@@ -22,9 +24,9 @@ from bayesml.design.validate import (
     handle_missing,
     require_columns,
 )
-from bayesml.errors import DataError
-from bayesml.families import Family
-from bayesml.formula import ParsedFormula
+from bayesml.errors import DataError, SpecError
+from bayesml.families import Family, random_families_for
+from bayesml.formula import ParsedFormula, RightHandSide
 
 __all__ = ["DesignRows", "ModelDesign", "OffsetTerms", "build_design", "used_columns"]
 
@@ -69,6 +71,8 @@ class DesignRows:
         Binomial trials of the new rows when the data hold them, else ``None``.
     row_labels
         The index of the new rows.
+    predictors
+        Per family parameter with a formula, ``(fixed matrix, random)`` of its predictor.
     """
 
     fixed: np.ndarray
@@ -76,6 +80,7 @@ class DesignRows:
     offset: np.ndarray
     trials: np.ndarray | None
     row_labels: pd.Index
+    predictors: Mapping[str, tuple] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +103,9 @@ class ModelDesign:
         How many rows ``missing="drop"`` removed.
     formula
         The parsed formula the design was built from.
+    predictors
+        One :class:`~bayesml.design.predictors.PredictorDesign` per family parameter with a
+        formula of its own (``zi``, ``sigma``, ...), on the same rows.
     """
 
     response: ResponseData
@@ -109,6 +117,7 @@ class ModelDesign:
     formula: ParsedFormula = field(repr=False)
     offsets: OffsetTerms = field(repr=False)
     response_request: ResponseRequest = field(repr=False)
+    predictors: Mapping[str, PredictorDesign] = field(default_factory=dict)
 
     @property
     def n_obs(self) -> int:
@@ -142,7 +151,11 @@ class ModelDesign:
         offset = self.offsets.transform(new_data)
         context = self.offsets.context
         trials = response_trials(self.response_request, new_data, context)
-        return DesignRows(fixed, random, offset, trials, new_data.index)
+        predictors = {
+            name: predictor.transform(new_data, random_effects=random_effects)
+            for name, predictor in self.predictors.items()
+        }
+        return DesignRows(fixed, random, offset, trials, new_data.index, predictors)
 
 
 def used_columns(parsed: ParsedFormula, weights: str | None = None) -> tuple[str, ...]:
@@ -176,6 +189,9 @@ def build_design(
     weights: str | None = None,
     missing: Literal["raise", "drop"] = "raise",
     reference_levels: Mapping[str, Any] | None = None,
+    levels: Any = None,
+    predictors: Mapping[str, RightHandSide] | None = None,
+    random_family: Any = None,
 ) -> ModelDesign:
     """Evaluate a parsed formula on a data frame into validated model matrices.
 
@@ -200,6 +216,15 @@ def build_design(
     reference_levels
         Reference level per categorical variable, e.g. ``{"extract": "Cucumber"}``; default the
         first level in order.
+    levels
+        The levels of an ordinal response, lowest first (R's ``factor(y, levels = ...)``); an
+        ordered categorical or integer response needs none (see :mod:`bayesml.design.ordered`).
+    predictors
+        Formulas of family parameters (from :func:`~bayesml.design.predictors.resolve_targets`),
+        evaluated on the same rows with the same encodings.
+    random_family
+        The distribution of the random effects: one name (``"gamma"``, ``"beta(logit)"``) for
+        every term, or a mapping from grouping factor to name (others gaussian); default gaussian.
 
     Returns
     -------
@@ -227,16 +252,20 @@ def build_design(
     """
     _check_arguments(data, weights, missing)
     check_not_empty(data)
-    columns = used_columns(parsed, weights)
+    predictors = dict(predictors or {})
+    columns = tuple(dict.fromkeys([*used_columns(parsed, weights), *predictor_columns(predictors)]))
     require_columns(data, columns)
     data, dropped = handle_missing(data, columns, missing)
     context = EvalContext(data, EncodingStore(reference_levels), parsed.text)
-    request = ResponseRequest(parsed.response, family, success, weights)
+    request = ResponseRequest(parsed.response, family, success, weights, levels)
     response = build_response(request, context)
-    fixed = build_fixed(parsed, context)
-    random = tuple(build_random_block(term, context) for term in parsed.random_terms)
+    fixed = build_fixed(parsed, context, absorb_intercept=family.absorbs_intercept)
+    random = with_random_families(
+        tuple(build_random_block(term, context) for term in parsed.random_terms), random_family
+    )
     offsets = OffsetTerms(parsed.offsets, context)
     offset = offsets.evaluate(context)
+    predictor_designs = build_predictors(predictors, family, context)
     context.store.check_reference_levels_used()
     context.store.freeze()
     return ModelDesign(
@@ -249,4 +278,30 @@ def build_design(
         formula=parsed,
         offsets=offsets,
         response_request=request,
+        predictors=predictor_designs,
     )
+
+
+def with_random_families(blocks: tuple[RandomBlock, ...], spec: Any) -> tuple[RandomBlock, ...]:
+    """The blocks with the random family ``spec`` gives each (see :func:`build_design`).
+
+    Raises
+    ------
+    SpecError
+        For a mapping naming no grouping factor of the model, or a family other than gaussian on
+        a block of several terms (as hglm, one term per non-gaussian block).
+    """
+    if spec is None:
+        return blocks
+    families = random_families_for(spec, [block.name for block in blocks])
+    out = []
+    for block, family in zip(blocks, families, strict=True):
+        if not family.is_gaussian and len(block.term_labels) != 1:
+            raise SpecError(
+                f"{family.label} random effects take one term per grouping factor (as hglm); group "
+                f"{block.name!r} has {len(block.term_labels)} ({', '.join(block.term_labels)}): "
+                "write them as separate terms, e.g. (1 | g) + (0 + x | g)",
+                "random_family",
+            )
+        out.append(dataclasses.replace(block, random_family=family))
+    return tuple(out)

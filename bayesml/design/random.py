@@ -19,9 +19,12 @@ from bayesml.design.expressions import evaluate
 from bayesml.design.terms import TermEncoder, new_data_context
 from bayesml.design.values import FactorValue, level_label
 from bayesml.errors import DataError
+from bayesml.families import DEFAULT_RANDOM_FAMILY, RandomFamily, get_random_family
 from bayesml.formula import Name, RandomTerm
 
 __all__ = ["GroupingFactor", "RandomBlock", "build_random_block"]
+
+GAUSSIAN_EFFECTS = get_random_family(DEFAULT_RANDOM_FAMILY)
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +45,9 @@ class GroupingFactor:
         codes = np.column_stack([factor.codes for factor in factors])
         combinations, index = np.unique(codes, axis=0, return_inverse=True)
         levels = tuple(
-            ":".join(factor.encoding.labels[code] for factor, code in zip(factors, row, strict=True))
+            ":".join(
+                factor.encoding.labels[code] for factor, code in zip(factors, row, strict=True)
+            )
             for row in combinations
         )
         if len(levels) < 2:
@@ -60,9 +65,7 @@ class GroupingFactor:
         rows = zip(*(factor.codes.tolist() for factor in factors), strict=True)
         index = np.array([position.get(row, -1) for row in rows], dtype=np.int64)
         unseen = np.flatnonzero(index < 0)
-        labels = tuple(
-            ":".join(level_label(factor.raw[i]) for factor in factors) for i in unseen
-        )
+        labels = tuple(":".join(level_label(factor.raw[i]) for factor in factors) for i in unseen)
         return index, labels
 
 
@@ -92,6 +95,10 @@ class RandomBlock:
         ``n × k`` values of the block's terms (a column of ones for the intercept).
     Z
         ``n × (levels · k)`` sparse CSR matrix, level-major: column ``level * k + term``.
+    random_family
+        The distribution of the effects (:class:`~bayesml.families.RandomFamily`): gaussian, or
+        as Lee and Nelder's HGLMs gamma, beta or inverse-gamma effects u with mean ψ and variance
+        λ, entering η as v = v(u); a block with another family than gaussian has one term.
     """
 
     name: str
@@ -103,6 +110,7 @@ class RandomBlock:
     Z: sp.csr_matrix = field(repr=False)
     encoder: TermEncoder = field(repr=False)
     grouping: GroupingFactor = field(repr=False)
+    random_family: RandomFamily = field(default=GAUSSIAN_EFFECTS)
 
     @property
     def n_levels(self) -> int:

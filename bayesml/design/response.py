@@ -5,7 +5,9 @@
   bacteria's ``"n"``/``"y"`` the success is ``"y"``);
 - ``cbind(s, f)``: ``y = s``, ``trials = s + f`` (binomial only);
 - ``r/n``: binomial ``y = r``, ``trials = n`` (``weights="n"`` as in R is accepted and checked to
-  equal the trials); for any other family just the number ``r / n``.
+  equal the trials); for any other family just the number ``r / n``;
+- an ordinal family's ``y``: the category number 1, …, K of each row in the order of its levels
+  (:mod:`bayesml.design.ordered`: ``levels=``, an ordered categorical, or integers).
 
 The family's ``validate_response`` then checks the values (0/1, counts, positivity, ...).
 """
@@ -21,6 +23,7 @@ import pandas as pd
 
 from bayesml.design.convert import EvalContext, as_numeric, raw_values
 from bayesml.design.expressions import evaluate, evaluate_numeric, expression_columns
+from bayesml.design.ordered import ordered_response
 from bayesml.design.validate import check_finite, describe_rows
 from bayesml.design.values import (
     ColumnValue,
@@ -56,6 +59,9 @@ class ResponseData:
         ``"r/n"``.
     success_level
         The value counted as success when a two-level response was mapped to 0/1, else ``None``.
+    levels
+        The levels of an ordinal response, lowest first (``y`` holds category numbers 1, …, K
+        into them), else ``None``.
     """
 
     y: np.ndarray
@@ -63,6 +69,7 @@ class ResponseData:
     weights: np.ndarray | None
     name: str
     success_level: Any = None
+    levels: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +80,13 @@ class ResponseRequest:
     family: Family
     success: Any = None
     weights: str | None = None
+    levels: Any = None
+
+
+def _ordered() -> str:
+    """The ordinal families, quoted: ``'cumulative', 'sratio' or 'acat'``."""
+    names = [repr(name) for name in family_names(lambda family: family.response.ordered)]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _levelled() -> list[str]:
@@ -82,7 +96,14 @@ def _levelled() -> list[str]:
 
 def _with_trials() -> str:
     """The families whose rows are successes out of trials, quoted: ``'binomial'``."""
-    return " or ".join(map(repr, family_names(lambda family: family.uses_trials)))
+    return _listed([repr(name) for name in family_names(lambda family: family.uses_trials)], "or")
+
+
+def _listed(words: list[str], conjunction: str) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(words) <= 2:
+        return f" {conjunction} ".join(words)
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
 def response_name(response: Response) -> str:
@@ -105,8 +126,19 @@ def build_response(request: ResponseRequest, context: EvalContext) -> ResponseDa
     family = request.family
     if request.success is not None and not family.response.levelled:
         raise DataError(
-            f"success={request.success!r} applies only to {' and '.join(_levelled())} responses; "
+            f"success={request.success!r} applies only to {_listed(_levelled(), 'and')} responses; "
             f"got family {family.name!r}"
+        )
+    if request.levels is not None and not family.response.ordered:
+        raise DataError(
+            f"levels= gives the order of an ordinal response (family {_ordered()}); got family "
+            f"{family.name!r}"
+        )
+    if family.response.ordered and request.response.kind != "single":
+        raise FormulaError(
+            f"family {family.name!r} needs one column of ordered outcomes as its response; got "
+            f"{response_name(request.response)}",
+            context.formula,
         )
     weights = _weights(request.weights, context)
     builder = _BUILDERS[request.response.kind]
@@ -140,6 +172,9 @@ def _single(request: ResponseRequest, context: EvalContext, weights: np.ndarray 
     text = request.response.expressions[0]
     response = request.family.response
     value = evaluate(parse_expression(text), context)
+    if response.ordered:
+        codes, levels = ordered_response(value, text, request.levels, context, request.family.name)
+        return ResponseData(codes, None, weights, text, levels=levels)
     if not response.levelled:
         y = as_numeric(value, context, what=f"response {text!r}")
         check_finite(y, context.index, what=f"response {text!r}")

@@ -4,7 +4,7 @@ Everything a family knows lives here: each family is one object (one module per 
 group: :mod:`~bayesml.families.normal`, :mod:`~bayesml.families.binary`,
 :mod:`~bayesml.families.counts`, :mod:`~bayesml.families.positive`,
 :mod:`~bayesml.families.unit_interval`, :mod:`~bayesml.families.zero_inflated`,
-:mod:`~bayesml.families.hurdle`) with its parameters, log-likelihood, random draws,
+:mod:`~bayesml.families.hurdle`, :mod:`~bayesml.families.ordinal`) with its parameters, log-likelihood, random draws,
 variance and deviance, default-prior rule and response checks; :mod:`~bayesml.families.links`
 holds the links and :mod:`~bayesml.families.random_effects` the distributions of random effects
 of Lee and Nelder's HGLMs.
@@ -25,12 +25,14 @@ from bayesml.families.hurdle import (
 )
 from bayesml.families.links import LINKS, Link, get_link
 from bayesml.families.normal import Gaussian, LogNormal, StudentT
+from bayesml.families.ordinal import Acat, Cumulative, Sratio
 from bayesml.families.positive import Gamma
 from bayesml.families.random_effects import (
     DEFAULT_RANDOM_FAMILY,
     RANDOM_FAMILIES,
     RandomFamily,
     get_random_family,
+    random_families_for,
     random_family_from_label,
     supported_random_families,
 )
@@ -51,10 +53,12 @@ from bayesml.families.zero_inflated import (
 )
 
 __all__ = [
+    "Acat",
     "AuxParam",
     "Bernoulli",
     "Beta",
     "Binomial",
+    "Cumulative",
     "Gamma",
     "Gaussian",
     "HurdleGamma",
@@ -64,6 +68,7 @@ __all__ = [
     "LogNormal",
     "NegativeBinomial",
     "Poisson",
+    "Sratio",
     "StudentT",
     "ZeroInflatedBinomial",
     "ZeroInflatedNegativeBinomial",
@@ -87,6 +92,7 @@ __all__ = [
     "get_family",
     "get_link",
     "get_random_family",
+    "random_families_for",
     "random_family_from_label",
     "supported_random_families",
 ]

@@ -48,6 +48,7 @@ __all__ = [
     "AuxParam",
     "DefaultPrior",
     "Family",
+    "PARAMETER_LINKS",
     "Parameter",
     "ParamValues",
     "VAGUE_POSITIVE",
@@ -63,8 +64,13 @@ CONSTRAINTS: Mapping[str, tuple[Any, str]] = {
     "positive": (lambda v: np.isfinite(v) & (v > 0), "finite and positive"),
     "real": (np.isfinite, "finite"),
     "unit_interval": (lambda v: (v > 0) & (v < 1), "strictly between 0 and 1"),
+    "ordered": (
+        lambda v: np.isfinite(v) & (np.diff(v, axis=-1, prepend=-np.inf) > 0),
+        "finite and strictly increasing along its last axis",
+    ),
 }
-"""The constraints a family parameter may carry, each with its check."""
+"""The constraints a family parameter may carry, each with its check (a vector parameter's
+check is elementwise too: ``ordered`` flags each entry not above the one before it)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,9 @@ class DefaultPrior:
     params: Mapping[str, float]
     response_scaled: tuple[str, ...] = ()
 
+
+#: a parameter's constraint -> the link of a formula for it (brms' links of distributional parameters)
+PARAMETER_LINKS: Mapping[str, str] = {"positive": "log", "unit_interval": "logit"}
 
 VAGUE_POSITIVE = DefaultPrior("gamma", {"alpha": 0.01, "beta": 0.01})
 """The default prior of a shape or precision: gamma(0.01, 0.01), vague on the positive line."""
@@ -114,6 +123,12 @@ class Parameter:
     constraint: str = "positive"
     shape: tuple[str, ...] = ()
     default_prior: DefaultPrior | None = None
+
+    @property
+    def link(self) -> str | None:
+        """The link of a formula for this parameter (log for a positive one, logit for a
+        probability), or ``None`` when it cannot have one (a vector, an unconstrained one)."""
+        return None if self.shape else PARAMETER_LINKS.get(self.constraint)
 
     def __post_init__(self) -> None:
         if self.constraint not in CONSTRAINTS:
@@ -181,6 +196,10 @@ class Family:
     dispersion_parameter
         ``(name, power)`` with the parameter equal to φ**power (σ = φ^½ for the gaussian, α = φ⁻¹
         for the gamma), or ``None`` when the family has no dispersion parameter.
+    absorbs_intercept
+        Whether a parameter of the family takes the intercept's place (the thresholds of the
+        ordinal families): the design codes the terms as with an intercept and leaves its column
+        out, so a formula may ask for an intercept or not (clm and brms do the same).
     link
         The :class:`Link` in force.
     """
@@ -195,6 +214,7 @@ class Family:
     prior_rule: ClassVar[str] = "unit_scale"
     other_links_prior_rule: ClassVar[str] = "unit_scale"
     dispersion_parameter: ClassVar[tuple[str, float] | None] = None
+    absorbs_intercept: ClassVar[bool] = False
 
     link: Link = field(default=None)  # type: ignore[assignment]
 
@@ -260,6 +280,31 @@ class Family:
     def aux_names(self) -> tuple[str, ...]:
         """Names of the parameters beyond the mean."""
         return tuple(param.name for param in self.parameters)
+
+    @property
+    def dispersion_name(self) -> str | None:
+        """The parameter a dispersion formula models (``sigma``, ``alpha``, ``kappa``): the first
+        positive scalar parameter, or ``None`` when the family has none."""
+        for param in self.parameters:
+            if param.constraint == "positive" and not param.shape:
+                return param.name
+        return None
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called ``name``.
+
+        Raises
+        ------
+        FamilyError
+            When the family has no such parameter, listing those it has.
+        """
+        for param in self.parameters:
+            if param.name == name:
+                return param
+        raise FamilyError(
+            f"family {self.name!r} has no parameter {name!r}; its parameters: "
+            f"{', '.join(self.aux_names) or 'none'}"
+        )
 
     @property
     def default_prior_rule(self) -> str:
@@ -338,8 +383,21 @@ class Family:
         return self._draw(rng, np.asarray(mu, dtype=float), values, trials, weights)
 
     def expected_response(self, mu: ArrayLike, params: ParamValues | None = None) -> Array:
-        """E(y) given μ = g⁻¹(η): μ itself except where μ is not the mean (lognormal)."""
+        """E(y) given μ = g⁻¹(η): μ itself except where μ is not the mean (lognormal). The
+        ordinal families give the probability of each category instead, on a trailing axis."""
         return np.asarray(mu, dtype=float)
+
+    def mu_from_eta(self, eta: ArrayLike) -> Array:
+        """What :meth:`log_likelihood`, :meth:`draw` and :meth:`expected_response` take as
+        ``mu`` for linear predictor η: g⁻¹(η), except for the ordinal families (η itself: their
+        link acts on the thresholds minus η inside the likelihood)."""
+        return self.link.inverse(eta)
+
+    def dimension_labels(self, levels: Sequence[Any]) -> dict[str, tuple[str, ...]]:
+        """Labels of the family's dimensions (a vector parameter's ``shape``, the categories of
+        :meth:`expected_response`) for a response with these ordered ``levels``; empty for the
+        families without such dimensions."""
+        return {}
 
     def prior_response(self, y: ArrayLike) -> Array:
         """The response on the scale of the linear predictor, for data-scaled default priors."""

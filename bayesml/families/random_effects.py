@@ -32,14 +32,15 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from bayesml.errors import FamilyError
+from bayesml.errors import FamilyError, SpecError
 from bayesml.families._names import normalise_name
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "RANDOM_FAMILY_ALIASES",
     "RandomFamily",
     "get_random_family",
+    "random_families_for",
     "random_family_from_label",
     "supported_random_families",
 ]
@@ -289,3 +291,36 @@ def random_family_from_label(label: str | RandomFamily) -> RandomFamily:
         name, link = text[:-1].split("(", 1)
         return get_random_family(name.strip(), link.strip() or None)
     return get_random_family(text)
+
+
+def random_families_for(spec: Any, names: list[str]) -> list[RandomFamily]:
+    """One random family per term of ``names``, from one spec, a sequence or a mapping by name.
+
+    Raises
+    ------
+    SpecError
+        For a sequence of the wrong length or a mapping naming unknown terms.
+    FamilyError
+        For an unknown family or link, or a spec of the wrong type.
+    """
+    if isinstance(spec, str | RandomFamily):
+        return [random_family_from_label(spec)] * len(names)
+    if isinstance(spec, Mapping):
+        unknown = sorted(set(spec) - set(names))
+        if unknown:
+            raise SpecError(
+                f"random_family names unknown random term(s) {unknown}; the terms are {names}"
+            )
+        return [random_family_from_label(spec.get(name, DEFAULT_RANDOM_FAMILY)) for name in names]
+    if not isinstance(spec, Sequence):
+        raise FamilyError(
+            f"random_family must be a name such as 'gamma', one per random term, or a mapping from "
+            f"term name to family; got {spec!r}"
+        )
+    specs = list(spec)
+    if len(specs) != len(names):
+        raise SpecError(
+            f"random_family gives {len(specs)} families for {len(names)} random terms {names}; give "
+            "one family, one per term, or a mapping from term name to family"
+        )
+    return [random_family_from_label(item) for item in specs]

@@ -25,6 +25,7 @@ from bayesml.families.hurdle import (
 )
 from bayesml.families.links import Link
 from bayesml.families.normal import Gaussian, LogNormal, StudentT
+from bayesml.families.ordinal import Acat, Cumulative, Sratio
 from bayesml.families.positive import Gamma
 from bayesml.families.unit_interval import Beta
 from bayesml.families.zero_inflated import (
@@ -44,6 +45,7 @@ FAMILIES: dict[str, Family] = {
         Poisson(), NegativeBinomial(),  # counts.py
         Gamma(),  # positive.py
         Beta(),  # unit_interval.py
+        Cumulative(), Sratio(), Acat(),  # ordinal.py
         ZeroInflatedPoisson(), ZeroInflatedNegativeBinomial(), ZeroInflatedBinomial(),  # zero_inflated.py
         HurdlePoisson(), HurdleNegativeBinomial(), HurdleGamma(), HurdleLogNormal(),  # hurdle.py
     )

@@ -60,6 +60,12 @@ RESPONSE_RULES: dict[str, tuple[ResponseRule, ...]] = {
     "unit_interval": (
         ResponseRule("must lie strictly between 0 and 1", lambda y: (y <= 0) | (y >= 1)),
     ),
+    "ordinal": (
+        ResponseRule(
+            "must be category numbers 1, 2, ..., K (the position of each row's level)",
+            lambda y: (y < 1) | _not_integer(y),
+        ),
+    ),
 }
 """Checks applied to the response after the finiteness check, by ``Family.response_kind``."""
 
@@ -217,17 +223,21 @@ class ResponseKind:
     name
         A key of :data:`RESPONSE_RULES` (``"real"``, ``"binary"``, ``"binomial"``, ``"count"``,
         ``"positive"``, ``"non_negative"`` (positive values and zeros: the hurdle families of
-        a continuous response), ``"unit_interval"``).
+        a continuous response), ``"unit_interval"``, ``"ordinal"`` (category numbers 1, …, K)).
     levelled
         Whether a two-level column may be the response, encoded 0/1 with one level counted as
         success (the ``success`` argument means something).
     uses_trials
         Whether each row has a number of trials (successes out of trials).
+    ordered
+        Whether the response is one of K ordered levels (an ordered categorical, integers, or
+        labels with ``levels=``), given to the family as category numbers 1, …, K.
     """
 
     name: str
     levelled: bool = False
     uses_trials: bool = False
+    ordered: bool = False
 
 
 RESPONSE_KINDS: dict[str, ResponseKind] = {
@@ -238,5 +248,6 @@ RESPONSE_KINDS: dict[str, ResponseKind] = {
     "positive": ResponseKind("positive"),
     "non_negative": ResponseKind("non_negative"),
     "unit_interval": ResponseKind("unit_interval"),
+    "ordinal": ResponseKind("ordinal", ordered=True),
 }
 """The response kinds by name."""

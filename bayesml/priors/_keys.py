@@ -18,6 +18,9 @@ from bayesml.priors._constraints import show_value
 from bayesml.priors._prior import Prior, join_key, parse_prior
 from bayesml.priors._registry import AUX_ROLES, suggest
 
+#: the global keys of family parameters that may hold the nested priors of a formula
+FORMULA_ROLES = ("sigma", *AUX_ROLES)
+
 __all__ = ["GLOBAL_KEYS", "PriorKey", "parse_prior_key", "validate_prior_mapping"]
 
 #: global key -> role of the prior it holds
@@ -119,6 +122,16 @@ def _split_label(key: str, path: str) -> tuple[str, str | None]:
     return name, rest[:-1]
 
 
+def _is_formula_priors(parsed: PriorKey, value: object) -> bool:
+    """Whether ``value`` is the nested priors mapping of a family parameter's formula."""
+    return (
+        parsed.kind == "global"
+        and parsed.role in FORMULA_ROLES
+        and isinstance(value, Mapping)
+        and "dist" not in value
+    )
+
+
 def validate_prior_mapping(
     mapping: Mapping[str, object] | None, key_path: str = "priors"
 ) -> Mapping[str, Prior]:
@@ -134,7 +147,10 @@ def validate_prior_mapping(
     Returns
     -------
     Mapping[str, Prior]
-        A read-only mapping with the same keys and :class:`Prior` values.
+        A read-only mapping with the same keys and :class:`Prior` values — except the key of a
+        family parameter that has a formula (``zi``, ``sigma``, ...), whose value may be a nested
+        priors mapping of that formula (``{"intercept": ..., "fixed": ..., "sd_site": ...}``),
+        validated the same way.
 
     Raises
     ------
@@ -155,10 +171,14 @@ def validate_prior_mapping(
             f"({type(mapping).__name__})",
             key_path,
         )
-    priors: dict[str, Prior] = {}
+    priors: dict[str, Prior | Mapping[str, Prior]] = {}
     for key, value in mapping.items():
         parsed = parse_prior_key(key, key_path)
         path = join_key(key_path, key)
+        if _is_formula_priors(parsed, value):
+            # the priors of a formula for a family parameter: {"zi": {"intercept": ..., ...}}
+            priors[key] = validate_prior_mapping(value, key_path=path)
+            continue
         prior = parse_prior(value, role=parsed.role, key_path=path)
         if parsed.kind == "beta" and prior.dist == "weakly_informative":
             raise PriorError(

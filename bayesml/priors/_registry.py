@@ -10,7 +10,8 @@ sd         a random-effect standard deviation (``sd_<group>``)
 sigma      the residual standard deviation (gaussian, student_t, lognormal)
 <param>    every other parameter of a family (:mod:`bayesml.families`): ``nu`` (Student-t
            degrees of freedom), ``alpha`` (negative-binomial or gamma shape), ``kappa`` (beta
-           precision); the positive ones take the same priors as an SD; the probabilities
+           precision); the positive ones take the same priors as an SD; the thresholds
+           ``cutpoints`` of the ordinal families take a normal, Student-t or Cauchy prior on each; the probabilities
            ``zi`` (zero-inflation) and ``hu`` (hurdle) take a ``beta`` prior
 cov        the covariance matrix of a correlated random-effect term
 fixed      a fixed-effect coefficient other than the intercept
@@ -39,6 +40,8 @@ __all__ = [
     "DIST_ALIASES",
     "IMPROPER_LOG_FLAT",
     "POSITIVE_ROLES",
+    "VECTOR_NOTES",
+    "VECTOR_ROLES",
     "UNIT_INTERVAL_ROLES",
     "ROLES",
     "ROLE_DESCRIPTIONS",
@@ -72,12 +75,18 @@ UNIT_INTERVAL_ROLES = tuple(
     name for name, param in _PARAMETERS.items() if param.constraint == "unit_interval"
 )
 COEFFICIENT_ROLES = ("fixed", "intercept")
+#: the vector parameters (the thresholds ``cutpoints`` of the ordinal families): each entry takes
+#: a coefficient's location-scale prior (normal, student_t, cauchy)
+VECTOR_ROLES = tuple(name for name, param in _PARAMETERS.items() if param.shape)
+#: how ``describe()`` says that a vector's prior applies to each entry: " on each threshold"
+VECTOR_NOTES = {name: f" on each {_PARAMETERS[name].shape[-1]}" for name in VECTOR_ROLES}
 ROLES = SD_ROLES + AUX_ROLES + ("cov",) + COEFFICIENT_ROLES
 
 _DESCRIPTIONS = {
     "nu": "the Student-t degrees of freedom nu",
     "alpha": "the shape alpha",
     "kappa": "the beta precision kappa",
+    "cutpoints": "the thresholds (cutpoints) of an ordinal model",
     "zi": "the zero-inflation probability zi",
     "hu": "the hurdle probability hu",
 }
@@ -210,18 +219,28 @@ _TABLE = (
         "flat", (), COEFFICIENT_ROLES, "flat", "β", note=" (improper, uniform on the real line)"
     ),
     DistSpec(
-        "normal", (_MU, _SIGMA), COEFFICIENT_ROLES, "normal", "β", location_scale=("mu", "sigma")
+        "normal",
+        (_MU, _SIGMA),
+        COEFFICIENT_ROLES + VECTOR_ROLES,
+        "normal",
+        "β",
+        location_scale=("mu", "sigma"),
     ),
     DistSpec(
         "student_t",
         (_NU, _MU, _SIGMA),
-        COEFFICIENT_ROLES,
+        COEFFICIENT_ROLES + VECTOR_ROLES,
         "Student-t",
         "β",
         location_scale=("mu", "sigma"),
     ),
     DistSpec(
-        "cauchy", (_MU, _SIGMA), COEFFICIENT_ROLES, "Cauchy", "β", location_scale=("mu", "sigma")
+        "cauchy",
+        (_MU, _SIGMA),
+        COEFFICIENT_ROLES + VECTOR_ROLES,
+        "Cauchy",
+        "β",
+        location_scale=("mu", "sigma"),
     ),
     DistSpec(
         "weakly_informative",

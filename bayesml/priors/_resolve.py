@@ -9,7 +9,7 @@ For every parameter the most specific key wins: name and label (``sd_county[floo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bayesml.errors import PriorError
@@ -17,7 +17,7 @@ from bayesml.families import family_parameters
 from bayesml.priors._defaults import DefaultPriors, default_priors
 from bayesml.priors._keys import PriorKey, parse_prior_key, validate_prior_mapping
 from bayesml.priors._prior import Prior, join_key
-from bayesml.priors._registry import suggest
+from bayesml.priors._registry import VECTOR_NOTES, suggest
 from bayesml.priors._scaling import (
     INTERCEPT_LABEL,
     WI_COEFFICIENT,
@@ -55,6 +55,12 @@ class ResolvedPriors:
     sources
         Parameter (``beta[week]``, ``sd_county[floor]``, ``cov_county``, ``sigma``) -> where its
         prior came from: ``"default"`` or the key path (``"priors.sd_county[floor]"``).
+    predictors
+        Family parameter with a formula (``"zi"``, ``"sigma"``) -> the priors of that formula's
+        coefficients (``beta_zi``) and random effects (``sd_zi_<group>``), resolved the same way
+        from the nested mapping ``priors[<parameter>]`` with the ``unit_scale`` defaults.
+    coefficient_name
+        The posterior name of the coefficients (``"beta"``; ``"beta_zi"`` for a formula's).
     """
 
     intercept: Prior | None
@@ -64,6 +70,8 @@ class ResolvedPriors:
     cov: dict[str, Prior | None]
     aux: dict[str, Prior]
     sources: dict[str, str]
+    predictors: dict[str, ResolvedPriors] = field(default_factory=dict)
+    coefficient_name: str = "beta"
 
     def describe(self) -> str:
         """Every prior in force, one line per parameter with its source.
@@ -71,6 +79,10 @@ class ResolvedPriors:
         Example line: ``sd_county[Intercept]   half_normal(sigma=1)   (priors.sd)``.
         """
         rows = [(name, self._text(name), source) for name, source in self.sources.items()]
+        for predictor in self.predictors.values():
+            rows += [
+                (name, predictor._text(name), source) for name, source in predictor.sources.items()
+            ]
         name_width = max((len(row[0]) for row in rows), default=0)
         text_width = max((len(row[1]) for row in rows), default=0)
         return "\n".join(
@@ -83,6 +95,8 @@ class ResolvedPriors:
         name, _, label = parameter.partition("[")
         label = label[:-1]
         scaling = self.weakly_informative
+        if name == self.coefficient_name:
+            name = "beta"
         if name == "beta" and label == INTERCEPT_LABEL:
             suffix = " on the intercept of the scaled inputs" if scaling is not None else ""
             return f"{self.intercept}{suffix}"
@@ -95,7 +109,7 @@ class ResolvedPriors:
             return str(self.cov[name[4:]])
         if name.startswith("sd_") and label:
             return str(self.sd[name[3:]][label])
-        return str(self.aux[parameter])
+        return f"{self.aux[parameter]}{VECTOR_NOTES.get(parameter, '')}"
 
 
 @dataclass(frozen=True)
@@ -294,6 +308,10 @@ def resolve_priors(
         number of terms.
     """
     priors = validate_prior_mapping(mapping, key_path)
+    predictors = dict(getattr(design, "predictors", None) or {})
+    nested = _split_formula_priors(priors, predictors, key_path)
+    priors = {key: value for key, value in priors.items() if key not in nested}
+    family = _without_parameters(family, predictors)
     keys = _Keys.index(priors, key_path)
     resolver = _Resolver(keys, design, family, key_path)
     _check_targets(resolver)
@@ -309,7 +327,94 @@ def resolve_priors(
         cov=cov,
         aux=aux,
         sources=resolver.sources,
+        predictors={
+            name: _resolve_formula(nested.get(name, {}), predictor, design, key_path)
+            for name, predictor in predictors.items()
+        },
     )
+
+
+def _split_formula_priors(
+    priors: Mapping[str, Any], predictors: Mapping[str, Any], key_path: str
+) -> dict[str, Mapping[str, Prior]]:
+    """The nested priors mappings of the parameters with formulas, checked against them."""
+    nested = {key: value for key, value in priors.items() if isinstance(value, Mapping)}
+    for key in nested:
+        if key not in predictors:
+            raise PriorError(
+                f"{key} has no formula in this model, so it takes one prior (a mapping with "
+                "'dist'), not the priors of a formula",
+                join_key(key_path, key),
+            )
+    for name, predictor in predictors.items():
+        if name in priors and name not in nested:
+            raise PriorError(
+                f"{name} has a formula ({predictor.formula}), so its priors are those of the "
+                f"formula's terms, given as a mapping: {{'{name}': {{'intercept': ..., 'fixed': "
+                "..., 'sd': ...}}",
+                join_key(key_path, name),
+            )
+    return nested
+
+
+@dataclass(frozen=True)
+class _FormulaTarget:
+    """What the priors layer needs of the linear predictor of a family parameter."""
+
+    name: str
+    parameters: tuple = ()
+    aux_params: tuple = ()
+    default_prior_rule: str = "unit_scale"
+
+    @staticmethod
+    def prior_response(y: Any) -> Any:
+        return y
+
+
+@dataclass(frozen=True)
+class _FormulaDesign:
+    """A formula's fixed effects and random blocks, on the model's response."""
+
+    response: Any
+    fixed: Any
+    random: tuple
+
+
+def _resolve_formula(
+    mapping: Mapping[str, Prior], predictor: Any, design: Any, key_path: str
+) -> ResolvedPriors:
+    """The priors of one family parameter's formula (``unit_scale`` defaults, as brms' flat-ish
+    defaults on the link scale)."""
+    name = predictor.parameter
+    view = _FormulaDesign(design.response, predictor.fixed, tuple(predictor.random))
+    target = _FormulaTarget(f"{name} formula")
+    resolved = resolve_priors(mapping, view, target, key_path=join_key(key_path, name))
+    coefficient_name = f"beta_{name}"
+    sources = {
+        (coefficient_name + key[4:] if key.startswith("beta[") else key): source
+        for key, source in resolved.sources.items()
+    }
+    return replace(resolved, sources=sources, coefficient_name=coefficient_name)
+
+
+def _without_parameters(family: Any, modelled: Mapping[str, Any]) -> Any:
+    """The family as the priors layer sees it when some parameters have formulas: without them."""
+    if not modelled:
+        return family
+    kept = tuple(param for param in family.parameters if param.name not in modelled)
+    return _FamilyView(family, kept)
+
+
+class _FamilyView:
+    """A family whose ``parameters`` leave out those with formulas (everything else delegated)."""
+
+    def __init__(self, family: Any, parameters: tuple) -> None:
+        self._family = family
+        self.parameters = parameters
+        self.aux_params = parameters
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._family, name)
 
 
 def _check_targets(resolver: _Resolver) -> None:
@@ -376,9 +481,7 @@ def _check_globals_apply(
 ) -> None:
     """Each global key applies to at least one parameter of the model."""
     reasons = {
-        "intercept": None
-        if resolver.has_intercept
-        else "the model has no intercept (its formula removes it with 0 or -1)",
+        "intercept": None if resolver.has_intercept else _no_intercept_reason(resolver),
         "fixed": None
         if resolver.coefficients or (scaling is not None and resolver.has_intercept)
         else "the model has no fixed-effect coefficients besides the intercept "
@@ -407,6 +510,18 @@ def _check_globals_apply(
                 f"is removed: spec.replace(priors={{**spec.priors, {role!r}: None}}))",
                 resolver.path(key),
             )
+
+
+def _no_intercept_reason(resolver: _Resolver) -> str:
+    family = resolver.family
+    if getattr(family, "absorbs_intercept", False):
+        vectors = [param.name for param in family.aux_params if param.shape]
+        where = join_key(resolver.key_path, vectors[0]) if vectors else "its own key"
+        return (
+            f"the {family.name} family has no intercept: its thresholds take the intercept's place "
+            f"(their prior goes under {where})"
+        )
+    return "the model has no intercept (its formula removes it with 0 or -1)"
 
 
 def _no_sd_reason(resolver: _Resolver) -> str:

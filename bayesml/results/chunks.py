@@ -174,7 +174,8 @@ def map_draw_chunks(
         Rows of the result.
     compute
         ``compute(chunk_parameters, chunk)`` -> the chunk's values, shape
-        ``(chunk chains, chunk draws, n_rows)``.
+        ``(chunk chains, chunk draws, n_rows)``, or with trailing axes of their own (the
+        category probabilities of an ordinal model: ``(chunk chains, chunk draws, n_rows, K)``).
     dtype
         The result's dtype; default that of the first chunk's values.
     row_bytes
@@ -183,13 +184,14 @@ def map_draw_chunks(
     Returns
     -------
     numpy.ndarray
-        Shape ``(chain, draw, n_rows)``.
+        Shape ``(chain, draw, n_rows)`` (and the trailing axes of ``compute``'s values).
     """
     chains, draws = parameters.sizes["chain"], parameters.sizes["draw"]
     row_bytes = n_rows * _FLOAT_BYTES if row_bytes is None else row_bytes
     first, *rest = draw_chunks(chains, draws, row_bytes)  # at least one chunk
     values = compute(first.select(parameters), first)
-    out = np.empty((chains, draws, n_rows), dtype=values.dtype if dtype is None else dtype)
+    shape = (chains, draws, n_rows, *values.shape[3:])
+    out = np.empty(shape, dtype=values.dtype if dtype is None else dtype)
     out[first.index] = values
     del values
     for chunk in rest:

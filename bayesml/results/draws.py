@@ -6,12 +6,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bayesml.families import get_link
+
 if TYPE_CHECKING:
     import xarray as xr
 
 __all__ = [
     "add_random_effects",
     "fitted_eta_draws",
+    "fitted_parameter_draws",
     "linear_predictor_draws",
     "population_effect_draws",
 ]
@@ -22,6 +25,7 @@ def linear_predictor_draws(
     fixed_matrix: np.ndarray,
     random_parts: list[tuple[str, np.ndarray, np.ndarray]],
     offset: np.ndarray | None = None,
+    coefficient_name: str = "beta",
 ) -> np.ndarray:
     """η for every draw: Xβ + offset + Σ term_matrix · u[group_index].
 
@@ -37,6 +41,8 @@ def linear_predictor_draws(
         random-effect draws already aligned to the rows, shape ``(chain, draw, n, k)``.
     offset
         Offset per row, or None.
+    coefficient_name
+        The coefficients' posterior name (``beta_zi`` for the formula of a family parameter).
 
     Returns
     -------
@@ -48,7 +54,7 @@ def linear_predictor_draws(
         # no fixed effects (e.g. ``y ~ 0 + offset(m)``): the model has no ``beta``
         eta = np.zeros((posterior.sizes["chain"], posterior.sizes["draw"], fixed_matrix.shape[0]))
     else:
-        eta = np.einsum("cdp,np->cdn", posterior["beta"].values, fixed_matrix)
+        eta = np.einsum("cdp,np->cdn", posterior[coefficient_name].values, fixed_matrix)
     if offset is not None:
         eta += np.asarray(offset, dtype=float)[None, None, :]
     for name, term_matrix, rows in random_parts:
@@ -92,6 +98,15 @@ def fitted_eta_draws(posterior: xr.Dataset, design) -> np.ndarray:
     """Posterior draws of the linear predictor of the fitted rows of a ``ModelDesign``."""
     parts = [(block.name, block.term_matrix, block.group_index) for block in design.random]
     return linear_predictor_draws(posterior, design.fixed.matrix, parts, design.offset)
+
+
+def fitted_parameter_draws(posterior: xr.Dataset, predictor) -> np.ndarray:
+    """Posterior draws of a family parameter with a formula at the fitted rows: g⁻¹(η_p), from
+    ``beta_<p>`` and its random effects (``predictor``: a ``PredictorDesign``)."""
+    parts = [(block.name, block.term_matrix, block.group_index) for block in predictor.random]
+    name = f"beta_{predictor.parameter}"
+    eta = linear_predictor_draws(posterior, predictor.fixed.matrix, parts, None, name)
+    return get_link(predictor.link).inverse(eta)
 
 
 def population_effect_draws(

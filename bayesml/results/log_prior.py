@@ -10,7 +10,10 @@ draw with :func:`bayesml.priors.prior_logpdf`:
   own (not under an inverse-Wishart prior, which implies them);
 * ``corr_<group>`` (LKJ; the density of the correlation matrix) or ``cov_<group>``
   (inverse-Wishart; the density of the covariance matrix), one value per draw;
-* ``sigma``, ``nu``, ``alpha``, ``kappa``: the family parameters' priors.
+* ``sigma``, ``nu``, ``alpha``, ``kappa``: the family parameters' priors; ``cutpoints`` (dim
+  ``<response>__threshold``): the density of each threshold under its prior (for the cumulative
+  family, whose thresholds are increasing, the density of the vector adds the constant
+  log (K − 1)!, which no sensitivity measure sees).
 
 The random effects' density given their SDs is part of the model, not of the prior, and is left
 out (as brms leaves it out of ``lprior``). Densities are on the scale of the reported parameter
@@ -121,6 +124,8 @@ def log_prior_dataset(
     groups: Sequence[GroupPriorsLike],
     aux_priors: Mapping[str, Prior],
     covariances: Mapping[str, np.ndarray] | None = None,
+    coefficient_name: str = "beta",
+    coef_dim: str = COEF_DIM,
 ) -> xr.Dataset:
     """The log prior density of every parameter with a prior, at every draw.
 
@@ -142,6 +147,9 @@ def log_prior_dataset(
     covariances
         Group name -> covariance draws ``(chain, draw, K, K)`` for inverse-Wishart groups, when the
         backend has them; otherwise they are rebuilt from ``sd_<group>`` and ``corr_<group>``.
+    coefficient_name, coef_dim
+        Name and dimension of the coefficients (``beta_zi``, ``coef_zi`` for the formula of a
+        family parameter).
 
     Returns
     -------
@@ -161,19 +169,22 @@ def log_prior_dataset(
                 f"coefficients has {coefficients.shape[-1]} columns but coefficient_priors has "
                 f"{len(coefficient_priors)} priors; expected one prior per coefficient"
             )
-        data["beta"] = xr.DataArray(
+        data[coefficient_name] = xr.DataArray(
             _per_entry(coefficient_priors, np.asarray(coefficients, dtype=float)),
-            dims=(*SAMPLE_DIMS, COEF_DIM),
+            dims=(*SAMPLE_DIMS, coef_dim),
         )
     for group in groups:
         data |= _group_entries(posterior, group, covariances or {})
     for name, prior in aux_priors.items():
-        values = posterior[name].transpose(*SAMPLE_DIMS, ...).values
-        data[name] = xr.DataArray(prior_logpdf(prior, values), dims=SAMPLE_DIMS)
+        draws = posterior[name].transpose(*SAMPLE_DIMS, ...)
+        # a vector (the cutpoints) gets the density of each entry on its own dimension
+        data[name] = xr.DataArray(prior_logpdf(prior, draws.values), dims=draws.dims)
+    vector_dims = {dim for name in aux_priors for dim in posterior[name].dims} - set(SAMPLE_DIMS)
     coords = {
         name: values
         for name, values in posterior.coords.items()
-        if name in (*SAMPLE_DIMS, COEF_DIM) and (name != COEF_DIM or "beta" in data)
+        if name in (*SAMPLE_DIMS, coef_dim, *vector_dims)
+        and (name != coef_dim or coefficient_name in data)
     }
     coords |= {
         f"{group.name}__term": list(group.term_labels) for group in groups if group.sd_priors

@@ -25,7 +25,7 @@ import numpy as np
 from bayesml.errors import ArgumentError, ArgumentTypeError, DataError, warn
 from bayesml.families import Family, get_family
 from bayesml.results.chunks import map_draw_chunks
-from bayesml.results.draws import fitted_eta_draws
+from bayesml.results.draws import fitted_eta_draws, fitted_parameter_draws
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -41,7 +41,9 @@ __all__ = [
     "log_likelihood_values",
     "parameter_draws",
     "pointwise_log_likelihood",
+    "parameter_values",
     "resolve_log_likelihood",
+    "row_bytes",
 ]
 
 #: the dimension of the observations in ``log_likelihood`` and ``observed_data``
@@ -87,9 +89,34 @@ def pointwise_log_likelihood(
     return family.log_likelihood(y, mu, params, trials=trials, weights=weights)
 
 
-def parameter_draws(posterior: xr.Dataset, family: Family) -> dict[str, np.ndarray]:
-    """The family's parameters as arrays broadcastable against ``(chain, draw, obs)``."""
-    return {param.name: posterior[param.name].values[..., None] for param in family.parameters}
+def parameter_draws(
+    posterior: xr.Dataset, family: Family, design: ModelDesign | None = None
+) -> dict[str, np.ndarray]:
+    """The family's parameters as arrays broadcastable against ``(chain, draw, obs)``: one value
+    per draw, or per draw and fitted row for a parameter with a formula of ``design``."""
+    predictors = {} if design is None else design.predictors
+    return {
+        param.name: (
+            fitted_parameter_draws(posterior, predictors[param.name])
+            if param.name in predictors
+            else parameter_values(posterior, param.name)
+        )
+        for param in family.parameters
+    }
+
+
+def parameter_values(posterior: xr.Dataset, name: str) -> np.ndarray:
+    """Draws of one family parameter broadcastable against ``(chain, draw, obs)``: shape
+    ``(chain, draw, 1)``, or ``(chain, draw, 1, K − 1)`` for a vector such as ``cutpoints`` (its
+    own dimension last)."""
+    return np.expand_dims(posterior[name].transpose("chain", "draw", ...).values, axis=2)
+
+
+def row_bytes(design: ModelDesign) -> int:
+    """Bytes of one draw's largest intermediate: rows × 8, times the categories of an ordinal
+    response (whose computations hold one value per row and category)."""
+    levels = design.response.levels
+    return design.n_obs * np.dtype("float64").itemsize * (1 if levels is None else len(levels))
 
 
 def log_likelihood_values(
@@ -105,16 +132,18 @@ def log_likelihood_values(
     response = design.response
 
     def chunk_values(part: xr.Dataset, _chunk) -> np.ndarray:
-        mu = family.link.inverse(fitted_eta_draws(part, design))
+        mu = family.mu_from_eta(fitted_eta_draws(part, design))
         return family.log_likelihood(
             response.y,
             mu,
-            parameter_draws(part, family),
+            parameter_draws(part, family, design),
             trials=response.trials,
             weights=response.weights,
         )
 
-    return map_draw_chunks(posterior, design.n_obs, chunk_values, dtype=dtype)
+    return map_draw_chunks(
+        posterior, design.n_obs, chunk_values, dtype=dtype, row_bytes=row_bytes(design)
+    )
 
 
 def log_likelihood_dataset(

@@ -15,17 +15,18 @@ import pandas as pd
 import xarray as xr
 
 from bayesml.errors import ArgumentError, ArgumentTypeError, DataError
+from bayesml.families import get_link
 from bayesml.results.chunks import DrawChunk, map_draw_chunks
 from bayesml.results.draws import (
     add_random_effects,
     linear_predictor_draws,
     population_effect_draws,
 )
-from bayesml.results.loglik import OBS_DIM, parameter_draws
+from bayesml.results.loglik import OBS_DIM, parameter_values, row_bytes
 
 if TYPE_CHECKING:
-    from bayesml.design import ModelDesign
-    from bayesml.families import Family
+    from bayesml.design import ModelDesign, PredictorDesign
+    from bayesml.families import Family, Link
 
 __all__ = ["PREDICT_KINDS", "predict_draws", "predictive_dataset"]
 
@@ -33,17 +34,30 @@ __all__ = ["PREDICT_KINDS", "predict_draws", "predictive_dataset"]
 PREDICT_KINDS = ("linear", "mean", "response")
 
 
-def _as_dataarray(values: np.ndarray, parameters: xr.Dataset, name: str) -> xr.DataArray:
-    return xr.DataArray(
-        values,
-        dims=("chain", "draw", OBS_DIM),
-        coords={
-            "chain": parameters.coords["chain"].values,
-            "draw": parameters.coords["draw"].values,
-            OBS_DIM: np.arange(values.shape[-1]),
-        },
-        name=name,
-    )
+#: the dimension of an ordinal model's category probabilities (``predict(kind="mean")``)
+CATEGORY_DIM = "category"
+
+
+def _as_dataarray(
+    values: np.ndarray, parameters: xr.Dataset, name: str, categories: tuple[str, ...] = ()
+) -> xr.DataArray:
+    """Dims ``(chain, draw, obs)``, and ``category`` (labelled by ``categories``) when the
+    values have a fourth axis (an ordinal model's category probabilities)."""
+    coords = {
+        "chain": parameters.coords["chain"].values,
+        "draw": parameters.coords["draw"].values,
+        OBS_DIM: np.arange(values.shape[2]),
+    }
+    dims: tuple[str, ...] = ("chain", "draw", OBS_DIM)
+    if values.ndim == 4:
+        dims += (CATEGORY_DIM,)
+        coords[CATEGORY_DIM] = list(categories) if categories else np.arange(values.shape[3])
+    return xr.DataArray(values, dims=dims, coords=coords, name=name)
+
+
+def _row_bytes(design: ModelDesign, n_rows: int) -> int:
+    """Bytes of one draw's largest intermediate for ``n_rows`` rows (see ``row_bytes``)."""
+    return row_bytes(design) // max(design.n_obs, 1) * n_rows
 
 
 @dataclass(frozen=True)
@@ -61,14 +75,25 @@ class _Rows:
     trials: np.ndarray | None
     weights: np.ndarray | None
     new_effects: tuple[np.ndarray | None, ...]
+    coefficient_name: str = "beta"
+    predictors: tuple[tuple[str, Link, _Rows], ...] = ()
 
     @property
     def n_rows(self) -> int:
         return self.fixed.shape[0]
 
+    def parameters(self, part: xr.Dataset, chunk: DrawChunk, family: Family) -> dict:
+        """The family's parameters at the draws of ``part``: one value per draw, or per draw and
+        row for a parameter with a formula."""
+        values = {name: link.inverse(rows.eta(part, chunk)) for name, link, rows in self.predictors}
+        for param in family.parameters:
+            if param.name not in values:
+                values[param.name] = parameter_values(part, param.name)
+        return values
+
     def eta(self, part: xr.Dataset, chunk: DrawChunk) -> np.ndarray:
         """η of the rows at the draws of ``part`` (the chunk ``chunk`` of the parameters)."""
-        eta = linear_predictor_draws(part, self.fixed, [], self.offset)
+        eta = linear_predictor_draws(part, self.fixed, [], self.offset, self.coefficient_name)
         for (name, term_matrix, index), new in zip(self.random, self.new_effects, strict=True):
             effects = part[f"u_{name}"].values
             if new is not None:
@@ -81,6 +106,10 @@ def _fitted_rows(design: ModelDesign, random_effects: bool = True) -> _Rows:
     """The fitted rows; without their random effects (all at 0) unless ``random_effects``."""
     response = design.response
     blocks = design.random if random_effects else ()
+    predictors = tuple(
+        (name, get_link(predictor.link), _fitted_predictor_rows(predictor, random_effects))
+        for name, predictor in design.predictors.items()
+    )
     return _Rows(
         fixed=design.fixed.matrix,
         random=tuple((b.name, b.term_matrix, b.group_index) for b in blocks),
@@ -88,6 +117,21 @@ def _fitted_rows(design: ModelDesign, random_effects: bool = True) -> _Rows:
         trials=response.trials,
         weights=response.weights,
         new_effects=(None,) * len(blocks),
+        predictors=predictors,
+    )
+
+
+def _fitted_predictor_rows(predictor: PredictorDesign, random_effects: bool) -> _Rows:
+    """The fitted rows of a family parameter's formula."""
+    blocks = predictor.random if random_effects else ()
+    return _Rows(
+        fixed=predictor.fixed.matrix,
+        random=tuple((b.name, b.term_matrix, b.group_index) for b in blocks),
+        offset=None,
+        trials=None,
+        weights=None,
+        new_effects=(None,) * len(blocks),
+        coefficient_name=f"beta_{predictor.parameter}",
     )
 
 
@@ -101,14 +145,40 @@ def _new_rows(
     """New rows; levels unseen in fitting get effects drawn from the population distribution
     (one draw per posterior draw, the same for every row of the level). Without
     ``random_effects``, every random effect is 0 and the grouping columns are not read."""
-    if random_effects:
-        rows = design.transform(new_data)
-        blocks = design.random
-    else:
-        rows = design.transform(new_data, random_effects=False)
-        blocks = ()
+    rows = design.transform(new_data, random_effects=random_effects)
+    blocks = design.random if random_effects else ()
+    random, new_effects = _block_rows(blocks, rows.random, posterior, rng)
+    predictors = []
+    for name, predictor in design.predictors.items():
+        fixed, transformed = rows.predictors[name]
+        predictor_blocks = predictor.random if random_effects else ()
+        p_random, p_new = _block_rows(predictor_blocks, transformed, posterior, rng)
+        predictor_rows = _Rows(
+            fixed=fixed,
+            random=p_random,
+            offset=None,
+            trials=None,
+            weights=None,
+            new_effects=p_new,
+            coefficient_name=f"beta_{name}",
+        )
+        predictors.append((name, get_link(predictor.link), predictor_rows))
+    return _Rows(
+        fixed=rows.fixed,
+        random=random,
+        offset=rows.offset,
+        trials=rows.trials,
+        weights=None,
+        new_effects=new_effects,
+        predictors=tuple(predictors),
+    )
+
+
+def _block_rows(blocks, transformed, posterior: xr.Dataset, rng: np.random.Generator) -> tuple:
+    """Per random block of new rows, ``(name, term_matrix, index)`` and the draws of the effects
+    of unseen levels (indexed after the fitted levels), or None when every level was seen."""
     random, new_effects = [], []
-    for block, (term_matrix, group_index, unseen) in zip(blocks, rows.random, strict=True):
+    for block, (term_matrix, group_index, unseen) in zip(blocks, transformed, strict=True):
         index = np.asarray(group_index).copy()
         seen = index >= 0
         new = None
@@ -120,14 +190,7 @@ def _new_rows(
             index[~seen] = len(block.levels) + np.array([position[label] for label in labels])
         random.append((block.name, term_matrix, index))
         new_effects.append(new)
-    return _Rows(
-        fixed=rows.fixed,
-        random=tuple(random),
-        offset=rows.offset,
-        trials=rows.trials,
-        weights=None,
-        new_effects=tuple(new_effects),
-    )
+    return tuple(random), tuple(new_effects)
 
 
 def _response_draws(
@@ -137,17 +200,19 @@ def _response_draws(
     rng: np.random.Generator,
     *,
     weights: np.ndarray | None,
+    n_row_bytes: int | None = None,
 ) -> np.ndarray:
     """One new observation per draw and row, computed in chunks of draws from one generator
-    (the same draws as at once: the chunks follow the C order of (chain, draw))."""
+    (the same draws as at once: the chunks follow the C order of (chain, draw)); ``n_row_bytes``
+    is one draw's largest intermediate (default 8 bytes per row)."""
 
     def chunk_draws(part: xr.Dataset, chunk: DrawChunk) -> np.ndarray:
-        mu = family.link.inverse(rows.eta(part, chunk))
+        mu = family.mu_from_eta(rows.eta(part, chunk))
         return family.draw(
-            rng, mu, parameter_draws(part, family), trials=rows.trials, weights=weights
+            rng, mu, rows.parameters(part, chunk, family), trials=rows.trials, weights=weights
         )
 
-    return map_draw_chunks(parameters, rows.n_rows, chunk_draws)
+    return map_draw_chunks(parameters, rows.n_rows, chunk_draws, row_bytes=n_row_bytes)
 
 
 def predictive_dataset(
@@ -159,7 +224,9 @@ def predictive_dataset(
     the full chains × draws × rows size.
     """
     rows = _fitted_rows(design)
-    values = _response_draws(family, rows, parameters, rng, weights=rows.weights)
+    values = _response_draws(
+        family, rows, parameters, rng, weights=rows.weights, n_row_bytes=row_bytes(design)
+    )
     name = design.observed_name
     return xr.Dataset({name: _as_dataarray(values, parameters, name)})
 
@@ -199,14 +266,24 @@ def predict_draws(
     if kind == "mean":
 
         def chunk_means(part: xr.Dataset, chunk: DrawChunk) -> np.ndarray:
-            mu = family.link.inverse(rows.eta(part, chunk))
-            return family.expected_response(mu, parameter_draws(part, family))
+            mu = family.mu_from_eta(rows.eta(part, chunk))
+            return family.expected_response(mu, rows.parameters(part, chunk, family))
 
-        values = map_draw_chunks(posterior, rows.n_rows, chunk_means, dtype=float)
-        return _as_dataarray(values, posterior, "mu")
+        values = map_draw_chunks(
+            posterior,
+            rows.n_rows,
+            chunk_means,
+            dtype=float,
+            row_bytes=_row_bytes(design, rows.n_rows),
+        )
+        levels = design.response.levels
+        labels = () if levels is None else family.dimension_labels(levels).get("category", ())
+        return _as_dataarray(values, posterior, "mu", labels)
     if family.uses_trials and rows.trials is None:
         raise DataError(
             f"kind='response' for a {family.name} model needs the trials of the new rows"
         )
-    values = _response_draws(family, rows, posterior, rng, weights=None)
+    values = _response_draws(
+        family, rows, posterior, rng, weights=None, n_row_bytes=_row_bytes(design, rows.n_rows)
+    )
     return _as_dataarray(values, posterior, design.observed_name)

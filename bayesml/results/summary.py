@@ -26,7 +26,7 @@ def _default_var_names(posterior: xr.Dataset) -> list[str]:
         str(name)
         for name in posterior.data_vars
         if name == "beta"
-        or str(name).startswith(("sd_", "corr_"))
+        or str(name).startswith(("beta_", "sd_", "corr_"))
         or str(name) in family_parameters
     ]
     return order_names(names)

@@ -68,6 +68,8 @@ def family_parameter_order(family: Family | None = None) -> tuple[str, ...]:
 def _rank(name: str, family_parameters: tuple[str, ...]) -> tuple[int, int]:
     if name == "beta":
         return (0, 0)
+    if name.startswith("beta_"):  # the coefficients of a family parameter's formula
+        return (0, 1)
     if name.startswith("sd_"):
         return (1, 0)
     if name.startswith("corr_"):

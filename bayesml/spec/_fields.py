@@ -6,9 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from bayesml.errors import FamilyError, FormulaError, SpecError
-from bayesml.families import get_family
-from bayesml.formula import parse_formula
-from bayesml.spec._checks import expect_mapping, expect_scalar, expect_string
+from bayesml.families import family_names, get_family, random_family_from_label
+from bayesml.formula import parse_formula, parse_predictor
+from bayesml.spec._checks import (
+    describe_value,
+    expect_mapping,
+    expect_scalar,
+    expect_string,
+    join_key,
+)
 from bayesml.spec._options import validate_options
 
 __all__ = ["validate_fields"]
@@ -17,12 +23,15 @@ __all__ = ["validate_fields"]
 def validate_fields(
     *,
     formula: Any,
+    formulas: Mapping[str, Any],
+    random_family: Any,
     family: Any,
     link: Any,
     priors: Mapping[str, Any],
     data: Any,
     success: Any,
     weights: Any,
+    levels: Any = None,
     options: Mapping[str, Any],
     description: Any,
     name: Any,
@@ -41,7 +50,10 @@ def validate_fields(
     if success is not None:
         expect_scalar(success, "success")
     _check_formula(formula)
+    _check_formulas(formulas)
+    _check_random_family(random_family)
     _check_family(family, link, success)
+    _check_levels(levels, family)
     _check_priors(priors)
     validate_options(options)
 
@@ -52,6 +64,36 @@ def _check_formula(formula: str) -> None:
         parse_formula(formula)
     except FormulaError as error:
         raise SpecError(str(error), "formula") from error
+
+
+def _check_formulas(formulas: Any) -> None:
+    """``{parameter: one-sided formula}``; each formula must parse (random terms allowed)."""
+    expect_mapping(formulas, "formulas")
+    for key, text in formulas.items():
+        path = join_key("formulas", str(key))
+        if not isinstance(key, str) or not key.isidentifier():
+            raise SpecError(
+                f"keys must be parameter names such as zi or dispersion; got {key!r}", "formulas"
+            )
+        expect_string(text, path)
+        try:
+            parse_predictor(text)
+        except FormulaError as error:
+            raise SpecError(str(error), path) from error
+
+
+def _check_random_family(spec: Any) -> None:
+    """A random-family name, or a mapping from grouping factor to name; each name known."""
+    if spec is None:
+        return
+    items = spec.items() if isinstance(spec, Mapping) else [(None, spec)]
+    for group, name in items:
+        path = "random_family" if group is None else join_key("random_family", str(group))
+        expect_string(name, path)
+        try:
+            random_family_from_label(name)
+        except FamilyError as error:
+            raise SpecError(str(error), path) from error
 
 
 def _check_family(family: str, link: str | None, success: Any) -> None:
@@ -69,6 +111,31 @@ def _check_family(family: str, link: str | None, success: Any) -> None:
         raise SpecError(
             f"only binary and binomial families have a success level; family is {family!r}",
             "success",
+        )
+
+
+def _check_levels(levels: Any, family: str) -> None:
+    """``levels``: at least two distinct numbers or strings, for an ordinal family only."""
+    if levels is None:
+        return
+    if isinstance(levels, str) or not isinstance(levels, list | tuple):
+        raise SpecError(
+            f"expected a list of the response's levels, lowest first, got {describe_value(levels)}",
+            "levels",
+        )
+    for position, level in enumerate(levels):
+        expect_scalar(level, f"levels[{position}]")
+    if len(levels) < 2:
+        raise SpecError(f"expected at least two levels, got {list(levels)!r}", "levels")
+    texts = [str(level) for level in levels]
+    repeated = sorted({text for text in texts if texts.count(text) > 1})
+    if repeated:
+        raise SpecError(f"levels must be distinct; got {', '.join(repeated)} twice", "levels")
+    if not get_family(family).response.ordered:
+        ordinal = ", ".join(family_names(lambda other: other.response.ordered))
+        raise SpecError(
+            f"only ordinal families ({ordinal}) have ordered levels; family is {family!r}",
+            "levels",
         )
 
 

@@ -24,9 +24,12 @@ SPEC_KEYS = (
     "description",
     "data",
     "formula",
+    "formulas",
     "family",
+    "random_family",
     "link",
     "success",
+    "levels",
     "weights",
     "priors",
     "options",
@@ -44,8 +47,16 @@ class ModelSpec:
     ----------
     formula
         lme4-style formula, e.g. ``"weight ~ day + (1 + day | rat)"``.
+    formulas
+        One-sided formulas of family parameters, by parameter: ``{"zi": "~ spp + mined"}``,
+        ``{"hu": ...}``, ``{"dispersion": "~ x2 + x3"}`` (the family's dispersion parameter:
+        ``sigma``, ``alpha`` or ``kappa``); random terms allowed.
     family, link
         Response family (default ``"gaussian"``) and link (the family's default when None).
+    random_family
+        Distribution of the random effects: a name (``"gamma"``, ``"beta"``,
+        ``"inverse_gamma(log)"``) for every term, or a mapping from grouping factor to name;
+        gaussian when None.
     priors
         Prior mapping (plain data such as ``{"sd": {"dist": "half_normal", "sigma": 1}}`` or
         ``Prior`` objects), validated by :func:`bayesml.priors.validate_prior_mapping`.
@@ -53,6 +64,9 @@ class ModelSpec:
         Name of a bundled data set or path of a CSV file (relative to ``base_dir``).
     success
         Level of a two-level response that counts as success.
+    levels
+        The levels of an ordinal response (family ``cumulative``, ``sratio``, ``acat``), lowest
+        first, e.g. ``["low", "mid", "high"]``; not needed for an ordered categorical or integers.
     weights
         Column of prior weights (or of trials for an ``r/n`` binomial response).
     options
@@ -83,9 +97,12 @@ class ModelSpec:
     _: KW_ONLY
     family: str = DEFAULT_FAMILY
     link: str | None = None
+    formulas: Mapping[str, str] = field(default_factory=FrozenMapping)
+    random_family: Any = None
     priors: Mapping[str, Any] = field(default_factory=FrozenMapping)
     data: str | None = None
     success: Any = None
+    levels: tuple[Any, ...] | None = None
     weights: str | None = None
     options: Mapping[str, Any] = field(default_factory=FrozenMapping)
     description: str | None = None
@@ -98,14 +115,20 @@ class ModelSpec:
             # a key set to None is no prior at all: the parameter takes its default
             priors = {key: value for key, value in priors.items() if value is not None}
         options = FrozenMapping() if self.options is None else self.options
+        formulas = FrozenMapping() if self.formulas is None else self.formulas
+        if isinstance(formulas, Mapping):
+            formulas = {key: value for key, value in formulas.items() if value is not None}
         data = os.fspath(self.data) if isinstance(self.data, os.PathLike) else self.data
         validate_fields(
             formula=self.formula,
+            formulas=formulas,
+            random_family=self.random_family,
             family=self.family,
             link=self.link,
             priors=priors,
             data=data,
             success=self.success,
+            levels=self.levels,
             weights=self.weights,
             options=options,
             description=self.description,
@@ -113,7 +136,10 @@ class ModelSpec:
         )
         object.__setattr__(self, "priors", freeze(priors))
         object.__setattr__(self, "options", freeze(options))
+        object.__setattr__(self, "formulas", freeze(formulas))
+        object.__setattr__(self, "random_family", freeze(self.random_family))
         object.__setattr__(self, "data", data)
+        object.__setattr__(self, "levels", freeze(self.levels))
         if self.base_dir is not None:
             object.__setattr__(self, "base_dir", Path(self.base_dir))
 

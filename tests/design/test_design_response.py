@@ -86,7 +86,7 @@ def test_bad_binary_responses(build, binary_frame, values, kwargs, message):
 
 def test_success_for_a_family_without_successes_is_refused(build, binary_frame):
     frame = binary_frame.assign(y=[1.0, 2.0, 3.0, 4.0, 5.0])
-    with pytest.raises(DataError, match=r"success='y' applies only to bernoulli and binomial responses; got family 'gaussian'"):
+    with pytest.raises(DataError, match=r"success='y' applies only to bernoulli, binomial and zero_inflated_binomial responses; got family 'gaussian'"):
         build("y ~ x", frame, success="y")
 
 
@@ -133,7 +133,7 @@ def test_ratio_for_other_families_is_the_number(build):
 
 
 def test_ratio_with_bernoulli_is_refused(build):
-    with pytest.raises(FormulaError, match=r"r/n is successes out of trials; it needs family 'binomial', not 'bernoulli'"):
+    with pytest.raises(FormulaError, match=r"r/n is successes out of trials; it needs family 'binomial' or 'zero_inflated_binomial', not 'bernoulli'"):
         build("r/n ~ extract", load("seeds"), family="bernoulli")
 
 

@@ -35,6 +35,9 @@ TABLE = {
     "hurdle_negative_binomial": (("log",), "log", None, "count", ("alpha", "hu"), False),
     "hurdle_gamma": (("log",), "log", None, "non_negative", ("alpha", "hu"), False),
     "hurdle_lognormal": (("identity",), "identity", None, "non_negative", ("sigma", "hu"), False),
+    "cumulative": (("logit", "probit", "cloglog"), "logit", None, "ordinal", ("cutpoints",), False),
+    "sratio": (("logit", "probit", "cloglog"), "logit", None, "ordinal", ("cutpoints",), False),
+    "acat": (("logit", "probit", "cloglog"), "logit", None, "ordinal", ("cutpoints",), False),
 }
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import pytest
+from scipy import stats
 
 from bayesml.backends.pymc.likelihoods import LIKELIHOODS, add_likelihood
 from bayesml.families import FAMILIES, get_family
@@ -29,6 +30,10 @@ CASES = {
     "hurdle_negative_binomial": ("log", [0, 3, 12], [0.2, 1.0, 2.3], {"alpha": 2.5, "hu": 0.4}, None, None),
     "hurdle_gamma": ("log", [0.0, 2.0, 7.0], [0.2, 1.0, 1.5], {"alpha": 3.0, "hu": 0.4}, None, None),
     "hurdle_lognormal": ("identity", [0.3, 0.0, 7.0], [0.1, -0.5, 1.0], {"sigma": 0.7, "hu": 0.4}, None, None),
+    # ordinal: category numbers 1..K; mu is η itself (Family.mu_from_eta)
+    "cumulative": ("logit", [1, 3, 4, 2], [0.1, -0.5, 1.0, 2.0], {"cutpoints": [-1.0, 0.4, 1.5]}, None, None),
+    "sratio": ("probit", [1, 3, 4, 2], [0.1, -0.5, 1.0, 2.0], {"cutpoints": [-1.0, 0.8, 0.4]}, None, None),
+    "acat": ("cloglog", [1, 3, 4, 2], [0.1, -0.5, 1.0, 2.0], {"cutpoints": [0.5, -1.0, 1.5]}, None, None),
 }
 
 
@@ -42,7 +47,9 @@ def test_numpy_loglik_equals_pymc_logp(case):
     trials = None if trials is None else np.array(trials)
     weights = None if weights is None else np.array(weights)
     with pm.Model() as model:
-        aux_inputs = {name: pt.dscalar(name) for name in aux}
+        aux_inputs = {
+            name: (pt.dvector if np.ndim(value) else pt.dscalar)(name) for name, value in aux.items()
+        }
         eta_input = pt.dvector("eta")
         add_likelihood(
             family, name="y", eta=eta_input, observed=y, aux=aux_inputs, trials=trials, weights=weights
@@ -50,8 +57,9 @@ def test_numpy_loglik_equals_pymc_logp(case):
     observed = model.observed_RVs[0]
     logp = model.logp(vars=[observed], sum=False)[0]
     expected = logp.eval({eta_input: eta, **{aux_inputs[k]: v for k, v in aux.items()}})
+    # the family object, with its link: an ordinal family's link acts inside the likelihood
     got = pointwise_log_likelihood(
-        family_name, y, family.link.inverse(eta), aux, trials=trials, weights=weights
+        family, y, family.mu_from_eta(eta), aux, trials=trials, weights=weights
     )
     np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
 
@@ -62,6 +70,25 @@ def _hurdle_moments(mu, hu, second_moment, zero_probability, **aux):
     positive = 1.0 - zero_probability
     mean = (1.0 - hu) * mu / positive
     return mu, {**aux, "hu": hu}, None, mean, (1.0 - hu) * second_moment / positive - mean**2
+
+
+def _category_moments(name, link, eta, cutpoints):
+    """(mu, aux, trials, mean, variance) of the category number of an ordinal family, from the
+    category probabilities written with scipy's CDFs (logistic, normal, gumbel_l = 1 − exp(−eˣ))."""
+    cdf = {"logit": stats.logistic.cdf, "probit": stats.norm.cdf, "cloglog": stats.gumbel_l.cdf}[link]
+    theta = np.asarray(cutpoints, dtype=float)
+    if name == "cumulative":  # P(y ≤ k) = F(θ_k − η)
+        p = np.diff(np.concatenate([[0.0], cdf(theta - eta), [1.0]]))
+    elif name == "sratio":  # P(y = k | y ≥ k) = F(θ_k − η)
+        stop = cdf(theta - eta)
+        p = np.append(stop, 1.0) * np.concatenate([[1.0], np.cumprod(1.0 - stop)])
+    else:  # acat: P(y = k + 1 | y ∈ {k, k + 1}) = F(η − θ_k)
+        q = cdf(eta - theta)
+        p = np.array([np.prod(q[:k]) * np.prod(1.0 - q[k:]) for k in range(theta.size + 1)])
+        p /= p.sum()
+    k = np.arange(1, p.size + 1)
+    mean = np.sum(k * p)
+    return eta, {"cutpoints": theta}, None, mean, np.sum(k**2 * p) - mean**2
 
 
 MOMENTS = {
@@ -95,6 +122,10 @@ MOMENTS = {
         0.5, {"sigma": 0.4, "hu": 0.3}, None, 0.7 * np.exp(0.58),
         0.7 * np.exp(1.0 + 0.32) - (0.7 * np.exp(0.58)) ** 2,
     ),
+    # ordinal: the category number 1..K (its mean and variance from the category probabilities)
+    "cumulative": _category_moments("cumulative", "logit", 0.4, [-1.0, 0.5, 2.0]),
+    "sratio": _category_moments("sratio", "logit", 0.4, [-1.0, 0.5, 0.2]),
+    "acat": _category_moments("acat", "logit", 0.4, [0.3, -0.5, 1.0]),
 }
 
 
@@ -112,6 +143,8 @@ def test_response_draws_have_the_family_moments(family_name):
     family = get_family(family_name)
     draws = family.draw(rng, np.full(n, mu), aux, trials=trials_array)
     expected_mean = family.expected_response(np.full(1, mu), aux)[0] * (trials or 1)
+    if np.ndim(expected_mean):  # an ordinal family's category probabilities: E(y) = Σ k p_k
+        expected_mean = np.sum(np.arange(1, expected_mean.size + 1) * expected_mean)
     assert expected_mean == pytest.approx(mean)
     standard_error = np.sqrt(variance / n)
     assert abs(draws.mean() - mean) < 5 * standard_error

@@ -158,7 +158,7 @@ ERRORS = {
     "unknown key": (
         {"formula": "y ~ x", "familly": "poisson"},
         r"^familly: unknown key 'familly' \(did you mean 'family'\?\); valid keys: name, "
-        r"description, data, formula, family, link, success, weights, priors, options$",
+        r"description, data, formula, formulas, family, random_family, link, success, levels, weights, priors, options$",
     ),
     "missing formula": ({"family": "poisson"}, r"^formula: missing; every spec needs a formula"),
     "formula type": ({"formula": 3}, r"^formula: expected a string, got integer 3$"),

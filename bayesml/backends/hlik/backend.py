@@ -14,7 +14,8 @@ from bayesml.backends.hlik.result import HlikResult
 from bayesml.backends.hlik.rows import DESCRIPTION, MEAN_FAMILIES
 from bayesml.backends.seam import BackendBase, BackendOptions, ModelInputs
 from bayesml.design import one_sided_design
-from bayesml.families import DEFAULT_RANDOM_FAMILY
+from bayesml.errors import ArgumentError, FamilyError
+from bayesml.families import DEFAULT_RANDOM_FAMILY, RANDOM_FAMILIES
 
 __all__ = ["HLIK", "HlikBackend", "HlikOptions"]
 
@@ -79,9 +80,21 @@ class HlikBackend(BackendBase):
         """The response families and links the h-likelihood fits (:data:`MEAN_FAMILIES`)."""
         return dict(MEAN_FAMILIES)
 
+    def random_families(self) -> frozenset[tuple[str, str]]:
+        """Every random family of :mod:`bayesml.families.random_effects` (hglm's)."""
+        return frozenset((name, link) for name, links in RANDOM_FAMILIES.items() for link in links)
+
+    def parameter_formulas(self, family: Any) -> frozenset[str]:
+        """The dispersion parameter: its formula's fixed terms are hglm's model for log φ."""
+        return (
+            frozenset() if family.dispersion_name is None else frozenset({family.dispersion_name})
+        )
+
     def run(self, model: ModelInputs, options: HlikOptions) -> HlikResult:
-        """Fit ``model``; the priors play no part."""
-        dispersion_design = None
+        """Fit ``model``; the priors play no part. The model's dispersion formula
+        (``Model(dispersion_formula=...)``) is hglm's model for log φ; ``dispersion_formula=``
+        among the options is its former spelling."""
+        dispersion_design = _model_dispersion_design(model, options)
         if options.dispersion_formula is not None:
             dispersion_design = one_sided_design(
                 options.dispersion_formula, model.data, row_labels=model.design.row_labels
@@ -98,6 +111,26 @@ class HlikBackend(BackendBase):
             covariance=options.covariance,
             car=options.car,
         )
+
+
+def _model_dispersion_design(model: ModelInputs, options: HlikOptions) -> Any:
+    """The fixed-effects design of the model's dispersion formula, or None without one."""
+    name = model.family.dispersion_name
+    predictor = model.design.predictors.get(name) if name is not None else None
+    if predictor is None:
+        return None
+    if options.dispersion_formula is not None:
+        raise ArgumentError(
+            f"the model has a dispersion formula ({predictor.formula}); Model.fit's "
+            "dispersion_formula= is for models without one: give it once"
+        )
+    if predictor.random:
+        raise FamilyError(
+            f"the h-likelihood fits a dispersion model of fixed terms (hglm's disp =); the "
+            f"model's dispersion formula {predictor.formula} has random terms: use "
+            "Model.sample(method='nuts')"
+        )
+    return predictor.fixed
 
 
 HLIK = HlikBackend()

@@ -16,8 +16,12 @@ from bayesml.backends.hlik.problem import DispersionModel, RandomTerm
 from bayesml.backends.hlik.rows import MEAN_FAMILIES
 from bayesml.design import FixedDesign
 from bayesml.errors import ArgumentError, DataError, FamilyError, SpecError, warn
-from bayesml.families import DEFAULT_RANDOM_FAMILY, Family, get_family
-from bayesml.families.random_effects import RandomFamily, random_family_from_label
+from bayesml.families import Family, get_family
+from bayesml.families.random_effects import (
+    RandomFamily,
+    random_families_for,
+    random_family_from_label,
+)
 
 __all__ = [
     "DispersionOption",
@@ -132,39 +136,6 @@ def estimation_argument(estimation: str | None, method: str | None, *, caller: s
         FutureWarning,
     )
     return method
-
-
-def random_families_for(spec: RandomFamilySpec, names: list[str]) -> list[RandomFamily]:
-    """One random family per term of ``names``, from one spec, a sequence or a mapping by name.
-
-    Raises
-    ------
-    SpecError
-        For a sequence of the wrong length or a mapping naming unknown terms.
-    FamilyError
-        For an unknown family or link, or a spec of the wrong type.
-    """
-    if isinstance(spec, str | RandomFamily):
-        return [one_random_family(spec)] * len(names)
-    if isinstance(spec, Mapping):
-        unknown = sorted(set(spec) - set(names))
-        if unknown:
-            raise SpecError(
-                f"random_family names unknown random term(s) {unknown}; the terms are {names}"
-            )
-        return [one_random_family(spec.get(name, DEFAULT_RANDOM_FAMILY)) for name in names]
-    if not isinstance(spec, Sequence):
-        raise FamilyError(
-            f"random_family must be a name such as 'gamma', one per random term, or a mapping from "
-            f"term name to family; got {spec!r}"
-        )
-    specs = list(spec)
-    if len(specs) != len(names):
-        raise SpecError(
-            f"random_family gives {len(specs)} families for {len(names)} random terms {names}; give "
-            "one family, one per term, or a mapping from term name to family"
-        )
-    return [one_random_family(item) for item in specs]
 
 
 one_random_family = random_family_from_label

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from bayesml.backends.pymc.effects import choose_random_effects
 from bayesml.backends.pymc.samplers import check_sampler
 from bayesml.backends.seam import BackendBase, ModelInputs, SamplingOptions, check_count
-from bayesml.families import FAMILIES
+from bayesml.families import DEFAULT_RANDOM_FAMILY, FAMILIES
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -75,6 +75,16 @@ class NutsBackend(BackendBase):
         from bayesml.backends.pymc.likelihoods import LIKELIHOODS
 
         return {name: family.links for name, family in FAMILIES.items() if name in LIKELIHOODS}
+
+    def random_families(self) -> frozenset[tuple[str, str]]:
+        """Gaussian effects and the HGLM random families of its translation table."""
+        from bayesml.backends.pymc.likelihoods import RANDOM_EFFECT_DISTRIBUTIONS
+
+        return frozenset({(DEFAULT_RANDOM_FAMILY, "identity"), *RANDOM_EFFECT_DISTRIBUTIONS})
+
+    def parameter_formulas(self, family: Any) -> frozenset[str]:
+        """Every family parameter that can have a formula (a scalar one with a link)."""
+        return frozenset(param.name for param in family.parameters if param.link is not None)
 
     def run(self, model: ModelInputs, options: NutsOptions) -> xr.DataTree:
         """Sample the graph of :meth:`sampling_graph` and return the result with shared names."""

@@ -21,7 +21,7 @@ layer stacks from the columns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pymc as pm
@@ -29,8 +29,10 @@ import pytensor.tensor as pt
 
 from bayesml.backends.pymc import likelihoods
 from bayesml.backends.pymc import priors as prior_builders
+from bayesml.backends.pymc.links import inverse_link
 from bayesml.errors import ArgumentError, FamilyError
 from bayesml.priors import sampled_fixed_effects
+from bayesml.results.dims import parameter_dims
 from bayesml.results.log_prior import GroupPriors
 
 if TYPE_CHECKING:
@@ -68,12 +70,20 @@ class PriorRecord:
         The SD and covariance priors of each grouping factor.
     aux_priors
         Family parameter name -> prior.
+    coefficient_name, coef_dim
+        The name and dimension of the coefficients (``beta``, ``coef``; ``beta_zi``,
+        ``coef_zi`` for a family parameter's formula).
+    predictors
+        The same record for the formula of each family parameter that has one.
     """
 
     coefficient_names: tuple[str, ...]
     coefficient_priors: tuple[Prior, ...]
     groups: tuple[GroupPriors, ...]
     aux_priors: dict[str, Prior]
+    coefficient_name: str = "beta"
+    coef_dim: str = "coef"
+    predictors: dict[str, PriorRecord] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,11 @@ def model_coords(design: ModelDesign) -> dict[str, list]:
         OBS_DIM: list(range(design.n_obs)),
         COEF_DIM: list(design.fixed.column_names),
     }
-    for block in design.random:
+    blocks = list(design.random)
+    for predictor in design.predictors.values():
+        coords[predictor.coef_dim] = list(predictor.fixed.column_names)
+        blocks += predictor.random
+    for block in blocks:
         level_dim, term_dim, term_bis_dim = group_dims(block.name)
         coords[level_dim] = list(block.levels)
         coords[term_dim] = list(block.term_labels)
@@ -176,7 +190,7 @@ def build_pymc_model(
     response_name = design.observed_name
     with pm.Model(coords=model_coords(design)) as model:
         eta = linear_predictor(design, priors)
-        aux = family_parameters(family, priors)
+        aux = family_parameters(family, priors, design)
         if latent:
             info = _add_latent_probit(design, eta, response_name)
         else:
@@ -196,7 +210,7 @@ def build_pymc_model(
         priors=prior_record(design, priors, family, latent=latent),
         effect_columns={
             f"u_{block.name}": effect_column_names(block.name, len(block.term_labels))
-            for block in design.random
+            for block in all_blocks(design)
         },
     )
     return model, info
@@ -209,10 +223,49 @@ PARAMETER_BUILDERS = {
 }
 
 
-def family_parameters(family: Family, priors: ResolvedPriors) -> dict[str, pt.TensorVariable]:
-    """Add the family's parameters beyond the mean (``sigma``, ``nu``, ...) with their priors."""
+#: a vector parameter's constraint -> the builder of its PyMC variable (name, prior, dims=)
+VECTOR_PARAMETER_BUILDERS = {
+    "ordered": prior_builders.ordered_variable,
+    "real": prior_builders.real_vector_variable,
+}
+
+
+def vector_parameter(
+    param: Any, prior: Prior, design: ModelDesign, family: Family
+) -> pt.TensorVariable:
+    """A vector parameter (the ordinal families' ``cutpoints``) on its dimension
+    ``<response>__<dim>`` (``rating__threshold``), labelled from the response's levels."""
+    builder = VECTOR_PARAMETER_BUILDERS.get(param.constraint)
+    dims = parameter_dims(design, family).get(param.name)
+    if builder is None or dims is None:
+        raise FamilyError(
+            f"the NUTS backend has no variable for the {param.constraint} vector parameter "
+            f"{param.name!r} of family {family.name!r}"
+        )
+    dim, labels = dims
+    model = pm.modelcontext(None)
+    if dim not in model.coords:
+        model.add_coord(dim, list(labels))
+    return builder(param.name, prior, dims=dim)
+
+
+def family_parameters(
+    family: Family, priors: ResolvedPriors, design: ModelDesign | None = None
+) -> dict[str, pt.TensorVariable]:
+    """Add the family's parameters beyond the mean (``sigma``, ``nu``, ...) with their priors;
+    a parameter with a formula is its inverse link of that formula's linear predictor (one value
+    per row), with ``beta_<parameter>`` and its random effects."""
     variables = {}
+    predictors = {} if design is None else design.predictors
     for param in family.parameters:
+        if param.name in predictors:
+            variables[param.name] = predictor_parameter(
+                predictors[param.name], priors.predictors[param.name], design.n_obs
+            )
+            continue
+        if param.shape and design is not None:
+            variables[param.name] = vector_parameter(param, priors.aux[param.name], design, family)
+            continue
         builder = PARAMETER_BUILDERS.get(param.constraint)
         if builder is None or param.shape:
             raise FamilyError(
@@ -223,18 +276,70 @@ def family_parameters(family: Family, priors: ResolvedPriors) -> dict[str, pt.Te
     return variables
 
 
+@dataclass(frozen=True)
+class _PredictorRows:
+    """A parameter's formula seen as a design: what :func:`linear_predictor` reads."""
+
+    fixed: Any
+    random: tuple
+    n_obs: int
+    offset: np.ndarray
+
+
+def predictor_parameter(predictor: Any, priors: ResolvedPriors, n_obs: int) -> pt.TensorVariable:
+    """g⁻¹(η_p) of a parameter's formula, adding ``beta_<p>`` (dim ``coef_<p>``) and its effects."""
+    rows = _PredictorRows(predictor.fixed, tuple(predictor.random), n_obs, np.zeros(n_obs))
+    eta = linear_predictor(
+        rows, priors, coefficient_name=priors.coefficient_name, coef_dim=predictor.coef_dim
+    )
+    return inverse_link(predictor.link, eta)
+
+
 def prior_record(
     design: ModelDesign, priors: ResolvedPriors, family: Family, *, latent: bool = False
 ) -> PriorRecord:
     """The priors :func:`build_pymc_model` puts on each parameter (see :class:`PriorRecord`)."""
-    labels = design.fixed.column_names
+    aux_names = () if latent else tuple(param.name for param in priors_of(family, design))
+    record = _coefficient_and_group_record(design.fixed, design.random, priors, aux_names)
+    return replace(
+        record,
+        predictors={
+            name: replace(
+                _coefficient_and_group_record(
+                    predictor.fixed, predictor.random, priors.predictors[name], ()
+                ),
+                coef_dim=predictor.coef_dim,
+            )
+            for name, predictor in design.predictors.items()
+        },
+    )
+
+
+def all_blocks(design: ModelDesign) -> list:
+    """The random blocks of the mean and of every family parameter's formula."""
+    blocks = list(design.random)
+    for predictor in design.predictors.values():
+        blocks += predictor.random
+    return blocks
+
+
+def priors_of(family: Family, design: ModelDesign) -> list:
+    """The family parameters that take a prior of their own (not those with a formula)."""
+    return [param for param in family.aux_params if param.name not in design.predictors]
+
+
+def _coefficient_and_group_record(
+    fixed: Any, random: Any, priors: ResolvedPriors, aux_names: tuple[str, ...]
+) -> PriorRecord:
+    labels = fixed.column_names
     scaling = priors.weakly_informative
-    prefix = "_beta_scaled" if scaling is not None else "_beta"
+    name = priors.coefficient_name
+    prefix = f"_{name}_scaled" if scaling is not None else f"_{name}"
     coefficient_priors = prior_builders.sampled_coefficient_priors(
         labels, intercept_prior=priors.intercept, fixed_priors=priors.fixed, scaling=scaling
     )
     groups = []
-    for block in design.random:
+    for block in random:
         cov_prior = priors.cov.get(block.name) if block.correlated else None
         sd_priors = priors.sd.get(block.name)
         implied_sds = cov_prior is not None and cov_prior.dist == "inverse_wishart"
@@ -248,12 +353,12 @@ def prior_record(
                 cov_prior=cov_prior,
             )
         )
-    aux_names = () if latent else tuple(param.name for param in family.aux_params)
     return PriorRecord(
         coefficient_names=tuple(f"{prefix}_{index}" for index in range(len(labels))),
         coefficient_priors=tuple(coefficient_priors),
         groups=tuple(groups),
-        aux_priors={name: priors.aux[name] for name in aux_names},
+        aux_priors={aux: priors.aux[aux] for aux in aux_names},
+        coefficient_name=name,
     )
 
 
@@ -270,9 +375,15 @@ def derived_names(model: pm.Model, info: BuildInfo) -> list[str]:
     return [var.name for var in model.deterministics if var.name not in skipped]
 
 
-def linear_predictor(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVariable:
-    """η = Xβ + offset + random effects, adding β and the random effects to the model in context."""
-    eta = _fixed_contribution(design, priors)
+def linear_predictor(
+    design: ModelDesign, priors: ResolvedPriors, *, coefficient_name: str = "beta",
+    coef_dim: str = COEF_DIM,
+) -> pt.TensorVariable:  # fmt: skip
+    """η = Xβ + offset + random effects, adding β and the random effects to the model in context.
+
+    ``coefficient_name`` and ``coef_dim`` name the coefficients (``beta_zi``, ``coef_zi`` for the
+    formula of a family parameter)."""
+    eta = _fixed_contribution(design, priors, coefficient_name, coef_dim)
     if np.any(design.offset != 0):
         eta = eta + pt.as_tensor_variable(np.asarray(design.offset, dtype="float64"))
     for block in design.random:
@@ -290,7 +401,10 @@ def _times_column(value: pt.TensorVariable, column: np.ndarray) -> pt.TensorVari
 
 
 def fixed_coefficients(
-    design: ModelDesign, priors: ResolvedPriors
+    design: ModelDesign,
+    priors: ResolvedPriors,
+    coefficient_name: str = "beta",
+    coef_dim: str = COEF_DIM,
 ) -> tuple[list[pt.TensorVariable], np.ndarray]:
     """Add the sampled coefficients and ``beta`` (original scale); return them and their columns.
 
@@ -309,18 +423,22 @@ def fixed_coefficients(
         fixed_priors=priors.fixed,
         scaling=scaling,
     )
-    sampled = prior_builders.coefficient_scalars(sampled_priors, scaled=scaling is not None)
+    sampled = prior_builders.coefficient_scalars(
+        sampled_priors, scaled=scaling is not None, name=coefficient_name
+    )
     pm.Deterministic(
-        "beta",
+        coefficient_name,
         prior_builders.original_scale_coefficients(pt.stack(sampled), labels, scaling),
-        dims=COEF_DIM,
+        dims=coef_dim,
     )
     return sampled, matrix
 
 
-def _fixed_contribution(design: ModelDesign, priors: ResolvedPriors) -> pt.TensorVariable:
+def _fixed_contribution(
+    design: ModelDesign, priors: ResolvedPriors, coefficient_name: str, coef_dim: str
+) -> pt.TensorVariable:
     """Σ_j b_j x_j over the columns of the sampled coefficients (see :func:`fixed_coefficients`)."""
-    sampled, matrix = fixed_coefficients(design, priors)
+    sampled, matrix = fixed_coefficients(design, priors, coefficient_name, coef_dim)
     if not sampled:
         return pt.zeros(design.n_obs, dtype="float64")
     return sum(
@@ -371,6 +489,8 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
     """
     level_dim, term_dim, _ = group_dims(block.name)
     n_terms = len(block.term_labels)
+    if not block.random_family.is_gaussian:
+        return _hglm_effects_contribution(block, priors)
     z = [pm.Normal(f"_z_{block.name}_{k}", 0.0, 1.0, dims=level_dim) for k in range(n_terms)]
     factor = group_factor(block, priors)
     columns = [
@@ -389,6 +509,31 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
     for k, column in enumerate(columns):
         contribution = contribution + _times_column(column[group_index], term_matrix[:, k])
     return contribution
+
+
+def _hglm_effects_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:
+    """Add the non-gaussian effects of a one-term block (Lee and Nelder's HGLM random families:
+    u with mean ψ and variance λ = ``sd_<group>``², ``u_<group>`` = v(u)); return v's
+    contribution to η."""
+    level_dim, term_dim, _ = group_dims(block.name)
+    family = block.random_family
+    builder = likelihoods.RANDOM_EFFECT_DISTRIBUTIONS.get((family.name, family.link))
+    if builder is None:
+        supported = ", ".join(
+            f"{name}({link})" for name, link in likelihoods.RANDOM_EFFECT_DISTRIBUTIONS
+        )
+        raise FamilyError(
+            f"the NUTS backend has no {family.label} random effects; it has gaussian, {supported}"
+        )
+    (sd,) = prior_builders.sd_scalars(
+        f"sd_{block.name}", [priors.sd[block.name][block.term_labels[0]]], dims=term_dim
+    )
+    v = builder(f"_effects_{block.name}", sd * sd, dims=level_dim)
+    (name,) = effect_column_names(block.name, 1)
+    column = pm.Deterministic(name, v, dims=level_dim)
+    pm.Deterministic(f"u_{block.name}", pt.stack([column], axis=1), dims=(level_dim, term_dim))
+    group_index = pt.as_tensor_variable(block.group_index.astype("int64"))
+    return _times_column(column[group_index], np.asarray(block.term_matrix[:, 0], dtype="float64"))
 
 
 _LATENT_NAME = "_latent"

@@ -33,6 +33,9 @@ def integration_obstacle(
         return "the model has no random effects"
     if latent:
         return "the latent probit form samples its latent variables"
+    if getattr(design, "predictors", None):
+        names = ", ".join(design.predictors)
+        return f"the model has formulas for family parameters ({names})"
     if family.link.name not in INTEGRABLE_FAMILIES.get(family.name, ()):
         supported = ", ".join(
             f"{name} with the {' or '.join(links)} link" for name, links in INTEGRABLE_FAMILIES.items()

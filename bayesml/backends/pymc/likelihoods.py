@@ -22,6 +22,9 @@ hurdle_poisson            ``HurdlePoisson(psi = 1 − hu, μ)``: the Poisson tru
 hurdle_negative_binomial  ``HurdleNegativeBinomial(psi = 1 − hu, μ, α)``
 hurdle_gamma              ``HurdleGamma(psi = 1 − hu, α, α/μ)``
 hurdle_lognormal          ``HurdleLogNormal(psi = 1 − hu, μ, σ)``
+cumulative, sratio, acat  ``CustomDist`` of the category number y ∈ {1, …, K} with the
+                          log-probability of :mod:`bayesml.families.ordinal` (η and the
+                          ``cutpoints`` θ), written with log F and log(1 − F) of the link
 ========================  ============================================================
 
 PyMC's ``psi`` is the probability of the non-zero part: 1 − zi, 1 − hu.
@@ -45,12 +48,18 @@ from pytensor.graph.basic import Variable
 from pytensor.tensor.variable import TensorVariable
 from scipy import special
 
-from bayesml.backends.pymc.links import inverse_link, log_odds
+from bayesml.backends.pymc.links import (
+    inverse_link,
+    log_cdfs,
+    log_interval_probability,
+    log_odds,
+)
 from bayesml.errors import DataError, FamilyError
 from bayesml.families import FAMILIES, Family, get_family
 
 __all__ = [
     "LATENT_PROBIT_FAMILIES",
+    "RANDOM_EFFECT_DISTRIBUTIONS",
     "LIKELIHOODS",
     "LikelihoodInputs",
     "add_latent_probit",
@@ -190,6 +199,79 @@ def _hurdle_lognormal(x: LikelihoodInputs) -> TensorVariable:
     )
 
 
+# -- ordinal families: y = category number 1..K, thresholds θ (the ``cutpoints``) -------------
+def _cumulative_logp(link: str, value, eta, cutpoints):
+    """log P(y) = log(F(θ_y − η) − F(θ_{y−1} − η)), θ₀ = −∞, θ_K = +∞ (log F, log(1 − F) at the
+    ends; the middle formula gets harmless finite inputs there)."""
+    y = pt.cast(value, "int64")
+    shifted = cutpoints - eta[:, None]  # θ_k − η, (rows, K − 1); θ comes as (1 or rows, K − 1)
+    rows = pt.arange(shifted.shape[0])
+    n_thresholds = shifted.shape[1]
+    upper = shifted[rows, pt.minimum(y, n_thresholds) - 1]
+    lower = shifted[rows, pt.maximum(y - 1, 1) - 1]
+    first, last = pt.eq(y, 1), pt.eq(y, n_thresholds + 1)
+    middle = log_interval_probability(
+        link, pt.switch(first, upper - 1.0, lower), pt.switch(last, lower + 1.0, upper)
+    )
+    log_cdf, log_sf = log_cdfs(link)
+    return pt.switch(first, log_cdf(upper), pt.switch(last, log_sf(lower), middle))
+
+
+def _category_logp(log_probabilities, value, eta, cutpoints):
+    """log P(y) picked from the (rows, K) matrix of every category's log-probability."""
+    shifted = cutpoints - eta[:, None]  # θ_k − η; θ comes as (1 or rows, K − 1)
+    table = log_probabilities(shifted)
+    rows = pt.arange(table.shape[0])
+    return table[rows, pt.cast(value, "int64") - 1]
+
+
+def _sratio_table(link: str, shifted):
+    """log P(y = k) = log F(θ_k − η) + Σ_{j<k} log(1 − F(θ_j − η)); P(y = K) = Π (1 − F)."""
+    log_cdf, log_sf = log_cdfs(link)
+    zero = pt.zeros_like(shifted[:, :1])
+    reached = pt.concatenate([zero, pt.cumsum(log_sf(shifted), axis=1)], axis=1)
+    return reached + pt.concatenate([log_cdf(shifted), zero], axis=1)
+
+
+def _acat_table(link: str, shifted):
+    """P(y = k) ∝ Π_{j<k} F(η − θ_j) Π_{j≥k} (1 − F(η − θ_j)), normalised."""
+    log_cdf, log_sf = log_cdfs(link)
+    zero = pt.zeros_like(shifted[:, :1])
+    below = pt.concatenate([zero, pt.cumsum(log_cdf(-shifted), axis=1)], axis=1)
+    above = pt.concatenate([pt.cumsum(log_sf(-shifted)[:, ::-1], axis=1)[:, ::-1], zero], axis=1)
+    unnormalised = below + above
+    return unnormalised - pt.logsumexp(unnormalised, axis=1, keepdims=True)
+
+
+def _ordinal(x: LikelihoodInputs, logp: Callable) -> TensorVariable:
+    """The observed category numbers with the log-probability ``logp(value, η, θ)``."""
+    return pm.CustomDist(
+        x.name,
+        x.eta,
+        x.aux["cutpoints"],
+        logp=logp,
+        signature="(),(k)->()",
+        **x.common(),
+    )
+
+
+def _cumulative(x: LikelihoodInputs) -> TensorVariable:
+    link = x.family.link.name
+    return _ordinal(x, lambda value, eta, cutpoints: _cumulative_logp(link, value, eta, cutpoints))
+
+
+def _sratio(x: LikelihoodInputs) -> TensorVariable:
+    link = x.family.link.name
+    table = lambda shifted: _sratio_table(link, shifted)  # noqa: E731
+    return _ordinal(x, lambda value, eta, cutpoints: _category_logp(table, value, eta, cutpoints))
+
+
+def _acat(x: LikelihoodInputs) -> TensorVariable:
+    link = x.family.link.name
+    table = lambda shifted: _acat_table(link, shifted)  # noqa: E731
+    return _ordinal(x, lambda value, eta, cutpoints: _category_logp(table, value, eta, cutpoints))
+
+
 LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "gaussian": _gaussian,
     "student_t": _student_t,
@@ -207,8 +289,41 @@ LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "hurdle_negative_binomial": _hurdle_negative_binomial,
     "hurdle_gamma": _hurdle_gamma,
     "hurdle_lognormal": _hurdle_lognormal,
+    "cumulative": _cumulative,
+    "sratio": _sratio,
+    "acat": _acat,
 }
 """Likelihood builders by family name."""
+
+
+def _gamma_effects(name: str, lam: TensorVariable, dims: Dims) -> TensorVariable:
+    """u ~ Gamma(1/λ, 1/λ) (mean 1, variance λ), v = log u."""
+    return pt.log(pm.Gamma(name, alpha=1.0 / lam, beta=1.0 / lam, dims=dims))
+
+
+def _beta_effects(name: str, lam: TensorVariable, dims: Dims) -> TensorVariable:
+    """u ~ Beta(α, α) with α = 1/(2λ), v = logit u."""
+    shape = 1.0 / (2.0 * lam)
+    return pt.logit(pm.Beta(name, alpha=shape, beta=shape, dims=dims))
+
+
+def _inverse_gamma_effects(name: str, lam: TensorVariable, dims: Dims) -> TensorVariable:
+    """u ~ InverseGamma(1 + 1/λ, 1/λ) (mean 1), the u of v = 1/u or log u."""
+    return pm.InverseGamma(name, alpha=1.0 + 1.0 / lam, beta=1.0 / lam, dims=dims)
+
+
+RANDOM_EFFECT_DISTRIBUTIONS: dict[tuple[str, str], Callable[..., TensorVariable]] = {
+    ("gamma", "log"): _gamma_effects,
+    ("beta", "logit"): _beta_effects,
+    ("inverse_gamma", "inverse"): lambda name, lam, dims: (
+        1.0 / _inverse_gamma_effects(name, lam, dims)
+    ),
+    ("inverse_gamma", "log"): lambda name, lam, dims: pt.log(
+        _inverse_gamma_effects(name, lam, dims)
+    ),
+}
+"""Random family and link of Lee and Nelder's HGLMs -> builder(name, λ, dims) of v = v(u), with u's
+distribution of mean ψ and variance λ (:mod:`bayesml.families.random_effects`)."""
 
 LATENT_PROBIT_FAMILIES: dict[str, tuple[str, ...]] = {
     "bernoulli": ("probit",),

@@ -7,7 +7,8 @@ The forms are chosen for stable values and gradients on the whole real line:
 
 For the links of a probability, :func:`log_odds` gives log(μ/(1 − μ)) directly from η, so that
 Bernoulli and binomial likelihoods can be written with ``logit_p`` and stay finite where μ rounds
-to 0 or 1.
+to 0 or 1; :data:`LOG_CDFS` gives log F and log(1 − F) of their inverse link F (a CDF), which the
+ordinal likelihoods are written with, and :func:`log_interval_probability` log(F(b) − F(a)).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from bayesml.families._names import resolve_name
 
 __all__ = [
     "INVERSE_LINKS",
+    "LOG_CDFS",
     "LOG_ODDS",
     "inverse_link",
+    "log_interval_probability",
     "log_normal_cdf",
     "log_odds",
 ]
@@ -105,3 +108,43 @@ def log_odds(name: str, eta: TensorVariable) -> TensorVariable:
     """
     key = resolve_name(name, what="link of a probability", choices=LOG_ODDS)
     return LOG_ODDS[key](pt.as_tensor_variable(eta))
+
+
+def _cloglog_log_sf(x: TensorVariable) -> TensorVariable:
+    return -pt.exp(x)
+
+
+LOG_CDFS: dict[str, tuple[_Fn, _Fn]] = {
+    "logit": (lambda x: -pt.softplus(-x), lambda x: -pt.softplus(x)),
+    "probit": (log_normal_cdf, lambda x: log_normal_cdf(-x)),
+    "cloglog": (_cloglog_log_mu, _cloglog_log_sf),
+}
+"""(log F(x), log(1 − F(x))) of the inverse link F of each link of a probability, stable in
+both tails (the same formulas as :func:`bayesml.families.ordinal.log_cdf` and ``log_sf``)."""
+
+
+def log_cdfs(name: str) -> tuple[_Fn, _Fn]:
+    """(log F, log(1 − F)) of the link called ``name`` (logit, probit or cloglog)."""
+    return LOG_CDFS[resolve_name(name, what="link of a probability", choices=LOG_CDFS)]
+
+
+def log_interval_probability(
+    name: str, lower: TensorVariable, upper: TensorVariable
+) -> TensorVariable:
+    """log(F(upper) − F(lower)) for finite lower < upper, F the inverse link of ``name``.
+
+    From the CDF where lower ≤ 0, from 1 − F above it (as
+    :func:`bayesml.families.ordinal.log_interval_probability`). The branch not taken is fed
+    harmless values, so that neither its value nor its gradient (multiplied by zero) can be nan.
+    """
+    log_cdf, log_sf = log_cdfs(name)
+    by_survival = pt.gt(lower, 0.0)
+    lower_c = pt.switch(by_survival, -2.0, lower)
+    upper_c = pt.switch(by_survival, -1.0, upper)
+    log_cdf_upper = log_cdf(upper_c)
+    by_cdf = log_cdf_upper + pt.log1mexp(log_cdf(lower_c) - log_cdf_upper)
+    lower_s = pt.switch(by_survival, lower, 1.0)
+    upper_s = pt.switch(by_survival, upper, 2.0)
+    log_sf_lower = log_sf(lower_s)
+    by_sf = log_sf_lower + pt.log1mexp(log_sf(upper_s) - log_sf_lower)
+    return pt.switch(by_survival, by_sf, by_cdf)

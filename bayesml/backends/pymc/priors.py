@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.shape_utils import rv_size_is_none
 from pytensor.tensor.linalg import solve_triangular
 
 from bayesml.priors import (
@@ -39,7 +40,10 @@ __all__ = [
     "coefficient_scalars",
     "covariance_factor",
     "covariance_factor_entries",
+    "VECTOR_DISTRIBUTIONS",
+    "ordered_variable",
     "original_scale_coefficients",
+    "real_vector_variable",
     "positive_variable",
     "sampled_coefficient_priors",
     "sd_scalars",
@@ -157,6 +161,78 @@ def unit_interval_variable(name: str, prior: Prior) -> pt.TensorVariable:
             f"{', '.join(UNIT_INTERVAL_BUILDERS)}"
         )
     return builder(name, prior)
+
+
+# -- vectors of thresholds -----------------------------------------------------------------
+
+#: distribution name -> (PyMC distribution, the prior's parameters in the order it takes them)
+VECTOR_DISTRIBUTIONS: Mapping[str, tuple[type, tuple[str, ...]]] = {
+    "normal": (pm.Normal, ("mu", "sigma")),
+    "student_t": (pm.StudentT, ("nu", "mu", "sigma")),
+    "cauchy": (pm.Cauchy, ("alpha", "beta")),
+}
+_PYMC_NAMES = {"cauchy": {"alpha": "mu", "beta": "sigma"}}
+
+
+def _vector_parts(name: str, prior: Prior) -> tuple[type, dict[str, np.ndarray]]:
+    """The PyMC distribution of each entry and its parameters from ``prior``."""
+    entry = VECTOR_DISTRIBUTIONS.get(prior.dist)
+    if entry is None:
+        raise ValueError(
+            f"{prior} is not a prior for the entries of {name!r}; expected one of "
+            f"{', '.join(VECTOR_DISTRIBUTIONS)}"
+        )
+    distribution, keys = entry
+    renamed = _PYMC_NAMES.get(prior.dist, {})
+    return distribution, {key: _f(prior[renamed.get(key, key)]) for key in keys}
+
+
+def real_vector_variable(name: str, prior: Prior, *, dims: str) -> pt.TensorVariable:
+    """A vector on dimension ``dims`` whose entries are independent under ``prior`` (normal,
+    student_t or cauchy): the thresholds of the sratio and acat families."""
+    distribution, params = _vector_parts(name, prior)
+    return distribution(name, **params, dims=dims)
+
+
+def ordered_variable(name: str, prior: Prior, *, dims: str) -> pt.TensorVariable:
+    """An increasing vector θ₁ < … < θ_m on dimension ``dims``: m independent draws of ``prior``
+    (normal, student_t or cauchy) put in increasing order, the thresholds of the cumulative family.
+
+    Its density is m! Π p(θ_k) on the increasing vectors (the order statistics of the m draws),
+    its forward draws are the sorted draws, and NUTS moves on PyMC's ``ordered`` transform
+    (θ₁, log(θ₂ − θ₁), …). It starts at μ + σ·(−1, …, 1), evenly spread.
+    """
+    distribution, params = _vector_parts(name, prior)
+    size = len(pm.modelcontext(None).coords[dims])
+    keys = tuple(params)
+
+    def entries(*values, size=None):
+        return distribution.dist(**dict(zip(keys, values, strict=True)), size=size)
+
+    def draw(*values_and_size):
+        *values, batch = values_and_size
+        shape = (size,) if rv_size_is_none(batch) else pt.concatenate([batch, [size]])
+        return pt.sort(entries(*values, size=shape), axis=-1)
+
+    def logp(value, *values):
+        order = pt.gammaln(pt.cast(value.shape[-1], "float64") + 1.0)
+        return pt.sum(pm.logp(entries(*values), value), axis=-1) + order
+
+    def start(rv, batch, *values):
+        named = dict(zip(keys, values, strict=True))
+        location, scale = named.get("mu", named.get("alpha")), named.get("sigma", named.get("beta"))
+        return location + scale * pt.linspace(-1.0, 1.0, rv.shape[-1])
+
+    return pm.CustomDist(
+        name,
+        *params.values(),
+        dist=draw,
+        logp=logp,
+        support_point=start,
+        signature=f"{','.join('()' for _ in keys)}->(m)",
+        dims=dims,
+        default_transform=pm.distributions.transforms.ordered,
+    )
 
 
 def _helper_name(name: str, suffix: object) -> str:

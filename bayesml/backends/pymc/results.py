@@ -8,12 +8,13 @@ effects and the latent variables) from the posterior.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, group_dims
+from bayesml.results.dims import parameter_dims
 from bayesml.results.log_prior import log_prior_dataset as shared_log_prior_dataset
 from bayesml.results.loglik import log_likelihood_dataset
 from bayesml.results.tables import order_parameters
@@ -41,6 +42,12 @@ def log_prior_dataset(posterior: xr.Dataset, info: BuildInfo) -> xr.Dataset:
     priors = info.priors
     if priors is None:
         raise ValueError("this model was built without its priors recorded; cannot add log_prior")
+    datasets = [_record_log_prior(posterior, priors)]
+    datasets += [_record_log_prior(posterior, record) for record in priors.predictors.values()]
+    return xr.merge(datasets, compat="override", combine_attrs="override")
+
+
+def _record_log_prior(posterior: xr.Dataset, priors: Any) -> xr.Dataset:
     coefficients = None
     if priors.coefficient_names:
         coefficients = np.stack(
@@ -56,6 +63,8 @@ def log_prior_dataset(posterior: xr.Dataset, info: BuildInfo) -> xr.Dataset:
         coefficient_priors=priors.coefficient_priors,
         groups=priors.groups,
         aux_priors=priors.aux_priors,
+        coefficient_name=priors.coefficient_name,
+        coef_dim=priors.coef_dim,
     )
 
 
@@ -132,13 +141,20 @@ def finish_result(
         del tree["constant_data"]
     for group in ("posterior", "log_prior"):
         if group in tree.children:
-            tree[group] = _with_design_coords(tree[group].to_dataset(), design)
+            tree[group] = _with_design_coords(tree[group].to_dataset(), design, family)
     return tree
 
 
-def _with_design_coords(dataset: xr.Dataset, design: ModelDesign) -> xr.Dataset:
-    """Level/term/coef coordinates set to the data's labels (some samplers drop string coords)."""
+def _with_design_coords(
+    dataset: xr.Dataset, design: ModelDesign, family: Family | None = None
+) -> xr.Dataset:
+    """Level/term/coef (and threshold) coordinates set to the data's labels (some samplers drop
+    string coords)."""
     updates = {}
+    if family is not None:
+        for dim, labels in parameter_dims(design, family).values():
+            if dim in dataset.dims:
+                updates[dim] = list(labels)
     for block in design.random:
         level_dim, term_dim, term_bis_dim = group_dims(block.name)
         for dim, labels in (

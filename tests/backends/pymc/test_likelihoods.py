@@ -100,6 +100,46 @@ def _cloglog_tail(y: np.ndarray, eta: np.ndarray) -> np.ndarray:
     return np.where(y == 1, np.log(-np.expm1(-np.exp(eta))), -np.exp(eta))
 
 
+#: the inverse links of the ordinal families as scipy distributions (cloglog: 1 − exp(−eˣ))
+LINK_DISTRIBUTIONS = {"logit": stats.logistic, "probit": stats.norm, "cloglog": stats.gumbel_l}
+
+
+def _ordinal(name: str, link: str, cutpoints: list[float]):
+    """log P(y) of an ordinal family from the definitions, with scipy's CDF F of the link."""
+    cdf, theta = LINK_DISTRIBUTIONS[link].cdf, np.asarray(cutpoints)
+
+    def probabilities(eta: float) -> np.ndarray:
+        if name == "cumulative":  # P(y ≤ k) = F(θ_k − η)
+            return np.diff(np.concatenate([[0.0], cdf(theta - eta), [1.0]]))
+        if name == "sratio":  # P(y = k | y ≥ k) = F(θ_k − η)
+            stop = cdf(theta - eta)
+            return np.append(stop, 1.0) * np.concatenate([[1.0], np.cumprod(1.0 - stop)])
+        q = cdf(eta - theta)  # acat: P(y = k + 1 | y ∈ {k, k + 1}) = F(η − θ_k)
+        p = np.array([np.prod(q[:k]) * np.prod(1.0 - q[k:]) for k in range(theta.size + 1)])
+        return p / p.sum()
+
+    def expected(y: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        return np.log([probabilities(e)[int(k) - 1] for k, e in zip(y, eta, strict=True)])
+
+    return Case(name, link, ORDINAL_Y, ETA, {"cutpoints": list(cutpoints)}, expected=expected)
+
+
+def _cumulative_tails(link: str) -> Case:
+    """y = 1 far above η's cutpoints and y = K far below: log F(θ₁ − η), log(1 − F(θ_{K−1} − η))."""
+    distribution, theta = LINK_DISTRIBUTIONS[link], [-0.5, 0.5]
+
+    def expected(y: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        return np.where(
+            y == 1, distribution.logcdf(theta[0] - eta), distribution.logsf(theta[-1] - eta)
+        )
+
+    return Case("cumulative", link, [1, 3, 1, 3], [30.0, -30.0, 8.0, -8.0],
+                {"cutpoints": theta}, expected=expected)  # fmt: skip
+
+
+ORDINAL_Y = [1, 3, 4, 2]
+
+
 CASES = {
     "gaussian_identity": Case("gaussian", "identity", REAL_Y, ETA, {"sigma": 1.7}),
     "gaussian_log_weights": Case("gaussian", "log", REAL_Y, ETA, {"sigma": 0.8}, weights=WEIGHTS),
@@ -141,6 +181,11 @@ CASES = {
                                    expected=lambda y, eta: special.log_ndtr(np.where(y, eta, -eta))),
     "bernoulli_cloglog_tails": Case("bernoulli", "cloglog", [1, 0, 0, 1], [-40.0, -40.0, 3.0, 3.0],
                                     expected=_cloglog_tail),
+    **{f"{name}_{link}": _ordinal(name, link, cutpoints)
+       for name, cutpoints in (("cumulative", [-1.0, 0.2, 1.3]), ("sratio", [-0.4, 0.9, 0.1]),
+                               ("acat", [0.6, -0.8, 1.2]))
+       for link in ("logit", "probit", "cloglog")},
+    **{f"cumulative_{link}_tails": _cumulative_tails(link) for link in ("logit", "probit")},
 }  # fmt: skip
 
 
@@ -155,7 +200,10 @@ def _observed_logps(cases: dict[str, Case]) -> dict[str, np.ndarray]:
         rvs = []
         for name, case in cases.items():
             eta = pt.dvector(f"{name}_eta")
-            aux = {key: pt.dscalar(f"{name}_{key}") for key in case.aux}
+            aux = {
+                key: (pt.dvector if np.ndim(value) else pt.dscalar)(f"{name}_{key}")
+                for key, value in case.aux.items()
+            }
             inputs[eta] = np.asarray(case.eta, dtype=float)
             inputs.update({aux[key]: np.asarray(value) for key, value in case.aux.items()})
             family = get_family(case.family, case.link)
