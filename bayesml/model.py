@@ -498,11 +498,13 @@ class Model:
             (:class:`~bayesml.backends.hlik.backend.HlikOptions`):
 
             ======================  =========================================================
-            ``random_family``       distribution of the random effects: ``"gaussian"``
-                                    (default), ``"gamma"``, ``"beta"``, ``"inverse_gamma"``
-                                    (optionally with a link, ``"inverse_gamma(log)"``); one
-                                    for all terms, a sequence (one per term) or a mapping
-                                    from group name
+            ``random_family``       the former spelling of ``Model(random_family=...)``,
+                                    which the fit uses by default: ``"gaussian"``,
+                                    ``"gamma"``, ``"beta"``, ``"inverse_gamma"`` (optionally
+                                    with a link, ``"inverse_gamma(log)"``); one for all
+                                    terms, a sequence (one per term) or a mapping from group
+                                    name; an error if it differs from the model's
+                                    non-gaussian random families
             ``dispersion``          ``"auto"`` (default): the model's own likelihood — φ fixed
                                     at 1 for bernoulli, binomial and poisson (as glmer and
                                     the Bayesian backends), estimated for gaussian and gamma;
@@ -579,10 +581,16 @@ class Model:
         New rows are encoded exactly as the fitted data (same levels, references and ``scale()``
         constants). Levels of a grouping factor not seen in fitting get random effects drawn from
         the population distribution (one draw per posterior draw), as lme4's
-        ``allow.new.levels = TRUE`` and bambi's ``sample_new_groups``. With
+        ``allow.new.levels = TRUE`` and bambi's ``sample_new_groups``; for non-gaussian random
+        effects (``random_family``) u is drawn from its family with λ = sd² (gamma: mean 1,
+        variance λ) and v = v(u) (log u, logit u) enters η. With
         ``include_random_effects=False`` the predictions are population-level: every random
         effect at its mean 0 (lme4's ``re.form = NA``, brms' ``re_formula = NA``, bambi's
-        ``include_group_specific=False``), and new data need no grouping columns.
+        ``include_group_specific=False``), and new data need no grouping columns. A
+        non-gaussian effect is set at the mean of u, v = v(E u): 0 for gamma (log 1), beta
+        (logit ½) and inverse_gamma(log), 1 for inverse_gamma(inverse) (its term's column is
+        then read); as for gaussian effects, this is the prediction of a typical group, not
+        the mean over groups.
 
         Parameters
         ----------
@@ -664,6 +672,9 @@ def _group_lines(blocks) -> list[str]:
             f"Group {block.name}: {len(block.levels)} levels; terms "
             f"{', '.join(block.term_labels)} ({kind}{effects})"
         )
+        if not block.random_family.is_gaussian:
+            sd = f"sd_{block.name}"
+            lines.append(f"  {block.random_family.meaning(sd)}; {sd}'s prior is below")
     return lines
 
 

@@ -115,6 +115,28 @@ class RandomFamily:
         """log |du/dv|, the Jacobian that turns f(u) into the density of v."""
         return np.log(np.abs(self.du_dv(v)))
 
+    def draw(self, rng: np.random.Generator, lam: Array, size: tuple[int, ...]) -> Array:
+        """Draws of u with mean ψ and dispersion λ (broadcast to ``size``), on the u scale.
+
+        gaussian N(0, λ); gamma Gamma(shape 1/λ, rate 1/λ) (mean 1, variance λ); beta
+        Beta(α, α) with α = 1/(2λ) (mean 1/2, variance λ / (4(1 + λ))); inverse_gamma
+        IG(1 + 1/λ, 1/λ) (mean 1, variance λ / (1 − λ) for λ < 1). Use :meth:`v_of_u` for the
+        linear-predictor scale.
+        """
+        lam = np.broadcast_to(np.asarray(lam, dtype=float), size)
+        return _DRAWS[self.name](rng, lam)
+
+    @property
+    def v_at_mean(self) -> float:
+        """v(ψ), the linear-predictor value of an effect at its mean u = E(u): 0 for gaussian,
+        gamma(log), beta(logit) and inverse_gamma(log); 1 for inverse_gamma(inverse)."""
+        return float(self.v_of_u(np.array([self.psi]))[0])
+
+    def meaning(self, sd: str = "sd") -> str:
+        """What λ (and ``sd`` = √λ in the Bayesian models, named ``sd``) is for this family, in
+        words: ``"v = log u, u ~ gamma with mean 1 and variance lambda = sd^2"``."""
+        return _MEANINGS[self.name].format(v=_V_TEXT[self.link], sd=sd)
+
     @property
     def is_gaussian(self) -> bool:
         """Whether u ~ N(0, λ) (the random family of linear mixed models and of glmer)."""
@@ -198,6 +220,28 @@ _DISTRIBUTIONS: dict[str, tuple[float, _Fn, _Fn, _Density]] = {
     "inverse_gamma": (1.0, lambda u: u**2, _inverse_gamma_deviance, _inverse_gamma_log_density),
 }
 
+
+#: distribution name -> draw(rng, λ) of u with λ's shape
+_DRAWS: dict[str, Callable[[np.random.Generator, Array], Array]] = {
+    "gaussian": lambda rng, lam: rng.normal(0.0, np.sqrt(lam)),
+    "gamma": lambda rng, lam: _positive(rng.gamma(1.0 / lam, lam)),
+    "beta": lambda rng, lam: _clip_unit(rng.beta(1.0 / (2.0 * lam), 1.0 / (2.0 * lam))),
+    # u = 1 / X with X ~ Gamma(shape 1 + 1/λ, rate 1/λ)
+    "inverse_gamma": lambda rng, lam: 1.0 / _positive(rng.gamma(1.0 + 1.0 / lam, lam)),
+}
+
+#: link name -> v in terms of u, for :attr:`RandomFamily.meaning`
+_V_TEXT = {"identity": "v = u", "log": "v = log u", "logit": "v = logit u", "inverse": "v = 1/u"}
+
+#: distribution name -> what λ means, with {v} the link
+_MEANINGS = {
+    "gaussian": "{v} ~ normal(0, lambda), lambda = {sd}^2",
+    "gamma": "{v}, u ~ gamma with mean 1 and variance lambda = {sd}^2",
+    "beta": "{v}, u ~ beta(a, a) with a = 1/(2 lambda), lambda = {sd}^2 (mean 1/2, variance "
+    "lambda/(4(1 + lambda)))",
+    "inverse_gamma": "{v}, u ~ inverse-gamma(1 + 1/lambda, 1/lambda) with mean 1, lambda = {sd}^2 "
+    "(variance lambda/(1 - lambda) for lambda < 1)",
+}
 
 #: random family -> its links, the first being the default
 _SUPPORTED: dict[str, tuple[str, ...]] = {

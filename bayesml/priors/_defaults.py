@@ -28,6 +28,8 @@ or link: poisson, gamma, ...)       fixed normal(mu=0, sigma=2.5/sd(x_j));
 Family parameters (their ``default_prior``): sigma half_t(nu=3, sigma=2.5·mad(y)); nu
 (student_t) gamma(alpha=2, beta=0.1); alpha (negative_binomial, gamma) gamma(alpha=0.01,
 beta=0.01); kappa (beta) gamma(alpha=0.01, beta=0.01). Correlated terms: cov lkj(eta=1), with the SDs taking the sd prior.
+Non-gaussian random effects (gamma, beta, inverse-gamma; ``sd`` = √λ, λ the dispersion of a
+dimensionless u): sd half_t(nu=3, sigma=2.5) under every rule.
 """
 
 from __future__ import annotations

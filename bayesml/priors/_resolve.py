@@ -14,7 +14,7 @@ from typing import Any
 
 from bayesml.errors import PriorError
 from bayesml.families import family_parameters
-from bayesml.priors._defaults import DefaultPriors, default_priors
+from bayesml.priors._defaults import UNIT_SD, DefaultPriors, default_priors
 from bayesml.priors._keys import PriorKey, parse_prior_key, validate_prior_mapping
 from bayesml.priors._prior import Prior, join_key
 from bayesml.priors._registry import VECTOR_NOTES, suggest
@@ -227,7 +227,7 @@ class _Resolver:
                         self.keys.sd.get((name, None)),
                         self.keys.globals.get("sd"),
                     ],
-                    self.defaults.sd,
+                    _default_sd(block, self.defaults),
                     DEFAULT_SOURCE,
                 )
                 for label in block.term_labels
@@ -528,3 +528,13 @@ def _no_sd_reason(resolver: _Resolver) -> str:
     if not resolver.blocks:
         return "the model has no random effects"
     return f"every group's SDs follow from its inverse_wishart prior ({', '.join(resolver.blocks)})"
+
+
+def _default_sd(block: Any, defaults: DefaultPriors) -> Prior:
+    """The family's default SD prior; for non-gaussian random effects (gamma, beta,
+    inverse-gamma: ``sd`` = √λ, λ the dispersion of a dimensionless u) the unit-scale
+    half_t(nu=3, sigma=2.5) whatever the response's scale."""
+    family = getattr(block, "random_family", None)
+    if family is not None and not family.is_gaussian:
+        return UNIT_SD
+    return defaults.sd

@@ -11,6 +11,8 @@ from bayesml.families import get_link
 if TYPE_CHECKING:
     import xarray as xr
 
+    from bayesml.families import RandomFamily
+
 __all__ = [
     "add_random_effects",
     "fitted_eta_draws",
@@ -110,15 +112,25 @@ def fitted_parameter_draws(posterior: xr.Dataset, predictor) -> np.ndarray:
 
 
 def population_effect_draws(
-    posterior: xr.Dataset, group: str, n_new: int, rng: np.random.Generator
+    posterior: xr.Dataset,
+    group: str,
+    n_new: int,
+    rng: np.random.Generator,
+    random_family: RandomFamily | None = None,
 ) -> np.ndarray:
     """Random effects of ``n_new`` unseen levels drawn from the population distribution.
 
     One draw per posterior draw: u = L z with Σ = L Lᵀ built from ``sd_<group>`` and, for correlated
-    terms, ``corr_<group>``. Returns shape ``(chain, draw, n_new, k)``.
+    terms, ``corr_<group>``. For a block with a non-gaussian ``random_family`` (one term), u is
+    drawn from that family with λ = sd² (gamma: mean 1, variance λ) and its link value v = v(u)
+    (log u for gamma, logit u for beta) is returned: the scale of ``u_<group>`` and of η.
+    Returns shape ``(chain, draw, n_new, k)``.
     """
     sd = posterior[f"sd_{group}"].values  # (chain, draw, k)
     chains, draws, k = sd.shape
+    if random_family is not None and not random_family.is_gaussian:
+        u = random_family.draw(rng, (sd * sd)[:, :, None, :], (chains, draws, n_new, k))
+        return random_family.v_of_u(u)
     z = rng.standard_normal((chains, draws, n_new, k))
     corr_name = f"corr_{group}"
     if corr_name in posterior:

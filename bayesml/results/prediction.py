@@ -110,10 +110,13 @@ def _fitted_rows(design: ModelDesign, random_effects: bool = True) -> _Rows:
         (name, get_link(predictor.link), _fitted_predictor_rows(predictor, random_effects))
         for name, predictor in design.predictors.items()
     )
+    offset = design.offset
+    if not random_effects:
+        offset = _with_effects_at_mean(offset, design.random, lambda block: block.term_matrix)
     return _Rows(
         fixed=design.fixed.matrix,
         random=tuple((b.name, b.term_matrix, b.group_index) for b in blocks),
-        offset=design.offset,
+        offset=offset,
         trials=response.trials,
         weights=response.weights,
         new_effects=(None,) * len(blocks),
@@ -163,15 +166,33 @@ def _new_rows(
             coefficient_name=f"beta_{name}",
         )
         predictors.append((name, get_link(predictor.link), predictor_rows))
+    offset = rows.offset
+    if not random_effects:
+        offset = _with_effects_at_mean(
+            offset, design.random, lambda block: block.encoder.encode(new_data)
+        )
     return _Rows(
         fixed=rows.fixed,
         random=random,
-        offset=rows.offset,
+        offset=offset,
         trials=rows.trials,
         weights=None,
         new_effects=new_effects,
         predictors=tuple(predictors),
     )
+
+
+def _with_effects_at_mean(offset: np.ndarray | None, blocks, term_matrix) -> np.ndarray | None:
+    """``offset`` plus each random block's effects at their mean u = E(u), for population-level
+    predictions: v(E u) is 0 for gaussian, gamma(log), beta(logit) and inverse_gamma(log)
+    effects (nothing to add), 1 for inverse_gamma(inverse) (its term's column is added;
+    ``term_matrix(block)`` gives the rows' term values)."""
+    for block in blocks:
+        shift = block.random_family.v_at_mean
+        if shift != 0.0:
+            column = shift * np.asarray(term_matrix(block), dtype=float)[:, 0]
+            offset = column if offset is None else np.asarray(offset, dtype=float) + column
+    return offset
 
 
 def _block_rows(blocks, transformed, posterior: xr.Dataset, rng: np.random.Generator) -> tuple:
@@ -185,7 +206,9 @@ def _block_rows(blocks, transformed, posterior: xr.Dataset, rng: np.random.Gener
         if not seen.all():
             labels = [str(label) for label in unseen]
             distinct = sorted(set(labels))
-            new = population_effect_draws(posterior, block.name, len(distinct), rng)
+            new = population_effect_draws(
+                posterior, block.name, len(distinct), rng, block.random_family
+            )
             position = {label: i for i, label in enumerate(distinct)}
             index[~seen] = len(block.levels) + np.array([position[label] for label in labels])
         random.append((block.name, term_matrix, index))

@@ -11,9 +11,14 @@
   A binomial, Bernoulli or Poisson fit with an estimated φ is a quasi-likelihood model whose φ has
   no counterpart in the Bayesian models: it is left out, with a note.
 * Random effects (on request): ``u_g[<level>, <term>]`` with their standard errors.
+* Non-Gaussian random effects (gamma, beta, inverse-gamma; ``Model(random_family=...)``) map as
+  the NUTS backend stores them: ``sd_g[<term>]`` = √λ, λ being hglm's dispersion of u (the
+  variance of a gamma effect of mean 1; for beta(α, α), α = 1/(2λ)), and ``u_g[...]`` on the
+  linear-predictor scale, v = v(u) (log u for gamma, logit u for beta), with hlik's standard
+  error of v — the fit's ``ranef`` holds u itself.
 
-λ or φ with a dispersion model (several values), CAR terms and non-Gaussian random families have
-no single SD: their rows hold NaN and a note saying why.
+λ or φ with a dispersion model (several values) and CAR terms have no single SD: their rows
+hold NaN and a note saying why.
 """
 
 from __future__ import annotations
@@ -149,10 +154,8 @@ def _sds(fit: HlikResult, z: float) -> list[Estimate]:
             note = "not mapped: a CAR effect has no single SD (see the fit's car τ, ρ)"
             out.append(Estimate(parameter, "sd", np.nan, np.nan, np.nan, np.nan, note))
         elif family is not None:
-            value = fit.lambda_[block].value
-            shown = f"{value:.4g}" if np.isscalar(value) else "several values"
-            note = f"not mapped: {family} random effects (lambda = {shown} is var(u))"
-            out.append(Estimate(parameter, "sd", np.nan, np.nan, np.nan, np.nan, note))
+            mapping = PhiMapping("sd", 0.5, f"sd = sqrt(lambda), lambda of {family} effects")
+            out.append(_mapped(fit.lambda_[block], mapping, parameter, "sd", z))
         else:
             out.append(_mapped(fit.lambda_[block], SD_MAPPING, parameter, "sd", z))
     return out
@@ -172,14 +175,13 @@ def _random_effects(fit: HlikResult, z: float) -> list[Estimate]:
         group, term = terms.get(block, (block, "Intercept"))
         parameter = flat_label(f"u_{group}", [level, term])
         family = _gaussian_random_family(fit, group)
-        if family is not None:
-            note = f"not mapped: {family} random effects are not on the linear-predictor scale"
-            out.append(Estimate(parameter, "random", np.nan, np.nan, np.nan, np.nan, note))
-            continue
         estimate, se = float(row.estimate), float(row.se)
-        out.append(
-            Estimate(parameter, "random", estimate, se, estimate - z * se, estimate + z * se)
-        )
+        note = ""
+        if family is not None:  # ranef holds u; its se is that of v
+            estimate = float(random_family_from_label(family).v_of_u(np.array([estimate]))[0])
+            note = f"v = link(u) of {family} effects"
+        lower, upper = estimate - z * se, estimate + z * se
+        out.append(Estimate(parameter, "random", estimate, se, lower, upper, note))
     return out
 
 

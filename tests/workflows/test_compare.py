@@ -270,13 +270,24 @@ def test_quasi_likelihood_phi_is_left_out_with_a_note(count_data):
     assert not any("quasi-likelihood" in note for note in fixed.notes)
 
 
-def test_non_gaussian_random_effects_are_not_mapped(count_data):
+def test_non_gaussian_random_effects_map_as_nuts_stores_them(count_data):
+    """sd = sqrt(lambda) (lambda = var(u) of a gamma effect of mean 1) with the delta-method SE;
+    u_g = v = log u, the linear-predictor scale of the NUTS backend's u_g, with hlik's SE of v."""
     fit = bayesml.hglm(
         "n ~ x + (1 | g)", count_data, family="poisson", random_family="gamma", dispersion=1
     )
-    row = bayesml.compare(fit).table.loc["sd_g[Intercept]"]
-    assert np.isnan(row[("hlik", "estimate")])
-    assert "not mapped: gamma(log) random effects" in row["note"].item()
+    table = bayesml.compare(fit, include_random_effects=True).table
+    lam = fit.lambda_["g"]
+    log_se = float(lam.coef["se"].iloc[0])
+    row = table.loc["sd_g[Intercept]"]
+    assert row[("hlik", "estimate")] == pytest.approx(np.sqrt(lam.value))
+    assert row[("hlik", "se")] == pytest.approx(0.5 * np.sqrt(lam.value) * log_se)
+    assert "sd = sqrt(lambda), lambda of gamma(log) effects" in row["note"].item()
+    level = fit.ranef.index[0][1]
+    effect = table.loc[f"u_g[{level}, Intercept]"]
+    assert effect[("hlik", "estimate")] == pytest.approx(np.log(fit.ranef["estimate"].iloc[0]))
+    assert effect[("hlik", "se")] == pytest.approx(fit.ranef["se"].iloc[0])
+    assert "v = link(u) of gamma(log) effects" in effect["note"].item()
 
 
 def test_single_slope_term_is_labelled_from_the_formula(data):

@@ -15,7 +15,7 @@ from bayesml.backends.hlik.rows import DESCRIPTION, MEAN_FAMILIES
 from bayesml.backends.seam import BackendBase, BackendOptions, ModelInputs
 from bayesml.design import one_sided_design
 from bayesml.errors import ArgumentError, FamilyError
-from bayesml.families import DEFAULT_RANDOM_FAMILY, RANDOM_FAMILIES
+from bayesml.families import RANDOM_FAMILIES, RandomFamily, random_families_for
 
 __all__ = ["HLIK", "HlikBackend", "HlikOptions"]
 
@@ -27,9 +27,12 @@ class HlikOptions(BackendOptions):
     Attributes
     ----------
     random_family
-        Distribution of the random effects: ``"gaussian"`` (default), ``"gamma"``, ``"beta"``,
+        The former spelling of the model's ``random_family`` (``Model(random_family=...)``),
+        which the fit uses by default: ``"gaussian"``, ``"gamma"``, ``"beta"``,
         ``"inverse_gamma"`` (optionally with a link, ``"inverse_gamma(log)"``); one for all
-        terms, a sequence (one per term) or a mapping from group name.
+        terms, a sequence (one per term) or a mapping from group name. ``None`` (default): the
+        model's. Given for a model with non-gaussian random effects, it must name the same
+        families.
     dispersion
         ``"auto"`` (default): the model's own likelihood — φ fixed at 1 for a family without a
         dispersion parameter (bernoulli, binomial, poisson; as glmer fits them) unless a
@@ -53,7 +56,7 @@ class HlikOptions(BackendOptions):
     method: ClassVar[str] = "hlik"
     given_as: ClassVar[str] = "the keyword arguments of Model.fit"
 
-    random_family: RandomFamilySpec = DEFAULT_RANDOM_FAMILY
+    random_family: RandomFamilySpec | None = None
     dispersion: DispersionOption = "auto"
     dispersion_formula: str | None = None
     estimation: Literal["EQL", "EQL1"] = "EQL"
@@ -92,8 +95,10 @@ class HlikBackend(BackendBase):
 
     def run(self, model: ModelInputs, options: HlikOptions) -> HlikResult:
         """Fit ``model``; the priors play no part. The model's dispersion formula
-        (``Model(dispersion_formula=...)``) is hglm's model for log φ; ``dispersion_formula=``
-        among the options is its former spelling."""
+        (``Model(dispersion_formula=...)``) is hglm's model for log φ and its random families
+        (``Model(random_family=...)``) the distributions of the random effects;
+        ``dispersion_formula=`` and ``random_family=`` among the options are their former
+        spellings."""
         dispersion_design = _model_dispersion_design(model, options)
         if options.dispersion_formula is not None:
             dispersion_design = one_sided_design(
@@ -102,7 +107,7 @@ class HlikBackend(BackendBase):
         return fit_hlik(
             model.design,
             model.family,
-            random_family=options.random_family,
+            random_family=_random_families(model, options),
             dispersion=options.dispersion,
             dispersion_design=dispersion_design,
             estimation=options.estimation,
@@ -111,6 +116,31 @@ class HlikBackend(BackendBase):
             covariance=options.covariance,
             car=options.car,
         )
+
+
+def _random_families(model: ModelInputs, options: HlikOptions) -> list[RandomFamily]:
+    """One random family per block: the model's, or the option's for a model whose random
+    effects are all gaussian (its default).
+
+    Raises
+    ------
+    ArgumentError
+        When the model has non-gaussian random effects and ``random_family=`` names others.
+    """
+    blocks = model.design.random
+    families = [block.random_family for block in blocks]
+    if options.random_family is None:
+        return families
+    names = [block.name for block in blocks]
+    given = random_families_for(options.random_family, names)
+    if given == families or all(family.is_gaussian for family in families):
+        return given
+    held = ", ".join(f"{name}: {f.label}" for name, f in zip(names, families, strict=True))
+    asked = ", ".join(f"{name}: {f.label}" for name, f in zip(names, given, strict=True))
+    raise ArgumentError(
+        f"the model's random_family ({held}) and Model.fit's random_family= ({asked}) differ; "
+        "random_family belongs to the model (Model(..., random_family=...)): give it once"
+    )
 
 
 def _model_dispersion_design(model: ModelInputs, options: HlikOptions) -> Any:

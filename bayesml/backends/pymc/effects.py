@@ -1,7 +1,8 @@
 """Whether NUTS samples the random effects or integrates them out (no PyMC import).
 
 ``random_effects="auto"`` integrates them out where that is exact and cheap — a gaussian family
-with the identity link and one grouping factor — and samples them otherwise; ``"integrated"``
+with the identity link, one grouping factor and gaussian random effects — and samples them
+otherwise (gamma, beta and inverse-gamma random effects are always sampled); ``"integrated"``
 insists (an error says why a model does not qualify); ``"sampled"`` always samples them, as the
 graph of :attr:`bayesml.Model.pymc_model` does. See :mod:`bayesml.backends.pymc.marginal`.
 """
@@ -36,6 +37,16 @@ def integration_obstacle(
     if getattr(design, "predictors", None):
         names = ", ".join(design.predictors)
         return f"the model has formulas for family parameters ({names})"
+    others = [
+        f"{block.name}: {block.random_family.label}"
+        for block in design.random
+        if not block.random_family.is_gaussian
+    ]
+    if others:
+        return (
+            "only gaussian random effects integrate out in closed form; this model has "
+            f"non-gaussian ones ({', '.join(others)})"
+        )
     if family.link.name not in INTEGRABLE_FAMILIES.get(family.name, ()):
         supported = ", ".join(
             f"{name} with the {' or '.join(links)} link" for name, links in INTEGRABLE_FAMILIES.items()

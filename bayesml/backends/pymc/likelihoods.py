@@ -304,7 +304,8 @@ def _gamma_effects(name: str, lam: TensorVariable, dims: Dims) -> TensorVariable
 def _beta_effects(name: str, lam: TensorVariable, dims: Dims) -> TensorVariable:
     """u ~ Beta(α, α) with α = 1/(2λ), v = logit u."""
     shape = 1.0 / (2.0 * lam)
-    return pt.logit(pm.Beta(name, alpha=shape, beta=shape, dims=dims))
+    u = pm.Beta(name, alpha=shape, beta=shape, dims=dims)
+    return pt.log(u) - pt.log1p(-u)
 
 
 def _inverse_gamma_effects(name: str, lam: TensorVariable, dims: Dims) -> TensorVariable:

@@ -1,0 +1,202 @@
+"""Non-gaussian random effects (``Model(random_family=...)``, R hglm's random families) in the
+Bayesian path: predictions for new levels and at the population level, the obstacle to
+integrating them out, the h-likelihood fit of the model's random families, ``describe()``, and
+NUTS against the h-likelihood on hglm's pump (Poisson–gamma) and seeds (binomial–beta) models.
+
+The NUTS backend stores ``sd_<group>`` = √λ (λ = hglm's dispersion of u: the variance of a gamma
+effect of mean 1; beta(α, α) with α = 1/(2λ)) and ``u_<group>`` = v(u) on the linear-predictor
+scale (log u for gamma, logit u for beta).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from scipy import stats
+
+import bayesml
+from bayesml.backends.pymc.effects import choose_random_effects, integration_obstacle
+from bayesml.errors import ArgumentError, FamilyError
+from bayesml.families import get_random_family
+from bayesml.results.draws import population_effect_draws
+
+PUMP = "S ~ factor(Gr) + (1 | System) + offset(log(t))"
+SEEDS = 'r/n ~ extract * I(seed == "O73") + (1 | plate)'
+
+# a posterior of many draws with every coefficient 0 and a fixed sd: η of a new row is then its v
+CHAINS, DRAWS, NEW_LEVELS = 2, 2000, 50
+
+
+def _fake_result(model: bayesml.Model, sd: float) -> xr.DataTree:
+    """A posterior with β = 0, the fitted levels' effects at 0 and ``sd_<group>`` = ``sd``."""
+    design = model.design
+    coords = {"chain": np.arange(CHAINS), "draw": np.arange(DRAWS)}
+    data = {
+        "beta": xr.DataArray(
+            np.zeros((CHAINS, DRAWS, len(design.fixed.column_names))),
+            dims=("chain", "draw", "coef"),
+            coords={**coords, "coef": list(design.fixed.column_names)},
+        )
+    }
+    for block in design.random:
+        level, term = f"{block.name}__level", f"{block.name}__term"
+        data[f"sd_{block.name}"] = xr.DataArray(
+            np.full((CHAINS, DRAWS, 1), sd), dims=("chain", "draw", term), coords=coords
+        )
+        data[f"u_{block.name}"] = xr.DataArray(
+            np.zeros((CHAINS, DRAWS, len(block.levels), 1)),
+            dims=("chain", "draw", level, term),
+            coords=coords,
+        )
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(data)})
+
+
+def _pump_rows(levels: int = NEW_LEVELS) -> pd.DataFrame:
+    """New pumps (levels unseen in fitting) with t = 1 (offset 0) and Gr = 0."""
+    return pd.DataFrame({"System": np.arange(1000, 1000 + levels), "Gr": 0, "t": 1.0})
+
+
+# -- population_effect_draws -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("label", "lam", "u_of_v", "mean", "variance"),
+    [
+        ("gamma", 0.25, np.exp, 1.0, 0.25),
+        ("beta", 0.25, lambda v: 1 / (1 + np.exp(-v)), 0.5, 0.25 / (4 * 1.25)),
+        ("inverse_gamma(log)", 0.1, np.exp, 1.0, 0.1 / 0.9),
+        ("inverse_gamma(inverse)", 0.1, lambda v: 1 / v, 1.0, 0.1 / 0.9),
+    ],
+)
+def test_new_level_effects_are_drawn_from_the_random_family(label, lam, u_of_v, mean, variance):
+    """v of a new level is v(u) with u from the block's family at λ = sd²: u has the family's
+    mean and variance (gamma: 1 and λ), and is not a normal draw on the v scale."""
+    family = bayesml.families.random_family_from_label(label)
+    posterior = _fake_result(
+        bayesml.Model(PUMP, "pump", family="poisson", random_family=label), np.sqrt(lam)
+    )["posterior"].to_dataset()
+    v = population_effect_draws(posterior, "System", 40, np.random.default_rng(1), family)
+    assert v.shape == (CHAINS, DRAWS, 40, 1)
+    u = u_of_v(v).ravel()
+    # 160 000 draws: the mean within 6 of its standard errors, the variance within 3 %
+    assert abs(u.mean() - mean) < 6 * np.sqrt(variance / u.size)
+    assert u.var() == pytest.approx(variance, rel=0.03)
+    if label == "gamma":  # log u of a gamma: skewed to the left, unlike a normal draw
+        assert stats.skew(v.ravel()) < -0.3
+
+
+def test_gaussian_blocks_draw_as_before():
+    posterior = _fake_result(bayesml.Model(PUMP, "pump", family="poisson"), 0.5)[
+        "posterior"
+    ].to_dataset()
+    gaussian = get_random_family("gaussian")
+    before = population_effect_draws(posterior, "System", 3, np.random.default_rng(4))
+    after = population_effect_draws(posterior, "System", 3, np.random.default_rng(4), gaussian)
+    np.testing.assert_array_equal(before, after)
+
+
+# -- Model.predict ---------------------------------------------------------------------------
+def test_predict_new_levels_of_a_gamma_block_has_mean_one_effects():
+    """Model.predict on new pumps: exp(η) = u with mean 1 and variance λ = sd² per level, one
+    draw per posterior draw and level (the same for every row of a level)."""
+    model = bayesml.Model(PUMP, "pump", family="poisson", random_family="gamma")
+    result = _fake_result(model, sd=0.6)
+    rows = pd.concat([_pump_rows(), _pump_rows()], ignore_index=True)
+    eta = model.predict(result, rows, kind="linear", random_seed=3).values
+    np.testing.assert_array_equal(eta[:, :, :NEW_LEVELS], eta[:, :, NEW_LEVELS:])
+    u = np.exp(eta[:, :, :NEW_LEVELS]).ravel()
+    assert abs(u.mean() - 1.0) < 6 * 0.6 / np.sqrt(u.size)
+    assert u.var() == pytest.approx(0.36, rel=0.04)
+    mean = model.predict(result, _pump_rows(), kind="mean", random_seed=3)
+    np.testing.assert_allclose(mean.values, np.exp(eta[:, :, :NEW_LEVELS]))
+
+
+@pytest.mark.parametrize(
+    ("label", "at_mean"),
+    [("gamma", 0.0), ("beta", 0.0), ("inverse_gamma(log)", 0.0), ("inverse_gamma(inverse)", 1.0)],
+)
+def test_population_level_sets_effects_at_the_mean_of_u(label, at_mean):
+    """include_random_effects=False: v = v(E u), 0 for gamma (log 1), beta (logit ½) and
+    inverse_gamma(log); 1 for inverse_gamma(inverse) (1/1), for fitted and new rows."""
+    model = bayesml.Model(PUMP, "pump", family="poisson", random_family=label)
+    assert get_random_family(*label.rstrip(")").split("(")).v_at_mean == at_mean
+    result = _fake_result(model, sd=0.5)
+    new = model.predict(
+        result, _pump_rows(3).drop(columns="System"), kind="linear", include_random_effects=False
+    )
+    np.testing.assert_allclose(new.values, at_mean)
+    fitted = model.predict(result, kind="linear", include_random_effects=False)
+    expected = np.log(model.data["t"].to_numpy()) + at_mean
+    np.testing.assert_allclose(fitted.values, np.broadcast_to(expected, fitted.shape))
+
+
+# -- integrating the effects out ---------------------------------------------------------------
+def test_non_gaussian_effects_are_never_integrated_out(sleepstudy_gamma_effects):
+    """A gaussian model with one grouping factor integrates gaussian effects out; gamma effects
+    are sampled ("auto") or refused ("integrated") with the reason."""
+    model = sleepstudy_gamma_effects
+    gaussian = bayesml.Model("Reaction ~ Days + (1 | Subject)", "sleepstudy")
+    assert integration_obstacle(gaussian.design, gaussian.family) is None
+    obstacle = integration_obstacle(model.design, model.family)
+    assert obstacle == (
+        "only gaussian random effects integrate out in closed form; this model has non-gaussian "
+        "ones (Subject: gamma(log))"
+    )
+    assert choose_random_effects("auto", model.design, model.family) == "sampled"
+    assert model.random_effects == "sampled"
+    with pytest.raises(FamilyError, match=r"random_effects='integrated'.*non-gaussian ones"):
+        choose_random_effects("integrated", model.design, model.family)
+
+
+@pytest.fixture(scope="module")
+def sleepstudy_gamma_effects() -> bayesml.Model:
+    return bayesml.Model("Reaction ~ Days + (1 | Subject)", "sleepstudy", random_family="gamma")
+
+
+# -- describe ----------------------------------------------------------------------------------
+def test_describe_says_what_sd_means_and_its_prior(sleepstudy_gamma_effects):
+    """A gamma block's sd is √λ, λ the variance of u (mean 1): dimensionless, so its default
+    prior is the unit-scale half_t(3, 2.5) even for a gaussian response (whose gaussian blocks
+    get 2.5·mad(y))."""
+    text = sleepstudy_gamma_effects.describe()
+    assert "Group Subject: 18 levels; terms Intercept (independent; gamma(log) effects)" in text
+    assert (
+        "  v = log u, u ~ gamma with mean 1 and variance lambda = sd_Subject^2; "
+        "sd_Subject's prior is below"
+    ) in text
+    assert "sd_Subject[Intercept]   half_t(nu=3, sigma=2.5)" in text
+    gaussian = bayesml.Model("Reaction ~ Days + (1 | Subject)", "sleepstudy").describe()
+    assert "sd_Subject[Intercept]   half_t(nu=3, sigma=2.5)" not in gaussian
+
+
+# -- the h-likelihood fit of the model's random families ---------------------------------------
+# hglm 2.2-1 (../shared/docs/references.md): pump, rand.family = Gamma(log), fix.disp = 1
+PUMP_HGLM = {"beta": [0.0747874, -1.6652812], "se": [0.485338, 0.726339], "lambda": 1.0466377}
+
+
+def test_hlik_fits_the_models_random_family():
+    model = bayesml.Model(PUMP, "pump", family="poisson", random_family="gamma")
+    fit = model.fit(method="hlik", tol=1e-10)
+    assert fit.random_families == {"System": "gamma(log)"}
+    np.testing.assert_allclose(fit.fixef["estimate"], PUMP_HGLM["beta"], rtol=1e-4)
+    np.testing.assert_allclose(fit.fixef["se"], PUMP_HGLM["se"], rtol=1e-3)
+    assert fit.lambda_["System"].value == pytest.approx(PUMP_HGLM["lambda"], rel=1e-4)
+    assert "random families: System: gamma(log)" in str(fit.summary())
+    # the former spelling: the same fit, on a model with or without the family
+    for fitted in (
+        model.fit(method="hlik", tol=1e-10, random_family="gamma"),
+        bayesml.Model(PUMP, "pump", family="poisson").fit(
+            method="hlik", tol=1e-10, random_family={"System": "gamma"}
+        ),
+    ):
+        np.testing.assert_allclose(fitted.fixef["estimate"], fit.fixef["estimate"])
+
+
+def test_hlik_random_family_that_differs_from_the_models_is_refused():
+    model = bayesml.Model(PUMP, "pump", family="poisson", random_family="gamma")
+    with pytest.raises(
+        ArgumentError,
+        match=r"the model's random_family \(System: gamma\(log\)\) and Model.fit's "
+        r"random_family= \(System: beta\(logit\)\) differ; .*give it once",
+    ):
+        model.fit(method="hlik", random_family="beta")
