@@ -61,7 +61,13 @@ class Model:
         The levels of an ordinal response (families ``cumulative``, ``sratio``, ``acat``), lowest
         first, e.g. ``levels=["low", "mid", "high"]`` (R's ``factor(y, levels = ...)``). Not
         needed for an ordered pandas Categorical (its categories' order) or integers (their
-        numeric order); a text column without it is refused.
+        numeric order); a text column without it is refused. For a categorical response
+        (``family="categorical"``), the order of its levels; the first is the reference category
+        unless ``reference`` says otherwise.
+    reference
+        The reference category of a categorical response (brms' ``refcat``), e.g.
+        ``reference="fish"``; default the first level (of ``levels``, of a pandas Categorical's
+        categories, or in sorted order). Spec: ``options: {reference: fish}``.
     weights
         Column of prior weights (gaussian), or of trials for a ``r/n`` binomial response.
     missing
@@ -123,8 +129,11 @@ class Model:
         hu: str | None = None,
         dispersion_formula: str | None = None,
         random_family: str | Mapping[str, str] | None = None,
+        reference: Any = None,
     ) -> None:
         options: dict[str, Any] = {}
+        if reference is not None:
+            options["reference"] = reference.item() if isinstance(reference, np.generic) else reference
         if missing != "raise":
             options["missing"] = missing
         if reference_levels:
@@ -257,6 +266,7 @@ class Model:
             missing=options.get("missing", "raise"),
             reference_levels=options.get("reference_levels"),
             levels=spec.levels,
+            reference=options.get("reference"),
             predictors=resolve_targets(spec.formulas, self._family),
             random_family=spec.random_family,
         )
@@ -320,11 +330,7 @@ class Model:
         if response.success_level is not None:
             lines.append(f"Success: {response.name} == {response.success_level!r}")
         if response.levels is not None:
-            labels = self._family.dimension_labels(response.levels)
-            lines.append(
-                f"Levels:  {' < '.join(labels['category'])} ({len(labels['threshold'])} "
-                f"thresholds: {', '.join(labels['threshold'])})"
-            )
+            lines.append(_levels_line(self._family, response.levels))
         lines.append(
             f"Fixed effects ({len(design.fixed.column_names)}): {', '.join(design.fixed.column_names)}"
         )
@@ -650,6 +656,21 @@ class Model:
         result.attrs["bayesml_version"] = __version__
         result.attrs["bayesml_method"] = method
         result.attrs["bayesml_spec"] = self._spec.to_yaml()
+
+
+def _levels_line(family: Family, levels: tuple[Any, ...]) -> str:
+    """``Levels:`` of an ordinal response (with its thresholds) or a categorical one (with its
+    reference and the categories that have a linear predictor each)."""
+    labels = family.dimension_labels(levels)
+    if "threshold" in labels:
+        return (
+            f"Levels:  {' < '.join(labels['category'])} ({len(labels['threshold'])} "
+            f"thresholds: {', '.join(labels['threshold'])})"
+        )
+    return (
+        f"Levels:  {', '.join(labels['category'])} (reference {labels['category'][0]}; one "
+        f"linear predictor for each of {', '.join(labels['predictor'])})"
+    )
 
 
 def _levels_list(levels: Any) -> list[Any]:

@@ -194,6 +194,8 @@ def _family_name_uses() -> dict[str, list[str]]:
                 continue
             if value in DISTRIBUTIONS and relative.startswith(PRIOR_MODULES):
                 continue
+            if value == "categorical" and relative.startswith("formula/"):
+                continue  # the kind of a term's values (factor columns), not the family
             uses.setdefault(relative, []).append(f"{value!r} (line {line})")
     return uses
 

@@ -8,7 +8,7 @@ import pytest
 from bayesml.datasets import DATASETS, list_datasets, load, names
 from bayesml.errors import DataError
 
-# rows from /work/shared/data/README.md (header excluded)
+# rows from /work/shared/data/README.md (header excluded), and bayesml's simulated choices
 README_ROWS = {
     "bacteria": 220,
     "seeds": 21,
@@ -31,6 +31,7 @@ README_ROWS = {
     "salamanders": 644,
     "roaches": 262,
     "wells": 3020,
+    "choices": 600,  # bayesml's own: simulated by tests/references/categorical_data.py
 }
 
 CATEGORICAL = {
@@ -44,6 +45,7 @@ CATEGORICAL = {
     "salamander_mating": ["Female", "Male", "TypeF", "TypeM"],
     "semiconductor": ["Device"],
     "grouseticks": ["BROOD", "INDEX", "LOCATION", "YEAR"],
+    "choices": ["choice", "x2", "site"],
 }
 
 NUMERIC = {

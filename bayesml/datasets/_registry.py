@@ -158,6 +158,13 @@ _ENTRIES = {
         "Reaction times of 18 subjects over 10 days of sleep deprivation (lme4::sleepstudy)",
         _ids("Subject"),
     ),
+    "choices": DatasetInfo(
+        "choices.csv",
+        600,
+        "Simulated unordered choices stay/move/quit with 20 sites (bayesml; "
+        "tests/references/categorical_data.py)",
+        {"choice": ("stay", "move", "quit"), "x2": ("a", "b", "c"), "site": None},
+    ),
     "wells": DatasetInfo(
         "wells.csv",
         3020,

@@ -190,6 +190,7 @@ def build_design(
     missing: Literal["raise", "drop"] = "raise",
     reference_levels: Mapping[str, Any] | None = None,
     levels: Any = None,
+    reference: Any = None,
     predictors: Mapping[str, RightHandSide] | None = None,
     random_family: Any = None,
 ) -> ModelDesign:
@@ -218,7 +219,11 @@ def build_design(
         first level in order.
     levels
         The levels of an ordinal response, lowest first (R's ``factor(y, levels = ...)``); an
-        ordered categorical or integer response needs none (see :mod:`bayesml.design.ordered`).
+        ordered categorical or integer response needs none (see :mod:`bayesml.design.ordered`);
+        for a categorical response, the order of its levels, the first being the reference.
+    reference
+        The reference level of a categorical response (default: the first level; see
+        :mod:`bayesml.design.categories`).
     predictors
         Formulas of family parameters (from :func:`~bayesml.design.predictors.resolve_targets`),
         evaluated on the same rows with the same encodings.
@@ -257,7 +262,7 @@ def build_design(
     require_columns(data, columns)
     data, dropped = handle_missing(data, columns, missing)
     context = EvalContext(data, EncodingStore(reference_levels), parsed.text)
-    request = ResponseRequest(parsed.response, family, success, weights, levels)
+    request = ResponseRequest(parsed.response, family, success, weights, levels, reference)
     response = build_response(request, context)
     fixed = build_fixed(parsed, context, absorb_intercept=family.absorbs_intercept)
     random = with_random_families(

@@ -33,12 +33,12 @@ from bayesml.design.values import (
 )
 from bayesml.errors import ArgumentError, DataError
 
-__all__ = ["check_levels", "ordered_response"]
+__all__ = ["check_levels", "codes_from_levels", "ordered_response", "shown_values"]
 
 _SHOWN = 5
 
 
-def _shown(values: Sequence[Any]) -> str:
+def shown_values(values: Sequence[Any]) -> str:
     """``'a', 'b', 3``: the first few values as Python writes them."""
     items = [repr(v.item() if isinstance(v, np.generic) else v) for v in values[:_SHOWN]]
     return ", ".join(items) + (", ..." if len(values) > _SHOWN else "")
@@ -114,7 +114,7 @@ def ordered_response(
     raw = raw_values(value)
     series = raw if isinstance(raw, pd.Series) else pd.Series(np.asarray(raw), index=context.index)
     if levels is not None:
-        codes, found = _codes_from_levels(series, check_levels(levels), subject)
+        codes, found = codes_from_levels(series, check_levels(levels), subject)
     else:
         codes, found = _codes_from_data(series, subject, family)
     present = np.unique(codes)
@@ -127,7 +127,7 @@ def ordered_response(
     return codes.astype(float) + 1.0, found
 
 
-def _codes_from_levels(
+def codes_from_levels(
     series: pd.Series, levels: tuple[Any, ...], subject: str
 ) -> tuple[np.ndarray, tuple[Any, ...]]:
     values = series.to_numpy(dtype=object)
@@ -136,7 +136,7 @@ def _codes_from_levels(
     if unknown.any():
         distinct = list(dict.fromkeys(values[unknown].tolist()))
         raise DataError(
-            f"{subject} has values not among levels={list(levels)!r}: {_shown(distinct)} in "
+            f"{subject} has values not among levels={list(levels)!r}: {shown_values(distinct)} in "
             f"{describe_rows(series.index, unknown)}; add them to levels (lowest first)"
         )
     return codes, levels
@@ -161,7 +161,7 @@ def _codes_from_data(
     if fractional.any():
         raise DataError(
             f"{subject} must hold integers or ordered levels for family {family!r}; got "
-            f"{_shown(list(dict.fromkeys(numbers[fractional].tolist())))} in "
+            f"{shown_values(list(dict.fromkeys(numbers[fractional].tolist())))} in "
             f"{describe_rows(series.index, fractional)} "
             "(give the levels in order with levels=[...] if these numbers are labels)"
         )
@@ -172,7 +172,7 @@ def _codes_from_data(
 def _refuse_unordered(series: pd.Series, subject: str, family: str, kind: str) -> None:
     distinct = sorted_levels(series)
     raise DataError(
-        f"{subject} holds {kind} ({_shown(list(distinct))}) whose order family {family!r} cannot "
+        f"{subject} holds {kind} ({shown_values(list(distinct))}) whose order family {family!r} cannot "
         f"know; give its {len(distinct)} levels lowest first with levels=[...] (R's factor(y, "
         "levels = ...)), or make the column an ordered pandas Categorical: "
         "pd.Categorical(values, categories=[...], ordered=True)"

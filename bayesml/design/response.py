@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesml.design.categories import categorical_response
 from bayesml.design.convert import EvalContext, as_numeric, raw_values
 from bayesml.design.expressions import evaluate, evaluate_numeric, expression_columns
 from bayesml.design.ordered import ordered_response
@@ -81,12 +82,18 @@ class ResponseRequest:
     success: Any = None
     weights: str | None = None
     levels: Any = None
+    reference: Any = None
 
 
 def _ordered() -> str:
     """The ordinal families, quoted: ``'cumulative', 'sratio' or 'acat'``."""
     names = [repr(name) for name in family_names(lambda family: family.response.ordered)]
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _categorical() -> str:
+    """The families of an unordered response with levels, quoted: ``'categorical'``."""
+    return _listed([repr(name) for name in family_names(lambda f: f.response.categorical)], "or")
 
 
 def _levelled() -> list[str]:
@@ -129,14 +136,21 @@ def build_response(request: ResponseRequest, context: EvalContext) -> ResponseDa
             f"success={request.success!r} applies only to {_listed(_levelled(), 'and')} responses; "
             f"got family {family.name!r}"
         )
-    if request.levels is not None and not family.response.ordered:
+    if request.levels is not None and not family.response.has_levels:
         raise DataError(
-            f"levels= gives the order of an ordinal response (family {_ordered()}); got family "
-            f"{family.name!r}"
+            f"levels= gives the order of an ordinal response (family {_ordered()}) or the levels "
+            f"of a categorical one; got family {family.name!r}"
         )
-    if family.response.ordered and request.response.kind != "single":
+    if request.reference is not None and not family.response.categorical:
+        raise DataError(
+            f"reference={request.reference!r} names the reference category of a categorical "
+            f"response (family 'categorical'); got family {family.name!r} (for a predictor's "
+            "reference level use reference_levels={column: level})"
+        )
+    if family.response.has_levels and request.response.kind != "single":
+        outcomes = "ordered outcomes" if family.response.ordered else "categories"
         raise FormulaError(
-            f"family {family.name!r} needs one column of ordered outcomes as its response; got "
+            f"family {family.name!r} needs one column of {outcomes} as its response; got "
             f"{response_name(request.response)}",
             context.formula,
         )
@@ -174,6 +188,9 @@ def _single(request: ResponseRequest, context: EvalContext, weights: np.ndarray 
     value = evaluate(parse_expression(text), context)
     if response.ordered:
         codes, levels = ordered_response(value, text, request.levels, context, request.family.name)
+        return ResponseData(codes, None, weights, text, levels=levels)
+    if response.categorical:
+        codes, levels = categorical_response(value, text, request.levels, request.reference, context)
         return ResponseData(codes, None, weights, text, levels=levels)
     if not response.levelled:
         y = as_numeric(value, context, what=f"response {text!r}")

@@ -4,7 +4,8 @@ Everything a family knows lives here: each family is one object (one module per 
 group: :mod:`~bayesml.families.normal`, :mod:`~bayesml.families.binary`,
 :mod:`~bayesml.families.counts`, :mod:`~bayesml.families.positive`,
 :mod:`~bayesml.families.unit_interval`, :mod:`~bayesml.families.zero_inflated`,
-:mod:`~bayesml.families.hurdle`, :mod:`~bayesml.families.ordinal`) with its parameters, log-likelihood, random draws,
+:mod:`~bayesml.families.hurdle`, :mod:`~bayesml.families.ordinal`,
+:mod:`~bayesml.families.categorical`) with its parameters, log-likelihood, random draws,
 variance and deviance, default-prior rule and response checks; :mod:`~bayesml.families.links`
 holds the links and :mod:`~bayesml.families.random_effects` the distributions of random effects
 of Lee and Nelder's HGLMs.
@@ -16,6 +17,7 @@ of Lee and Nelder's HGLMs.
 
 from bayesml.families.base import CONSTRAINTS, AuxParam, DefaultPrior, Family, Parameter
 from bayesml.families.binary import Bernoulli, Binomial
+from bayesml.families.categorical import Categorical
 from bayesml.families.counts import NegativeBinomial, Poisson
 from bayesml.families.hurdle import (
     HurdleGamma,
@@ -58,6 +60,7 @@ __all__ = [
     "Bernoulli",
     "Beta",
     "Binomial",
+    "Categorical",
     "Cumulative",
     "Gamma",
     "Gaussian",

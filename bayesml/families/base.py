@@ -200,6 +200,10 @@ class Family:
         Whether a parameter of the family takes the intercept's place (the thresholds of the
         ordinal families): the design codes the terms as with an intercept and leaves its column
         out, so a formula may ask for an intercept or not (clm and brms do the same).
+    category_predictors
+        Whether the model has one linear predictor per non-reference category (the categorical
+        family): every coefficient and random effect gets a category dimension, and η (``mu``)
+        has the K − 1 predictors on a trailing axis.
     link
         The :class:`Link` in force.
     """
@@ -215,6 +219,7 @@ class Family:
     other_links_prior_rule: ClassVar[str] = "unit_scale"
     dispersion_parameter: ClassVar[tuple[str, float] | None] = None
     absorbs_intercept: ClassVar[bool] = False
+    category_predictors: ClassVar[bool] = False
 
     link: Link = field(default=None)  # type: ignore[assignment]
 

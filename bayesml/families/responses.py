@@ -66,6 +66,13 @@ RESPONSE_RULES: dict[str, tuple[ResponseRule, ...]] = {
             lambda y: (y < 1) | _not_integer(y),
         ),
     ),
+    "categorical": (
+        ResponseRule(
+            "must be category numbers 1, 2, ..., K (the position of each row's level; 1 is the "
+            "reference)",
+            lambda y: (y < 1) | _not_integer(y),
+        ),
+    ),
 }
 """Checks applied to the response after the finiteness check, by ``Family.response_kind``."""
 
@@ -223,7 +230,8 @@ class ResponseKind:
     name
         A key of :data:`RESPONSE_RULES` (``"real"``, ``"binary"``, ``"binomial"``, ``"count"``,
         ``"positive"``, ``"non_negative"`` (positive values and zeros: the hurdle families of
-        a continuous response), ``"unit_interval"``, ``"ordinal"`` (category numbers 1, …, K)).
+        a continuous response), ``"unit_interval"``, ``"ordinal"`` and ``"categorical"`` (category
+        numbers 1, …, K)).
     levelled
         Whether a two-level column may be the response, encoded 0/1 with one level counted as
         success (the ``success`` argument means something).
@@ -232,12 +240,22 @@ class ResponseKind:
     ordered
         Whether the response is one of K ordered levels (an ordered categorical, integers, or
         labels with ``levels=``), given to the family as category numbers 1, …, K.
+    categorical
+        Whether the response is one of K unordered levels (any column; ``levels=`` orders them,
+        ``reference=`` picks the reference), given to the family as category numbers 1, …, K
+        with the reference first.
     """
 
     name: str
     levelled: bool = False
     uses_trials: bool = False
     ordered: bool = False
+    categorical: bool = False
+
+    @property
+    def has_levels(self) -> bool:
+        """Whether the response is one of K levels (ordered or not) coded 1, …, K."""
+        return self.ordered or self.categorical
 
 
 RESPONSE_KINDS: dict[str, ResponseKind] = {
@@ -249,5 +267,6 @@ RESPONSE_KINDS: dict[str, ResponseKind] = {
     "non_negative": ResponseKind("non_negative"),
     "unit_interval": ResponseKind("unit_interval"),
     "ordinal": ResponseKind("ordinal", ordered=True),
+    "categorical": ResponseKind("categorical", categorical=True),
 }
 """The response kinds by name."""

@@ -3,7 +3,9 @@
 The ordinal families' thresholds ``cutpoints`` have one entry between each two consecutive levels
 of the response: dimension ``<response>__threshold`` (``rating__threshold``) labelled as R labels
 them, ``1|2``, ``2|3``, … (:meth:`bayesml.families.Family.dimension_labels`). Every backend names
-them through :func:`parameter_dims`, so that their posteriors agree.
+them through :func:`parameter_dims`, so that their posteriors agree. A categorical model's
+coefficients and random effects have one entry per non-reference category on
+``<response>__category`` (:func:`category_predictor_dim`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ if TYPE_CHECKING:
     from bayesml.design import ModelDesign
     from bayesml.families import Family
 
-__all__ = ["parameter_dims", "vector_dim"]
+__all__ = ["category_predictor_dim", "parameter_dims", "vector_dim"]
 
 
 def vector_dim(design: ModelDesign, dimension: str) -> str:
     """The name of a family dimension in results: ``<response>__<dimension>``."""
     return f"{design.observed_name}__{dimension}"
+
+
+def category_predictor_dim(design: ModelDesign) -> str:
+    """The dimension of a categorical model's non-reference categories: ``<response>__category``
+    (``beta``, ``sd_<group>`` and ``u_<group>`` have one entry per category on it)."""
+    return vector_dim(design, "category")
 
 
 def parameter_dims(design: ModelDesign, family: Family) -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -56,14 +56,17 @@ def linear_predictor_draws(
         # no fixed effects (e.g. ``y ~ 0 + offset(m)``): the model has no ``beta``
         eta = np.zeros((posterior.sizes["chain"], posterior.sizes["draw"], fixed_matrix.shape[0]))
     else:
-        eta = np.einsum("cdp,np->cdn", posterior[coefficient_name].values, fixed_matrix)
+        # a categorical model's coefficients have a category axis last: η gets it too
+        coefficients = posterior[coefficient_name].transpose("chain", "draw", ...).values
+        eta = np.einsum("cdp...,np->cdn...", coefficients, fixed_matrix)
     if offset is not None:
-        eta += np.asarray(offset, dtype=float)[None, None, :]
+        offset = np.asarray(offset, dtype=float)
+        eta += offset.reshape((1, 1, -1) + (1,) * (eta.ndim - 3))
     for name, term_matrix, rows in random_parts:
         if rows.ndim == 1:
             add_random_effects(eta, posterior[f"u_{name}"].values, term_matrix, rows)
         else:
-            eta += np.einsum("cdnk,nk->cdn", rows, np.asarray(term_matrix, dtype=float))
+            eta += np.einsum("cdnk...,nk->cdn...", rows, np.asarray(term_matrix, dtype=float))
     return eta
 
 
@@ -77,7 +80,8 @@ def add_random_effects(
     eta
         Shape ``(chain, draw, n)``, updated in place.
     effects
-        Random-effect draws, shape ``(chain, draw, level, term)``.
+        Random-effect draws, shape ``(chain, draw, level, term)`` (a categorical model's have a
+        category axis last, as ``eta``).
     term_matrix
         Shape ``(n, term)``.
     index
@@ -91,7 +95,8 @@ def add_random_effects(
         column = effects[:, :, :, term][:, :, index]
         weights = term_matrix[:, term]
         if not np.all(weights == 1.0):
-            column *= weights
+            # (n,) against (chain, draw, n) or, with a category axis, (chain, draw, n, category)
+            column *= weights.reshape(weights.shape + (1,) * (column.ndim - 3))
         eta += column
         del column
 
@@ -124,9 +129,22 @@ def population_effect_draws(
     terms, ``corr_<group>``. For a block with a non-gaussian ``random_family`` (one term), u is
     drawn from that family with λ = sd² (gamma: mean 1, variance λ) and its link value v = v(u)
     (log u for gamma, logit u for beta) is returned: the scale of ``u_<group>`` and of η.
-    Returns shape ``(chain, draw, n_new, k)``.
+    Returns shape ``(chain, draw, n_new, k)``, with a categorical model's category axis last
+    (each category's effects drawn from its own SDs and correlations).
     """
-    sd = posterior[f"sd_{group}"].values  # (chain, draw, k)
+    sd_draws = posterior[f"sd_{group}"]
+    if sd_draws.ndim > 3:  # a categorical model: one population per category
+        category_dim = sd_draws.dims[-1]
+        return np.stack(
+            [
+                population_effect_draws(
+                    posterior.isel({category_dim: index}), group, n_new, rng, random_family
+                )
+                for index in range(sd_draws.sizes[category_dim])
+            ],
+            axis=-1,
+        )
+    sd = sd_draws.values  # (chain, draw, k)
     chains, draws, k = sd.shape
     if random_family is not None and not random_family.is_gaussian:
         u = random_family.draw(rng, (sd * sd)[:, :, None, :], (chains, draws, n_new, k))

@@ -285,7 +285,10 @@ def predict_draws(
         rows = _new_rows(design, posterior, new_data, rng, include_random_effects)
     if kind == "linear":
         values = map_draw_chunks(posterior, rows.n_rows, rows.eta, dtype=float)
-        return _as_dataarray(values, posterior, "eta")
+        levels = design.response.levels
+        # a categorical model's η: one per non-reference category
+        labels = () if levels is None else family.dimension_labels(levels).get("predictor", ())
+        return _as_dataarray(values, posterior, "eta", labels)
     if kind == "mean":
 
         def chunk_means(part: xr.Dataset, chunk: DrawChunk) -> np.ndarray:

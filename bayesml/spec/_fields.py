@@ -115,7 +115,8 @@ def _check_family(family: str, link: str | None, success: Any) -> None:
 
 
 def _check_levels(levels: Any, family: str) -> None:
-    """``levels``: at least two distinct numbers or strings, for an ordinal family only."""
+    """``levels``: at least two distinct numbers or strings, for an ordinal or categorical family
+    only."""
     if levels is None:
         return
     if isinstance(levels, str) or not isinstance(levels, list | tuple):
@@ -131,10 +132,11 @@ def _check_levels(levels: Any, family: str) -> None:
     repeated = sorted({text for text in texts if texts.count(text) > 1})
     if repeated:
         raise SpecError(f"levels must be distinct; got {', '.join(repeated)} twice", "levels")
-    if not get_family(family).response.ordered:
-        ordinal = ", ".join(family_names(lambda other: other.response.ordered))
+    if not get_family(family).response.has_levels:
+        names = ", ".join(family_names(lambda other: other.response.has_levels))
         raise SpecError(
-            f"only ordinal families ({ordinal}) have ordered levels; family is {family!r}",
+            f"only the families of a response with levels ({names}) take levels; family is "
+            f"{family!r}",
             "levels",
         )
 

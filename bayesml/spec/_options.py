@@ -32,6 +32,7 @@ def _reference_levels(value: Any, key_path: str) -> None:
 OPTIONS: Mapping[str, Callable[[Any, str], None]] = {
     "missing": partial(expect_choice, choices=("raise", "drop")),
     "reference_levels": _reference_levels,
+    "reference": expect_scalar,
     "probit": partial(expect_choice, choices=("marginal", "latent")),
     "random_effects": partial(expect_choice, choices=("auto", "sampled", "integrated")),
     "sampler": partial(expect_choice, choices=SAMPLERS),

@@ -38,6 +38,7 @@ TABLE = {
     "cumulative": (("logit", "probit", "cloglog"), "logit", None, "ordinal", ("cutpoints",), False),
     "sratio": (("logit", "probit", "cloglog"), "logit", None, "ordinal", ("cutpoints",), False),
     "acat": (("logit", "probit", "cloglog"), "logit", None, "ordinal", ("cutpoints",), False),
+    "categorical": (("logit",), "logit", None, "categorical", (), False),
 }
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesml.backends.pymc import likelihoods
+from bayesml.backends.pymc import categorical, likelihoods
 from bayesml.backends.pymc import priors as prior_builders
 from bayesml.backends.pymc.links import inverse_link
 from bayesml.errors import ArgumentError, FamilyError
@@ -75,6 +75,10 @@ class PriorRecord:
         ``coef_zi`` for a family parameter's formula).
     predictors
         The same record for the formula of each family parameter that has one.
+    categories
+        For a categorical model, the record of each non-reference category's coefficients and
+        groups under their hidden names (:mod:`bayesml.backends.pymc.categorical`), whose log
+        priors are stacked on ``category_dim``.
     """
 
     coefficient_names: tuple[str, ...]
@@ -84,6 +88,8 @@ class PriorRecord:
     coefficient_name: str = "beta"
     coef_dim: str = "coef"
     predictors: dict[str, PriorRecord] = field(default_factory=dict)
+    categories: tuple[PriorRecord, ...] = ()
+    category_dim: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,9 @@ class BuildInfo:
     row_variables
         Free variables with one value per row (the latent form's magnitudes ``_latent_abs``):
         the samplers do not store their draws, which would take chains × draws × rows values.
+    hidden
+        Variables left out of results although their names do not start with ``_`` (a
+        categorical model's per-category ``sd__c0_<group>``, stacked into ``sd_<group>``).
     """
 
     response_name: str
@@ -122,6 +131,7 @@ class BuildInfo:
     effect_columns: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     integrated_group: str | None = None
     row_variables: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
     compiled: dict = field(default_factory=dict, repr=False, compare=False)
     """Samplers' compiled models, kept so that repeated fits of one model compile once."""
 
@@ -188,8 +198,14 @@ def build_pymc_model(
             f"got family={family.name!r}, link={family.link.name!r}"
         )
     response_name = design.observed_name
+    hidden: tuple[str, ...] = ()
     with pm.Model(coords=model_coords(design)) as model:
-        eta = linear_predictor(design, priors)
+        if family.category_predictors:
+            eta, hidden = categorical.categorical_linear_predictor(
+                design, priors, family, linear_predictor
+            )
+        else:
+            eta = linear_predictor(design, priors)
         aux = family_parameters(family, priors, design)
         if latent:
             info = _add_latent_probit(design, eta, response_name)
@@ -211,7 +227,9 @@ def build_pymc_model(
         effect_columns={
             f"u_{block.name}": effect_column_names(block.name, len(block.term_labels))
             for block in all_blocks(design)
+            if not family.category_predictors
         },
+        hidden=hidden,
     )
     return model, info
 
@@ -300,6 +318,8 @@ def prior_record(
 ) -> PriorRecord:
     """The priors :func:`build_pymc_model` puts on each parameter (see :class:`PriorRecord`)."""
     aux_names = () if latent else tuple(param.name for param in priors_of(family, design))
+    if family.category_predictors:
+        return _categorical_prior_record(design, priors, family)
     record = _coefficient_and_group_record(design.fixed, design.random, priors, aux_names)
     return replace(
         record,
@@ -312,6 +332,30 @@ def prior_record(
             )
             for name, predictor in design.predictors.items()
         },
+    )
+
+
+def _categorical_prior_record(
+    design: ModelDesign, priors: ResolvedPriors, family: Family
+) -> PriorRecord:
+    """One record per non-reference category, under the hidden names of its graph."""
+    records = []
+    for index in range(len(categorical.category_labels(design, family))):
+        blocks = [
+            replace(block, name=categorical.category_group_name(block.name, index))
+            for block in design.random
+        ]
+        record = _coefficient_and_group_record(
+            design.fixed, blocks, categorical.category_priors(priors, design, index), ()
+        )
+        records.append(record)
+    return PriorRecord(
+        coefficient_names=(),
+        coefficient_priors=(),
+        groups=(),
+        aux_priors={},
+        categories=tuple(records),
+        category_dim=categorical.category_predictor_dim(design),
     )
 
 

@@ -272,6 +272,20 @@ def _acat(x: LikelihoodInputs) -> TensorVariable:
     return _ordinal(x, lambda value, eta, cutpoints: _category_logp(table, value, eta, cutpoints))
 
 
+# -- categorical: y = category number 1..K (1 = reference), η of shape (rows, K − 1) ----------
+def _categorical_logp(value, eta):
+    """log P(y) = η_y − log(1 + Σ_c exp η_c), with η of the reference 0."""
+    logits = pt.concatenate([pt.zeros_like(eta[:, :1]), eta], axis=1)
+    log_p = logits - pt.logsumexp(logits, axis=1, keepdims=True)
+    return log_p[pt.arange(log_p.shape[0]), pt.cast(value, "int64") - 1]
+
+
+def _categorical(x: LikelihoodInputs) -> TensorVariable:
+    return pm.CustomDist(
+        x.name, x.eta, logp=_categorical_logp, signature="(k)->()", **x.common()
+    )
+
+
 LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "gaussian": _gaussian,
     "student_t": _student_t,
@@ -292,6 +306,7 @@ LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "cumulative": _cumulative,
     "sratio": _sratio,
     "acat": _acat,
+    "categorical": _categorical,
 }
 """Likelihood builders by family name."""
 

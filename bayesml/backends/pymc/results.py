@@ -42,9 +42,29 @@ def log_prior_dataset(posterior: xr.Dataset, info: BuildInfo) -> xr.Dataset:
     priors = info.priors
     if priors is None:
         raise ValueError("this model was built without its priors recorded; cannot add log_prior")
+    if priors.categories:
+        return _categories_log_prior(posterior, priors)
     datasets = [_record_log_prior(posterior, priors)]
     datasets += [_record_log_prior(posterior, record) for record in priors.predictors.values()]
     return xr.merge(datasets, compat="override", combine_attrs="override")
+
+
+def _categories_log_prior(posterior: xr.Dataset, priors: Any) -> xr.Dataset:
+    """A categorical model's log prior: each category's under its hidden names, renamed to the
+    documented ones and stacked on the category dimension."""
+    from bayesml.backends.pymc.categorical import hidden_renames
+
+    parts = []
+    for index, record in enumerate(priors.categories):
+        part = _record_log_prior(posterior, record)
+        renames = hidden_renames(part, index)
+        part = part.rename(renames)
+        parts.append(part.drop_vars([name for name in part.coords if name not in part.dims]))
+    dim = priors.category_dim
+    stacked = xr.concat(parts, dim=dim, coords="minimal", compat="override")
+    if dim in posterior.coords:
+        stacked = stacked.assign_coords({dim: posterior.coords[dim].values})
+    return stacked.transpose("chain", "draw", ..., dim)
 
 
 def _record_log_prior(posterior: xr.Dataset, priors: Any) -> xr.Dataset:
@@ -89,9 +109,12 @@ def with_effect_stacks(posterior: xr.Dataset, info: BuildInfo) -> xr.Dataset:
     return posterior.assign(stacks) if stacks else posterior
 
 
-def drop_hidden(dataset: xr.Dataset) -> xr.Dataset:
-    """The dataset without internal variables (names starting with ``_``) and their dimensions."""
-    dataset = dataset.drop_vars([name for name in dataset.data_vars if name.startswith("_")])
+def drop_hidden(dataset: xr.Dataset, hidden: tuple[str, ...] = ()) -> xr.Dataset:
+    """The dataset without internal variables (names starting with ``_``, and ``hidden``) and
+    their dimensions."""
+    dataset = dataset.drop_vars(
+        [name for name in dataset.data_vars if name.startswith("_") or name in hidden]
+    )
     used = {dim for variable in dataset.data_vars.values() for dim in variable.dims}
     orphans = [name for name, coord in dataset.coords.items() if not set(coord.dims) <= used]
     return dataset.drop_vars(orphans)
@@ -136,7 +159,7 @@ def finish_result(
             }
         )
         tree["observed_data"] = observed
-    tree["posterior"] = order_parameters(drop_hidden(posterior), family)
+    tree["posterior"] = order_parameters(drop_hidden(posterior, info.hidden), family)
     if "constant_data" in tree.children:
         del tree["constant_data"]
     for group in ("posterior", "log_prior"):

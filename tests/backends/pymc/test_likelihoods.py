@@ -140,6 +140,20 @@ def _cumulative_tails(link: str) -> Case:
 ORDINAL_Y = [1, 3, 4, 2]
 
 
+def _categorical_reference(y, eta):
+    """scipy's multinomial with one trial at P(y = k) ∝ exp(η_k), η of category 1 = 0 (in the far
+    tails, log-softmax computed in extended precision)."""
+    logits = np.column_stack([np.zeros(len(y)), eta]).astype(np.longdouble)
+    log_p = logits - np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1, keepdims=True))
+    log_p -= logits.max(1, keepdims=True)
+    expected = log_p[np.arange(len(y)), y.astype(int) - 1].astype(float)
+    usual = np.abs(eta).max(axis=1) < 5
+    onehot = np.eye(3)[y.astype(int) - 1]
+    scipy_values = stats.multinomial.logpmf(onehot, 1, special.softmax(logits.astype(float), axis=1))
+    np.testing.assert_allclose(expected[usual], scipy_values[usual], rtol=1e-12)
+    return expected
+
+
 CASES = {
     "gaussian_identity": Case("gaussian", "identity", REAL_Y, ETA, {"sigma": 1.7}),
     "gaussian_log_weights": Case("gaussian", "log", REAL_Y, ETA, {"sigma": 0.8}, weights=WEIGHTS),
@@ -186,6 +200,10 @@ CASES = {
                                ("acat", [0.6, -0.8, 1.2]))
        for link in ("logit", "probit", "cloglog")},
     **{f"cumulative_{link}_tails": _cumulative_tails(link) for link in ("logit", "probit")},
+    # η of the non-reference categories (rows, K − 1); scipy's one-draw multinomial, and far tails
+    "categorical_logit": Case("categorical", "logit", [1, 2, 3, 3, 1],
+                              [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.4], [40.0, -35.0], [-30.0, 800.0]],
+                              expected=_categorical_reference),
 }  # fmt: skip
 
 
@@ -199,7 +217,7 @@ def _observed_logps(cases: dict[str, Case]) -> dict[str, np.ndarray]:
     with pm.Model() as model:
         rvs = []
         for name, case in cases.items():
-            eta = pt.dvector(f"{name}_eta")
+            eta = (pt.dmatrix if np.ndim(case.eta) == 2 else pt.dvector)(f"{name}_eta")
             aux = {
                 key: (pt.dvector if np.ndim(value) else pt.dscalar)(f"{name}_{key}")
                 for key, value in case.aux.items()
