@@ -19,7 +19,7 @@ def test_every_model_spec_fits(spec, tmp_path, capsys):
     status = main([*argv, "--out", str(out_file)])
     out, err = capsys.readouterr()
     assert status == 0, err
-    assert "beta[Intercept]" in out
+    assert "beta[" in out  # an ordinal model (wine) has cutpoints in place of an intercept
     result = load_result(out_file)
     beta = result["posterior"]["beta"].values
     assert beta.shape[:2] == (2, 100)

@@ -44,6 +44,7 @@ __all__ = [
     "ORDINAL_LINKS",
     "Sratio",
     "category_bounds",
+    "level_text",
     "log_cdf",
     "log_interval_probability",
     "log_sf",
@@ -166,9 +167,19 @@ def category_bounds(y: ArrayLike, cutpoints: ArrayLike) -> tuple[Array, Array]:
     return lower, upper
 
 
+def level_text(level: Any) -> str:
+    """A level as R prints it: ``2`` for the number 2.0 (a column of whole numbers stored as
+    floats, as pandas stores integers with missing values), ``"good"`` for ``"good"``."""
+    if isinstance(level, np.generic):
+        level = level.item()
+    if isinstance(level, float) and level.is_integer():
+        return str(int(level))
+    return str(level)
+
+
 def threshold_labels(levels: Sequence[Any]) -> tuple[str, ...]:
     """R's labels of the thresholds between consecutive levels: ``("1|2", "2|3", ...)``."""
-    labels = [str(level) for level in levels]
+    labels = [level_text(level) for level in levels]
     return tuple(f"{low}|{high}" for low, high in zip(labels[:-1], labels[1:], strict=True))
 
 
@@ -209,7 +220,7 @@ class _Ordinal(Family, links=ORDINAL_LINKS, response="ordinal"):
 
     def dimension_labels(self, levels: Sequence[Any]) -> dict[str, tuple[str, ...]]:
         """``threshold``: R's ``1|2``, ``2|3``, …; ``category``: the levels as text."""
-        return {"threshold": threshold_labels(levels), "category": tuple(map(str, levels))}
+        return {"threshold": threshold_labels(levels), "category": tuple(map(level_text, levels))}
 
     def category_log_probabilities(self, eta: ArrayLike, cutpoints: ArrayLike) -> Array:
         """log P(y = k) for k = 1, …, K, on a trailing axis: shape ``(..., n, K)``.

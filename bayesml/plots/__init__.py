@@ -7,9 +7,10 @@ first, defaults ``var_names`` to the key parameters, gives each element a panel 
 :func:`pair`. :func:`forest` (a matplotlib figure): intervals by chain, a panel per scale.
 
 Predictive checks suited to the response (``PlotCollection``): :func:`ppc` picks
-:func:`calibration` for binary and binomial data, :func:`rootogram` for counts and densities for
-continuous data; :func:`prior_predictive_check` draws the prior's data sets on the observed data's
-scale. :func:`response_kind` says which kind a result's response is.
+:func:`calibration` for binary and binomial data, :func:`rootogram` for counts, :func:`bars` for
+ordered categories and densities for continuous data; :func:`prior_predictive_check` draws the
+prior's data sets on the observed data's scale. :func:`response_kind` says which kind a result's
+response is.
 
 h-likelihood fits (matplotlib; returns the figure): :func:`hlik_diagnostics`.
 
@@ -29,6 +30,7 @@ from bayesml.plots.estimates import plot_estimates
 from bayesml.plots.hlik import hlik_diagnostics
 from bayesml.plots.posterior import figure_of, forest, pair, posterior, rank, trace
 from bayesml.plots.predictive import (
+    bars,
     calibration,
     ppc,
     prior_predictive_check,
@@ -37,6 +39,7 @@ from bayesml.plots.predictive import (
 )
 
 __all__ = [
+    "bars",
     "calibration",
     "figure_of",
     "forest",

@@ -1,12 +1,14 @@
 """Predictive checks that suit the response: calibration for binary and binomial data, a
-rootogram for counts, densities for continuous data, and prior predictive checks on the data's
-scale.
+rootogram for counts, bars per category for ordered ratings, densities for continuous data, and
+prior predictive checks on the data's scale.
 
 A density of replicated 0/1 data is two spikes; what a binary or binomial model must get right
 is its probabilities, so :func:`calibration` plots the observed proportion of successes against
 the predicted probability with the band where replicated data would put it (PAVA, as ArviZ's
 ``plot_ppc_pava``, weighted by the numbers of trials; or by bins of predicted probability; or by
-groups). Counts get ArviZ's rootogram (``plot_ppc_rootogram``). The prior predictive check draws
+groups). Counts get ArviZ's rootogram (``plot_ppc_rootogram``); an ordinal response gets
+:func:`bars`, the number of rows in each category against the replicated numbers (brms'
+``pp_check(type = "bars")``). The prior predictive check draws
 the data sets replicated from the prior on the observed data's scale — the axis clipped around
 the observed data, with the share of replicated values outside it written on the figure — beside
 the distribution of their means on an axis of its quantiles.
@@ -52,16 +54,18 @@ __all__ = [
     "prior_predictive_check",
     "response_kind",
     "rootogram",
+    "bars",
 ]
 
 #: the posterior predictive checks of :func:`ppc`
-CHECKS = ("auto", "density", "calibration", "rootogram")
+CHECKS = ("auto", "density", "calibration", "rootogram", "bars")
 
 #: response kind -> the check ``ppc(check="auto")`` draws
 AUTO_CHECK = {
     "binary": "calibration",
     "proportion": "calibration",
     "count": "rootogram",
+    "ordinal": "bars",
     "continuous": "density",
 }
 
@@ -164,13 +168,14 @@ def response_kind(
     result: xr.DataTree, *, model: Model | None = None, var_names: Sequence[str] | str | None = None
 ) -> str:
     """What kind of response a result's check should treat: ``"binary"`` (0/1),
-    ``"proportion"`` (successes out of several trials per row), ``"count"`` or
-    ``"continuous"``.
+    ``"proportion"`` (successes out of several trials per row), ``"count"``, ``"ordinal"``
+    (category numbers 1, …, K of ordered levels) or ``"continuous"``.
 
     From the family (``model``'s, or that of the spec stamped on the result): a binary response,
     and one with trials whose rows are all single trials (bacteria's ``y``), are ``"binary"``;
     a response with trials (the binomial family's) is ``"proportion"``; poisson and
-    negative-binomial counts ``"count"``; every other family ``"continuous"``. A result without
+    negative-binomial counts ``"count"``; the ordinal families (cumulative, sratio, acat)
+    ``"ordinal"``; every other family ``"continuous"``. A result without
     a spec is judged by its observed values (0/1: binary; non-negative integers: count).
     """
     _check_result(result, "response_kind")
@@ -192,7 +197,34 @@ def response_kind(
         return "binary" if trials is not None and (trials == 1).all() else "proportion"
     if response.name in ("binary", "count"):
         return response.name
+    if response.ordered:
+        return "ordinal"
     return "continuous"
+
+
+def _category_labels(
+    result: xr.DataTree, model: Model | None, name: str, count: int
+) -> tuple[str, ...]:
+    """The labels of categories 1, …, K of a response coded by category number: the model's
+    levels, or those the posterior's thresholds ``<name>__threshold`` (``1|2``, ``2|3``, …) are
+    labelled with, or ``1``, …, ``count``."""
+    if model is not None and model.design.response.levels is not None:
+        return tuple(model.family.dimension_labels(model.design.response.levels)["category"])
+    dimension = f"{name}__threshold"
+    for group in ("posterior", "prior"):
+        if group in result.children and dimension in result[group].coords:
+            pairs = [str(label).split("|") for label in result[group][dimension].values]
+            chained = all(len(pair) == 2 for pair in pairs) and all(
+                low[1] == high[0] for low, high in zip(pairs[:-1], pairs[1:], strict=True)
+            )
+            if pairs and chained:
+                return (pairs[0][0], *(pair[1] for pair in pairs))
+    return tuple(str(k) for k in range(1, count + 1))
+
+
+def _category_counts(codes: np.ndarray, count: int) -> np.ndarray:
+    """Rows in each category 1, …, ``count`` of each row of ``codes`` (draws, rows): (draws, K)."""
+    return np.stack([(codes == k).sum(axis=-1) for k in range(1, count + 1)], axis=-1)
 
 
 # -- calibration -----------------------------------------------------------------------------------
@@ -584,6 +616,99 @@ def rootogram(
     return plot
 
 
+def bars(
+    result: xr.DataTree,
+    *,
+    model: Model | None = None,
+    var_names: Sequence[str] | str | None = None,
+    ci_prob: float | None = None,
+    group: str = "posterior_predictive",
+):
+    """Bars per category of an ordinal response: the observed number of rows in each category
+    (bars) against the median and central ``ci_prob`` interval of the replicated numbers
+    (points with error bars), as brms' ``pp_check(type = "bars")``.
+
+    The response is stored as category numbers 1, …, K; the categories are labelled with the
+    response's levels (``model``'s, or those the posterior's ``<response>__threshold``
+    coordinate names).
+
+    Parameters
+    ----------
+    result
+        A result of ``model.sample(..., posterior_predictive=True)`` of an ordinal model (or any
+        response coded 1, …, K).
+    model
+        The model that drew the result, for the labels of the levels (optional).
+    var_names
+        The response (default: the only one).
+    ci_prob
+        Probability of the intervals (default 0.94; equal-tailed).
+    group
+        ``"posterior_predictive"`` (or ``"prior_predictive"``).
+
+    Returns
+    -------
+    arviz_plots.PlotCollection
+        One panel (axes) named after the response; :func:`figure_of` gives the figure.
+
+    Raises
+    ------
+    ArgumentError
+        Without the predictive or observed group, or when the response is not category numbers
+        1, 2, … (use ``ppc(result)``, which picks the check for the response).
+    """
+    where = "bayesml.plots.bars"
+    _check_result(result, "bars")
+    _check_groups(result, "bars", _CALIBRATION, group)
+    require("arviz_plots", purpose=where)
+    require("matplotlib.pyplot", purpose=where)
+    prob = resolve_ci_prob(ci_prob, where=where)
+    name, y = _observed(result, var_names, where)
+    replicated = _replicated(result, group, name, where)
+    if not all((v >= 1).all() and (v == np.floor(v)).all() for v in (y, replicated)):
+        raise ArgumentError(
+            f"{where} draws a response coded by category number 1, 2, ..., K (an ordinal "
+            f"model's); {name!r} has other values; use bayesml.plots.ppc(result), which picks "
+            "the check for the response"
+        )
+    labels = _category_labels(
+        result, model, name, int(max(y.max(initial=1), replicated.max(initial=1)))
+    )
+    count = len(labels)
+    observed = _category_counts(y[None, :], count)[0]
+    tails = (100 * (1 - prob) / 2, 50.0, 100 * (1 + prob) / 2)
+    lower, middle, upper = np.percentile(_category_counts(replicated, count), tails, axis=0)
+    plot = _predictive_collection({name: y}, (max(5.8, 1.5 + 0.7 * count), 4.2))
+    ax = plot.viz["plot"][name].item()
+    positions = np.arange(1, count + 1)
+    ax.bar(positions, observed, width=0.8, color="0.8", edgecolor="black", linewidth=1.2)
+    ax.errorbar(
+        positions,
+        middle,
+        yerr=(middle - lower, upper - middle),
+        fmt="o",
+        color="C0",
+        ecolor="C0",
+        elinewidth=2,
+        capsize=4,
+        markersize=6,
+    )
+    ax.set_xticks(positions, labels)
+    ax.set(xlabel=f"{name} (category)", ylabel="rows", xlim=(0.4, count + 0.6))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3, axis="y")
+    predictive = group.replace("_", " ")
+    ax.set_title(f"Rows per category of {name}")
+    _legend(
+        plot,
+        [
+            ("observed", "band", "0.6"),
+            (f"{predictive}: median, {100 * prob:g}% interval", "o", "C0"),
+        ],
+    )
+    return plot
+
+
 def _legend(plot: Any, entries: list[tuple[str, str, str]], *, loc: str = "upper") -> None:
     """A figure legend outside the panels (above or below them) with proxy artists: marker
     ``-`` draws a line, ``band`` a filled patch, any other a marker."""
@@ -623,7 +748,8 @@ def ppc(
 
     ``check="auto"`` picks by the response (:func:`response_kind`): a :func:`calibration` plot
     for binary and binomial data (a density of 0/1 data would be two spikes), a
-    :func:`rootogram` for counts, and for continuous data the observed density over those of
+    :func:`rootogram` for counts, :func:`bars` for an ordinal response (rows per category), and
+    for continuous data the observed density over those of
     replicated data sets (``arviz_plots.plot_ppc_dist``, with a legend).
 
     Parameters
@@ -631,7 +757,7 @@ def ppc(
     result
         A result of ``model.sample(..., posterior_predictive=True)``.
     check
-        ``"auto"``, ``"density"``, ``"calibration"`` or ``"rootogram"``.
+        ``"auto"``, ``"density"``, ``"calibration"``, ``"rootogram"`` or ``"bars"``.
     model
         The model that drew the result, for the family and a binomial response's trials when
         the result's spec cannot give them (see :func:`calibration`).
@@ -639,7 +765,8 @@ def ppc(
         The response(s) to draw; default the response.
     **kwargs
         Passed on: to :func:`calibration` (``method``, ``bins``, ``groups``, ``ci_prob``), to
-        :func:`rootogram` (``ci_prob`` and ArviZ's options) or to ArviZ's ``plot_ppc_dist``
+        :func:`rootogram` (``ci_prob`` and ArviZ's options), to :func:`bars` (``ci_prob``) or to
+        ArviZ's ``plot_ppc_dist``
         (``num_samples``, ``kind``, ...).
 
     Returns
@@ -663,6 +790,8 @@ def ppc(
         return calibration(result, model=model, var_names=var_names, **kwargs)
     if check == "rootogram":
         return rootogram(result, var_names=var_names, **kwargs)
+    if check == "bars":
+        return bars(result, model=model, var_names=var_names, **kwargs)
     group = kwargs.get("group", "posterior_predictive")
     plot = _draw("ppc", result, var_names, kwargs, panel_size=(7.0, 3.6))
     for panel, ax in plot.viz["plot"].to_dataset().data_vars.items():
@@ -808,7 +937,10 @@ def prior_predictive_check(
       99th percentile, with the observed mean;
     * binomial responses — left: the row proportions y / n the same way, on [0, 1]; right: the
       overall proportion Σ y / Σ n of each replicated data set;
-    * binary responses — the proportion of successes of each replicated data set.
+    * binary responses — the proportion of successes of each replicated data set;
+    * ordinal responses — left: the share of rows in each category (observed, and the median and
+      band of the replicated data sets), labelled with the levels; right: the mean category
+      number of each replicated data set.
 
     Parameters
     ----------
@@ -875,6 +1007,28 @@ def prior_predictive_check(
             xlabel=f"proportion of successes in the data set ({name})",
             bounds=(0.0, 1.0),
         )
+    elif kind == "ordinal":
+        labels = _category_labels(result, model, name, int(max(y.max(), replicated.max())))
+        mean = f"mean({name})"
+        plot = _predictive_collection({name: y, mean: y}, (11.0, 4.6))
+        axes = plot.viz["plot"]
+        _band_panel(
+            axes[name].item(),
+            y,
+            replicated,
+            np.arange(0.5, len(labels) + 1.0),
+            density=False,
+            prob=prob,
+            xlabel=f"{name} (category)",
+        )
+        axes[name].item().set_xticks(np.arange(1, len(labels) + 1), labels)
+        _statistic_panel(
+            axes[mean].item(),
+            float(y.mean()),
+            replicated.mean(axis=1),
+            xlabel=f"mean category number (1-{len(labels)}) of each data set ({name})",
+            bounds=(1.0, float(len(labels))),
+        )
     else:
         response = _family_response(result, model)
         low, high = _window(y, kind if response is None else response.name)
@@ -903,7 +1057,7 @@ def prior_predictive_check(
     for panel, ax in plot.viz["plot"].to_dataset().data_vars.items():
         ax.item().set_title(str(panel))
     predictive = f"{what.lower()} predictive"
-    statistic = "mean" if kind in ("count", "continuous") else "proportion of successes"
+    statistic = "mean" if kind in ("count", "continuous", "ordinal") else "proportion of successes"
     entries = [("observed", "-", "black")]
     if len(plot.viz["plot"].to_dataset().data_vars) > 1:
         entries += [

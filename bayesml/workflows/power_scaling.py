@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesml.errors import ArgumentTypeError, DataError
+from bayesml.results.tables import family_parameter_order
 
 if TYPE_CHECKING:
     from bayesml.workflows.sensitivity_result import SensitivityResult
@@ -31,8 +32,9 @@ __all__ = ["DIAGNOSES", "power_sensitivity"]
 #: log-prior variables that are the random effects' distribution, not a prior
 HIERARCHICAL_PREFIXES = ("_z_", "u_", "_latent")
 
-#: parameters summarised by default (the random effects ``u_*`` only when named)
-DEFAULT_PREFIXES = ("beta", "sd_", "corr_", "sigma", "nu", "alpha", "kappa")
+#: parameters summarised by default, with every family's parameters (``sigma``, ``cutpoints``,
+#: ...; the random effects ``u_*`` only when named)
+DEFAULT_PREFIXES = ("beta", "sd_", "corr_")
 
 #: diagnosis -> test on (prior sensitivity, likelihood sensitivity, threshold); first match wins
 DIAGNOSES: MappingProxyType[str, Callable[[float, float, float], bool]] = MappingProxyType(
@@ -202,7 +204,12 @@ def _summed_log_likelihood(log_likelihood: xr.Dataset) -> xr.Dataset:
 
 
 def _default_names(posterior: xr.Dataset) -> list[str]:
-    return [str(n) for n in posterior.data_vars if str(n).startswith(DEFAULT_PREFIXES)]
+    family_parameters = set(family_parameter_order())
+    return [
+        str(n)
+        for n in posterior.data_vars
+        if str(n).startswith(DEFAULT_PREFIXES) or str(n) in family_parameters
+    ]
 
 
 def _check_present(names: list[str], dataset: xr.Dataset, group: str) -> None:

@@ -24,6 +24,7 @@ def test_models_folder_has_the_documented_specs():
         "seeds",
         "pump",
         "semiconductor",
+        "wine",
     }
     assert expected <= {path.stem for path in SPEC_FILES}
 
