@@ -131,7 +131,11 @@ def _check_levels(levels: Any, family: str) -> None:
     texts = [str(level) for level in levels]
     repeated = sorted({text for text in texts if texts.count(text) > 1})
     if repeated:
-        raise SpecError(f"levels must be distinct; got {', '.join(repeated)} twice", "levels")
+        raise SpecError(
+            f"levels must be distinct; {', '.join(map(repr, repeated))} "
+            f"{'is' if len(repeated) == 1 else 'are'} given twice in levels={list(levels)!r}",
+            "levels",
+        )
     if not get_family(family).response.has_levels:
         names = ", ".join(family_names(lambda other: other.response.has_levels))
         raise SpecError(
