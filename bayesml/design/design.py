@@ -14,7 +14,12 @@ from bayesml.design.convert import EvalContext
 from bayesml.design.encodings import EncodingStore
 from bayesml.design.expressions import evaluate_numeric, expression_columns
 from bayesml.design.fixed import FixedDesign, build_fixed
-from bayesml.design.predictors import PredictorDesign, build_predictors, predictor_columns
+from bayesml.design.predictors import (
+    PredictorDesign,
+    build_predictors,
+    predictor_columns,
+    require_predictor_columns,
+)
 from bayesml.design.random import RandomBlock, build_random_block
 from bayesml.design.response import ResponseData, ResponseRequest, build_response, response_trials
 from bayesml.design.terms import new_data_context
@@ -259,6 +264,8 @@ def build_design(
     check_not_empty(data)
     predictors = dict(predictors or {})
     columns = tuple(dict.fromkeys([*used_columns(parsed, weights), *predictor_columns(predictors)]))
+    require_columns(data, used_columns(parsed, weights))
+    require_predictor_columns(predictors, data, family)
     require_columns(data, columns)
     data, dropped = handle_missing(data, columns, missing)
     context = EvalContext(data, EncodingStore(reference_levels), parsed.text)

@@ -13,6 +13,7 @@ evaluated on the model's rows with the model's encodings; its blocks are named
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -22,8 +23,9 @@ from bayesml.design.convert import EvalContext
 from bayesml.design.expressions import expression_columns
 from bayesml.design.fixed import FixedDesign, build_fixed
 from bayesml.design.random import RandomBlock, build_random_block
-from bayesml.errors import SpecError
-from bayesml.families import Family
+from bayesml.design.validate import require_columns
+from bayesml.errors import DataError, SpecError
+from bayesml.families import Family, family_parameters
 from bayesml.formula import RightHandSide, parse_predictor
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "PredictorDesign",
     "build_predictors",
     "predictor_columns",
+    "require_predictor_columns",
     "resolve_targets",
 ]
 
@@ -99,9 +102,11 @@ def resolve_targets(formulas: Mapping[str, str], family: Family) -> dict[str, Ri
             )
         modelled = [p.name for p in family.parameters if p.link is not None]
         if parameter not in modelled:
+            owners = family_parameters().get(parameter, ())
             raise SpecError(
                 f"family {family.name!r} has no parameter {parameter!r} to model with a formula; "
-                f"the parameters it can model: {', '.join(modelled) or 'none'}",
+                f"the parameters it can model: {', '.join(modelled) or 'none'}"
+                + (f" ({parameter!r} is a parameter of {', '.join(owners)})" if owners else ""),
                 f"formulas.{key}",
             )
         if parameter in targets:
@@ -124,6 +129,35 @@ def predictor_columns(predictors: Mapping[str, RightHandSide]) -> list[str]:
             columns += list(random.group)
         columns += [column for text in texts for column in expression_columns(text)]
     return columns
+
+
+def require_predictor_columns(
+    predictors: Mapping[str, RightHandSide], data: pd.DataFrame, family: Family
+) -> None:
+    """Every column a parameter's formula reads is in ``data``.
+
+    Raises
+    ------
+    DataError
+        Naming the formula by its spec key (``formulas.zi``, ``formulas.dispersion``), the
+        missing columns with suggestions and the columns there are, and showing the formula with a
+        caret under the first missing column.
+    """
+    for parameter, rhs in predictors.items():
+        wanted = dict.fromkeys(predictor_columns({parameter: rhs}))
+        missing = [column for column in wanted if column not in data.columns]
+        if not missing:
+            continue
+        key = DISPERSION if parameter == family.dispersion_name else parameter
+        try:
+            require_columns(data, missing)
+        except DataError as error:
+            message = f"formulas.{key}: {error}"
+            found = re.search(rf"(?<![\w.]){re.escape(missing[0])}(?![\w.])", rhs.text)
+            if found is not None:
+                start, end = found.span()
+                message += f"\n    {rhs.text}\n    {' ' * start}{'^' * (end - start)}"
+            raise DataError(message) from None
 
 
 def build_predictors(

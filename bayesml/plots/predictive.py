@@ -555,15 +555,20 @@ def calibration(
 
 
 # -- posterior predictive checks ------------------------------------------------------------------
-def _with_integer_observed(result: xr.DataTree, name: str) -> xr.DataTree:
-    """A shallow copy whose observed ``name`` is integer (ArviZ's discrete checks want it)."""
-    observed = result["observed_data"].to_dataset()
-    values = observed[name]
-    if values.dtype.kind in "iu":
-        return result
-    copy = result.copy()
-    copy["observed_data"] = observed.assign({name: values.astype(np.int64)})
-    return copy
+def _with_integer_counts(result: xr.DataTree, name: str) -> xr.DataTree:
+    """A shallow copy whose observed and replicated ``name`` are integer (ArviZ's discrete checks
+    judge by the dtype; the observed counts of a DataFrame, and the replicated counts of a hurdle
+    family or of a very large mean, can be floats with whole values)."""
+    copy = None
+    for group in ("observed_data", "posterior_predictive"):
+        dataset = result[group].to_dataset()
+        values = dataset[name]
+        if values.dtype.kind in "iu" or not np.isfinite(values.values).all():
+            continue
+        if copy is None:
+            copy = result.copy()
+        copy[group] = dataset.assign({name: values.astype(np.int64)})
+    return result if copy is None else copy
 
 
 def rootogram(
@@ -607,7 +612,7 @@ def rootogram(
     visuals.setdefault("ylabel", {"text": "frequency (square-root scale)"})
     plot = _draw(
         "rootogram",
-        _with_integer_observed(result, name),
+        _with_integer_counts(result, name),
         [name],
         {"ci_prob": prob, "visuals": visuals, **kwargs},
         panel_size=(7.0, 3.6),

@@ -441,7 +441,7 @@ def _check_targets(resolver: _Resolver) -> None:
     for label, (key, _) in keys.beta.items():
         if label not in labels:
             raise PriorError(
-                f"the model has no coefficient {label!r}; its coefficients: "
+                f"{_subject(resolver)} has no coefficient {label!r}; its coefficients: "
                 f"{', '.join(labels) or 'none'}{suggest(label, labels)}",
                 resolver.path(key),
             )
@@ -454,9 +454,17 @@ def _block_or_raise(resolver: _Resolver, key: PriorKey, group: str) -> Any:
         have = f"its groups: {', '.join(names)}" if names else "it has no random effects"
         close = suggest(group, names)
         raise PriorError(
-            f"the model has no grouping factor {group!r}; {have}{close}", resolver.path(key)
+            f"{_subject(resolver)} has no grouping factor {group!r}; {have}{close}",
+            resolver.path(key),
         )
     return block
+
+
+def _subject(resolver: _Resolver) -> str:
+    """What the priors being resolved belong to: ``"the model"``, or ``"the zi formula"`` for
+    the nested priors of a family parameter's formula."""
+    target = resolver.family
+    return f"the {target.name}" if isinstance(target, _FormulaTarget) else "the model"
 
 
 def _check_inverse_wishart(prior: Prior, block: Any, path: str) -> None:

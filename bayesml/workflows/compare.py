@@ -336,6 +336,13 @@ def _signature(fit: FitEstimates, kind: str) -> frozenset[str]:
     return frozenset(e.parameter for e in fit.estimates if e.kind == kind)
 
 
+#: what the refusal of fits of different models adds
+_OTHER_MODELS = (
+    "compare puts fits of one model side by side; to compare models by LOO, use "
+    "arviz_stats.compare({'name': result, ...})"
+)
+
+
 def _check_same_model(
     fits: Sequence[FitEstimates], families: Sequence[tuple[str, str] | None]
 ) -> None:
@@ -344,7 +351,8 @@ def _check_same_model(
     if len({family for _, family in known}) > 1:
         shown = ", ".join(f"{name}: {family}({link})" for name, (family, link) in known)
         raise ArgumentError(
-            f"the results are fits of different models: their families differ ({shown})"
+            f"the results are fits of different models: their families differ ({shown}); "
+            f"{_OTHER_MODELS}"
         )
     first = fits[0]
     for kind, what in (("fixed", "fixed-effect coefficients"), ("sd", "random-effect SDs")):
@@ -355,5 +363,5 @@ def _check_same_model(
                 raise ArgumentError(
                     f"the results are fits of different models: their {what} differ; "
                     f"only in {first.name}: {sorted(reference - other)}, "
-                    f"only in {fit.name}: {sorted(other - reference)}"
+                    f"only in {fit.name}: {sorted(other - reference)}; {_OTHER_MODELS}"
                 )

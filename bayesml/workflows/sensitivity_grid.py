@@ -27,6 +27,9 @@ __all__ = [
     "prior_configurations",
 ]
 
+#: roles of the global keys that belong to the model's own predictor, never to a family parameter
+_MODEL_ROLES = ("intercept", "fixed", "sd", "cov")
+
 #: label of an explicit configuration that changes no prior
 BASE_LABEL = "base priors"
 
@@ -69,10 +72,7 @@ class PriorConfiguration:
         """Plain data (for the JSON index of a saved run); :meth:`from_dict` reads it back."""
         return {
             "label": self.label,
-            "priors": {
-                key: None if prior is None else prior.to_dict()
-                for key, prior in self.priors.items()
-            },
+            "priors": {key: _prior_data(prior) for key, prior in self.priors.items()},
             "choices": dict(self.choices),
             "implied": list(self.implied),
         }
@@ -95,9 +95,24 @@ def _prior_mapping(mapping: Mapping[str, Any], *, where: str) -> dict[str, Prior
     return {key: None if key in removed else priors[key] for key in mapping}
 
 
-def describe_prior(prior: Prior | None) -> str:
-    """A configuration's prior as text: ``"default"`` for a removed key."""
-    return "default" if prior is None else str(prior)
+def _prior_data(prior: Prior | Mapping[str, Prior] | None) -> Any:
+    """A configuration's prior as plain data: a nested mapping (the priors of a family
+    parameter's formula) entry by entry."""
+    if prior is None:
+        return None
+    if isinstance(prior, Mapping):
+        return {key: value.to_dict() for key, value in prior.items()}
+    return prior.to_dict()
+
+
+def describe_prior(prior: Prior | Mapping[str, Prior] | None) -> str:
+    """A configuration's prior as text: ``"default"`` for a removed key; the nested priors of a
+    family parameter's formula as ``"intercept=normal(mu=0, sigma=5), fixed=..."``."""
+    if prior is None:
+        return "default"
+    if isinstance(prior, Mapping):
+        return ", ".join(f"{key}={value}" for key, value in prior.items()) or "default"
+    return str(prior)
 
 
 def prior_configurations(
@@ -165,7 +180,7 @@ def grid_configurations(priors: Mapping[str, Mapping[str, Any]]) -> tuple[PriorC
     return tuple(configurations)
 
 
-def _alternatives(key: object, value: object) -> dict[str, Prior | None]:
+def _alternatives(key: object, value: object) -> dict[str, Prior | Mapping[str, Prior] | None]:
     """The named priors given for one key, validated for the role of that key (``None``: the
     key's default)."""
     parsed = parse_prior_key(key, key_path="priors")
@@ -188,12 +203,26 @@ def _alternatives(key: object, value: object) -> dict[str, Prior | None]:
             raise ArgumentTypeError(
                 f"{where}: alternative names must be non-empty strings; got {name!r}"
             )
-        options[name] = (
-            None
-            if prior is None
-            else parse_prior(prior, role=parsed.role, key_path=f"priors.{key}.{name}")
-        )
+        path = f"priors.{key}.{name}"
+        if prior is None:
+            options[name] = None
+        elif _is_formula_priors(parsed, prior):
+            # the nested priors of a family parameter's formula: {"intercept": ..., "fixed": ...}
+            options[name] = validate_prior_mapping(prior, key_path=path)
+        else:
+            options[name] = parse_prior(prior, role=parsed.role, key_path=path)
     return options
+
+
+def _is_formula_priors(parsed: Any, prior: object) -> bool:
+    """Whether ``prior`` is the nested priors mapping of a family parameter's formula
+    (``{"intercept": ..., "fixed": ...}`` under ``zi``, ``sigma``, ``alpha``, ...)."""
+    return (
+        parsed.kind == "global"
+        and parsed.role not in _MODEL_ROLES
+        and isinstance(prior, Mapping)
+        and "dist" not in prior
+    )
 
 
 def explicit_configurations(
