@@ -668,8 +668,8 @@ def _levels_line(family: Family, levels: tuple[Any, ...]) -> str:
             f"thresholds: {', '.join(labels['threshold'])})"
         )
     return (
-        f"Levels:  {', '.join(labels['category'])} (reference {labels['category'][0]}; one "
-        f"linear predictor for each of {', '.join(labels['predictor'])})"
+        f"Levels:  {', '.join(labels['category'])} (reference {labels['category'][0]}; a "
+        f"linear predictor with the priors below for each of {', '.join(labels['predictor'])})"
     )
 
 

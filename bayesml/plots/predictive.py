@@ -66,6 +66,7 @@ AUTO_CHECK = {
     "proportion": "calibration",
     "count": "rootogram",
     "ordinal": "bars",
+    "categorical": "bars",
     "continuous": "density",
 }
 
@@ -169,13 +170,15 @@ def response_kind(
 ) -> str:
     """What kind of response a result's check should treat: ``"binary"`` (0/1),
     ``"proportion"`` (successes out of several trials per row), ``"count"``, ``"ordinal"``
-    (category numbers 1, …, K of ordered levels) or ``"continuous"``.
+    (category numbers 1, …, K of ordered levels), ``"categorical"`` (category numbers of
+    unordered levels, 1 the reference) or ``"continuous"``.
 
     From the family (``model``'s, or that of the spec stamped on the result): a binary response,
     and one with trials whose rows are all single trials (bacteria's ``y``), are ``"binary"``;
     a response with trials (the binomial family's) is ``"proportion"``; poisson and
     negative-binomial counts ``"count"``; the ordinal families (cumulative, sratio, acat)
-    ``"ordinal"``; every other family ``"continuous"``. A result without
+    ``"ordinal"``; the categorical family ``"categorical"``; every other family
+    ``"continuous"``. A result without
     a spec is judged by its observed values (0/1: binary; non-negative integers: count).
     """
     _check_result(result, "response_kind")
@@ -199,6 +202,8 @@ def response_kind(
         return response.name
     if response.ordered:
         return "ordinal"
+    if response.categorical:
+        return "categorical"
     return "continuous"
 
 
@@ -1012,7 +1017,7 @@ def prior_predictive_check(
             xlabel=f"proportion of successes in the data set ({name})",
             bounds=(0.0, 1.0),
         )
-    elif kind == "ordinal":
+    elif kind in ("ordinal", "categorical"):
         labels = _category_labels(result, model, name, int(max(y.max(), replicated.max())))
         mean = f"mean({name})"
         plot = _predictive_collection({name: y, mean: y}, (11.0, 4.6))
@@ -1062,7 +1067,11 @@ def prior_predictive_check(
     for panel, ax in plot.viz["plot"].to_dataset().data_vars.items():
         ax.item().set_title(str(panel))
     predictive = f"{what.lower()} predictive"
-    statistic = "mean" if kind in ("count", "continuous", "ordinal") else "proportion of successes"
+    statistic = (
+        "mean"
+        if kind in ("count", "continuous", "ordinal", "categorical")
+        else "proportion of successes"
+    )
     entries = [("observed", "-", "black")]
     if len(plot.viz["plot"].to_dataset().data_vars) > 1:
         entries += [
