@@ -663,9 +663,10 @@ def _levels_line(family: Family, levels: tuple[Any, ...]) -> str:
     reference and the categories that have a linear predictor each)."""
     labels = family.dimension_labels(levels)
     if "threshold" in labels:
+        count = len(labels["threshold"])
         return (
-            f"Levels:  {' < '.join(labels['category'])} ({len(labels['threshold'])} "
-            f"thresholds: {', '.join(labels['threshold'])})"
+            f"Levels:  {' < '.join(labels['category'])} ({count} "
+            f"threshold{'s' if count > 1 else ''}: {', '.join(labels['threshold'])})"
         )
     return (
         f"Levels:  {', '.join(labels['category'])} (reference {labels['category'][0]}; a "

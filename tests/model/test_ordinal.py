@@ -80,6 +80,10 @@ def test_text_levels_from_levels_and_ordered_categoricals(wine):
     by_dtype = bayesml.Model("score ~ temp", ordered, family="acat")
     np.testing.assert_array_equal(by_dtype.design.response.y, by_levels.design.response.y)
     # whole numbers stored as floats (a column with missing values) read as R's levels
+    two = bayesml.Model(
+        "b ~ temp", wine.assign(b=wine["rating"].astype(int) > 3), family="cumulative"
+    )
+    assert "Levels:  False < True (1 threshold: False|True)" in two.describe()
     floats = bayesml.Model("r ~ temp", wine.assign(r=wine["rating"].astype(float)),
                            family="cumulative")  # fmt: skip
     assert "(4 thresholds: 1|2, 2|3, 3|4, 4|5)" in floats.describe()
