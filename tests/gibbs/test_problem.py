@@ -32,7 +32,7 @@ def test_an_unsupported_family_names_the_supported_ones_and_suggests_nuts(
         match=(
             rf"^method='gibbs' \(blocked Gibbs sampler\) does not support family '{family}' with "
             r"the \w+ link; it supports gaussian\(identity\), bernoulli\(probit, logit\), "
-            r"binomial\(probit, logit\); use Model.sample\(method='nuts'\)$"
+            r"binomial\(probit, logit\), cumulative\(probit\); use Model.sample\(method='nuts'\)$"
         ),
     ):
         _build(model)

@@ -1,4 +1,5 @@
-"""Truncated-normal draws against scipy's truncnorm: means and variances, far tails, both sides."""
+"""Truncated-normal draws against scipy's truncnorm: means and variances, far tails, both sides,
+and intervals between two thresholds (the latent normals of an ordinal probit model)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from bayesml.backends.gibbs.truncated_normal import standard_normal_above, truncated_normal
+from bayesml.backends.gibbs.truncated_normal import (
+    log_normal_mass,
+    standard_normal_above,
+    standard_normal_between,
+    truncated_normal,
+    truncated_normal_between,
+)
+from bayesml.families.ordinal import log_interval_probability
 
 N_DRAWS = 40_000
 # means in SDs from the truncation point 0: deep inside the kept half-line, at it, and up to
@@ -82,3 +90,53 @@ def test_the_same_generator_state_gives_the_same_draws():
 def test_uniforms_of_one_give_the_truncation_point():
     draws = standard_normal_above([-3.0, 0.0, 20.0], [1.0, 1.0, 1.0])
     np.testing.assert_allclose(draws, [-3.0, 0.0, 20.0], rtol=1e-14, atol=1e-14)
+
+
+# (lower, upper) in SDs from the mean: one-sided, straddling 0, narrow, and deep in either tail
+INTERVALS = [
+    (-np.inf, -1.0),
+    (0.5, np.inf),
+    (-1.0, 2.0),
+    (-0.01, 0.02),
+    (3.0, 3.5),
+    (-8.0, -6.0),
+    (6.0, 9.0),
+    (-np.inf, np.inf),
+]
+
+
+@pytest.mark.parametrize(("lower", "upper"), INTERVALS)
+def test_interval_draws_match_scipy(lower, upper):
+    rng = np.random.default_rng(11)
+    mean = 0.7
+    draws = truncated_normal_between(
+        np.full(N_DRAWS, mean), np.full(N_DRAWS, mean + lower), np.full(N_DRAWS, mean + upper), rng
+    )
+    assert np.all((draws >= mean + lower) & (draws <= mean + upper))
+    reference = stats.truncnorm(lower, upper, loc=mean)
+    mcse = np.sqrt(reference.var() / N_DRAWS)
+    assert abs(draws.mean() - reference.mean()) < 4 * mcse
+    assert draws.var() == pytest.approx(reference.var(), rel=0.05)
+
+
+def test_interval_draws_are_the_inverse_cdf_of_the_uniforms():
+    """Z = F⁻¹(V) for the truncated CDF F (F⁻¹(1 − V) for the intervals mirrored to the lower
+    side, those with a + b > 0): scipy's truncnorm quantiles, either side of 0."""
+    uniforms = np.array([0.01, 0.3, 0.5, 0.9, 0.999])
+    for lower, upper in [(-2.0, 1.0), (1.0, 4.0), (-4.0, -1.0), (20.0, 21.0), (-21.0, -20.0)]:
+        draws = standard_normal_between(lower, upper, uniforms)
+        levels = 1.0 - uniforms if lower + upper > 0 else uniforms
+        np.testing.assert_allclose(draws, stats.truncnorm(lower, upper).ppf(levels), rtol=1e-9)
+
+
+def test_the_log_mass_of_an_interval_is_exact_in_the_tails():
+    rng = np.random.default_rng(3)
+    lower = rng.normal(0, 12, 2000)
+    upper = lower + np.abs(rng.normal(0, 3, 2000))
+    lower[:50], upper[50:100] = -np.inf, np.inf
+    np.testing.assert_allclose(
+        log_normal_mass(lower, upper), log_interval_probability("probit", lower, upper), rtol=1e-12
+    )
+    # 40 SDs out Φ underflows; log Φ(−40) = −804.608...
+    assert log_normal_mass(40.0, np.inf) == pytest.approx(float(special.log_ndtr(-40.0)), rel=1e-14)
+    assert log_normal_mass(-1.0, 1.0) == pytest.approx(np.log(stats.norm.cdf(1) - stats.norm.cdf(-1)))

@@ -1,4 +1,5 @@
-"""Gibbs backend: blocked Gibbs samplers for hierarchical Gaussian, probit and logit models.
+"""Gibbs backend: blocked Gibbs samplers for hierarchical Gaussian, probit, logit and ordinal
+probit models.
 
 ``sample_gibbs(design, priors, family, ...)`` returns the same result as the NUTS backend (the
 shared posterior names). Numpy and scipy only: this package never imports PyMC. The names are

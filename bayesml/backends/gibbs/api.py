@@ -72,7 +72,9 @@ def sample_gibbs(
     """Sample the posterior of a hierarchical model with a blocked Gibbs sampler.
 
     Each sweep draws, in order: the latent variables of a probit (Albert–Chib truncated normals)
-    or logit (Pólya-Gamma) model; all coefficients β and random effects u jointly from their
+    or logit (Pólya-Gamma) model, or of a cumulative probit (ordinal) model the thresholds by
+    Cowles' (1996) Metropolis–Hastings step with the latent normals integrated out and then the
+    latent normals between them (:mod:`~bayesml.backends.gibbs.kernels.ordinal`); all coefficients β and random effects u jointly from their
     Gaussian full conditional (the mixed-model equations, with the largest grouping factor
     eliminated level by level); the mixing variables of Student-t/Cauchy coefficient priors; the
     residual SD; each group's SDs or covariance matrix; and a parameter-expansion move per
@@ -97,9 +99,11 @@ def sample_gibbs(
     are sheared (u_j → u_j + c·u_i, Σ → AΣAᵀ; c drawn exactly under an inverse-Wishart prior, by
     a slice step under LKJ), and a probit model's latent variables, coefficients and SDs are
     rescaled together (PX-DA). They let the SDs of weakly identified terms, the correlations
-    and a probit intercept mix as in a non-centred parameterisation. So the SD priors that are
-    not conjugate are handled by slice steps, not by parameter expansion; the expansion moves
-    come on top, for mixing.
+    and a probit intercept mix as in a non-centred parameterisation; in an ordinal probit model
+    the thresholds are rescaled with the latent variables, and shifted together with each
+    grouping factor's random intercepts (their common location is told apart only by the
+    intercepts' prior). So the SD priors that are not conjugate are handled by slice steps, not
+    by parameter expansion; the expansion moves come on top, for mixing.
 
     The moves of a group about double the cost of a sweep on a one-factor model and help only
     where the centred sweep mixes slowly (the smallest ESS per draw of a group's SDs and
@@ -113,7 +117,8 @@ def sample_gibbs(
     :mod:`~bayesml.backends.gibbs.kernels.expansion_choice`). The choice is frozen for the kept
     draws, so they come from one fixed Markov chain; it uses the draws only, not the clock, so
     the same seed gives the same choice and draws. Warm-ups shorter than 400 sweeps keep the
-    moves. The probit scale move is always made unless ``expansion=False``.
+    moves. The probit scale move and the ordinal threshold shifts are always made unless
+    ``expansion=False``.
 
     Parameters
     ----------
@@ -127,7 +132,8 @@ def sample_gibbs(
         Kept draws per chain.
     tune
         Warm-up sweeps per chain (discarded; they adapt the slice widths, the Metropolis steps
-        and, under ``expansion="auto"``, the choice of expansion moves).
+        (the thresholds' proposal scale included) and, under ``expansion="auto"``, the choice
+        of expansion moves).
     chains
         Number of chains.
     thin
@@ -155,9 +161,9 @@ def sample_gibbs(
     Returns
     -------
     xarray.DataTree
-        ``posterior`` (``beta``, ``sd_<group>``, ``corr_<group>``, ``u_<group>``, ``sigma``: the
-        names and dims of the NUTS backend), ``sample_stats`` (acceptance rates of the
-        Metropolis steps, density evaluations of the slice steps, ``expansion_<group>``: whether
+        ``posterior`` (``beta``, ``sd_<group>``, ``corr_<group>``, ``u_<group>``, ``sigma``,
+        ``cutpoints``: the names and dims of the NUTS backend), ``sample_stats`` (acceptance
+        rates of the Metropolis steps, density evaluations of the slice steps, ``expansion_<group>``: whether
         the kept draws make the group's expansion moves, with the attribute
         ``expansion_gain_<group>``, the estimated gain per chain), ``observed_data``,
         ``log_likelihood`` (as ``log_likelihood`` asks) and ``log_prior``.

@@ -19,7 +19,8 @@ __all__ = ["GIBBS", "GibbsBackend"]
 
 @dataclass(frozen=True)
 class GibbsBackend(BackendBase):
-    """Blocked Gibbs samplers for Gaussian, probit and logit models (:func:`sample_gibbs`)."""
+    """Blocked Gibbs samplers for Gaussian, probit, logit and ordinal probit models
+    (:func:`sample_gibbs`)."""
 
     options_type: ClassVar[type[GibbsOptions]] = GibbsOptions
     name: str = "gibbs"

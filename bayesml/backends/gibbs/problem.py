@@ -5,6 +5,10 @@ with an error that names what is unsupported and suggests ``method="nuts"``:
 
 * likelihoods (:data:`LIKELIHOODS`): Gaussian with the identity link; Bernoulli and binomial with
   the probit link (Albert–Chib latent variables) or the logit link (Pólya-Gamma latent variables);
+  the cumulative (ordinal) family with the probit link (Albert–Chib latent variables between the
+  thresholds, the thresholds by Cowles' Metropolis–Hastings step);
+* threshold priors of an ordinal model (:data:`CUTPOINT_PRIORS`): normal, Student-t and Cauchy on
+  each threshold (their log density enters the Metropolis–Hastings ratio);
 * coefficient priors (:data:`COEFFICIENT_PRIORS`): flat, normal, and Student-t and Cauchy as
   scale mixtures of normals; ``weakly_informative`` is Cauchy(0, 2.5) on the scaled inputs, so the
   sampler works with the coefficients of the scaled inputs and reports β on the original scale;
@@ -20,6 +24,7 @@ sent to the worker processes that run the chains.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -32,6 +37,7 @@ from bayesml.backends.seam import unsupported_family_message
 from bayesml.errors import FamilyError, PriorError
 from bayesml.linalg.grouped import GroupedColumns
 from bayesml.priors import Prior, WeaklyInformativeScaling, sampled_fixed_effects
+from bayesml.results.dims import parameter_dims
 
 if TYPE_CHECKING:
     from bayesml.design import ModelDesign
@@ -41,9 +47,12 @@ if TYPE_CHECKING:
 __all__ = [
     "COEFFICIENT_PRIORS",
     "COV_UPDATES",
+    "CUTPOINT_PRIORS",
     "LIKELIHOODS",
+    "ORDINAL_PROBIT",
     "SD_UPDATES",
     "CoefficientPriors",
+    "CutpointSpec",
     "GibbsProblem",
     "GroupSpec",
     "build_problem",
@@ -57,7 +66,11 @@ DESCRIPTION = "blocked Gibbs sampler"
 LINEAR = "linear"
 """The likelihood of a Gaussian linear mixed model: no augmentation, a residual SD."""
 
-#: (family, link) -> the likelihood the sampler works with: "linear", "probit" or "logit"
+ORDINAL_PROBIT = "ordinal_probit"
+"""The likelihood of a cumulative probit model: one latent normal per row between two thresholds."""
+
+#: (family, link) -> the likelihood the sampler works with: "linear", "probit", "logit" or
+#: "ordinal_probit"
 LIKELIHOODS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
     {
         ("gaussian", "identity"): LINEAR,
@@ -65,8 +78,12 @@ LIKELIHOODS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
         ("binomial", "probit"): "probit",
         ("bernoulli", "logit"): "logit",
         ("binomial", "logit"): "logit",
+        ("cumulative", "probit"): ORDINAL_PROBIT,
     }
 )
+
+#: likelihoods with one latent normal per trial (Albert–Chib), which the probit scale move rescales
+LATENT_NORMAL_LIKELIHOODS = frozenset({"probit", ORDINAL_PROBIT})
 
 #: coefficient prior -> (mean, scale, degrees of freedom) of its normal scale mixture
 COEFFICIENT_PRIORS: MappingProxyType[str, Callable[[Prior], tuple[float, float, float]]] = (
@@ -78,6 +95,11 @@ COEFFICIENT_PRIORS: MappingProxyType[str, Callable[[Prior], tuple[float, float, 
             "cauchy": lambda p: (p["mu"], p["sigma"], 1.0),
         }
     )
+)
+
+#: threshold prior (on each threshold of an ordinal model) -> (mean, scale, degrees of freedom)
+CUTPOINT_PRIORS: MappingProxyType[str, Callable[[Prior], tuple[float, float, float]]] = (
+    MappingProxyType({name: COEFFICIENT_PRIORS[name] for name in ("normal", "student_t", "cauchy")})
 )
 
 #: SD prior -> how its full conditional is drawn: "conjugate" (a prior on σ²) or "slice" (on log σ)
@@ -132,6 +154,46 @@ class CoefficientPriors:
 
 
 @dataclass(frozen=True, eq=False)
+class CutpointSpec:
+    """The thresholds θ₁ < … < θ_m of an ordinal model (m = K − 1) and their prior.
+
+    Attributes
+    ----------
+    name
+        The family parameter's name (``cutpoints``).
+    prior
+        The prior of each threshold (the vector is increasing: its density is the product of the
+        entries' densities on the increasing vectors, up to the constant m!).
+    mean, scale, df
+        The prior as a location-scale Student-t (df = ∞ for a normal prior, 1 for Cauchy).
+    dim, labels
+        The dimension ``<response>__threshold`` and R's labels ``1|2``, ``2|3``, ….
+    """
+
+    name: str
+    prior: Prior
+    mean: float
+    scale: float
+    df: float
+    dim: str
+    labels: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        """Number of thresholds m = K − 1."""
+        return len(self.labels)
+
+    def log_density(self, values: np.ndarray) -> float:
+        """Σ_k log p(θ_k) up to a constant (a normal or Student-t kernel)."""
+        # scalar arithmetic: a few thresholds, evaluated many times per sweep by slice steps
+        mean, scale, df = self.mean, self.scale, self.df
+        squares = [((value - mean) / scale) ** 2 for value in np.asarray(values).tolist()]
+        if math.isinf(df):
+            return -0.5 * math.fsum(squares)
+        return -0.5 * (df + 1.0) * math.fsum(math.log1p(square / df) for square in squares)
+
+
+@dataclass(frozen=True, eq=False)
 class GroupSpec:
     """One grouping factor: its labels and priors.
 
@@ -167,13 +229,14 @@ class GibbsProblem:
     Attributes
     ----------
     likelihood
-        ``"linear"`` (a Gaussian response), ``"probit"`` or ``"logit"``.
+        ``"linear"`` (a Gaussian response), ``"probit"``, ``"logit"`` or ``"ordinal_probit"``.
     regression
         T = [X, Z_1, …] with X the fixed-effects matrix of the sampled coefficients (the scaled
         inputs under the weakly informative prior).
     y, trials, weights, offset
-        Response, binomial trials (ones for Bernoulli; ``None`` for Gaussian), Gaussian prior
-        weights (``None`` without) and offset.
+        Response (the category numbers 1, …, K of an ordinal model), binomial trials (ones for
+        Bernoulli and ordinal rows: one latent normal each; ``None`` for Gaussian), Gaussian
+        prior weights (``None`` without) and offset.
     coefficients
         Priors of the sampled coefficients.
     groups
@@ -184,6 +247,8 @@ class GibbsProblem:
         The input scaling of the weakly informative prior, or ``None``.
     coef_names
         Labels of the coefficients.
+    cutpoints
+        The thresholds of an ordinal model, else ``None``.
     """
 
     likelihood: str
@@ -197,6 +262,7 @@ class GibbsProblem:
     sigma_prior: Prior | None
     scaling: WeaklyInformativeScaling | None
     coef_names: tuple[str, ...]
+    cutpoints: CutpointSpec | None = None
 
     @property
     def has_residual_sd(self) -> bool:
@@ -283,6 +349,17 @@ def _coefficient_priors(labels: list[str], priors: list[Prior]) -> CoefficientPr
     return CoefficientPriors(tuple(priors), values[:, 0], values[:, 1], values[:, 2])
 
 
+def _cutpoint_spec(design: ModelDesign, priors: ResolvedPriors, family: Family) -> CutpointSpec:
+    """The thresholds of an ordinal model: their prior (checked) and their dimension."""
+    ((name, (dim, labels)),) = parameter_dims(design, family).items()
+    prior = priors.aux[name]
+    form = CUTPOINT_PRIORS.get(prior.dist)
+    if form is None:
+        raise _unsupported_prior(name, prior, CUTPOINT_PRIORS)
+    mean, scale, df = form(prior)
+    return CutpointSpec(name, prior, float(mean), float(scale), float(df), dim, tuple(labels))
+
+
 def _check_sd_prior(parameter: str, prior: Prior) -> Prior:
     if prior.dist not in SD_UPDATES:
         raise _unsupported_prior(parameter, prior, SD_UPDATES)
@@ -320,7 +397,8 @@ def build_problem(design: ModelDesign, priors: ResolvedPriors, family: Family) -
         For a family/link without a Gibbs scheme (listing those with one), or prior weights on a
         non-Gaussian family.
     PriorError
-        For a prior without a Gibbs update, naming the parameter and the supported priors.
+        For a prior without a Gibbs update (coefficients, SDs, covariances, thresholds), naming
+        the parameter and the supported priors.
     MissingDependencyError
         For a logit model when the ``polyagamma`` package is not installed.
     """
@@ -336,6 +414,7 @@ def build_problem(design: ModelDesign, priors: ResolvedPriors, family: Family) -
     sigma_prior = None
     if likelihood == LINEAR:
         sigma_prior = _check_sd_prior("sigma", priors.aux["sigma"])
+    cutpoints = _cutpoint_spec(design, priors, family) if likelihood == ORDINAL_PROBIT else None
     response = design.response
     trials = None
     if likelihood != LINEAR:
@@ -356,4 +435,5 @@ def build_problem(design: ModelDesign, priors: ResolvedPriors, family: Family) -
         sigma_prior=sigma_prior,
         scaling=priors.weakly_informative,
         coef_names=tuple(labels),
+        cutpoints=cutpoints,
     )

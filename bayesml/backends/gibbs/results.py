@@ -4,9 +4,10 @@ Groups:
 
 * ``posterior``, in the shared order: ``beta`` (coef; original scale), ``sd_<group>``
   (``<group>__term``), ``corr_<group>`` (correlated groups), for a Gaussian response ``sigma``,
+  for an ordinal model ``cutpoints`` (``<response>__threshold``, labelled ``1|2``, ``2|3``, …),
   and ``u_<group>`` (``<group>__level``, ``<group>__term``); the latent variables are not kept;
 * ``sample_stats``: the statistics of the Metropolis and slice steps
-  (``accept_corr_<group>``, ``slice_evals_sigma``, ``slice_evals_sd_<group>``,
+  (``accept_corr_<group>``, ``accept_cutpoints``, ``slice_evals_sigma``, ``slice_evals_sd_<group>``,
   ``expansion_evals_<group>``) and ``expansion_<group>`` (bool, per chain and draw: whether the
   kept draws make the group's expansion moves), with the attribute ``expansion_gain_<group>``
   (per chain: the estimated ratio of the group's smallest ESS per draw with and without the
@@ -17,8 +18,8 @@ Groups:
   the NUTS backend, float32, computed in chunks of draws;
 * ``log_prior`` (on request): the log prior density of ``beta`` (per coefficient, of the sampled
   coefficient: the scaled input's under ``weakly_informative``), of ``sd_<group>`` (per term, when
-  the SDs have their own priors), ``corr_<group>`` (LKJ), ``cov_<group>`` (inverse-Wishart) and
-  ``sigma``; the random effects' density given their SDs is part of the model, not of the prior.
+  the SDs have their own priors), ``corr_<group>`` (LKJ), ``cov_<group>`` (inverse-Wishart),
+  ``sigma`` and ``cutpoints`` (per threshold); the random effects' density given their SDs is part of the model, not of the prior.
 
 What the chains keep per draw does not grow with the rows: θ = (β, u) (coefficients and levels ×
 terms), each group's covariance and the step statistics; the latent variables (probit z, logit ω)
@@ -61,8 +62,8 @@ def _coords(chains: int, draws: int) -> dict[str, np.ndarray]:
 
 
 def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dataset:
-    """``beta``, ``sd_*``, ``corr_*``, ``sigma`` and ``u_*`` with the shared names and dims, in
-    the shared order."""
+    """``beta``, ``sd_*``, ``corr_*``, ``sigma``, ``cutpoints`` and ``u_*`` with the shared names
+    and dims, in the shared order."""
     chains, draws = len(traces), traces[0].theta.shape[0]
     coords: dict[str, object] = _coords(chains, draws)
     data: dict[str, xr.DataArray] = {}
@@ -95,6 +96,12 @@ def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dat
         data["sigma"] = xr.DataArray(
             _stack(traces, lambda trace: trace.sigma), dims=("chain", "draw")
         )
+    spec = problem.cutpoints
+    if spec is not None:
+        data[spec.name] = xr.DataArray(
+            _stack(traces, lambda trace: trace.cutpoints), dims=("chain", "draw", spec.dim)
+        )
+        coords[spec.dim] = list(spec.labels)
     return order_parameters(xr.Dataset(data, coords=coords))
 
 
@@ -135,6 +142,9 @@ def log_prior_dataset(
 ) -> xr.Dataset:
     """Log prior densities of the parameters with priors (see the module text)."""
     regression = problem.regression
+    aux_priors = {} if problem.sigma_prior is None else {"sigma": problem.sigma_prior}
+    if problem.cutpoints is not None:
+        aux_priors[problem.cutpoints.name] = problem.cutpoints.prior
     return shared_log_prior_dataset(
         posterior,
         coefficients=_stack(traces, lambda trace: trace.theta[:, : regression.p])
@@ -142,7 +152,7 @@ def log_prior_dataset(
         else None,
         coefficient_priors=problem.coefficients.priors,
         groups=problem.groups,
-        aux_priors={} if problem.sigma_prior is None else {"sigma": problem.sigma_prior},
+        aux_priors=aux_priors,
         covariances={
             group.name: _stack(traces, lambda trace, index=index: trace.cov[index])
             for index, group in enumerate(problem.groups)

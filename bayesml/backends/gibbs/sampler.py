@@ -1,10 +1,11 @@
 """One chain of the Gibbs sampler: the kernels of a problem composed into a sweep, and the run.
 
-A sweep updates, in order: the latent variables (probit z or logit ω), the coefficients (β and all
+A sweep updates, in order: the latent variables (probit z or logit ω; for an ordinal probit
+model the thresholds, by Cowles' Metropolis–Hastings step, and then z), the coefficients (β and all
 u in one block), the λ of t/Cauchy coefficient priors, the residual SD, then each group's SDs or
 covariance followed by its parameter-expansion moves (a scale move per term, shear moves between
-correlated terms; made or not as :mod:`.kernels.expansion_choice` decides) and, for a probit
-model, the scale move of the latent variables. Warm-up (``tune``) sweeps adapt the slice widths,
+correlated terms; made or not as :mod:`.kernels.expansion_choice` decides) and, for a probit or
+ordinal probit model, the scale move of the latent variables. Warm-up (``tune``) sweeps adapt the slice widths,
 the Metropolis step sizes and the choice of expansion moves, and are discarded; after them every
 ``thin``-th sweep is kept.
 """
@@ -31,12 +32,18 @@ from bayesml.backends.gibbs.kernels import (
     LatentProbitKernel,
     LatentScaleKernel,
     LKJCovarianceKernel,
+    OrdinalProbitKernel,
     PolyaGammaKernel,
     ResidualVarianceKernel,
     ScaleExpansionKernel,
     ShearExpansionKernel,
 )
-from bayesml.backends.gibbs.problem import GibbsProblem
+from bayesml.backends.gibbs.kernels.ordinal import ThresholdShiftKernel, shift_groups
+from bayesml.backends.gibbs.problem import (
+    LATENT_NORMAL_LIKELIHOODS,
+    ORDINAL_PROBIT,
+    GibbsProblem,
+)
 
 __all__ = [
     "COVARIANCE_KERNELS",
@@ -51,6 +58,7 @@ __all__ = [
 LATENT_KERNELS: dict[str, Callable[[GibbsProblem], Kernel]] = {
     "probit": LatentProbitKernel,
     "logit": PolyaGammaKernel,
+    ORDINAL_PROBIT: OrdinalProbitKernel,
 }
 
 #: covariance prior -> kernel of a correlated group's covariance matrix
@@ -114,7 +122,9 @@ class GibbsSampler:
             )
             self.expansion.append(choice)
             kernels.append(choice)
-        if options.expansion is not False and problem.likelihood == "probit":
+        if options.expansion is not False:
+            kernels.extend(ThresholdShiftKernel(problem, index) for index in shift_groups(problem))
+        if options.expansion is not False and problem.likelihood in LATENT_NORMAL_LIKELIHOODS:
             kernels.append(LatentScaleKernel(problem))
         self.kernels = tuple(kernels)
 
@@ -183,6 +193,8 @@ class ChainTrace:
         (draws,): residual SD (Gaussian), else ``None``.
     cov
         One (draws, k, k) array per group.
+    cutpoints
+        (draws, m): the thresholds of an ordinal model, else ``None``.
     stats
         Statistic name -> (draws, ...) array (averaged over the sweeps between kept draws).
     stat_dims
@@ -194,6 +206,7 @@ class ChainTrace:
     theta: np.ndarray
     sigma: np.ndarray | None
     cov: list[np.ndarray]
+    cutpoints: np.ndarray | None = None
     stats: dict[str, np.ndarray] = field(default_factory=dict)
     stat_dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     expansion: list[ExpansionChoice] = field(default_factory=list)
@@ -207,6 +220,7 @@ def _empty_trace(sampler: GibbsSampler, draws: int) -> ChainTrace:
         theta=np.empty((draws, problem.regression.dim)),
         sigma=np.empty(draws) if problem.has_residual_sd else None,
         cov=[np.empty((draws, group.k, group.k)) for group in problem.groups],
+        cutpoints=None if problem.cutpoints is None else np.empty((draws, problem.cutpoints.size)),
         stats={name: np.zeros(shape) for name, shape in shapes.items()},
         stat_dims=dict(sampler.stats),
     )
@@ -302,6 +316,8 @@ def _run(problem, seed, draws, tune, thin, options, progress, report_every) -> C
             trace.sigma[draw] = np.sqrt(state.sigma2)
         for store, cov in zip(trace.cov, state.cov, strict=True):
             store[draw] = cov
+        if trace.cutpoints is not None:
+            trace.cutpoints[draw] = state.cutpoints
     if progress is not None and pending:
         progress(pending)
     trace.expansion = [kernel.decide() for kernel in sampler.expansion]

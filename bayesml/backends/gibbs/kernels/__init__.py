@@ -14,6 +14,7 @@ from bayesml.backends.gibbs.kernels.expansion_choice import (
     GroupExpansionKernel,
 )
 from bayesml.backends.gibbs.kernels.latent import LatentProbitKernel, PolyaGammaKernel
+from bayesml.backends.gibbs.kernels.ordinal import OrdinalProbitKernel
 from bayesml.backends.gibbs.kernels.variances import GroupVarianceKernel, ResidualVarianceKernel
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "LKJCovarianceKernel",
     "LatentProbitKernel",
     "LatentScaleKernel",
+    "OrdinalProbitKernel",
     "PolyaGammaKernel",
     "ResidualVarianceKernel",
     "ScaleExpansionKernel",

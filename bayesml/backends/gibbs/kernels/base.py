@@ -12,7 +12,8 @@ with s the data precision, r the working response sums and w the row weights:
 * Gaussian: s = 1/σ², w = prior weights (or 1), r = w (y − offset);
 * probit (Albert–Chib): s = 1, w = trials, r_i = Σ_t z_it − n_i·offset_i over the latent normals
   of row i's trials;
-* logit (Pólya-Gamma): s = 1, w = ω, r = y − n/2 − ω·offset.
+* logit (Pólya-Gamma): s = 1, w = ω, r = y − n/2 − ω·offset;
+* ordinal probit (Albert–Chib between thresholds): s = 1, w = 1, r_i = z_i − offset_i.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class GibbsState:
         and TᵀWT only when needed.
     latent_sum_squares
         Σ z² over the latent normals of a probit model (for its parameter-expansion move).
+    cutpoints
+        The thresholds θ₁ < … < θ_m of an ordinal model (``None`` for the other models).
     """
 
     theta: np.ndarray
@@ -65,6 +68,7 @@ class GibbsState:
     response_changed: bool = True
     weights_changed: bool = True
     latent_sum_squares: float = 0.0
+    cutpoints: np.ndarray | None = None
 
 
 class Kernel(Protocol):

@@ -273,8 +273,10 @@ class LatentScaleKernel:
 
     Q(g) = Σ_t (g z_t − offset_t − g η_t)² over the N latent normals, p the number of
     coefficients, p(g b) the coefficients' normal (or scale-mixture) prior, and J_b = K for SD
-    priors (K terms), K(K + 1) for an inverse-Wishart Σ. One slice step from x = 0; its
-    evaluations are recorded as ``expansion_evals_latent``.
+    priors (K terms), K(K + 1) for an inverse-Wishart Σ. An ordinal probit model's thresholds
+    move with z (θ → g θ keeps every z between its thresholds), adding log p(g θ) + m x for its m
+    thresholds. One slice step from x = 0; its evaluations are recorded as
+    ``expansion_evals_latent``.
     """
 
     def __init__(self, problem: GibbsProblem) -> None:
@@ -284,6 +286,9 @@ class LatentScaleKernel:
         self.trials = problem.trials
         self.offset = problem.offset
         self.count = float(problem.trials.sum()) + problem.regression.p
+        self.cutpoints = problem.cutpoints
+        if self.cutpoints is not None:
+            self.count += self.cutpoints.size
         priors = problem.coefficients
         self.finite = np.isfinite(priors.scale)
         self.mean = priors.mean
@@ -346,6 +351,9 @@ class LatentScaleKernel:
         prior_a = float(precision @ coefficients**2)
         prior_b = float(precision @ (self.mean * coefficients))
         group_terms = self._group_terms(state)
+        if self.cutpoints is not None:
+            thresholds, spec = state.cutpoints, self.cutpoints
+            group_terms.append(lambda x: spec.log_density(thresholds * math.exp(x)))
         count = self.count
 
         def log_density(x: float) -> float:
@@ -363,5 +371,7 @@ class LatentScaleKernel:
         state.cov = [cov * g * g for cov in state.cov]
         state.response_sums = g * sums - self.trials * self.offset
         state.latent_sum_squares *= g * g
+        if self.cutpoints is not None:
+            state.cutpoints = state.cutpoints * g
         state.response_changed = True
         return {"expansion_evals_latent": float(evaluations)}
