@@ -295,7 +295,7 @@ def test_posterior_of_gamma_lambda_contracts_around_the_truth():
     x = rng.normal(size=g.size)
     data = pd.DataFrame({"y": rng.poisson(5 * u[g] * np.exp(0.3 * x)), "x": x, "g": g})
     model = bayesml.Model("y ~ x + (1 | g)", data, family="poisson", random_family="gamma")
-    result, messages = sample_recording(model, draws=1000, tune=1000, chains=4, random_seed=2)
+    result, messages = sample_recording(model, draws=2000, tune=1000, chains=4, random_seed=2)
     assert messages == []
     table = bayesml.summary(result)
     row = table.loc["sd_g[Intercept]"]
