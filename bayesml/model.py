@@ -245,8 +245,8 @@ class Model:
         y = np.asarray(self._design.response.y, dtype=float)
         if stored.shape != y.shape or not np.allclose(stored, y, equal_nan=True):
             raise DataError(
-                f"the data do not match the result: its observed {name!r} has {stored.size} rows, "
-                f"the data give {y.size}"
+                f"the data do not match the result: its observed {name!r} has {len(stored)} rows, "
+                f"the data give {len(y)}"
                 + ("" if stored.shape != y.shape else " with other values")
                 + "; give the data the model was fitted on"
             )

@@ -132,9 +132,13 @@ class ModelDesign:
     @property
     def observed_name(self) -> str:
         """Name of the response in results: the response column, or the successes column of a
-        ``cbind(s, f)`` / ``r/n`` response. Never contains ``/`` or ``,`` (netCDF and PyMC names)."""
+        ``cbind(s, f)`` / ``r/n`` response, or a multinomial response's columns joined by ``_``
+        (``cbind(stay, move, quit)``: ``stay_move_quit``). Never contains ``/`` or ``,`` (netCDF
+        and PyMC names)."""
         response = self.formula.response
         name = response.expressions[0] if response.kind != "single" else self.response.name
+        if np.ndim(self.response.y) == 2:  # multinomial counts: one column per category
+            name = "_".join(response.expressions)
         return name.replace("/", "_over_").replace(",", "_")
 
     def transform(self, new_data: pd.DataFrame, *, random_effects: bool = True) -> DesignRows:

@@ -3,7 +3,9 @@
 - ``y`` (``single``): numbers; for a bernoulli or binomial family a two-level column is mapped to
   0/1, the success being ``success`` or else the second level in order (R's ``glm``: for
   bacteria's ``"n"``/``"y"`` the success is ``"y"``);
-- ``cbind(s, f)``: ``y = s``, ``trials = s + f`` (binomial only);
+- ``cbind(s, f)``: ``y = s``, ``trials = s + f`` (binomial);
+- ``cbind(n1, n2, n3)`` with the multinomial family: ``y`` the rows × K matrix of counts,
+  ``trials`` the row totals, the column texts the levels (the first the reference category);
 - ``r/n``: binomial ``y = r``, ``trials = n`` (``weights="n"`` as in R is accepted and checked to
   equal the trials); for any other family just the number ``r / n``;
 - an ordinal family's ``y``: the category number 1, …, K of each row in the order of its levels
@@ -50,9 +52,11 @@ class ResponseData:
     Attributes
     ----------
     y
-        Float vector: the values, 0/1 for a bernoulli response, successes for a binomial one.
+        Float vector: the values, 0/1 for a bernoulli response, successes for a binomial one; for
+        a multinomial response the rows × K matrix of counts.
     trials
-        Trials per row for a binomial response, else ``None``.
+        Trials per row for a binomial or multinomial response (a multinomial row's total), else
+        ``None``.
     weights
         Prior weights per row (``weights=`` column), else ``None``.
     name
@@ -62,7 +66,8 @@ class ResponseData:
         The value counted as success when a two-level response was mapped to 0/1, else ``None``.
     levels
         The levels of an ordinal response, lowest first (``y`` holds category numbers 1, …, K
-        into them), else ``None``.
+        into them), or of a categorical one (the reference first); a multinomial response's
+        column texts (the columns of ``y``). Else ``None``.
     """
 
     y: np.ndarray
@@ -103,7 +108,22 @@ def _levelled() -> list[str]:
 
 def _with_trials() -> str:
     """The families whose rows are successes out of trials, quoted: ``'binomial'``."""
-    return _listed([repr(name) for name in family_names(lambda family: family.uses_trials)], "or")
+    return _listed(
+        [
+            repr(name)
+            for name in family_names(
+                lambda family: family.uses_trials and not family.response.category_counts
+            )
+        ],
+        "or",
+    )
+
+
+def _with_counts() -> str:
+    """The families of a matrix of counts per category, quoted: ``'multinomial'``."""
+    return _listed(
+        [repr(name) for name in family_names(lambda f: f.response.category_counts)], "or"
+    )
 
 
 def _listed(words: list[str], conjunction: str) -> str:
@@ -151,6 +171,13 @@ def build_response(request: ResponseRequest, context: EvalContext) -> ResponseDa
         outcomes = "ordered outcomes" if family.response.ordered else "categories"
         raise FormulaError(
             f"family {family.name!r} needs one column of {outcomes} as its response; got "
+            f"{response_name(request.response)}",
+            context.formula,
+        )
+    if family.response.category_counts and request.response.kind != "cbind":
+        raise FormulaError(
+            f"family {family.name!r} needs the counts of each category as its response, "
+            f"cbind(n1, n2, n3) (the first column is the reference category); got "
             f"{response_name(request.response)}",
             context.formula,
         )
@@ -251,6 +278,16 @@ def _zero_one(
 
 def _cbind(request: ResponseRequest, context: EvalContext, weights: np.ndarray | None) -> ResponseData:
     name = response_name(request.response)
+    if request.family.response.category_counts:
+        return _category_counts(request, context, weights)
+    columns = len(request.response.expressions)
+    if columns > 2:
+        raise FormulaError(
+            f"{name} has {columns} columns: the counts of {columns} categories, a multinomial "
+            f"response; it needs family {_with_counts()}, got family {request.family.name!r} "
+            "(a binomial response is cbind(successes, failures))",
+            context.formula,
+        )
     if not request.family.uses_trials:
         raise FormulaError(
             f"{name} is a binomial response (successes, failures); it needs family "
@@ -268,6 +305,37 @@ def _cbind(request: ResponseRequest, context: EvalContext, weights: np.ndarray |
             f"{describe_rows(context.index, negative)}"
         )
     return ResponseData(successes, successes + failures, weights, name)
+
+
+def _category_counts(
+    request: ResponseRequest, context: EvalContext, weights: np.ndarray | None
+) -> ResponseData:
+    """A multinomial response ``cbind(n1, n2, n3)``: the rows × K counts, the row totals as
+    trials, the column texts as levels (the first the reference category). Rows with no trials
+    (all counts 0) are kept: they add nothing to the likelihood (as Stan's ``multinomial``, which
+    brms uses)."""
+    name = response_name(request.response)
+    texts = request.response.expressions
+    repeated = sorted({text for text in texts if texts.count(text) > 1})
+    if repeated:
+        raise FormulaError(
+            f"{name} names column {', '.join(repeated)} twice; each category needs its own column",
+            context.formula,
+        )
+    columns = []
+    for text in texts:
+        counts = evaluate_numeric(text, context, what=f"counts {text!r} of {name}")
+        check_finite(counts, context.index, what=f"counts {text!r} of {name}")
+        bad = (counts < 0) | (counts != np.floor(counts))
+        if bad.any():
+            raise DataError(
+                f"counts {text!r} of {name} must be non-negative integers for family "
+                f"{request.family.name!r}; got {', '.join(f'{v:g}' for v in counts[bad][:5])} at "
+                f"{describe_rows(context.index, bad)}"
+            )
+        columns.append(counts)
+    y = np.column_stack(columns)
+    return ResponseData(y, y.sum(axis=1), weights, name, levels=tuple(texts))
 
 
 def _ratio(request: ResponseRequest, context: EvalContext, weights: np.ndarray | None) -> ResponseData:

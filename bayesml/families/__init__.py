@@ -17,7 +17,7 @@ of Lee and Nelder's HGLMs.
 
 from bayesml.families.base import CONSTRAINTS, AuxParam, DefaultPrior, Family, Parameter
 from bayesml.families.binary import Bernoulli, Binomial
-from bayesml.families.categorical import Categorical
+from bayesml.families.categorical import Categorical, Multinomial
 from bayesml.families.counts import NegativeBinomial, Poisson
 from bayesml.families.hurdle import (
     HurdleGamma,
@@ -69,6 +69,7 @@ __all__ = [
     "HurdleNegativeBinomial",
     "HurdlePoisson",
     "LogNormal",
+    "Multinomial",
     "NegativeBinomial",
     "Poisson",
     "Sratio",

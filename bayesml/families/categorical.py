@@ -9,6 +9,15 @@ brms' ``categorical()`` and ``nnet::multinom``'s parameterisation. Every coeffic
 effect has one value per non-reference category (dimension ``<response>__category`` in results).
 Here ``mu`` is η itself, with the K − 1 non-reference categories on a trailing axis: shape
 ``(..., n, K − 1)``; the response is the category number 1, …, K of each row (1 = reference).
+
+The multinomial family (:class:`Multinomial`, brms' ``multinomial()``) is the same model for
+counts: row i is a vector of counts ``n_i1, …, n_iK`` of N_i = Σ_k n_ik trials (a response
+``cbind(n1, n2, n3)``, whose first column is the reference), with
+
+    log p(n_i) = log N_i! − Σ_k log n_ik! + Σ_k n_ik log P_ik,
+
+so that a row of counts is the same likelihood as N_i categorical rows up to the multinomial
+coefficient, which does not involve the parameters.
 """
 
 from __future__ import annotations
@@ -20,9 +29,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from bayesml.errors import DataError
 from bayesml.families.base import Family
+from bayesml.families.responses import describe_rows
 
-__all__ = ["Categorical", "category_log_probabilities"]
+__all__ = ["Categorical", "Multinomial", "category_log_probabilities"]
 
 Array = NDArray[np.float64]
 
@@ -68,3 +79,85 @@ class Categorical(Family, name="categorical", links=("logit",), response="catego
         cumulative = np.cumsum(np.exp(category_log_probabilities(mu)), axis=-1)
         uniform = rng.random(cumulative.shape[:-1])
         return 1.0 + np.sum(cumulative[..., :-1] < uniform[..., None], axis=-1)
+
+
+class Multinomial(Categorical, name="multinomial", links=("logit",), response="multinomial"):
+    """Counts of K categories out of N_i trials per row with P_ik ∝ exp(η_ik), η_reference = 0
+    (brms' ``multinomial``): a response ``cbind(n1, n2, n3)``, the first column the reference.
+
+    ``y`` has shape ``(n, K)`` (one column per category) and ``trials`` is each row's total.
+    :meth:`expected_response` gives the category probabilities P_ik (shape ``(..., n, K)``), as
+    for :class:`Categorical`; the expected counts are N_i · P_ik.
+    """
+
+    def validate_response(
+        self,
+        y: ArrayLike,
+        *,
+        trials: ArrayLike | None = None,
+        name: str = "y",
+        row_labels: Sequence[object] | None = None,
+    ) -> None:
+        """Check that ``y`` is a matrix of counts, rows × K categories (K ≥ 2), of non-negative
+        integers, and that ``trials`` (if given) are the row totals.
+
+        Raises
+        ------
+        DataError
+            Naming the response, the offending rows (the first few) and what was expected.
+        """
+        try:
+            counts = np.asarray(y, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise DataError(
+                f"response {name!r} of family {self.name!r} must be numeric counts; got values of "
+                f"dtype {np.asarray(y).dtype}"
+            ) from error
+        if counts.ndim != 2 or counts.shape[1] < 2:
+            raise DataError(
+                f"response {name!r} of family {self.name!r} must be a matrix of counts with one "
+                f"column per category (rows × K, K >= 2: cbind(n1, n2, n3)); got an array of "
+                f"shape {counts.shape}"
+            )
+        if row_labels is not None and len(row_labels) != counts.shape[0]:
+            raise DataError(
+                f"row_labels must have one label per row of response {name!r} "
+                f"({counts.shape[0]}); got {len(row_labels)}"
+            )
+        for bad, expected in (
+            (~np.isfinite(counts), "must be finite numbers (no NaN or inf)"),
+            ((counts < 0) | (counts != np.floor(counts)), "must be non-negative integer counts"),
+        ):
+            rows = bad.any(axis=1)
+            if rows.any():
+                shown = ", ".join(f"{v:g}" for v in counts[bad][:5]) + (
+                    ", ..." if bad.sum() > 5 else ""
+                )
+                raise DataError(
+                    f"response {name!r} {expected} for family {self.name!r}; got {shown} in "
+                    f"{describe_rows(rows, row_labels)}"
+                )
+        if trials is not None:
+            n = np.asarray(trials, dtype=float)
+            if n.shape != counts.shape[:1] or not np.array_equal(n, counts.sum(axis=1)):
+                raise DataError(
+                    f"trials of response {name!r} must be each row's total count for family "
+                    f"{self.name!r}; got trials of shape {n.shape} that differ from the totals"
+                )
+
+    def _log_likelihood(self, y, mu, params, trials, weights):
+        log_p = category_log_probabilities(mu)
+        # n_ik log P_ik with 0 · log 0 = 0 (a category with no counts adds nothing)
+        terms = np.where(y > 0, y * log_p, 0.0)
+        coefficient = special.gammaln(y.sum(axis=-1) + 1.0) - special.gammaln(y + 1.0).sum(axis=-1)
+        return coefficient + terms.sum(axis=-1)
+
+    def _draw(self, rng, mu, params, trials, weights):
+        if trials is None:
+            raise DataError(
+                f"family {self.name!r} draws counts out of each row's trials; got trials=None"
+            )
+        probabilities = np.exp(category_log_probabilities(mu))
+        n = np.asarray(trials, dtype=float).astype(np.int64)
+        n = np.broadcast_to(n, probabilities.shape[:-1])
+        return rng.multinomial(n, probabilities).astype(float)

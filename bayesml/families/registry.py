@@ -16,7 +16,7 @@ from collections.abc import Callable
 from bayesml.families._names import resolve_name
 from bayesml.families.base import Family
 from bayesml.families.binary import Bernoulli, Binomial
-from bayesml.families.categorical import Categorical
+from bayesml.families.categorical import Categorical, Multinomial
 from bayesml.families.counts import NegativeBinomial, Poisson
 from bayesml.families.hurdle import (
     HurdleGamma,
@@ -47,7 +47,7 @@ FAMILIES: dict[str, Family] = {
         Gamma(),  # positive.py
         Beta(),  # unit_interval.py
         Cumulative(), Sratio(), Acat(),  # ordinal.py
-        Categorical(),  # categorical.py
+        Categorical(), Multinomial(),  # categorical.py
         ZeroInflatedPoisson(), ZeroInflatedNegativeBinomial(), ZeroInflatedBinomial(),  # zero_inflated.py
         HurdlePoisson(), HurdleNegativeBinomial(), HurdleGamma(), HurdleLogNormal(),  # hurdle.py
     )

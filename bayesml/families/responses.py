@@ -73,6 +73,12 @@ RESPONSE_RULES: dict[str, tuple[ResponseRule, ...]] = {
             lambda y: (y < 1) | _not_integer(y),
         ),
     ),
+    "multinomial": (
+        ResponseRule(
+            "must be non-negative integer counts of each category",
+            lambda y: (y < 0) | _not_integer(y),
+        ),
+    ),
 }
 """Checks applied to the response after the finiteness check, by ``Family.response_kind``."""
 
@@ -231,7 +237,7 @@ class ResponseKind:
         A key of :data:`RESPONSE_RULES` (``"real"``, ``"binary"``, ``"binomial"``, ``"count"``,
         ``"positive"``, ``"non_negative"`` (positive values and zeros: the hurdle families of
         a continuous response), ``"unit_interval"``, ``"ordinal"`` and ``"categorical"`` (category
-        numbers 1, …, K)).
+        numbers 1, …, K), ``"multinomial"`` (a matrix of counts, one column per category)).
     levelled
         Whether a two-level column may be the response, encoded 0/1 with one level counted as
         success (the ``success`` argument means something).
@@ -244,6 +250,9 @@ class ResponseKind:
         Whether the response is one of K unordered levels (any column; ``levels=`` orders them,
         ``reference=`` picks the reference), given to the family as category numbers 1, …, K
         with the reference first.
+    category_counts
+        Whether the response is a matrix of counts with one column per category (rows × K, the
+        first column the reference; ``cbind(n1, n2, n3)``), each row's trials being its total.
     """
 
     name: str
@@ -251,6 +260,7 @@ class ResponseKind:
     uses_trials: bool = False
     ordered: bool = False
     categorical: bool = False
+    category_counts: bool = False
 
     @property
     def has_levels(self) -> bool:
@@ -268,5 +278,6 @@ RESPONSE_KINDS: dict[str, ResponseKind] = {
     "unit_interval": ResponseKind("unit_interval"),
     "ordinal": ResponseKind("ordinal", ordered=True),
     "categorical": ResponseKind("categorical", categorical=True),
+    "multinomial": ResponseKind("multinomial", uses_trials=True, category_counts=True),
 }
 """The response kinds by name."""

@@ -186,10 +186,11 @@ class ExpressionParser:
         call = Call(
             spec.name, tuple(args), tuple(kwargs.items()), start=name.start, end=closing.end
         )
-        if len(args) != spec.n_args:
-            plural = "argument" if spec.n_args == 1 else "arguments"
+        if len(args) < spec.n_args or (len(args) > spec.n_args and not spec.more_args):
+            plural = "argument" if spec.n_args == 1 and not spec.more_args else "arguments"
+            count = f"{spec.n_args} or more" if spec.more_args else str(spec.n_args)
             raise FormulaError(
-                f"{spec.name}() takes {spec.n_args} positional {plural}, got {len(args)}",
+                f"{spec.name}() takes {count} positional {plural}, got {len(args)}",
                 self.text,
                 call.start,
                 call.end,

@@ -12,7 +12,8 @@ formula is parsed. Each function has a *role*:
 ``offset``
     ``offset(expr)``: allowed only when added to the right-hand side.
 ``response``
-    ``cbind(successes, failures)``: allowed only as the whole left-hand side.
+    ``cbind(successes, failures)`` (binomial) or ``cbind(n1, n2, ...)`` (multinomial counts):
+    allowed only as the whole left-hand side.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ class FunctionSpec:
     role
         ``"transform"``, ``"categorical"``, ``"offset"`` or ``"response"`` (see the module docs).
     n_args
-        The number of positional arguments, exactly.
+        The number of positional arguments: exactly, or at least (``more_args``).
+    more_args
+        Whether more than ``n_args`` positional arguments are accepted (``cbind(n1, n2, n3)``).
     keywords
         Accepted keyword → canonical keyword (``{"ref": "ref", "reference": "ref"}`` for ``C``).
     description
@@ -52,6 +55,7 @@ class FunctionSpec:
     role: Role
     description: str
     n_args: int = 1
+    more_args: bool = False
     keywords: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -80,7 +84,13 @@ ALLOWED_FUNCTIONS: Mapping[str, FunctionSpec] = _registry(
     ),
     FunctionSpec("factor", "categorical", "treat a numeric column as categorical"),
     FunctionSpec("offset", "offset", "a term with coefficient fixed at 1, e.g. offset(log(t))"),
-    FunctionSpec("cbind", "response", "binomial response: cbind(successes, failures)", n_args=2),
+    FunctionSpec(
+        "cbind",
+        "response",
+        "binomial response cbind(successes, failures), or multinomial counts cbind(n1, n2, n3)",
+        n_args=2,
+        more_args=True,
+    ),
 )
 
 _WHERE = {

@@ -21,6 +21,8 @@ INTERCEPT_LABEL = "Intercept"
 ResponseKind = Literal["single", "cbind", "ratio"]
 #: response kind -> number of expressions it holds
 _RESPONSE_SIZES: dict[str, int] = {"single": 1, "cbind": 2, "ratio": 2}
+#: the response kinds that may hold more expressions than that (multinomial counts)
+_MORE_EXPRESSIONS = frozenset({"cbind"})
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,11 @@ class Response:
             raise ArgumentError(
                 f"Response kind must be one of {sorted(_RESPONSE_SIZES)}, got {self.kind!r}"
             )
-        if len(self.expressions) != expected:
+        n = len(self.expressions)
+        if n < expected or (n > expected and self.kind not in _MORE_EXPRESSIONS):
+            more = " or more" if self.kind in _MORE_EXPRESSIONS else ""
             raise ArgumentError(
-                f"a {self.kind!r} response holds {expected} expression(s), "
+                f"a {self.kind!r} response holds {expected}{more} expression(s), "
                 f"got {len(self.expressions)}: {self.expressions!r}"
             )
 

@@ -302,9 +302,10 @@ def _check_sampled_from(
         name = f"u_{block.name}"
         if name not in posterior:
             problems.append(f"its posterior has no {name}")
-        elif posterior[name].shape[2:] != (len(block.levels), len(block.term_labels)):
+        # (a categorical or multinomial model's effects have a category axis after these)
+        elif posterior[name].shape[2:4] != (len(block.levels), len(block.term_labels)):
             problems.append(
-                f"its {name} has {posterior[name].shape[2:]} (levels, terms), the model's "
+                f"its {name} has {posterior[name].shape[2:4]} (levels, terms), the model's "
                 f"{(len(block.levels), len(block.term_labels))}"
             )
     missing = [param.name for param in family.parameters if param.name not in posterior]
@@ -314,11 +315,11 @@ def _check_sampled_from(
         observed = result["observed_data"].to_dataset()
         name = design.observed_name
         if name in observed and (
-            observed[name].size != design.n_obs
+            observed[name].shape != np.shape(design.response.y)
             or not np.array_equal(np.asarray(observed[name].values, dtype=float), design.response.y)
         ):
             problems.append(
-                f"its observed {name!r} ({observed[name].size} rows) differs from the model's "
+                f"its observed {name!r} ({observed[name].shape[0]} rows) differs from the model's "
                 f"response ({design.n_obs} rows)"
             )
     if problems:

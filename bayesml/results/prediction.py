@@ -34,8 +34,17 @@ __all__ = ["PREDICT_KINDS", "predict_draws", "predictive_dataset"]
 PREDICT_KINDS = ("linear", "mean", "response")
 
 
-#: the dimension of an ordinal model's category probabilities (``predict(kind="mean")``)
+#: the dimension of an ordinal or categorical model's category probabilities
+#: (``predict(kind="mean")``), and of a multinomial response's counts (its columns: observed and
+#: predictive draws, ``predict(kind="response")``)
 CATEGORY_DIM = "category"
+
+
+def _response_labels(design: ModelDesign) -> tuple[str, ...]:
+    """The categories of a multinomial response (the columns of its counts), else ``()``."""
+    if np.ndim(design.response.y) != 2:
+        return ()
+    return tuple(map(str, design.response.levels or ()))
 
 
 def _as_dataarray(
@@ -251,7 +260,7 @@ def predictive_dataset(
         family, rows, parameters, rng, weights=rows.weights, n_row_bytes=row_bytes(design)
     )
     name = design.observed_name
-    return xr.Dataset({name: _as_dataarray(values, parameters, name)})
+    return xr.Dataset({name: _as_dataarray(values, parameters, name, _response_labels(design))})
 
 
 def predict_draws(
@@ -312,4 +321,4 @@ def predict_draws(
     values = _response_draws(
         family, rows, posterior, rng, weights=None, n_row_bytes=_row_bytes(design, rows.n_rows)
     )
-    return _as_dataarray(values, posterior, design.observed_name)
+    return _as_dataarray(values, posterior, design.observed_name, _response_labels(design))

@@ -125,7 +125,7 @@ ERRORS = {
     "y ~ poly(x, 2)": (r"unknown function 'poly'", "poly"),
     "y ~ log()": (r"log\(\) takes 1 positional argument, got 0", "log()"),
     "y ~ log(x, 2)": (r"log\(\) takes 1 positional argument, got 2", "log(x, 2)"),
-    "cbind(a) ~ x": (r"cbind\(\) takes 2 positional arguments, got 1", "cbind(a)"),
+    "cbind(a) ~ x": (r"cbind\(\) takes 2 or more positional arguments, got 1", "cbind(a)"),
     "y ~ log(x, base=2)": (
         r"log\(\) takes no keyword arguments \(to compare, use '=='\), got 'base'",
         "base",

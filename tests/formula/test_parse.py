@@ -170,6 +170,7 @@ RESPONSES = {
         ("incidence", "size - incidence"),
     ),
     "cbind( s,f ) ~ x": ("cbind", ("s", "f")),
+    "cbind(stay, move, quit) ~ x": ("cbind", ("stay", "move", "quit")),
     "r/n ~ x": ("ratio", ("r", "n")),
     "(r)/(n) ~ x": ("ratio", ("r", "n")),
     "log(r + 1)/n ~ x": ("ratio", ("log(r + 1)", "n")),
@@ -332,7 +333,8 @@ def test_random_term_name_joins_the_group() -> None:
             ("y",),
             r"Response kind must be one of \['cbind', 'ratio', 'single'\], got 'bogus'",
         ),
-        ("cbind", ("y",), r"a 'cbind' response holds 2 expression\(s\), got 1"),
+        ("cbind", ("y",), r"a 'cbind' response holds 2 or more expression\(s\), got 1"),
+        ("ratio", ("a", "b", "c"), r"a 'ratio' response holds 2 expression\(s\), got 3"),
         ("single", ("a", "b"), r"a 'single' response holds 1 expression\(s\), got 2"),
     ],
 )

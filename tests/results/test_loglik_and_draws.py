@@ -34,7 +34,14 @@ CASES = {
     "cumulative": ("logit", [1, 3, 4, 2], [0.1, -0.5, 1.0, 2.0], {"cutpoints": [-1.0, 0.4, 1.5]}, None, None),
     "sratio": ("probit", [1, 3, 4, 2], [0.1, -0.5, 1.0, 2.0], {"cutpoints": [-1.0, 0.8, 0.4]}, None, None),
     "acat": ("cloglog", [1, 3, 4, 2], [0.1, -0.5, 1.0, 2.0], {"cutpoints": [0.5, -1.0, 1.5]}, None, None),
+    # one linear predictor per non-reference category: η of shape (rows, K − 1)
+    "categorical": ("logit", [1, 3, 2], [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.4]], {}, None, None),
+    "multinomial": ("logit", [[3, 0, 2], [1, 4, 1], [0, 0, 0]], [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.4]], {}, [5, 6, 0], None),
 }
+
+#: families whose draws are vectors of categories (their moments are tested in
+#: tests/model/test_categorical.py and tests/model/test_multinomial.py)
+CATEGORY_FAMILIES = {name for name, family in FAMILIES.items() if family.category_predictors}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -50,7 +57,7 @@ def test_numpy_loglik_equals_pymc_logp(case):
         aux_inputs = {
             name: (pt.dvector if np.ndim(value) else pt.dscalar)(name) for name, value in aux.items()
         }
-        eta_input = pt.dvector("eta")
+        eta_input = (pt.dmatrix if eta.ndim == 2 else pt.dvector)("eta")
         add_likelihood(
             family, name="y", eta=eta_input, observed=y, aux=aux_inputs, trials=trials, weights=weights
         )
@@ -130,7 +137,8 @@ MOMENTS = {
 
 
 def test_every_family_is_tested_and_has_a_pymc_likelihood():
-    assert set(FAMILIES) == set(MOMENTS) == set(LIKELIHOODS)
+    assert set(FAMILIES) - CATEGORY_FAMILIES == set(MOMENTS)
+    assert set(FAMILIES) == set(LIKELIHOODS)
     assert {case.removesuffix("_weighted") for case in CASES} == set(FAMILIES)
 
 

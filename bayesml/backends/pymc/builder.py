@@ -34,6 +34,7 @@ from bayesml.errors import ArgumentError, FamilyError
 from bayesml.priors import sampled_fixed_effects
 from bayesml.results.dims import parameter_dims
 from bayesml.results.log_prior import GroupPriors
+from bayesml.results.prediction import CATEGORY_DIM
 
 if TYPE_CHECKING:
     from bayesml.design import ModelDesign, RandomBlock
@@ -147,6 +148,8 @@ def model_coords(design: ModelDesign) -> dict[str, list]:
         OBS_DIM: list(range(design.n_obs)),
         COEF_DIM: list(design.fixed.column_names),
     }
+    if np.ndim(design.response.y) == 2:  # a multinomial response's columns
+        coords[CATEGORY_DIM] = list(map(str, design.response.levels or ()))
     blocks = list(design.random)
     for predictor in design.predictors.values():
         coords[predictor.coef_dim] = list(predictor.fixed.column_names)
@@ -218,7 +221,7 @@ def build_pymc_model(
                 aux=aux,
                 trials=design.response.trials,
                 weights=design.response.weights,
-                dims=OBS_DIM,
+                dims=OBS_DIM if np.ndim(design.response.y) == 1 else (OBS_DIM, CATEGORY_DIM),
             )
             info = BuildInfo(response_name=response_name)
     info = replace(

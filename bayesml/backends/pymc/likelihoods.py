@@ -25,6 +25,9 @@ hurdle_lognormal          ``HurdleLogNormal(psi = 1 − hu, μ, σ)``
 cumulative, sratio, acat  ``CustomDist`` of the category number y ∈ {1, …, K} with the
                           log-probability of :mod:`bayesml.families.ordinal` (η and the
                           ``cutpoints`` θ), written with log F and log(1 − F) of the link
+categorical               ``CustomDist`` of the category number: log-softmax of (0, η)
+multinomial               ``CustomDist`` of the rows × K counts: log N! − Σ log n_k! +
+                          Σ n_k log P_k with P the softmax of (0, η)
 ========================  ============================================================
 
 PyMC's ``psi`` is the probability of the non-zero part: 1 − zi, 1 − hu.
@@ -286,6 +289,22 @@ def _categorical(x: LikelihoodInputs) -> TensorVariable:
     )
 
 
+# -- multinomial: y = counts (rows, K), first column the reference; η of shape (rows, K − 1) ---
+def _multinomial_logp(value, logits):
+    """log N! − Σ log n_k! + Σ n_k log P_k, with P the softmax of the K logits (0, η)."""
+    log_p = logits - pt.logsumexp(logits, axis=1, keepdims=True)
+    coefficient = pt.gammaln(value.sum(axis=1) + 1.0) - pt.gammaln(value + 1.0).sum(axis=1)
+    return coefficient + pt.switch(pt.gt(value, 0), value * log_p, 0.0).sum(axis=1)
+
+
+def _multinomial(x: LikelihoodInputs) -> TensorVariable:
+    # the reference's logit 0 joins η, so that the counts and the logits share the core dim (k)
+    logits = pt.concatenate([pt.zeros_like(x.eta[:, :1]), x.eta], axis=1)
+    return pm.CustomDist(
+        x.name, logits, logp=_multinomial_logp, signature="(k)->(k)", **x.common()
+    )
+
+
 LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "gaussian": _gaussian,
     "student_t": _student_t,
@@ -307,6 +326,7 @@ LIKELIHOODS: dict[str, Callable[[LikelihoodInputs], TensorVariable]] = {
     "sratio": _sratio,
     "acat": _acat,
     "categorical": _categorical,
+    "multinomial": _multinomial,
 }
 """Likelihood builders by family name."""
 

@@ -17,6 +17,7 @@ from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, group_dims
 from bayesml.results.dims import parameter_dims
 from bayesml.results.log_prior import log_prior_dataset as shared_log_prior_dataset
 from bayesml.results.loglik import log_likelihood_dataset
+from bayesml.results.prediction import CATEGORY_DIM
 from bayesml.results.tables import order_parameters
 
 if TYPE_CHECKING:
@@ -151,12 +152,12 @@ def finish_result(
     if log_prior:
         tree["log_prior"] = log_prior_dataset(posterior, info)
     if "observed_data" not in tree.children or info.response_name not in tree["observed_data"]:
+        y = design.response.y
+        coords: dict[str, Any] = {OBS_DIM: np.arange(design.n_obs)}
+        if y.ndim == 2:  # a multinomial response: one column per category
+            coords[CATEGORY_DIM] = list(map(str, design.response.levels or ()))
         observed = xr.Dataset(
-            {
-                info.response_name: xr.DataArray(
-                    design.response.y, dims=(OBS_DIM,), coords={OBS_DIM: np.arange(design.n_obs)}
-                )
-            }
+            {info.response_name: xr.DataArray(y, dims=tuple(coords), coords=coords)}
         )
         tree["observed_data"] = observed
     tree["posterior"] = order_parameters(drop_hidden(posterior, info.hidden), family)

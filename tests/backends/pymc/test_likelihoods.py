@@ -154,6 +154,12 @@ def _categorical_reference(y, eta):
     return expected
 
 
+def _multinomial_reference(y, eta):
+    """scipy's multinomial at P_k ∝ exp(η_k), η of the first column 0, N = the row's total."""
+    logits = np.column_stack([np.zeros(len(y)), eta])
+    return stats.multinomial.logpmf(y, y.sum(axis=1), special.softmax(logits, axis=1))
+
+
 CASES = {
     "gaussian_identity": Case("gaussian", "identity", REAL_Y, ETA, {"sigma": 1.7}),
     "gaussian_log_weights": Case("gaussian", "log", REAL_Y, ETA, {"sigma": 0.8}, weights=WEIGHTS),
@@ -204,6 +210,11 @@ CASES = {
     "categorical_logit": Case("categorical", "logit", [1, 2, 3, 3, 1],
                               [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.4], [40.0, -35.0], [-30.0, 800.0]],
                               expected=_categorical_reference),
+    # counts (rows, K) with a zero count, a row of zero trials (log p = 0) and one count only
+    "multinomial_logit": Case("multinomial", "logit",
+                              [[3, 0, 2], [1, 4, 1], [0, 0, 0], [0, 7, 0], [10, 2, 5]],
+                              [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.4], [4.0, -3.5], [-1.0, 0.8]],
+                              expected=_multinomial_reference),
 }  # fmt: skip
 
 
