@@ -24,9 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayesml.design.convert import EvalContext, raw_values
-from bayesml.design.ordered import check_levels, codes_from_levels, shown_values
-from bayesml.design.values import ConstantValue, Value, level_label
+from bayesml.design.convert import EvalContext
+from bayesml.design.ordered import (
+    check_levels,
+    codes_from_levels,
+    response_series,
+    shown_values,
+)
+from bayesml.design.values import Value, level_label
 from bayesml.errors import ArgumentError, DataError
 
 __all__ = ["categorical_response"]
@@ -51,10 +56,7 @@ def categorical_response(
         For a ``reference`` that is not one of the levels.
     """
     subject = f"response {text!r}"
-    if isinstance(value, ConstantValue):
-        raise DataError(f"{subject} is a constant; a column of categories is needed")
-    raw = raw_values(value)
-    series = raw if isinstance(raw, pd.Series) else pd.Series(np.asarray(raw), index=context.index)
+    series = response_series(value, subject, context, "categories")
     if levels is not None:
         found = check_levels(levels)
     else:

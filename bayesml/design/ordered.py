@@ -33,7 +33,13 @@ from bayesml.design.values import (
 )
 from bayesml.errors import ArgumentError, DataError
 
-__all__ = ["check_levels", "codes_from_levels", "ordered_response", "shown_values"]
+__all__ = [
+    "check_levels",
+    "codes_from_levels",
+    "ordered_response",
+    "response_series",
+    "shown_values",
+]
 
 _SHOWN = 5
 
@@ -109,10 +115,7 @@ def ordered_response(
         values.
     """
     subject = f"response {text!r}"
-    if isinstance(value, ConstantValue):
-        raise DataError(f"{subject} is a constant; a column of ordered outcomes is needed")
-    raw = raw_values(value)
-    series = raw if isinstance(raw, pd.Series) else pd.Series(np.asarray(raw), index=context.index)
+    series = response_series(value, subject, context, "ordered outcomes")
     if levels is not None:
         codes, found = codes_from_levels(series, check_levels(levels), subject)
     else:
@@ -125,6 +128,15 @@ def ordered_response(
             f"model needs at least two"
         )
     return codes.astype(float) + 1.0, found
+
+
+def response_series(value: Value, subject: str, context: EvalContext, what: str) -> pd.Series:
+    """The response's values as a Series on the fitting rows (a constant is refused: ``what``
+    says what column is needed)."""
+    if isinstance(value, ConstantValue):
+        raise DataError(f"{subject} is a constant; a column of {what} is needed")
+    raw = raw_values(value)
+    return raw if isinstance(raw, pd.Series) else pd.Series(np.asarray(raw), index=context.index)
 
 
 def codes_from_levels(
