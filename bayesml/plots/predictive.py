@@ -67,6 +67,7 @@ AUTO_CHECK = {
     "count": "rootogram",
     "ordinal": "bars",
     "categorical": "bars",
+    "category_counts": "bars",
     "continuous": "density",
 }
 
@@ -171,14 +172,15 @@ def response_kind(
     """What kind of response a result's check should treat: ``"binary"`` (0/1),
     ``"proportion"`` (successes out of several trials per row), ``"count"``, ``"ordinal"``
     (category numbers 1, …, K of ordered levels), ``"categorical"`` (category numbers of
-    unordered levels, 1 the reference) or ``"continuous"``.
+    unordered levels, 1 the reference), ``"category_counts"`` (rows of counts per category, a
+    multinomial response) or ``"continuous"``.
 
     From the family (``model``'s, or that of the spec stamped on the result): a binary response,
     and one with trials whose rows are all single trials (bacteria's ``y``), are ``"binary"``;
     a response with trials (the binomial family's) is ``"proportion"``; poisson and
     negative-binomial counts ``"count"``; the ordinal families (cumulative, sratio, acat)
-    ``"ordinal"``; the categorical family ``"categorical"``; every other family
-    ``"continuous"``. A result without
+    ``"ordinal"``; the categorical family ``"categorical"``; the multinomial family
+    ``"category_counts"``; every other family ``"continuous"``. A result without
     a spec is judged by its observed values (0/1: binary; non-negative integers: count).
     """
     _check_result(result, "response_kind")
@@ -189,6 +191,8 @@ def response_kind(
         )
     _, y = _observed(result, var_names, "bayesml.plots.response_kind")
     response = _family_response(result, model)
+    if response is not None and response.category_counts:
+        return "category_counts"
     if response is None:
         if np.isin(y, (0.0, 1.0)).all():
             return "binary"
@@ -225,6 +229,26 @@ def _category_labels(
             if pairs and chained:
                 return (pairs[0][0], *(pair[1] for pair in pairs))
     return tuple(str(k) for k in range(1, count + 1))
+
+
+def _count_totals(
+    result: xr.DataTree, group: str, name: str
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray] | None:
+    """For a response of counts per category (a multinomial one: observed dims ``obs``,
+    ``category``): the categories' labels, the observed total of each (K,) and the replicated
+    totals (draws, K); ``None`` for a response with one value per row."""
+    observed = result["observed_data"].to_dataset()[name]
+    if observed.ndim != 2:
+        return None
+    rows, category = observed.dims
+    replicated = result[group].to_dataset()[name]
+    sample = [dim for dim in ("chain", "draw") if dim in replicated.dims]
+    totals = replicated.sum(rows).transpose(*sample, category).values
+    return (
+        tuple(map(str, observed[category].values)),
+        np.asarray(observed.sum(rows).values, dtype=float),
+        np.asarray(totals, dtype=float).reshape(-1, observed.sizes[category]),
+    )
 
 
 def _category_counts(codes: np.ndarray, count: int) -> np.ndarray:
@@ -640,7 +664,8 @@ def bars(
 
     The response is stored as category numbers 1, …, K; the categories are labelled with the
     response's levels (``model``'s, or those the posterior's ``<response>__threshold``
-    coordinate names).
+    coordinate names). For a multinomial response (counts per category, dims ``obs``,
+    ``category``) the bars are the total count of each category over the rows.
 
     Parameters
     ----------
@@ -675,19 +700,26 @@ def bars(
     prob = resolve_ci_prob(ci_prob, where=where)
     name, y = _observed(result, var_names, where)
     replicated = _replicated(result, group, name, where)
-    if not all((v >= 1).all() and (v == np.floor(v)).all() for v in (y, replicated)):
-        raise ArgumentError(
-            f"{where} draws a response coded by category number 1, 2, ..., K (an ordinal "
-            f"model's); {name!r} has other values; use bayesml.plots.ppc(result), which picks "
-            "the check for the response"
+    totals = _count_totals(result, group, name)
+    if totals is not None:  # counts per category: each category's total over the rows
+        labels, observed, replicated_counts = totals
+        unit = "count"
+    else:
+        if not all((v >= 1).all() and (v == np.floor(v)).all() for v in (y, replicated)):
+            raise ArgumentError(
+                f"{where} draws a response coded by category number 1, 2, ..., K (an ordinal "
+                f"model's); {name!r} has other values; use bayesml.plots.ppc(result), which "
+                "picks the check for the response"
+            )
+        labels = _category_labels(
+            result, model, name, int(max(y.max(initial=1), replicated.max(initial=1)))
         )
-    labels = _category_labels(
-        result, model, name, int(max(y.max(initial=1), replicated.max(initial=1)))
-    )
+        observed = _category_counts(y[None, :], len(labels))[0]
+        replicated_counts = _category_counts(replicated, len(labels))
+        unit = "rows"
     count = len(labels)
-    observed = _category_counts(y[None, :], count)[0]
     tails = (100 * (1 - prob) / 2, 50.0, 100 * (1 + prob) / 2)
-    lower, middle, upper = np.percentile(_category_counts(replicated, count), tails, axis=0)
+    lower, middle, upper = np.percentile(replicated_counts, tails, axis=0)
     plot = _predictive_collection({name: y}, (max(5.8, 1.5 + 0.7 * count), 4.2))
     ax = plot.viz["plot"][name].item()
     positions = np.arange(1, count + 1)
@@ -704,11 +736,11 @@ def bars(
         markersize=6,
     )
     ax.set_xticks(positions, labels)
-    ax.set(xlabel=f"{name} (category)", ylabel="rows", xlim=(0.4, count + 0.6))
+    ax.set(xlabel=f"{name} (category)", ylabel=unit, xlim=(0.4, count + 0.6))
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3, axis="y")
     predictive = group.replace("_", " ")
-    ax.set_title(f"Rows per category of {name}")
+    ax.set_title(f"{'Counts' if unit == 'count' else 'Rows'} per category of {name}")
     _legend(
         plot,
         [
@@ -950,7 +982,9 @@ def prior_predictive_check(
     * binary responses — the proportion of successes of each replicated data set;
     * ordinal responses — left: the share of rows in each category (observed, and the median and
       band of the replicated data sets), labelled with the levels; right: the mean category
-      number of each replicated data set.
+      number of each replicated data set;
+    * counts per category (multinomial) — the total count of each category, observed against
+      the replicated data sets' (:func:`bars`).
 
     Parameters
     ----------
@@ -989,6 +1023,12 @@ def prior_predictive_check(
     replicated = _replicated(result, group, name, where)
     kind = response_kind(result, model=model, var_names=name)
     what = "Prior" if group == "prior_predictive" else "Posterior"
+    if kind == "category_counts":  # each category's total count, as bars draws it
+        plot = bars(result, model=model, var_names=name, ci_prob=ci_prob, group=group)
+        plot.viz["plot"][name].item().set_title(
+            f"{what} predictive check: counts per category of {name}"
+        )
+        return plot
     if kind in ("binary", "proportion"):
         trials = np.ones(y.size) if kind == "binary" else _trials(result, model, y.size)
         if trials is None:

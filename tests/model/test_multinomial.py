@@ -409,3 +409,25 @@ def test_predict_kinds(fits, counts):
         DataError, match=r"kind='response' for a multinomial model needs the trials"
     ):
         model.predict(result, new[["x2", "site"]], kind="response", random_seed=2)
+
+
+def test_the_predictive_checks_draw_each_categorys_total_count(fits):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bayesml.plots.predictive import AUTO_CHECK
+
+    (model, result), _ = fits
+    kind = bayesml.plots.response_kind(result, model=model)
+    assert (kind, AUTO_CHECK[kind]) == ("category_counts", "bars")
+    plot = bayesml.plots.ppc(result, model=model)
+    ax = plot.viz["plot"]["stay_move_quit"].item()
+    heights = [patch.get_height() for patch in ax.patches]
+    np.testing.assert_array_equal(heights, model.design.response.y.sum(axis=0))
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["stay", "move", "quit"]
+    assert ax.get_ylabel() == "count"
+    prior = model.sample_prior(draws=50, random_seed=3)
+    checked = bayesml.plots.prior_predictive_check(prior, model=model)
+    title = checked.viz["plot"]["stay_move_quit"].item().get_title()
+    assert title == "Prior predictive check: counts per category of stay_move_quit"
+    matplotlib.pyplot.close("all")
