@@ -7,6 +7,7 @@ import pytest
 
 from bayesml import __version__
 from bayesml.cli import build_parser, format_error, main
+from bayesml.datasets import DATASETS
 from bayesml.errors import DataError, FormulaError, SpecError
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -103,7 +104,8 @@ def test_datasets_lists_the_bundled_data(capsys):
     assert lines[0].split() == ["name", "rows", "description"]
     rats = next(line for line in lines if line.startswith("rats "))
     assert rats.split()[1] == "150"
-    assert len(lines) == 1 + 21
+    assert len(lines) == 1 + len(DATASETS)
+    assert any(line.startswith("choices ") for line in lines)
 
 
 # -- errors -------------------------------------------------------------------------------------
