@@ -166,19 +166,89 @@ def test_the_hlik_fit_uses_the_models_dispersion_formula():
         with_random.fit()
 
 
-@pytest.mark.slow
+#: hglm 2.2-1 (EQL) on semiconductor, the tight fixed point of ../shared/docs/references.md:
+#: y ~ x1 + x3 + x5 + x6, random = ~ 1 | Device, Gamma(log), disp = ~ x2 + x3
+HGLM_SEMICONDUCTOR = {
+    "beta": {"Intercept": -4.7116012, "x1": 0.2099367, "x3": 0.3290348, "x5": -0.1730377,
+             "x6": -0.3568647},
+    "log_phi": {"Intercept": -2.5882920, "x2": -0.6860015, "x3": -0.5025771},
+    "lambda": 0.0484715,
+}  # fmt: skip
+
+
 def test_semiconductor_dispersion_model_agrees_with_hglm():
-    """hglm's semiconductor model in the Bayesian path: log α = −log φ, so the coefficients of the
-    dispersion formula are hglm's dispersion-model coefficients with the sign changed."""
+    """hglm's semiconductor model in the Bayesian path. The gamma's φ is 1/α, so hglm's model
+    for log φ is the dispersion formula's model for log α with the signs changed.
+
+    Tolerances, from a run of 4 × 1500 draws: the mean-model coefficients lie within 0.15
+    posterior SD of hglm's (allowed 0.3), the dispersion-model coefficients within 0.31 SD
+    (allowed 0.5: hglm estimates φ's model by EQL's REML-like adjusted profile, the posterior
+    averages over β and λ), √λ = 0.220 inside the 94 % HDI of sd_Device. The posterior SDs of the
+    mean-model coefficients are 10-20 % above hglm's SEs (which treat λ and φ as known) and those
+    of the dispersion model within 5 % of them (allowed 0.9-1.35)."""
     model = bayesml.Model(
         "y ~ x1 + x3 + x5 + x6 + (1 | Device)", "semiconductor", family="gamma", dispersion_formula="~ x2 + x3"
     )
-    result = model.sample(draws=1500, tune=1500, chains=4, random_seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bayesml.SamplingWarning)  # the ESS is checked below
+        result = model.sample(draws=500, tune=500, chains=4, random_seed=2)
+    table = bayesml.summary(result)
+    fit = model.fit()  # reproduces hglm's numbers and SEs (tests/hlik/test_model_fit.py)
+    for prefix, key, sign, tolerance, errors in (
+        ("beta", "beta", 1.0, 0.3, fit.fixef["se"]),
+        ("beta_alpha", "log_phi", -1.0, 0.5, fit.phi.coef["se"]),
+    ):
+        for label, estimate in HGLM_SEMICONDUCTOR[key].items():
+            row = table.loc[f"{prefix}[{label}]"]
+            assert row["ess_bulk"] > 400, label
+            assert abs(row["mean"] - sign * estimate) < tolerance * row["sd"], (prefix, label, row["mean"])
+            assert 0.9 < row["sd"] / errors[label] < 1.35, (prefix, label, row["sd"], errors[label])
+    sd_device = table.loc["sd_Device[Intercept]"]
+    assert sd_device["ci_lower"] < np.sqrt(HGLM_SEMICONDUCTOR["lambda"]) < sd_device["ci_upper"]
+    # at hglm's default tolerance (the fit's), λ is hglm's printed 0.0486
+    assert fit.lambda_["Device"].value == pytest.approx(0.0486, rel=2e-3)
+
+
+def test_gaussian_sigma_formula_and_the_hlik_dispersion_model(data):
+    """The h-likelihood fit of a gaussian model with a sigma formula models log φ = 2 log σ: its
+    coefficients are twice the formula's."""
+    model = bayesml.Model("y ~ x + (1 | g)", data, dispersion_formula="~ z")
     fit = model.fit()
+    np.testing.assert_allclose(
+        fit.phi.coef["estimate"], [2 * TRUE["sigma_Intercept"], 2 * TRUE["sigma_z"]], atol=0.25
+    )
+    alias = bayesml.Model("y ~ x + (1 | g)", data).fit(dispersion_formula="~ z")
+    np.testing.assert_allclose(alias.phi.coef["estimate"], fit.phi.coef["estimate"], rtol=1e-10)
+    fixed = bayesml.Model("y ~ x + (1 | g)", data).fit(dispersion=0.25)
+    assert fixed.phi.value == 0.25 and fixed.phi.fixed
+    with pytest.raises(SpecError, match=r"a fixed dispersion \(dispersion=<number>\) takes no dispersion model"):
+        model.fit(dispersion=0.25)
+
+
+def test_negative_binomial_alpha_formula_recovers_the_simulated_shapes():
+    """log α = 0.5 + 0.8 z: the NB's shape by row (its variance μ + μ²/α), from 600 rows."""
+    rng = np.random.default_rng(20261208)
+    n = 600
+    x, z = rng.normal(size=n), rng.normal(size=n)
+    mu, alpha = np.exp(1.0 + 0.5 * x), np.exp(0.5 + 0.8 * z)
+    counts = rng.negative_binomial(alpha, alpha / (alpha + mu))
+    data = pd.DataFrame({"y": counts, "x": x, "z": z})
+    model = bayesml.Model("y ~ x", data, family="negative_binomial", dispersion_formula="~ z")
+    assert model.design.predictors["alpha"].link == "log"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bayesml.SamplingWarning)
+        result = model.sample(draws=400, tune=400, chains=2, random_seed=4)
     posterior = result["posterior"]
-    for label, estimate in fit.fixef["estimate"].items():
-        draws = posterior["beta"].sel(coef=label)
-        assert abs(float(draws.mean()) - estimate) < 0.5 * float(draws.std()), label
-    for label, estimate in fit.phi.coef["estimate"].items():
-        draws = posterior["beta_alpha"].sel(coef_alpha=label)
-        assert abs(float(draws.mean()) + estimate) < 1.0 * float(draws.std()), label
+    assert "alpha" not in posterior
+    for name, dim, label, truth in (
+        ("beta", "coef", "Intercept", 1.0), ("beta", "coef", "x", 0.5),
+        ("beta_alpha", "coef_alpha", "Intercept", 0.5), ("beta_alpha", "coef_alpha", "z", 0.8),
+    ):  # fmt: skip
+        draws = posterior[name].sel({dim: label})
+        assert abs(float(draws.mean()) - truth) < 3 * float(draws.std()), (name, label)
+    # the stored log-likelihood uses each row's shape
+    beta, beta_alpha = posterior["beta"].values, posterior["beta_alpha"].values
+    eta = beta[..., :1] + beta[..., 1:2] * x
+    shape = np.exp(beta_alpha[..., :1] + beta_alpha[..., 1:2] * z)
+    expected = stats.nbinom.logpmf(counts, shape, shape / (shape + np.exp(eta)))
+    np.testing.assert_allclose(result["log_likelihood"]["y"].values, expected, rtol=2e-6, atol=2e-6)

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 import bayesml
-from bayesml.errors import DataError, FamilyError, PriorError, SamplingWarning
+from bayesml.errors import DataError, FamilyError, PriorError, SamplingWarning, SpecError
 from bayesml.families import get_family
 
 # family -> (link, true parameters beyond β, β: Intercept and x, trials per row)
@@ -53,6 +53,37 @@ def simulate(
 def formula(name: str, random: bool = False) -> str:
     response = "cbind(y, failures)" if TRUTH[name][3] is not None else "y"
     return f"{response} ~ x" + (" + (1 | g)" if random else "")
+
+
+#: the zero part's formula in the tests of zi= / hu= formulas: logit zi = -0.5 + 1.0 w
+ZERO_FORMULA_TRUTH = (-0.5, 1.0)
+
+
+def zero_part(name: str) -> str:
+    return "zi" if name.startswith("zero_inflated") else "hu"
+
+
+def simulate_zero_formula(
+    name: str, *, n: int, seed: int, groups: int = 0, sd_group: float = 0.4, sd_zero: float = 0.0
+) -> pd.DataFrame:
+    """Rows of ``name`` whose zero probability follows logit p = -0.5 + w (+ a random intercept
+    of SD ``sd_zero`` per group), the count part η = β₀ + β₁x (+ one of SD ``sd_group``)."""
+    link, params, (intercept, slope), trials = TRUTH[name]
+    family = get_family(name, link)
+    rng = np.random.default_rng(seed)
+    x, w = rng.normal(size=n), rng.normal(size=n)
+    g = np.arange(n) % max(groups, 1)
+    eta = intercept + slope * x + (rng.normal(0.0, sd_group, groups)[g] if groups else 0.0)
+    logit = ZERO_FORMULA_TRUTH[0] + ZERO_FORMULA_TRUTH[1] * w
+    if groups and sd_zero:
+        logit = logit + rng.normal(0.0, sd_zero, groups)[g]
+    per_row = {**params, zero_part(name): 1.0 / (1.0 + np.exp(-logit))}
+    n_trials = None if trials is None else np.full(n, trials)
+    y = family.draw(rng, family.link.inverse(eta), per_row, trials=n_trials)
+    data = pd.DataFrame({"x": x, "w": w, "g": np.char.add("g", g.astype(str)), "y": y})
+    if n_trials is not None:
+        data["failures"] = n_trials - data["y"]
+    return data
 
 
 # -- priors, describe and bad input ---------------------------------------------------------------
@@ -146,6 +177,70 @@ def test_hlik_refuses_them():
         model.fit(method="hlik")
 
 
+@pytest.mark.parametrize(
+    ("family", "argument", "pattern"),
+    [
+        ("poisson", "zi",
+         r"^formulas\.zi: family 'poisson' has no parameter 'zi' to model with a formula; the "
+         r"parameters it can model: none \('zi' is a parameter of zero_inflated_poisson, "
+         r"zero_inflated_negative_binomial, zero_inflated_binomial\)$"),
+        ("zero_inflated_poisson", "hu",
+         r"^formulas\.hu: family 'zero_inflated_poisson' has no parameter 'hu' to model with a "
+         r"formula; the parameters it can model: zi \('hu' is a parameter of hurdle_poisson, "
+         r"hurdle_negative_binomial, hurdle_gamma, hurdle_lognormal\)$"),
+        ("hurdle_negative_binomial", "zi",
+         r"^formulas\.zi: family 'hurdle_negative_binomial' has no parameter 'zi' .*; the "
+         r"parameters it can model: alpha, hu \('zi' is a parameter of zero_inflated_poisson, "),
+    ],
+)  # fmt: skip
+def test_a_zero_formula_on_a_family_without_that_part_names_the_families_with_one(
+    family, argument, pattern
+):
+    data = simulate("zero_inflated_poisson", n=50, seed=2)
+    with pytest.raises(SpecError, match=pattern):
+        bayesml.Model("y ~ x", data, family=family, **{argument: "~ x"})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "pattern"),
+    [
+        ({"zi": "~ x + w2"},
+         r"^formulas\.zi: data has no column 'w2' \(for 'w2' did you mean 'w'\?\); available "
+         r"columns: 'x', 'w', 'g', 'y'\n    ~ x \+ w2\n          \^\^$"),
+        ({"zi": "~ x + (1 | site)"},
+         r"^formulas\.zi: data has no column 'site'; available columns: 'x', 'w', 'g', 'y'\n"
+         r"    ~ x \+ \(1 \| site\)\n               \^\^\^\^$"),
+        ({"dispersion_formula": "~ log(ww)"},
+         r"^formulas\.dispersion: data has no column 'ww' \(for 'ww' did you mean 'w'\?\); "
+         r"available columns: .*\n    ~ log\(ww\)\n          \^\^$"),
+    ],
+)  # fmt: skip
+def test_a_zero_formula_naming_a_missing_column_points_at_it(arguments, pattern):
+    data = simulate_zero_formula("zero_inflated_negative_binomial", n=50, seed=2, groups=5)
+    with pytest.raises(DataError, match=pattern):
+        bayesml.Model("y ~ x + (1 | g)", data, family="zero_inflated_negative_binomial",
+                      **arguments)  # fmt: skip
+
+
+def test_a_prior_of_a_zero_formula_names_what_that_formula_has():
+    data = simulate_zero_formula("zero_inflated_poisson", n=50, seed=2, groups=5)
+    half_normal = {"dist": "half_normal", "sigma": 1}
+    with pytest.raises(
+        PriorError,
+        match=r"^priors\.zi\.sd_g: the zi formula has no grouping factor 'g'; it has no random "
+        r"effects",
+    ):
+        bayesml.Model("y ~ x + (1 | g)", data, family="zero_inflated_poisson", zi="~ w",
+                      priors={"zi": {"sd_g": half_normal}})  # fmt: skip
+    with pytest.raises(PriorError, match=r"^priors\.zi\.beta\[x\]: the zi formula has no "
+                       r"coefficient 'x'; its coefficients: Intercept, w"):  # fmt: skip
+        bayesml.Model("y ~ x", data, family="zero_inflated_poisson", zi="~ w",
+                      priors={"zi": {"beta[x]": {"dist": "normal", "sigma": 1}}})  # fmt: skip
+    model = bayesml.Model("y ~ x + (1 | g)", data, family="zero_inflated_poisson",
+                          zi="~ w + (1 | g)", priors={"zi": {"sd_zi_g": half_normal}})  # fmt: skip
+    assert model.priors.predictors["zi"].sources["sd_zi_g[Intercept]"] == "priors.zi.sd_zi_g"
+
+
 # -- recovery: one short fit per family -----------------------------------------------------------
 def _interval_checks(result, name: str) -> dict[str, tuple[float, float, float]]:
     """parameter -> (truth, posterior mean, posterior sd)."""
@@ -203,6 +298,102 @@ def test_predicted_means_are_the_familys_mean():
     np.testing.assert_allclose(np.asarray(mean), (1 - zi.values[..., None]) * mu, rtol=1e-10)
 
 
+# -- a zero part with its own formula, end to end ------------------------------------------------
+_FORMULA_FITS: dict[str, tuple[bayesml.Model, object]] = {}
+
+
+def formula_fit(name: str = "zero_inflated_poisson"):
+    """(model, result) of ``name`` with ``zi``/``hu`` = ~ w + (1 | g) on 400 simulated rows."""
+    if name not in _FORMULA_FITS:
+        data = simulate_zero_formula(name, n=400, seed=20261209, groups=20, sd_zero=0.6)
+        model = bayesml.Model(formula(name, random=True), data, family=name, link=TRUTH[name][0],
+                              **{zero_part(name): "~ w + (1 | g)"})  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SamplingWarning)
+            result = model.sample(
+                draws=300, tune=300, chains=2, random_seed=6, posterior_predictive=True
+            )
+        _FORMULA_FITS[name] = (model, result)
+    return _FORMULA_FITS[name]
+
+
+def test_a_zi_formula_with_a_random_term_end_to_end():
+    """Names and dims, recovery, the stored log-likelihood (by hand: zi per row from beta_zi and
+    u_zi_g), LOO, predictions for new rows with a new group, and describe()."""
+    model, result = formula_fit()
+    posterior = result["posterior"]
+    assert "zi" not in posterior
+    assert posterior["beta_zi"].dims == ("chain", "draw", "coef_zi")
+    assert list(posterior["beta_zi"].coords["coef_zi"].values) == ["Intercept", "w"]
+    assert {"sd_zi_g", "u_zi_g", "sd_g", "u_g"} <= set(posterior.data_vars)
+    for label, truth in zip(("Intercept", "w"), ZERO_FORMULA_TRUTH, strict=True):
+        draws = posterior["beta_zi"].sel(coef_zi=label)
+        assert abs(float(draws.mean()) - truth) < 3.5 * float(draws.std()), label
+    text = model.describe()
+    assert "Formula (zi, logit link): ~ w + (1 | g)" in text and "sd_zi_g[Intercept]" in text
+
+    design, zi_design = model.design, model.design.predictors["zi"]
+    eta = bayesml.results.linear_predictor_draws(
+        posterior, design.fixed.matrix, [(b.name, b.term_matrix, b.group_index) for b in design.random]
+    )
+    eta_zi = bayesml.results.linear_predictor_draws(
+        posterior,
+        zi_design.fixed.matrix,
+        [(b.name, b.term_matrix, b.group_index) for b in zi_design.random],
+        coefficient_name="beta_zi",
+    )
+    zi, mu, y = 1.0 / (1.0 + np.exp(-eta_zi)), np.exp(eta), design.response.y
+    expected = np.where(
+        y == 0, np.log(zi + (1 - zi) * np.exp(-mu)), np.log1p(-zi) + stats.poisson.logpmf(y, mu)
+    )
+    np.testing.assert_allclose(result["log_likelihood"]["y"].values, expected, rtol=2e-6, atol=2e-6)
+    import arviz_stats
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pareto k of short chains
+        assert np.isfinite(arviz_stats.loo(result).elpd)
+
+    new = pd.DataFrame({"x": [0.0, 1.0], "w": [-1.0, 2.0], "g": ["g0", "a new group"]})
+    mean = model.predict(result, new, kind="mean", random_seed=1)
+    assert mean.shape == (2, 300, 2) and np.isfinite(mean.values).all()
+    drawn = model.predict(result, new, kind="response", random_seed=1).values
+    assert (drawn >= 0).all() and (drawn == np.floor(drawn)).all()
+    # population level: E y = (1 - zi) μ with the effects of both formulas at 0
+    population = model.predict(result, new.drop(columns="g"), include_random_effects=False)
+    beta, beta_zi = posterior["beta"].values, posterior["beta_zi"].values
+    mu_new = np.exp(beta[..., :1] + beta[..., 1:2] * new["x"].values)
+    zi_new = 1.0 / (1.0 + np.exp(-(beta_zi[..., :1] + beta_zi[..., 1:2] * new["w"].values)))
+    np.testing.assert_allclose(population.values, (1 - zi_new) * mu_new, rtol=1e-10)
+
+
+def test_checks_and_comparisons_of_zero_models():
+    """The rootogram of a hurdle model (whose replicated counts are floats) shows the zeros;
+    bayesml.compare refuses fits of different families and names arviz_stats.compare, which
+    ranks them by LOO."""
+    import arviz_stats
+    import matplotlib.pyplot as plt
+
+    from bayesml import plots
+
+    _, hurdle = short_fit("hurdle_poisson")
+    _, zero_inflated = short_fit("zero_inflated_poisson")
+    assert plots.response_kind(hurdle) == "count"
+    figure = plots.figure_of(plots.ppc(hurdle))
+    assert figure.axes
+    plt.close(figure)
+    with pytest.raises(
+        bayesml.ArgumentError,
+        match=r"their families differ \(hurdle: hurdle_poisson\(log\), zip: "
+        r"zero_inflated_poisson\(log\)\); compare puts fits of one model side by side; to "
+        r"compare models by LOO, use arviz_stats\.compare",
+    ):
+        bayesml.compare(hurdle, zero_inflated, names=["hurdle", "zip"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ranks = arviz_stats.compare({"hurdle": hurdle, "zip": zero_inflated})
+    assert set(ranks.index) == {"hurdle", "zip"}
+
+
 # -- coverage over repeated simulations (slow) ----------------------------------------------------
 SIMULATIONS = 20
 
@@ -239,6 +430,47 @@ def test_ninety_percent_intervals_cover_the_truth_at_the_expected_rate(name):
     with; 20 replicates × 4–5 parameters: a two-sided binomial test of rate 0.9 at level 0.001
     (intervals of one replicate are not independent, which widens the spread a little)."""
     covered, total = _coverage_counts(name)
+    p_value = stats.binomtest(covered, total, 0.9).pvalue
+    assert p_value > 0.001, (name, covered, total)
+    assert covered / total > 0.75, (name, covered, total)
+
+
+def _formula_coverage_counts(name: str) -> tuple[int, int]:
+    """As :func:`_coverage_counts`, for ``name`` with zi/hu = ~ w (and a random intercept in the
+    count part): β, sd_g, the other family parameters and the two coefficients of the zero part."""
+    zero = zero_part(name)
+    covered = total = 0
+    for replicate in range(SIMULATIONS):
+        data = simulate_zero_formula(name, n=200, seed=2000 + replicate, groups=10, sd_group=0.4)
+        model = bayesml.Model(formula(name, random=True), data, family=name, link=TRUTH[name][0],
+                              **{zero: "~ w"})  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SamplingWarning)
+            result = model.sample(draws=500, tune=500, chains=2, random_seed=replicate)
+        posterior = result["posterior"]
+        _, params, (intercept, slope), _ = TRUTH[name]
+        coefficients = posterior[f"beta_{zero}"]
+        truth = {
+            "Intercept": (posterior["beta"].sel(coef="Intercept"), intercept),
+            "x": (posterior["beta"].sel(coef="x"), slope),
+            "sd_g": (posterior["sd_g"], 0.4),
+            "zero Intercept": (coefficients.sel({f"coef_{zero}": "Intercept"}), ZERO_FORMULA_TRUTH[0]),
+            "zero w": (coefficients.sel({f"coef_{zero}": "w"}), ZERO_FORMULA_TRUTH[1]),
+            **{key: (posterior[key], value) for key, value in params.items() if key != zero},
+        }
+        for draws, value in truth.values():
+            lower, upper = np.quantile(draws.values.ravel(), [0.05, 0.95])
+            covered += int(lower <= value <= upper)
+            total += 1
+    return covered, total
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["zero_inflated_poisson", "zero_inflated_negative_binomial", "hurdle_gamma"])
+def test_ninety_percent_intervals_cover_the_truth_with_a_zero_formula(name):
+    """The coverage test of a zero part with its own formula (logit p = -0.5 + w): 20 replicates
+    × 5–6 parameters, the same binomial test."""
+    covered, total = _formula_coverage_counts(name)
     p_value = stats.binomtest(covered, total, 0.9).pvalue
     assert p_value > 0.001, (name, covered, total)
     assert covered / total > 0.75, (name, covered, total)

@@ -82,6 +82,40 @@ simulated_zinb <- function() {
   )
 }
 
+# Overdispersed Poisson counts through an observation-level random effect (issue 12 item 6):
+# Thall & Vail's epilepsy counts (MASS::epil, bundled as epil.csv), the model of Breslow & Clayton
+# (1993) with a random intercept per subject and one per row, (1 | obs), beside the NB2 model that
+# puts the extra variance into the family instead.
+epilepsy <- function() {
+  epil <- read.csv("bayesml/datasets/data/epil.csv")
+  epil$subject <- factor(epil$subject)
+  epil$trt <- factor(epil$trt, levels = c("placebo", "progabide"))
+  epil$obs <- factor(seq_len(nrow(epil)))
+  column <- function(table, name) setNames(as.list(table[, name]), rownames(table))
+  one <- function(formula, response_family) {
+    model <- glmmTMB(formula, family = response_family, data = epil)
+    cond <- summary(model)$coefficients$cond
+    out <- list(
+      formula = paste(deparse(formula), collapse = ""),
+      conditional = list(estimate = column(cond, "Estimate"), se = column(cond, "Std. Error")),
+      sd_subject = attr(VarCorr(model)$cond$subject, "stddev")[[1]],
+      logLik = as.numeric(logLik(model)),
+      converged = model$sdr$pdHess
+    )
+    if (!is.null(VarCorr(model)$cond$obs)) {
+      out$sd_obs <- attr(VarCorr(model)$cond$obs, "stddev")[[1]]
+    }
+    if (family(model)$family == "nbinom2") {
+      out$alpha <- sigma(model)
+    }
+    out
+  }
+  list(
+    poisson_obs = one(y ~ lbase * trt + lage + V4 + (1 | subject) + (1 | obs), poisson),
+    nbinom2 = one(y ~ lbase * trt + lage + V4 + (1 | subject), nbinom2)
+  )
+}
+
 out <- list(
     conditional = list(estimate = column(cond, "Estimate"), se = column(cond, "Std. Error")),
     zero = list(estimate = column(zi, "Estimate"), se = column(zi, "Std. Error")),
@@ -143,6 +177,40 @@ simulated_zinb <- function() {
   )
 }
 
+# Overdispersed Poisson counts through an observation-level random effect (issue 12 item 6):
+# Thall & Vail's epilepsy counts (MASS::epil, bundled as epil.csv), the model of Breslow & Clayton
+# (1993) with a random intercept per subject and one per row, (1 | obs), beside the NB2 model that
+# puts the extra variance into the family instead.
+epilepsy <- function() {
+  epil <- read.csv("bayesml/datasets/data/epil.csv")
+  epil$subject <- factor(epil$subject)
+  epil$trt <- factor(epil$trt, levels = c("placebo", "progabide"))
+  epil$obs <- factor(seq_len(nrow(epil)))
+  column <- function(table, name) setNames(as.list(table[, name]), rownames(table))
+  one <- function(formula, response_family) {
+    model <- glmmTMB(formula, family = response_family, data = epil)
+    cond <- summary(model)$coefficients$cond
+    out <- list(
+      formula = paste(deparse(formula), collapse = ""),
+      conditional = list(estimate = column(cond, "Estimate"), se = column(cond, "Std. Error")),
+      sd_subject = attr(VarCorr(model)$cond$subject, "stddev")[[1]],
+      logLik = as.numeric(logLik(model)),
+      converged = model$sdr$pdHess
+    )
+    if (!is.null(VarCorr(model)$cond$obs)) {
+      out$sd_obs <- attr(VarCorr(model)$cond$obs, "stddev")[[1]]
+    }
+    if (family(model)$family == "nbinom2") {
+      out$alpha <- sigma(model)
+    }
+    out
+  }
+  list(
+    poisson_obs = one(y ~ lbase * trt + lage + V4 + (1 | subject) + (1 | obs), poisson),
+    nbinom2 = one(y ~ lbase * trt + lage + V4 + (1 | subject), nbinom2)
+  )
+}
+
 out <- list(
   generated_by = "tests/references/glmmtmb_references.R",
   R = R.version.string,
@@ -158,7 +226,8 @@ out <- list(
   hurdle_poisson_hu_formula = fit(truncated_poisson, ~ spp + mined),
   hurdle_nbinom2_hu_formula = fit(truncated_nbinom2, ~ spp + mined),
   zipoisson_zi_random = fit(poisson, ~ mined + (1 | site)),
-  zinbinom2_simulated = simulated_zinb()
+  zinbinom2_simulated = simulated_zinb(),
+  epil = epilepsy()
 )
 write_json(out, "tests/references/glmmtmb_references.json", auto_unbox = TRUE, digits = NA,
            pretty = TRUE)

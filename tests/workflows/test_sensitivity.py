@@ -15,7 +15,11 @@ import pytest
 import bayesml
 from bayesml.errors import PriorError, SamplingWarning
 from bayesml.priors import Prior
-from bayesml.workflows.sensitivity_grid import explicit_configurations, grid_configurations
+from bayesml.workflows.sensitivity_grid import (
+    describe_prior,
+    explicit_configurations,
+    grid_configurations,
+)
 
 HALF_NORMAL_1 = {"dist": "half_normal", "sigma": 1}
 TIGHT_SIGMA = {"dist": "half_normal", "sigma": 0.1}
@@ -105,6 +109,23 @@ def test_configuration_round_trips_through_plain_data():
     text = json.dumps(configuration.to_dict())
     assert type(configuration).from_dict(json.loads(text)) == configuration
 
+
+
+def test_a_grid_over_the_nested_priors_of_a_formula():
+    """A parameter with a formula (zi=, dispersion_formula=) takes a nested priors mapping; a grid
+    names alternatives of it as of any key, and they are labelled, saved and read back."""
+    narrow = {"intercept": {"dist": "normal", "mu": -2, "sigma": 0.5}}
+    configurations = grid_configurations(
+        {"zi": {"wide": {"intercept": {"dist": "normal", "mu": 0, "sigma": 5}}, "narrow": narrow}}
+    )
+    assert [c.label for c in configurations] == ["zi=wide", "zi=narrow"]
+    assert dict(configurations[1].priors["zi"]) == {"intercept": Prior("normal", mu=-2, sigma=0.5)}
+    assert describe_prior(configurations[1].priors["zi"]) == "intercept=normal(mu=-2, sigma=0.5)"
+    text = json.dumps(configurations[1].to_dict())
+    again = type(configurations[1]).from_dict(json.loads(text))
+    assert dict(again.priors["zi"]) == dict(configurations[1].priors["zi"])
+    with pytest.raises(PriorError, match=r"^priors\.zi\.narrow\.intercept\.dist: unknown prior 'normall'"):
+        grid_configurations({"zi": {"narrow": {"intercept": {"dist": "normall", "sigma": 1}}}})
 
 BAD_ARGUMENTS = {
     "neither": ({}, ValueError, r"give priors= .* or configurations= .*; got neither"),
