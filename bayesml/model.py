@@ -87,7 +87,10 @@ class Model:
         One-sided formula of the zero-inflation probability ``zi`` of a ``zero_inflated_*`` family
         or of the hurdle probability ``hu`` of a ``hurdle_*`` family, on the logit scale, e.g.
         ``zi="~ spp + mined + (1 | site)"`` (glmmTMB's ``ziformula``, brms' ``zi ~``); posterior
-        ``beta_zi`` (``coef_zi``), ``sd_zi_<group>``, ``u_zi_<group>``. Without one the
+        ``beta_zi`` (``coef_zi``), ``sd_zi_<group>``, ``u_zi_<group>``. ``zi`` is the probability
+        of a structural zero and ``hu`` that of y = 0, as glmmTMB's ``zi`` for its zero-inflated
+        and truncated families: the coefficients have glmmTMB's signs (positive: more zeros).
+        Without one the
         probability is one constant, ``zi`` / ``hu``.
     dispersion_formula
         One-sided formula of the family's dispersion parameter on the log scale — ``sigma``
