@@ -161,6 +161,11 @@ def build_response(request: ResponseRequest, context: EvalContext) -> ResponseDa
             f"levels= gives the order of an ordinal response (family {_ordered()}) or the levels "
             f"of a categorical one; got family {family.name!r}"
         )
+    if request.reference is not None and family.response.category_counts:
+        raise DataError(
+            f"reference={request.reference!r}: the reference category of a {family.name} "
+            "response is its first cbind() column; write that column first instead"
+        )
     if request.reference is not None and not family.response.categorical:
         raise DataError(
             f"reference={request.reference!r} names the reference category of a categorical "

@@ -285,7 +285,11 @@ def test_levels_and_reference_are_refused(counts):
         match=r"levels: only the families of a response with levels .* family is 'multinomial'",
     ):
         bayesml.Model(FORMULA, counts, family="multinomial", levels=["quit", "move", "stay"])
-    with pytest.raises(DataError, match=r"reference='move' .*got family 'multinomial'"):
+    with pytest.raises(
+        DataError,
+        match=r"reference='move': the reference category of a multinomial response is its first "
+        r"cbind\(\) column; write that column first instead",
+    ):
         bayesml.Model(FORMULA, counts, family="multinomial", reference="move")
 
 
