@@ -19,6 +19,7 @@ EXPECTED = [
     "03-separation",
     "04-probit-gibbs-vs-nuts",
     "05-hglm-gallery",
+    "06-counts-zeros-and-ordered-ratings",
 ]
 
 
