@@ -29,8 +29,11 @@ exact draw of z given θ:
 Steps 1–2 are made :data:`METROPOLIS_STEPS` times per sweep (Cowles makes one; given η each extra
 step costs one pass over the rows, and three give about twice the thresholds' ESS per second).
 The proposal SDs s_k = s·c_k have a common factor s adapted in warm-up towards an acceptance
-rate of 0.3 (then frozen) and relative sizes c_k = 1/√(0.4·(n_k + n_{k+1}) + 1/σ²) from the rows
-next to threshold k (n_k rows in category k; σ the prior scale): about the conditional SD of θ_k.
+rate of 0.3 and relative sizes c_k that start at 1/√(0.4·(n_k + n_{k+1}) + 1/σ²) from the rows
+next to threshold k (n_k rows in category k; σ the prior scale), about the conditional SD of θ_k,
+and follow the thresholds' spread in warm-up from its 50th sweep on (so that the threshold of a
+level without rows, which the prior alone bounds above, takes steps as wide as its spread); both
+are frozen after warm-up.
 The share of accepted proposals of each sweep is recorded as ``accept_cutpoints`` in
 ``sample_stats``.
 
@@ -75,6 +78,10 @@ TARGET_ACCEPTANCE = 0.3
 #: about doubled the thresholds' ESS per CPU second of one (the wine data; 50 and 2000 simulated
 #: rows without random effects)
 METROPOLIS_STEPS = 3
+#: the relative proposal sizes follow the thresholds' spread from this warm-up sweep on ...
+SPREAD_START = 50
+#: ... updated every so many sweeps
+SPREAD_EVERY = 50
 #: roughly the Fisher information about a threshold per neighbouring probit row
 _INFORMATION_PER_ROW = 0.4
 _LOG2 = math.log(2.0)
@@ -173,6 +180,25 @@ def initial_cutpoints(codes: np.ndarray, size: int, rng: np.random.Generator) ->
     return start + JITTER * rng.standard_normal()
 
 
+class _RunningSpread:
+    """Welford's running mean and variance of the thresholds over warm-up sweeps."""
+
+    def __init__(self, size: int) -> None:
+        self.sweeps = 0
+        self.count = 0
+        self.mean = np.zeros(size)
+        self.squares = np.zeros(size)
+
+    def add(self, values: np.ndarray) -> None:
+        self.count += 1
+        delta = values - self.mean
+        self.mean += delta / self.count
+        self.squares += delta * (values - self.mean)
+
+    def variance(self) -> np.ndarray:
+        return self.squares / max(self.count - 1, 1)
+
+
 class OrdinalProbitKernel:
     """θ by Cowles' Metropolis–Hastings step, then z | θ, η (see the module text)."""
 
@@ -192,6 +218,7 @@ class OrdinalProbitKernel:
         # for m independent directions the best random-walk scale is about 2.4/√m
         self.log_scale = math.log(2.4 / math.sqrt(size))
         self._tuning_steps = 0
+        self._spread = _RunningSpread(size)
         self.stats = {self.stat_name: ()}
 
     @property
@@ -227,7 +254,31 @@ class OrdinalProbitKernel:
                 self._tuning_steps += 1
                 rate = 1.0 if accept else 0.0
                 self.log_scale += (rate - TARGET_ACCEPTANCE) / math.sqrt(self._tuning_steps)
+        if tuning:
+            self._adapt_relative_steps(cutpoints)
         return cutpoints, accepted / METROPOLIS_STEPS
+
+    def _adapt_relative_steps(self, cutpoints: np.ndarray) -> None:
+        """Relative proposal sizes from the spread of each threshold in warm-up.
+
+        From warm-up sweep ``SPREAD_START`` on the thresholds' running SDs are kept, and every
+        ``SPREAD_EVERY`` sweeps the relative sizes c_k are set to them (their geometric mean kept,
+        so the common factor s carries on): a threshold the data barely inform (a level without
+        rows) gets steps as wide as its spread, not the data-based guess of the start.
+        """
+        spread = self._spread
+        spread.sweeps += 1
+        if spread.sweeps < SPREAD_START:
+            return
+        spread.add(cutpoints)
+        if spread.count < SPREAD_EVERY or spread.count % SPREAD_EVERY:
+            return
+        sd = np.sqrt(spread.variance())
+        if not np.all(sd > 0.0):
+            return
+        log_sd = np.log(sd)
+        log_steps = np.log(self.relative_steps)
+        self.relative_steps = np.exp(log_sd - log_sd.mean() + log_steps.mean())
 
     def draw_latent(
         self, cutpoints: np.ndarray, mean: np.ndarray, rng: np.random.Generator
