@@ -411,8 +411,12 @@ class Model:
         ----------
         method
             A sampling method of :mod:`bayesml.backends.registry`: ``"nuts"`` (the PyMC graph
-            sampled by NUTS) or ``"gibbs"`` (blocked Gibbs sampler for Gaussian models and
-            probit/logit models; see :func:`bayesml.backends.gibbs.sample_gibbs`).
+            sampled by NUTS) or ``"gibbs"`` (blocked Gibbs sampler for Gaussian models,
+            bernoulli/binomial probit and logit models and ordinal probit models
+            (``family="cumulative", link="probit"``); see
+            :func:`bayesml.backends.gibbs.sample_gibbs`). The newer model forms
+            (zero-inflated, hurdle, categorical, multinomial, sratio/acat, formulas for family
+            parameters, non-gaussian random effects) are NUTS only.
         draws, tune, chains
             Kept draws per chain, warm-up draws per chain, number of chains.
         random_seed
