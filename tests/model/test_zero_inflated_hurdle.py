@@ -398,10 +398,37 @@ def test_checks_and_comparisons_of_zero_models():
 SIMULATIONS = 20
 
 
-def _coverage_counts(name: str) -> tuple[int, int]:
-    """(intervals covering the truth, intervals) of the 90 % central intervals of every parameter
-    (β, sd_g, the family's) over SIMULATIONS simulated data sets with a random intercept."""
-    covered = total = 0
+def _covered(truth: dict) -> float:
+    """The share of ``truth``'s (draws, value) pairs whose 90 % central interval holds the value."""
+    hits = []
+    for draws, value in truth.values():
+        lower, upper = np.quantile(draws.values.ravel(), [0.05, 0.95])
+        hits.append(lower <= value <= upper)
+    return float(np.mean(hits))
+
+
+def _check_coverage(name: str, shares: list[float]) -> None:
+    """Replicates are the independent units — the intervals of one replicate share its data
+    (and its draws of the random effects), so they miss together — so the mean share covered over
+    the replicates is tested against 0.9 with the spread between replicates (one-sample t-test,
+    level 0.001), and must exceed 0.75. (A binomial test over all intervals, which takes them as
+    independent, rejected hurdle_gamma at p = 0.0003 on replicates whose intervals covered
+    90 % on the next 20: the same replicates give p = 0.003 here.)"""
+    shares = np.asarray(shares)
+    mean = float(shares.mean())
+    if shares.std() == 0.0:
+        assert mean >= 0.9, (name, mean)
+        return
+    p_value = stats.ttest_1samp(shares, 0.9).pvalue
+    assert p_value > 0.001, (name, mean, p_value)
+    assert mean > 0.75, (name, mean)
+
+
+def _coverage_shares(name: str) -> list[float]:
+    """Per replicate, the share of the 90 % central intervals of every parameter (β, sd_g, the
+    family's) that cover the truth, over SIMULATIONS simulated data sets with a random
+    intercept."""
+    shares = []
     for replicate in range(SIMULATIONS):
         data = simulate(name, n=200, seed=1000 + replicate, groups=10, sd_group=0.4)
         model = bayesml.Model(formula(name, random=True), data, family=name, link=TRUTH[name][0])
@@ -416,30 +443,28 @@ def _coverage_counts(name: str) -> tuple[int, int]:
             "sd_g": (posterior["sd_g"], 0.4),
             **{key: (posterior[key], value) for key, value in params.items()},
         }
-        for draws, value in truth.values():
-            lower, upper = np.quantile(draws.values.ravel(), [0.05, 0.95])
-            covered += int(lower <= value <= upper)
-            total += 1
-    return covered, total
+        shares.append(_covered(truth))
+    return shares
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FAMILY_NAMES)
 def test_ninety_percent_intervals_cover_the_truth_at_the_expected_rate(name):
     """Each replicate draws new random effects, so sd_g's truth is the SD they were drawn
-    with; 20 replicates × 4–5 parameters: a two-sided binomial test of rate 0.9 at level 0.001
-    (intervals of one replicate are not independent, which widens the spread a little)."""
-    covered, total = _coverage_counts(name)
-    p_value = stats.binomtest(covered, total, 0.9).pvalue
-    assert p_value > 0.001, (name, covered, total)
-    assert covered / total > 0.75, (name, covered, total)
+    with; 20 replicates × 4–5 parameters, tested as :func:`_check_coverage` says.
+
+    hurdle_gamma covers least: 0.78 on these replicates, 0.90 on the next 20 (0.84 over 40).
+    Its shape α is estimated high with about 140 positive rows and 11 mean parameters (posterior
+    means 3.25 on average against 3; the ML fits of the same data do the same), which makes every
+    interval a little too narrow."""
+    _check_coverage(name, _coverage_shares(name))
 
 
-def _formula_coverage_counts(name: str) -> tuple[int, int]:
-    """As :func:`_coverage_counts`, for ``name`` with zi/hu = ~ w (and a random intercept in the
+def _formula_coverage_shares(name: str) -> list[float]:
+    """As :func:`_coverage_shares`, for ``name`` with zi/hu = ~ w (and a random intercept in the
     count part): β, sd_g, the other family parameters and the two coefficients of the zero part."""
     zero = zero_part(name)
-    covered = total = 0
+    shares = []
     for replicate in range(SIMULATIONS):
         data = simulate_zero_formula(name, n=200, seed=2000 + replicate, groups=10, sd_group=0.4)
         model = bayesml.Model(formula(name, random=True), data, family=name, link=TRUTH[name][0],
@@ -458,19 +483,13 @@ def _formula_coverage_counts(name: str) -> tuple[int, int]:
             "zero w": (coefficients.sel({f"coef_{zero}": "w"}), ZERO_FORMULA_TRUTH[1]),
             **{key: (posterior[key], value) for key, value in params.items() if key != zero},
         }
-        for draws, value in truth.values():
-            lower, upper = np.quantile(draws.values.ravel(), [0.05, 0.95])
-            covered += int(lower <= value <= upper)
-            total += 1
-    return covered, total
+        shares.append(_covered(truth))
+    return shares
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["zero_inflated_poisson", "zero_inflated_negative_binomial", "hurdle_gamma"])
 def test_ninety_percent_intervals_cover_the_truth_with_a_zero_formula(name):
     """The coverage test of a zero part with its own formula (logit p = -0.5 + w): 20 replicates
-    × 5–6 parameters, the same binomial test."""
-    covered, total = _formula_coverage_counts(name)
-    p_value = stats.binomtest(covered, total, 0.9).pvalue
-    assert p_value > 0.001, (name, covered, total)
-    assert covered / total > 0.75, (name, covered, total)
+    × 5–6 parameters, tested as :func:`_check_coverage` says."""
+    _check_coverage(name, _formula_coverage_shares(name))
