@@ -637,7 +637,8 @@ def rootogram(
         )
     prob = resolve_ci_prob(ci_prob, where=where)
     visuals = dict(kwargs.pop("visuals", None) or {})
-    visuals.setdefault("xlabel", {"text": f"{name} (count)"})
+    # "count (count)" says nothing twice: a response named count needs no unit
+    visuals.setdefault("xlabel", {"text": name if name == "count" else f"{name} (count)"})
     visuals.setdefault("ylabel", {"text": "frequency (square-root scale)"})
     plot = _draw(
         "rootogram",
