@@ -93,6 +93,9 @@ def solve_mean_model(
 ) -> MeanFit:
     """IWLS for (β, v) at fixed dispersions, from the current (β, v).
 
+    With an HL(1,1) ``correction`` (an array), the first step is the uncorrected EQL step and
+    each later one subtracts X'W₁c from the β-equation only, as hglm 2.2-1's ``GLM.MME`` does.
+
     Raises
     ------
     DivergenceError
@@ -100,17 +103,24 @@ def solve_mean_model(
     """
     eta = linear_predictor(system, beta, v, data.offset)
     previous = eta
+    corrected = np.ndim(correction) > 0
     for step in range(1, max_steps + 1):
         w1 = data.weights(eta, phi)
         w2 = random.weights(v, lam)
-        z1 = data.working_response(eta) - correction
+        z1 = data.working_response(eta)
         z2 = random.working_response(v)
         _require_finite(
             (w1, w2, z1, z2),
             f"the IWLS weights of the mean model (outer iteration {outer_iteration}, step {step})",
         )
         factorization = system.factorize(w1, w2)
-        solution = factorization.solve(system.normal_rhs(w1, z1, w2, z2))
+        rhs = system.normal_rhs(w1, z1, w2, z2)
+        if corrected and step > 1:
+            # HL(1,1) as hglm 2.2-1 (GLM.MME): the first step of each outer iteration is the
+            # EQL step; the later ones correct the β-equation only (X'W(z − c)); the
+            # v-equation stays h's own, so v is the mode of h and β maximises p_v(h)
+            rhs[: system.p] -= system.X.T @ (w1 * correction)
+        solution = factorization.solve(rhs)
         beta, v = solution[: system.p], solution[system.p :]
         eta = linear_predictor(system, beta, v, data.offset)
         _require_finite(
