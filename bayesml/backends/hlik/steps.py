@@ -5,7 +5,8 @@
 2. :func:`deviances_and_leverages` — the deviance components and leverages of all n + q rows,
    clamped as R's ``hglm`` clamps them (d ≥ 1e-8, h ≤ 1 − 1e-8);
 3. :func:`update_phi` and :func:`update_lambda` — the gamma GLMs for the dispersions;
-4. :func:`hl11_correction` — for EQL1, the HL(1,1) shift of the data rows' working response.
+4. :func:`hl11_correction` — for EQL1, the HL(1,1) shift c of the data rows' working response,
+   which :func:`solve_mean_model` applies to the β-equation only (hglm 2.2-1's schedule).
 """
 
 from __future__ import annotations
