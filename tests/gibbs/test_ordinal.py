@@ -40,6 +40,14 @@ REFERENCES = Path(__file__).resolve().parents[1] / "references" / "ordinal_refer
 WINE = "rating ~ temp + contact + (1 | judge)"
 
 
+def _short_gibbs(model, *, random_seed: int):
+    """2 chains × 1500 draws (300 warm-up) in this process, without log prior and likelihood."""
+    return sample_gibbs(
+        model.design, model.priors, model.family, draws=1500, tune=300, chains=2, cores=1,
+        random_seed=random_seed, log_prior=False, log_likelihood=False,
+    )  # fmt: skip
+
+
 def _model(formula, data, **kwargs):
     return bayesml.Model(formula, data, family="cumulative", link="probit", **kwargs)
 
@@ -208,18 +216,7 @@ def test_a_fixed_effects_ordinal_probit_run_matches_quadrature():
     log_density = _full_log_posterior(model)
     means, sds = _grid_moments(log_density, [0.8, -0.5, 0.6], [2.5, 2.5, 2.5], points=25)
     means, sds = _grid_moments(log_density, means, [6 * sd for sd in sds], points=35)
-    result = sample_gibbs(
-        model.design,
-        model.priors,
-        model.family,
-        draws=1500,
-        tune=300,
-        chains=2,
-        cores=1,
-        random_seed=21,
-        log_prior=False,
-        log_likelihood=False,
-    )
+    result = _short_gibbs(model, random_seed=21)
     posterior = result["posterior"]
     _check(posterior["beta"].sel(coef="x").values, means[0], sds[0])
     for k, label in enumerate(["1|2", "2|3"]):
@@ -261,18 +258,7 @@ def test_a_level_without_rows_gets_wide_steps_and_the_right_posterior():
 
     means, sds = _grid_moments(log_density, [-0.3, 4.0], [3.0, 8.0], points=201)
     means, sds = _grid_moments(log_density, means, [6 * sd for sd in sds], points=201)
-    result = sample_gibbs(
-        model.design,
-        model.priors,
-        model.family,
-        draws=1500,
-        tune=300,
-        chains=2,
-        cores=1,
-        random_seed=4,
-        log_prior=False,
-        log_likelihood=False,
-    )
+    result = _short_gibbs(model, random_seed=4)
     cutpoints = result["posterior"]["cutpoints"]
     for k, label in enumerate(["1|2", "2|3"]):
         _check(cutpoints.sel(y__threshold=label).values, means[k], sds[k])
