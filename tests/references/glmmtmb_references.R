@@ -50,73 +50,7 @@ summarise <- function(fit, formula_zi) {
   column <- function(table, name) setNames(as.list(table[, name]), rownames(table))
   cond <- summary(fit)$coefficients$cond
   zi <- summary(fit)$coefficients$zi
-  # A zero-inflated NB2 whose zero part is well identified, for the coefficients of a zi formula:
-# on salamanders the zero part of the NB2 model lies on a ridge (the NB's own zeros and the
-# structural ones trade off; Wald SEs of 0.6-2.2 on logit coefficients), where a posterior and an
-# MLE need not agree. Simulated here (R's RNG; the data go into the JSON): 800 rows, 40 groups,
-# log mu = 0.8 + 0.5 x + u (sd 0.4), theta = 2, logit zi = -0.8 + 1.2 w.
-simulated_zinb <- function() {
-  set.seed(20261207)
-  n <- 800
-  g <- rep(sprintf("g%02d", 1:40), each = 20)
-  x <- round(rnorm(n), 4)
-  w <- round(rnorm(n), 4)
-  u <- rnorm(40, 0, 0.4)
-  mu <- exp(0.8 + 0.5 * x + u[as.integer(factor(g))])
-  zi <- plogis(-0.8 + 1.2 * w)
-  y <- ifelse(runif(n) < zi, 0, rnbinom(n, size = 2, mu = mu))
-  data <- data.frame(y = y, x = x, w = w, g = factor(g))
-  model <- glmmTMB(y ~ x + (1 | g), ziformula = ~ w, family = nbinom2, data = data)
-  column <- function(table, name) setNames(as.list(table[, name]), rownames(table))
-  cond <- summary(model)$coefficients$cond
-  zi_table <- summary(model)$coefficients$zi
-  list(
-    data = list(y = y, x = x, w = w, g = g),
-    formula = "y ~ x + (1 | g)", ziformula = "~ w",
-    conditional = list(estimate = column(cond, "Estimate"), se = column(cond, "Std. Error")),
-    zero = list(estimate = column(zi_table, "Estimate"), se = column(zi_table, "Std. Error")),
-    sd_g = attr(VarCorr(model)$cond$g, "stddev")[[1]],
-    alpha = sigma(model),
-    logLik = as.numeric(logLik(model)),
-    converged = model$sdr$pdHess
-  )
-}
-
-# Overdispersed Poisson counts through an observation-level random effect (issue 12 item 6):
-# Thall & Vail's epilepsy counts (MASS::epil, bundled as epil.csv), the model of Breslow & Clayton
-# (1993) with a random intercept per subject and one per row, (1 | obs), beside the NB2 model that
-# puts the extra variance into the family instead.
-epilepsy <- function() {
-  epil <- read.csv("bayesml/datasets/data/epil.csv")
-  epil$subject <- factor(epil$subject)
-  epil$trt <- factor(epil$trt, levels = c("placebo", "progabide"))
-  epil$obs <- factor(seq_len(nrow(epil)))
-  column <- function(table, name) setNames(as.list(table[, name]), rownames(table))
-  one <- function(formula, response_family) {
-    model <- glmmTMB(formula, family = response_family, data = epil)
-    cond <- summary(model)$coefficients$cond
-    out <- list(
-      formula = paste(deparse(formula), collapse = ""),
-      conditional = list(estimate = column(cond, "Estimate"), se = column(cond, "Std. Error")),
-      sd_subject = attr(VarCorr(model)$cond$subject, "stddev")[[1]],
-      logLik = as.numeric(logLik(model)),
-      converged = model$sdr$pdHess
-    )
-    if (!is.null(VarCorr(model)$cond$obs)) {
-      out$sd_obs <- attr(VarCorr(model)$cond$obs, "stddev")[[1]]
-    }
-    if (family(model)$family == "nbinom2") {
-      out$alpha <- sigma(model)
-    }
-    out
-  }
-  list(
-    poisson_obs = one(y ~ lbase * trt + lage + V4 + (1 | subject) + (1 | obs), poisson),
-    nbinom2 = one(y ~ lbase * trt + lage + V4 + (1 | subject), nbinom2)
-  )
-}
-
-out <- list(
+  out <- list(
     conditional = list(estimate = column(cond, "Estimate"), se = column(cond, "Std. Error")),
     zero = list(estimate = column(zi, "Estimate"), se = column(zi, "Std. Error")),
     sd_site = attr(VarCorr(fit)$cond$site, "stddev")[[1]],
