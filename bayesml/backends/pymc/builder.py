@@ -80,6 +80,8 @@ class PriorRecord:
         For a categorical model, the record of each non-reference category's coefficients and
         groups under their hidden names (:mod:`bayesml.backends.pymc.categorical`), whose log
         priors are stacked on ``category_dim``.
+    renames
+        A category's hidden names (variables and dimensions) -> the documented ones.
     """
 
     coefficient_names: tuple[str, ...]
@@ -91,6 +93,7 @@ class PriorRecord:
     predictors: dict[str, PriorRecord] = field(default_factory=dict)
     categories: tuple[PriorRecord, ...] = ()
     category_dim: str | None = None
+    renames: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -351,7 +354,7 @@ def _categorical_prior_record(
         record = _coefficient_and_group_record(
             design.fixed, blocks, categorical.category_priors(priors, design, index), ()
         )
-        records.append(record)
+        records.append(replace(record, renames=categorical.category_renames(design, index)))
     return PriorRecord(
         coefficient_names=(),
         coefficient_priors=(),

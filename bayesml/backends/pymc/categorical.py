@@ -29,8 +29,6 @@ from bayesml.errors import FamilyError
 from bayesml.results.dims import category_predictor_dim
 
 if TYPE_CHECKING:
-    import xarray as xr
-
     from bayesml.design import ModelDesign, RandomBlock
     from bayesml.families import Family
     from bayesml.priors import ResolvedPriors
@@ -167,23 +165,3 @@ def _stack(design: ModelDesign, n_categories: int, category_dim: str) -> None:
         )
         stacked = pt.stack([model.named_vars[name] for name in names], axis=first.ndim)
         pm.Deterministic(documented, stacked, dims=(*dims, category_dim))
-
-
-def hidden_renames(dataset: xr.Dataset, category: int) -> dict[str, str]:
-    """Names in ``dataset`` (variables, dimensions) of category ``category``'s hidden graph ->
-    the documented names: ``_beta_c0`` -> ``beta``, ``sd__c0_g`` -> ``sd_g``, ``_c0_g__term`` ->
-    ``g__term`` (what :func:`category_renames` gives, read back from the names alone)."""
-    renames = {}
-    coefficient = category_coefficient_name(category)
-    group_prefix = category_group_name("", category)
-    for name in [*dataset.data_vars, *dataset.dims]:
-        if name == coefficient:
-            renames[name] = "beta"
-        elif name.startswith(group_prefix):
-            renames[name] = name[len(group_prefix) :]
-        elif "_" in name and name.split("_", 1)[1].startswith(group_prefix):
-            prefix, rest = name.split("_", 1)
-            renames[name] = f"{prefix}_{rest[len(group_prefix):]}"
-    return renames
-
-

@@ -53,13 +53,11 @@ def log_prior_dataset(posterior: xr.Dataset, info: BuildInfo) -> xr.Dataset:
 def _categories_log_prior(posterior: xr.Dataset, priors: Any) -> xr.Dataset:
     """A categorical model's log prior: each category's under its hidden names, renamed to the
     documented ones and stacked on the category dimension."""
-    from bayesml.backends.pymc.categorical import hidden_renames
-
     parts = []
-    for index, record in enumerate(priors.categories):
+    for record in priors.categories:
         part = _record_log_prior(posterior, record)
-        renames = hidden_renames(part, index)
-        part = part.rename(renames)
+        names = {*part.data_vars, *part.dims}
+        part = part.rename({old: new for old, new in record.renames.items() if old in names})
         parts.append(part.drop_vars([name for name in part.coords if name not in part.dims]))
     dim = priors.category_dim
     stacked = xr.concat(parts, dim=dim, coords="minimal", compat="override")
