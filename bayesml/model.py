@@ -581,15 +581,15 @@ class Model:
 
     def predict(
         self,
-        result: xr.DataTree,
+        result: xr.DataTree | Any,
         new_data: pd.DataFrame | None = None,
         *,
         kind: PredictKind = "mean",
         include_random_effects: bool = True,
         random_seed: int | None = None,
         **unexpected: Any,
-    ) -> xr.DataArray:
-        """Posterior predictions for the fitted rows or for new data.
+    ) -> xr.DataArray | pd.DataFrame:
+        """Predictions for the fitted rows or for new data, from a posterior or a point fit.
 
         New rows are encoded exactly as the fitted data (same levels, references and ``scale()``
         constants). Levels of a grouping factor not seen in fitting get random effects drawn from
@@ -605,28 +605,61 @@ class Model:
         then read); as for gaussian effects, this is the prediction of a typical group, not
         the mean over groups.
 
+        A point fit (:meth:`fit`: an h-likelihood result, or a maximum-likelihood one of
+        ``method="laplace"``/``"agq"``) gives point predictions with standard errors instead:
+        ``"linear"`` is η = xβ + zb with se² = xᵀV_βx from the fixed effects' covariance — the
+        random effects b at their estimates (conditional modes; v for the h-likelihood) and
+        treated as known, as lme4's ``predict(se.fit = TRUE)`` and emmeans do; ``"mean"`` is
+        E y = g⁻¹(η) (the family's mean where it differs, at the fit's family parameters), its
+        se by the delta method |dE y/dη|·se(η). ``lower`` and ``upper`` are the 95 % Wald
+        interval of η (for ``"mean"`` its ends transformed by g⁻¹, emmeans' ``type =
+        "response"``). A level not seen in fitting gets the effect of a typical group (0, lme4's
+        ``allow.new.levels = TRUE``; v at the mean of u for a non-gaussian random family, as
+        above). ``"response"`` draws new observations and needs a posterior: it is refused.
+
         Parameters
         ----------
         result
-            A result of :meth:`sample`.
+            A result of :meth:`sample` (a posterior), or of :meth:`fit` (a point fit: any
+            result with ``point_estimates()``).
         new_data
             Rows to predict; the fitted rows when None.
         kind
             ``"linear"`` (η), ``"mean"`` (E y: μ = g⁻¹(η), or the family's mean, e.g.
-            exp(μ + σ²/2) for the lognormal) or ``"response"`` (draws of new observations).
+            exp(μ + σ²/2) for the lognormal) or ``"response"`` (draws of new observations;
+            posteriors only).
         include_random_effects
             ``False`` for population-level predictions (see above).
         random_seed
-            Seed for new-level effects and response draws.
+            Seed for new-level effects and response draws (not used by point fits).
 
         Returns
         -------
-        xarray.DataArray
-            Dims ``(chain, draw, obs)``.
+        xarray.DataArray or pandas.DataFrame
+            From a posterior: dims ``(chain, draw, obs)``. From a point fit: a DataFrame indexed
+            by the rows' index, columns ``estimate``, ``se``, ``lower``, ``upper`` (95 % Wald);
+            ``attrs["kind"]``, ``attrs["interval"]``.
+
+        Raises
+        ------
+        ArgumentError
+            For an unknown ``kind``, ``kind="response"`` with a point fit, or a point fit of
+            another model.
         """
         from bayesml.results.prediction import predict_draws
 
         _refuse_other_habits(unexpected)
+        if hasattr(result, "point_estimates"):
+            from bayesml.results.point_prediction import predict_point
+
+            return predict_point(
+                self._design,
+                self._family,
+                result.point_estimates(),
+                new_data,
+                kind=kind,
+                include_random_effects=include_random_effects,
+            )
         return predict_draws(
             self._design,
             self._family,

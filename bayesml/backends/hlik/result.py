@@ -19,6 +19,7 @@ from bayesml.errors import ArgumentTypeError, FamilyError, warn
 
 if TYPE_CHECKING:
     from bayesml.backends.hlik.likelihood import Likelihoods
+    from bayesml.results.point import PointEstimates
 
 __all__ = ["DispersionEstimate", "HlikResult", "HlikSummary"]
 
@@ -166,6 +167,9 @@ class HlikResult:
         Where the fit differs from what was asked, and why (a correlated term fitted as
         independent blocks; ``estimation="EQL1"`` that gives the EQL fit); printed by
         :meth:`summary`.
+    beta_cov
+        Covariance matrix of the fixed effects (the β block of the inverse of the augmented
+        system; its diagonal is ``fixef["se"]`` squared), in the order of :attr:`fixef`.
     """
 
     fixef: pd.DataFrame
@@ -193,6 +197,7 @@ class HlikResult:
     likelihoods: Likelihoods | None = field(default=None, repr=False)
     likelihood_error: str | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    beta_cov: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def method(self) -> str:
@@ -245,6 +250,63 @@ class HlikResult:
     def lambda_values(self) -> dict[str, float | np.ndarray]:
         """λ of each random block (one number unless the block has a λ model)."""
         return {name: estimate.value for name, estimate in self.lambda_.items()}
+
+    def point_estimates(self) -> PointEstimates:
+        """The estimates in the order of the model's design, for :meth:`bayesml.Model.predict`.
+
+        Each random term's λ-blocks are put back together as the design's block: ``(1 + x | g)``,
+        fitted as the blocks ``"g|Intercept"`` and ``"g|x"`` whose effects alternate level by
+        level in :attr:`v`, gives ``random["g"]`` of shape (levels, 2). The effects are on the
+        linear-predictor scale: v (``log u`` for gamma effects); for gaussian effects the
+        estimates of :attr:`ranef` (which a known covariance or a CAR structure maps back from
+        the fitted scale). ``family_parameters`` holds the family's parameter implied by φ
+        (``sigma`` = √φ for the gaussian, ``alpha`` = 1/φ for the gamma): a number, or one value
+        per data row with a dispersion model.
+
+        Raises
+        ------
+        ArgumentError
+            For a fit without the fixed effects' covariance (one made by hand) or of matrices
+            with several blocks per term that do not follow a formula's layout.
+        """
+        from bayesml.errors import ArgumentError
+        from bayesml.families import get_family, random_family_from_label
+        from bayesml.results.point import PointEstimates
+
+        if self.beta_cov is None:
+            raise ArgumentError(
+                "this h-likelihood result has no covariance of the fixed effects (beta_cov); "
+                "refit it with Model.fit(method='hlik') to predict from it"
+            )
+        blocks = np.asarray(self.random_blocks, dtype=object)
+        random: dict[str, np.ndarray] = {}
+        for term, label in self.random_families.items():
+            names = [name for name in self.lambda_ if name == term or name.startswith(f"{term}|")]
+            gaussian = random_family_from_label(label).is_gaussian
+            columns = []
+            for name in names:
+                if gaussian:
+                    columns.append(self.ranef.loc[name, "estimate"].to_numpy(dtype=float))
+                else:
+                    columns.append(np.asarray(self.v, dtype=float)[blocks == name])
+            if len({column.size for column in columns}) != 1:
+                raise ArgumentError(
+                    f"the random term {term!r} of this fit has blocks of different sizes; "
+                    "predictions need a fit of a model formula (Model.fit(method='hlik'))"
+                )
+            random[term] = np.column_stack(columns)
+        family = get_family(self.family.partition("(")[0])
+        parameters = {}
+        if family.dispersion_parameter is not None:
+            name, power = family.dispersion_parameter
+            value = self.phi.value
+            parameters[name] = value**power if np.ndim(value) == 0 else np.asarray(value) ** power
+        return PointEstimates(
+            beta=self.fixef["estimate"].to_numpy(dtype=float),
+            beta_cov=np.asarray(self.beta_cov, dtype=float),
+            random=random,
+            family_parameters=parameters,
+        )
 
     def deviance_residuals(self) -> np.ndarray:
         """Signed square roots of the data rows' deviance components, sign(y − μ)·√d."""

@@ -89,6 +89,7 @@ def build_result(trace: FitTrace) -> HlikResult:
         likelihoods=trace.likelihoods,
         likelihood_error=trace.likelihood_error,
         notes=trace.notes,
+        beta_cov=mean.factorization.elimination.schur_inverse[:p, :p].copy(),
     )
 
 
