@@ -27,7 +27,7 @@ import functools
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -204,6 +204,13 @@ class Family:
         Whether the model has one linear predictor per non-reference category (the categorical
         family): every coefficient and random effect gets a category dimension, and η (``mu``)
         has the K − 1 predictors on a trailing axis.
+    laplace_curvature
+        Which curvature of the log-likelihood in η the Laplace approximation (and adaptive
+        Gauss–Hermite quadrature) uses for this family: ``"expected"`` (the Fisher information
+        :meth:`eta_information`, the IRLS weights of glmer's penalised IRLS and of its Laplace
+        log-determinant; the exponential-dispersion families glmer fits) or ``"observed"`` (minus
+        the second derivative of :meth:`eta_derivatives`, the exact Hessian glmmTMB uses). For a
+        canonical link the two are equal.
     link
         The :class:`Link` in force.
     """
@@ -220,6 +227,7 @@ class Family:
     dispersion_parameter: ClassVar[tuple[str, float] | None] = None
     absorbs_intercept: ClassVar[bool] = False
     category_predictors: ClassVar[bool] = False
+    laplace_curvature: ClassVar[Literal["expected", "observed"]] = "observed"
 
     link: Link = field(default=None)  # type: ignore[assignment]
 
@@ -408,6 +416,128 @@ class Family:
         """The response on the scale of the linear predictor, for data-scaled default priors."""
         return np.asarray(y, dtype=float)
 
+    # -- derivatives in the linear predictor (Laplace, adaptive Gauss–Hermite quadrature) ----
+    @property
+    def has_eta_derivatives(self) -> bool:
+        """Whether the family gives :meth:`eta_derivatives` and :meth:`eta_information` (what
+        the Laplace and adaptive Gauss–Hermite fits need)."""
+        own = type(self)._eta_derivatives is not Family._eta_derivatives
+        return own and not self.category_predictors
+
+    def eta_derivatives(
+        self,
+        y: ArrayLike,
+        eta: ArrayLike,
+        params: ParamValues | None = None,
+        trials: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+    ) -> tuple[Array, Array]:
+        """(∂ℓᵢ/∂ηᵢ, ∂²ℓᵢ/∂ηᵢ²) of each row: the observed gradient and curvature in η.
+
+        ℓᵢ is :meth:`log_likelihood` of row i at μᵢ = :meth:`mu_from_eta` (ηᵢ), with the same
+        prior weights: the derivatives are those of ``log_likelihood(y, mu_from_eta(eta),
+        params, trials=trials, weights=weights)`` in η, but computed in closed form from η itself
+        (not from the clipped μ), so that they stay finite and accurate far in the tails
+        (η = ±30 on a logit, probit or cloglog link).
+
+        Parameters
+        ----------
+        y
+            Observed responses, on the family's response scale (successes for the binomial,
+            category numbers 1, …, K for the ordinal families).
+        eta
+            Linear predictor of the mean (of the count or positive part for the zero-inflated
+            and hurdle families; the location of the ordinal families), broadcastable against
+            ``y``.
+        params
+            The family's parameters by their posterior names (``sigma``, ``nu``, ``alpha``,
+            ``kappa``, ``cutpoints``, ``zi``, ``hu``), each broadcastable against ``eta`` (the
+            ordinal ``cutpoints`` against ``eta[..., None]``); a per-row ``zi``/``hu`` works.
+        trials
+            Number of trials per row; the binomial families only (required there).
+        weights
+            Prior weights per row, as :meth:`log_likelihood` takes them: the gaussian's
+            σ/√w and the gamma's shape α·w multiply ℓᵢ's dependence on η by wᵢ; the Student-t's
+            σ/√w rescales its residual. The other families' log-likelihood takes no weights,
+            and giving them raises a :class:`~bayesml.errors.FamilyError`.
+
+        Returns
+        -------
+        gradient, curvature
+            Arrays of the broadcast shape of ``y``, ``eta`` and the parameters.
+
+        Raises
+        ------
+        FamilyError
+            For a family without these derivatives (the categorical and multinomial families,
+            which have one linear predictor per category), for unknown or missing parameters,
+            or for weights given to a family whose log-likelihood takes none.
+        DataError
+            When the binomial families get no trials, or another family gets some.
+        """
+        y_arr, eta_arr, values, n, w = self._eta_inputs(
+            y, eta, params, trials, weights, purpose="its derivatives in eta"
+        )
+        gradient, curvature = self._eta_derivatives(y_arr, eta_arr, values, n, w)
+        shape = np.broadcast_shapes(
+            np.shape(gradient), np.shape(curvature), y_arr.shape, eta_arr.shape
+        )
+        return (
+            np.array(np.broadcast_to(gradient, shape), dtype=float),
+            np.array(np.broadcast_to(curvature, shape), dtype=float),
+        )
+
+    def eta_information(
+        self,
+        y: ArrayLike,
+        eta: ArrayLike,
+        params: ParamValues | None = None,
+        trials: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Array:
+        """−E[∂²ℓᵢ/∂ηᵢ²]: the expected (Fisher) information of each row in η.
+
+        For an exponential-dispersion family it is the IRLS weight w·(dμ/dη)²/(φ V(μ)) that
+        glmer's penalised IRLS uses; for the others it is the exact expectation over the
+        response's distribution at η (E[(∂ℓ/∂η)²], summed over the categories of an ordinal
+        row; the zero-inflated and hurdle families' mixture in closed form). ``y`` gives the
+        shape of the rows (the expectation does not depend on its values). Arguments, shape
+        and errors as in :meth:`eta_derivatives`.
+        """
+        y_arr, eta_arr, values, n, w = self._eta_inputs(
+            y, eta, params, trials, weights, purpose="its information in eta"
+        )
+        information = self._eta_information(y_arr, eta_arr, values, n, w)
+        shape = np.broadcast_shapes(np.shape(information), y_arr.shape, eta_arr.shape)
+        return np.array(np.broadcast_to(information, shape), dtype=float)
+
+    def _eta_inputs(self, y, eta, params, trials, weights, *, purpose: str):
+        """Checked arrays of :meth:`eta_derivatives`: y, η, parameters, trials, weights."""
+        if self.category_predictors:
+            raise FamilyError(
+                f"family {self.name!r} has one linear predictor per category; its derivatives "
+                "in eta are a vector per row, which eta_derivatives and eta_information do not "
+                "give (the Laplace and adaptive Gauss-Hermite fits do not support it)"
+            )
+        if not self.has_eta_derivatives:
+            raise FamilyError(
+                f"family {self.name!r} gives no derivatives of its log-likelihood in eta (the "
+                "Laplace and adaptive Gauss-Hermite fits need them)"
+            )
+        values = self._param_values(params, self.aux_names, purpose=purpose)
+        n = self._trials(trials)
+        if weights is not None and not self._weights_in_likelihood:
+            raise FamilyError(
+                f"family {self.name!r} takes no prior weights in its log-likelihood; got "
+                "weights (only the gaussian, student_t and gamma families take them)"
+            )
+        w = None if weights is None else np.asarray(weights, dtype=float)
+        if w is not None and not np.all(np.isfinite(w) & (w >= 0)):
+            bad = w[~(np.isfinite(w) & (w >= 0))]
+            shown = ", ".join(f"{v:g}" for v in bad[:5]) + (", ..." if bad.size > 5 else "")
+            raise DataError(f"weights must be finite and non-negative; got {shown}")
+        return np.asarray(y, dtype=float), np.asarray(eta, dtype=float), values, n, w
+
     # -- exponential-dispersion maths ------------------------------------------------------
     @_former_aux_keyword
     def variance(self, mu: ArrayLike, params: ParamValues | None = None) -> Array:
@@ -554,6 +684,17 @@ class Family:
 
     def _draw(self, rng, mu, params, trials, weights) -> Array:
         raise NotImplementedError
+
+    #: whether :meth:`_log_likelihood` uses prior weights (gaussian, student_t, gamma)
+    _weights_in_likelihood: ClassVar[bool] = False
+
+    def _eta_derivatives(self, y, eta, params, trials, weights) -> tuple[Array, Array]:
+        """(∂ℓ/∂η, ∂²ℓ/∂η²) of each row; ``trials`` and ``weights`` checked (or ``None``)."""
+        raise FamilyError(f"family {self.name!r} gives no derivatives in eta")
+
+    def _eta_information(self, y, eta, params, trials, weights) -> Array:
+        """−E[∂²ℓ/∂η²] of each row; arguments as in :meth:`_eta_derivatives`."""
+        raise FamilyError(f"family {self.name!r} gives no information in eta")
 
     def _variance(self, mu: Array, params: Mapping[str, Array]) -> Array:
         raise FamilyError(f"family {self.name!r} has no variance function")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from bayesml.families._eta import binary_information, log_cdf_derivatives, log_sf_derivatives
 from bayesml.families.base import Family
 
 __all__ = ["Bernoulli", "Binomial"]
@@ -22,9 +23,23 @@ class _Successes(Family, links=PROBABILITY_LINKS, canonical="logit"):
 
     prior_rule = "weakly_informative"
     other_links_prior_rule = "weakly_informative"
+    laplace_curvature = "expected"
 
     def _variance(self, mu, params):
         return mu * (1.0 - mu)
+
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """ℓ = y log F(η) + (n − y) log(1 − F(η)) + const, from the derivatives of log F and
+        log(1 − F) (exact in both tails; n = 1 for the bernoulli)."""
+        n = 1.0 if trials is None else trials
+        cdf1, cdf2 = log_cdf_derivatives(self.link.name, eta)
+        sf1, sf2 = log_sf_derivatives(self.link.name, eta)
+        return y * cdf1 + (n - y) * sf1, y * cdf2 + (n - y) * sf2
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """n f(η)²/(F(η)(1 − F(η))) (= n μ(1 − μ) for the logit link)."""
+        n = 1.0 if trials is None else trials
+        return n * binary_information(self.link.name, eta)
 
     def _variance_derivative(self, mu, params):
         return 1.0 - 2.0 * mu

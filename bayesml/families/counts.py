@@ -58,6 +58,17 @@ class Poisson(Family, name="poisson", links=("log",), canonical="log", response=
         """2[y log(y/μ) − (y − μ)]."""
         return 2.0 * (y_log_y_over(y, mu) - (y - mu))
 
+    laplace_curvature = "expected"
+
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """y − μ and −μ (log link, canonical)."""
+        mu = self.link.inverse(eta)
+        return y - mu, -mu
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """μ."""
+        return self.link.inverse(eta)
+
     def initial_mean(self, y, prior_weights=None):
         return np.asarray(y, dtype=float) + 0.1
 
@@ -99,6 +110,20 @@ class NegativeBinomial(Family, name="negative_binomial", links=("log",), respons
         """2[y log(y/μ) − (y + α) log((y + α)/(μ + α))] (as MASS's ``negative.binomial``)."""
         alpha = params["alpha"]
         return 2.0 * (y_log_y_over(y, mu) - (y + alpha) * np.log((y + alpha) / (mu + alpha)))
+
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """ℓ = y log μ − (y + α) log(α + μ) + const with μ = e^η: ∂ℓ/∂η = α(y − μ)/(α + μ),
+        ∂²ℓ/∂η² = −αμ(α + y)/(α + μ)²."""
+        alpha = params["alpha"]
+        mu = self.link.inverse(eta)
+        share = alpha / (alpha + mu)  # α/(α + μ), in (0, 1]
+        return share * (y - mu), -share * share * mu * (alpha + y) / alpha
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """αμ/(α + μ) (the IRLS weight μ²/V(μ) of the log link)."""
+        alpha = params["alpha"]
+        mu = self.link.inverse(eta)
+        return mu * alpha / (alpha + mu)
 
     def initial_mean(self, y, prior_weights=None):
         y = np.asarray(y, dtype=float)

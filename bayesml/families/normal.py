@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from bayesml.families._eta import chain, mean_derivatives
 from bayesml.families.base import DefaultPrior, Family, Parameter
 
 __all__ = ["Gaussian", "LogNormal", "StudentT"]
@@ -60,6 +61,20 @@ class Gaussian(
     def _unit_deviance(self, y, mu, trials, params):
         return (y - mu) ** 2
 
+    laplace_curvature = "expected"
+    _weights_in_likelihood = True
+
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """ℓ = −w(y − μ)²/(2σ²) + const: ∂ℓ/∂μ = w(y − μ)/σ², ∂²ℓ/∂μ² = −w/σ²."""
+        precision = 1.0 / weighted_scale(params["sigma"], weights) ** 2
+        mu, m1, m2 = mean_derivatives(self.link, eta)
+        return chain((y - mu) * precision, -precision, m1, m2)
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """w(dμ/dη)²/σ²."""
+        _, m1, _ = mean_derivatives(self.link, eta)
+        return m1 * m1 / weighted_scale(params["sigma"], weights) ** 2
+
 
 class StudentT(Family, name="student_t", links=("identity", "log"), response="real"):
     """y ~ Student-t(ν, μ, σ/√w): a gaussian model robust to outliers."""
@@ -99,6 +114,27 @@ class StudentT(Family, name="student_t", links=("identity", "log"), response="re
         sigma2, nu = params["sigma"] ** 2, params["nu"]
         return sigma2 * (nu + 1.0) * np.log1p((y - mu) ** 2 / (nu * sigma2))
 
+    _weights_in_likelihood = True
+
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """With s = σ/√w and r = y − μ: ∂ℓ/∂μ = (ν + 1)r/(νs² + r²) and
+        ∂²ℓ/∂μ² = (ν + 1)(r² − νs²)/(νs² + r²)² (negative only for |r| < s√ν)."""
+        nu = params["nu"]
+        scale2 = weighted_scale(params["sigma"], weights) ** 2
+        mu, m1, m2 = mean_derivatives(self.link, eta)
+        r = y - mu
+        denominator = nu * scale2 + r * r
+        d1 = (nu + 1.0) * r / denominator
+        d2 = (nu + 1.0) * (r * r - nu * scale2) / denominator**2
+        return chain(d1, d2, m1, m2)
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """(dμ/dη)²(ν + 1)/((ν + 3)s²): the Fisher information of a Student-t location."""
+        nu = params["nu"]
+        _, m1, _ = mean_derivatives(self.link, eta)
+        scale2 = weighted_scale(params["sigma"], weights) ** 2
+        return m1 * m1 * (nu + 1.0) / ((nu + 3.0) * scale2)
+
 
 class LogNormal(Family, name="lognormal", links=("identity",), response="positive"):
     """log y ~ N(μ, σ²): a positive response whose logarithm is gaussian (brms' ``lognormal``).
@@ -124,3 +160,12 @@ class LogNormal(Family, name="lognormal", links=("identity",), response="positiv
 
     def prior_response(self, y):
         return np.log(np.asarray(y, dtype=float))
+
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """(log y − η)/σ² and −1/σ² (identity link on the mean of log y)."""
+        precision = 1.0 / params["sigma"] ** 2
+        return (np.log(y) - eta) * precision, -precision * np.ones_like(eta)
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """1/σ²."""
+        return np.ones_like(eta) / params["sigma"] ** 2

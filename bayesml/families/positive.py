@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from bayesml.families._eta import chain, mean_derivatives
 from bayesml.families.base import VAGUE_POSITIVE, Family, Parameter
 
 __all__ = ["Gamma"]
@@ -43,3 +44,21 @@ class Gamma(
     def _unit_deviance(self, y, mu, trials, params):
         """2[−log(y/μ) + (y − μ)/μ]."""
         return 2.0 * (-np.log(y / mu) + (y - mu) / mu)
+
+    laplace_curvature = "expected"
+    _weights_in_likelihood = True
+
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """ℓ = a(−y/μ − log μ) + const with a = αw: ∂ℓ/∂μ = a(y − μ)/μ² and
+        ∂²ℓ/∂μ² = a(μ − 2y)/μ³ (log link: a(y/μ − 1) and −ay/μ in η)."""
+        a = params["alpha"] if weights is None else params["alpha"] * weights
+        mu, m1, m2 = mean_derivatives(self.link, eta)
+        if self.link.name == "log":
+            return a * (y / mu - 1.0), -a * y / mu
+        return chain(a * (y - mu) / mu**2, a * (mu - 2.0 * y) / mu**3, m1, m2)
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """αw(dμ/dη)²/μ²: αw for the log link, αwμ² for the inverse link."""
+        a = params["alpha"] if weights is None else params["alpha"] * weights
+        mu, m1, _ = mean_derivatives(self.link, eta)
+        return a * (m1 / mu) ** 2
