@@ -7,6 +7,7 @@ from scipy import special, stats
 
 from bayesml.families._eta import binary_information, log_cdf_derivatives, log_sf_derivatives
 from bayesml.families.base import Family
+from bayesml.families.ordinal import log_sf
 
 __all__ = ["Bernoulli", "Binomial"]
 
@@ -40,6 +41,11 @@ class _Successes(Family, links=PROBABILITY_LINKS, canonical="logit"):
         """n f(η)²/(F(η)(1 − F(η))) (= n μ(1 − μ) for the logit link)."""
         n = 1.0 if trials is None else trials
         return n * binary_information(self.link.name, eta)
+
+    def _log_zero_probability(self, eta, params, trials):
+        """log P(y = 0) = n log(1 − F(η)), exact in the tails (for the zero-inflated binomial)."""
+        n = 1.0 if trials is None else trials
+        return n * log_sf(self.link.name, eta)
 
     def _variance_derivative(self, mu, params):
         return 1.0 - 2.0 * mu

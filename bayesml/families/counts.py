@@ -69,6 +69,10 @@ class Poisson(Family, name="poisson", links=("log",), canonical="log", response=
         """μ."""
         return self.link.inverse(eta)
 
+    def _log_zero_probability(self, eta, params, trials):
+        """log P(y = 0) = −μ (for the zero-inflated and hurdle families)."""
+        return -self.link.inverse(eta)
+
     def initial_mean(self, y, prior_weights=None):
         return np.asarray(y, dtype=float) + 0.1
 
@@ -124,6 +128,11 @@ class NegativeBinomial(Family, name="negative_binomial", links=("log",), respons
         alpha = params["alpha"]
         mu = self.link.inverse(eta)
         return mu * alpha / (alpha + mu)
+
+    def _log_zero_probability(self, eta, params, trials):
+        """log P(y = 0) = −α log(1 + μ/α) (for the zero-inflated and hurdle families)."""
+        alpha = params["alpha"]
+        return -alpha * np.log1p(self.link.inverse(eta) / alpha)
 
     def initial_mean(self, y, prior_weights=None):
         y = np.asarray(y, dtype=float)

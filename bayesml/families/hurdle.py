@@ -88,6 +88,52 @@ class _Hurdle(Family):
         with np.errstate(divide="ignore"):
             return np.where(y == 0, np.log(hu), np.log1p(-hu) + positive)
 
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """A zero: 0 (ℓ = log hu). A positive row: the positive family's derivatives, and for the
+        counts those of −log(1 − P₀(η)): with c = log P₀ and r = P₀/(1 − P₀) = 1/(e^(−c) − 1),
+        c′r and c″r + c′²r(1 + r)."""
+        hu, rest = split_parameter(params, "hu")
+        positive = y > 0
+        safe = np.where(positive, y, 1.0)
+        gradient, curvature = self._linked_component._eta_derivatives(safe, eta, rest, None, None)
+        if self.discrete:
+            zero1, zero2, ratio = self._truncation(eta, rest, safe)
+            gradient = gradient + zero1 * ratio
+            curvature = curvature + zero2 * ratio + zero1 * zero1 * ratio * (1.0 + ratio)
+        return np.where(positive, gradient, 0.0), np.where(positive, curvature, 0.0)
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """(1 − hu)·E[−∂²ℓ/∂η² | y > 0]: the positive family's information for the continuous
+        parts; for the counts, minus the count family's curvature at y = E(y | y > 0) = μ(1 + r)
+        (exact: it is affine in y) minus the truncation's c″r + c′²r(1 + r) (clipped at 0
+        against rounding)."""
+        hu, rest = split_parameter(params, "hu")
+        shape = np.broadcast_shapes(np.shape(y), np.shape(eta))
+        if not self.discrete:
+            ones = np.ones(shape)
+            return (1.0 - hu) * self._linked_component._eta_information(ones, eta, rest, None, None)
+        zero1, zero2, ratio = self._truncation(eta, rest, np.zeros(shape))
+        mean = self.link.inverse(eta) * (1.0 + ratio)
+        _, curvature = self._linked_component._eta_derivatives(mean, eta, rest, None, None)
+        truncation = zero2 * ratio + zero1 * zero1 * ratio * (1.0 + ratio)
+        return np.maximum((1.0 - hu) * -(curvature + truncation), 0.0)
+
+    @property
+    def _linked_component(self) -> Family:
+        """The positive part's family with this family's link."""
+        return self.component.with_link(self.link)
+
+    def _truncation(self, eta, rest, like):
+        """c′ and c″ (the count family's derivatives at y = 0, shaped as ``like``) and
+        r = P₀/(1 − P₀)."""
+        zero1, zero2 = self._linked_component._eta_derivatives(
+            np.zeros_like(like), eta, rest, None, None
+        )
+        log_zero = self._linked_component._log_zero_probability(eta, rest, None)
+        with np.errstate(divide="ignore", over="ignore"):
+            ratio = 1.0 / np.expm1(-log_zero)
+        return zero1, zero2, ratio
+
     def _draw(self, rng, mu, params, trials, weights):
         hu, rest = split_parameter(params, "hu")
         shape = np.broadcast_shapes(np.shape(mu), np.shape(hu))

@@ -34,6 +34,12 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from bayesml.errors import FamilyError
+from bayesml.families._eta import (
+    log_cdf_derivatives,
+    log_density,
+    log_density_derivative,
+    log_sf_derivatives,
+)
 from bayesml.families.base import DefaultPrior, Family, Parameter
 
 __all__ = [
@@ -249,6 +255,27 @@ class _Ordinal(Family, links=ORDINAL_LINKS, response="ordinal"):
         index = np.broadcast_to(y.astype(np.int64) - 1, log_p.shape[:-1])[..., None]
         return np.take_along_axis(log_p, index, axis=-1)[..., 0]
 
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """The derivatives of log P(y = k) in η (:meth:`_category_eta_derivatives`) at each
+        row's category."""
+        gradient, curvature = self._category_eta_derivatives(eta, params["cutpoints"])
+        index = np.broadcast_to(y.astype(np.int64) - 1, gradient.shape[:-1])[..., None]
+        return (
+            np.take_along_axis(gradient, index, axis=-1)[..., 0],
+            np.take_along_axis(curvature, index, axis=-1)[..., 0],
+        )
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """Σ_k P(y = k)·(∂ log P(y = k)/∂η)², which equals −E[∂²ℓ/∂η²] (no cancellation)."""
+        cutpoints = params["cutpoints"]
+        gradient, _ = self._category_eta_derivatives(eta, cutpoints)
+        probabilities = np.exp(self.category_log_probabilities(eta, cutpoints))
+        return np.sum(probabilities * gradient * gradient, axis=-1)
+
+    def _category_eta_derivatives(self, eta: Array, cutpoints: Array) -> tuple[Array, Array]:
+        """(∂ log P(y = k)/∂η, ∂² log P(y = k)/∂η²) for k = 1, …, K on a trailing axis."""
+        raise NotImplementedError
+
     def _draw(self, rng, mu, params, trials, weights):
         probabilities = np.exp(self.category_log_probabilities(mu, params["cutpoints"]))
         cumulative = np.cumsum(probabilities, axis=-1)
@@ -272,6 +299,33 @@ class Cumulative(_Ordinal, name="cumulative"):
         lower, upper = category_bounds(y, params["cutpoints"])
         return log_interval_probability(self.link.name, lower - mu, upper - mu)
 
+    def _category_eta_derivatives(self, eta, cutpoints):
+        """With a = θ_{k−1} − η, b = θ_k − η, P = F(b) − F(a), A = f(a)/P, B = f(b)/P and
+        L = (log f)′: ∂ℓ/∂η = A − B and ∂²ℓ/∂η² = B·L(b) − A·L(a) − (B − A)², the ratios taken
+        on the log scale; the end categories (log F(θ₁ − η) and log(1 − F(θ_{K−1} − η))) from
+        the derivatives of log F and log(1 − F), exact in the tails."""
+        link = self.link.name
+        x = np.asarray(cutpoints, dtype=float) - np.asarray(eta, dtype=float)[..., None]
+        infinite = np.full(x.shape[:-1] + (1,), np.inf)
+        upper = np.concatenate([x, infinite], axis=-1)
+        lower = np.concatenate([-infinite, x], axis=-1)
+        log_p = log_interval_probability(link, lower, upper)
+        ratios, slopes = [], []
+        for end in (lower, upper):
+            finite = np.isfinite(end)
+            safe = np.where(finite, end, 0.0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                ratios.append(np.where(finite, np.exp(log_density(link, safe) - log_p), 0.0))
+            slopes.append(np.where(finite, log_density_derivative(link, safe), 0.0))
+        (a_ratio, b_ratio), (a_slope, b_slope) = ratios, slopes
+        gradient = a_ratio - b_ratio
+        curvature = b_ratio * b_slope - a_ratio * a_slope - gradient * gradient
+        first1, first2 = log_cdf_derivatives(link, x[..., :1])
+        last1, last2 = log_sf_derivatives(link, x[..., -1:])
+        gradient = np.concatenate([-first1, gradient[..., 1:-1], -last1], axis=-1)
+        curvature = np.concatenate([first2, curvature[..., 1:-1], last2], axis=-1)
+        return gradient, curvature
+
 
 class Sratio(_Ordinal, name="sratio"):
     """P(y = k | y ≥ k) = F(θ_k − η) for k < K: log P(y = k) = log F(θ_k − η) + Σ_{j<k} log(1 −
@@ -285,6 +339,19 @@ class Sratio(_Ordinal, name="sratio"):
         zero = np.zeros(shifted.shape[:-1] + (1,))
         reached = np.concatenate([zero, np.cumsum(go_on, axis=-1)], axis=-1)  # Σ_{j<k}
         return reached + np.concatenate([stop, zero], axis=-1)
+
+    def _category_eta_derivatives(self, eta, cutpoints):
+        """log P(y = k) = log F(x_k) + Σ_{j<k} log(1 − F(x_j)) with x_j = θ_j − η (dx/dη = −1)."""
+        link = self.link.name
+        x = np.asarray(cutpoints, dtype=float) - np.asarray(eta, dtype=float)[..., None]
+        stop1, stop2 = log_cdf_derivatives(link, x)
+        on1, on2 = log_sf_derivatives(link, x)
+        zero = np.zeros(x.shape[:-1] + (1,))
+        reached1 = np.concatenate([zero, np.cumsum(on1, axis=-1)], axis=-1)
+        reached2 = np.concatenate([zero, np.cumsum(on2, axis=-1)], axis=-1)
+        gradient = -(reached1 + np.concatenate([stop1, zero], axis=-1))
+        curvature = reached2 + np.concatenate([stop2, zero], axis=-1)
+        return gradient, curvature
 
 
 class Acat(_Ordinal, name="acat"):
@@ -302,3 +369,26 @@ class Acat(_Ordinal, name="acat"):
         above = np.concatenate([np.cumsum(stay[..., ::-1], axis=-1)[..., ::-1], zero], axis=-1)
         unnormalised = below + above  # Σ_{j≥k}
         return unnormalised - special.logsumexp(unnormalised, axis=-1, keepdims=True)
+
+    def _category_eta_derivatives(self, eta, cutpoints):
+        """With uₖ = Σ_{j<k} log F(z_j) + Σ_{j≥k} log(1 − F(z_j)), z_j = η − θ_j, gₖ = uₖ′ and
+        hₖ = uₖ″: log P(y = k) = uₖ − log Σ exp(u), so ∂ℓ/∂η = gₖ − ḡ and ∂²ℓ/∂η² = hₖ − Σ p h −
+        Σ p (g − ḡ)², with ḡ = Σ p g (the variance as a sum of squares: no cancellation)."""
+        link = self.link.name
+        cutpoints = np.asarray(cutpoints, dtype=float)
+        eta = np.asarray(eta, dtype=float)
+        z = eta[..., None] - cutpoints
+        up1, up2 = log_cdf_derivatives(link, z)
+        stay1, stay2 = log_sf_derivatives(link, z)
+        zero = np.zeros(z.shape[:-1] + (1,))
+
+        def total(up, stay):
+            below = np.concatenate([zero, np.cumsum(up, axis=-1)], axis=-1)
+            above = np.concatenate([np.cumsum(stay[..., ::-1], axis=-1)[..., ::-1], zero], -1)
+            return below + above
+
+        g, h = total(up1, stay1), total(up2, stay2)
+        p = np.exp(self.category_log_probabilities(eta, cutpoints))
+        gradient = g - np.sum(p * g, axis=-1, keepdims=True)
+        spread = np.sum(p * gradient * gradient, axis=-1, keepdims=True)
+        return gradient, h - np.sum(p * h, axis=-1, keepdims=True) - spread

@@ -51,3 +51,22 @@ class Beta(Family, name="beta", links=("logit",), response="unit_interval"):
         """2|ℓ(y; μ = y, κ) − ℓ(y; μ, κ)| (betareg's deviance residuals, Ferrari & Cribari-Neto)."""
         kappa = params["kappa"]
         return 2.0 * np.abs(_beta_log_density(y, y, kappa) - _beta_log_density(y, mu, kappa))
+
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """With μ = expit(η), a = μκ, b = (1 − μ)κ: ∂ℓ/∂μ = κ(logit y − ψ(a) + ψ(b)) and
+        ∂²ℓ/∂μ² = −κ²(ψ′(a) + ψ′(b)); 1 − μ is computed as expit(−η), exact near μ = 1."""
+        kappa = params["kappa"]
+        mu, not_mu = special.expit(eta), special.expit(-eta)
+        m1 = mu * not_mu
+        a, b = mu * kappa, not_mu * kappa
+        d1 = kappa * (np.log(y) - np.log1p(-y) - special.digamma(a) + special.digamma(b))
+        d2 = -kappa * kappa * (special.polygamma(1, a) + special.polygamma(1, b))
+        return d1 * m1, d2 * m1 * m1 + d1 * m1 * (not_mu - mu)
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """κ²(ψ′(μκ) + ψ′((1 − μ)κ))(dμ/dη)² (E logit y = ψ(a) − ψ(b))."""
+        kappa = params["kappa"]
+        mu, not_mu = special.expit(eta), special.expit(-eta)
+        m1 = mu * not_mu
+        trigamma = special.polygamma(1, mu * kappa) + special.polygamma(1, not_mu * kappa)
+        return kappa * kappa * trigamma * m1 * m1

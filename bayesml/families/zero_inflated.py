@@ -77,6 +77,48 @@ class _ZeroInflated(Family):
         structural = rng.random(shape) < zi
         return np.where(structural, 0, counts)
 
+    def _eta_derivatives(self, y, eta, params, trials, weights):
+        """A count row: the count family's derivatives. A zero: with c = log P₀(η), ℓ =
+        log(zi + (1 − zi)e^c) and π = (1 − zi)e^c/e^ℓ (the chance it is a count-part zero),
+        ∂ℓ/∂η = π c′ and ∂²ℓ/∂η² = π c″ + π(1 − π) c′²."""
+        zi, rest = split_parameter(params, "zi")
+        component = self._linked_component
+        gradient, curvature = component._eta_derivatives(y, eta, rest, trials, None)
+        zeros = np.zeros(np.broadcast_shapes(np.shape(y), np.shape(eta)))
+        zero1, zero2 = component._eta_derivatives(zeros, eta, rest, trials, None)
+        log_count_zero, log_zi, log_at_zero = self._zero_logs(eta, zi, rest, trials)
+        count_share = np.exp(log_count_zero - log_at_zero)  # π
+        structural_share = np.exp(log_zi - log_at_zero)  # 1 − π
+        at_zero1 = count_share * zero1
+        at_zero2 = count_share * zero2 + count_share * structural_share * zero1 * zero1
+        return np.where(y == 0, at_zero1, gradient), np.where(y == 0, at_zero2, curvature)
+
+    def _eta_information(self, y, eta, params, trials, weights):
+        """E[(∂ℓ/∂η)²] = (1 − zi)·(I_c − P₀ c′² zi/P(y = 0)), with I_c the count family's
+        information and c′ its gradient at y = 0 (exact; clipped at 0 against rounding)."""
+        zi, rest = split_parameter(params, "zi")
+        component = self._linked_component
+        zeros = np.zeros(np.broadcast_shapes(np.shape(y), np.shape(eta)))
+        information = component._eta_information(zeros, eta, rest, trials, None)
+        zero1, _ = component._eta_derivatives(zeros, eta, rest, trials, None)
+        log_count_zero, log_zi, log_at_zero = self._zero_logs(eta, zi, rest, trials)
+        # (1 − zi)P₀ zi/P(y = 0) = π·zi, with π = (1 − zi)P₀/P(y = 0)
+        lost = np.exp(log_count_zero + log_zi - log_at_zero) * zero1 * zero1
+        return np.maximum((1.0 - zi) * information - lost, 0.0)
+
+    @property
+    def _linked_component(self) -> Family:
+        """The count family with this family's link (what its derivatives in η need)."""
+        return self.component.with_link(self.link)
+
+    def _zero_logs(self, eta, zi, rest, trials):
+        """log((1 − zi)P₀), log zi and log P(y = 0) = log(zi + (1 − zi)P₀) at η."""
+        log_zero = self._linked_component._log_zero_probability(eta, rest, trials)
+        with np.errstate(divide="ignore"):
+            log_zi, log_not_zi = np.log(zi), np.log1p(-zi)
+        log_count_zero = log_not_zi + log_zero
+        return log_count_zero, log_zi, np.logaddexp(log_zi, log_count_zero)
+
     def expected_response(self, mu, params=None):
         """E(y) = (1 − zi)·μ (per trial for the binomial)."""
         values = self._param_values(params, ("zi",), purpose="the mean")
