@@ -2,7 +2,7 @@
 
 >>> from bayesml.backends.registry import methods
 >>> methods("sampling"), methods("fitting")
-(['gibbs', 'nuts'], ['hlik'])
+(['gibbs', 'nuts'], ['agq', 'hlik', 'laplace'])
 
 A new backend adds one line to :data:`BACKENDS` (its name, kind and where its backend object
 lives); :meth:`bayesml.Model.sample` and :meth:`bayesml.Model.fit` find it there.
@@ -39,6 +39,8 @@ BACKENDS: dict[str, BackendEntry] = {
     "nuts": BackendEntry("sampling", "bayesml.backends.pymc.backend", "NUTS"),
     "gibbs": BackendEntry("sampling", "bayesml.backends.gibbs.backend", "GIBBS"),
     "hlik": BackendEntry("fitting", "bayesml.backends.hlik.backend", "HLIK"),
+    "laplace": BackendEntry("fitting", "bayesml.backends.laplace.backend", "LAPLACE"),
+    "agq": BackendEntry("fitting", "bayesml.backends.laplace.backend", "AGQ"),
 }
 """The registered backends by ``method=`` name."""
 

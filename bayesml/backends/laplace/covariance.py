@@ -1,0 +1,153 @@
+"""The covariance parameters of the random effects as lme4 writes them: relative Cholesky factors θ.
+
+Each random block with k terms has effects b_l = T u_l per level, u_l ~ N(0, I), so that
+Cov(b_l) = σ² T Tᵀ with T lower triangular (correlated terms) or diagonal (``||`` terms, a single
+term); σ is the residual SD of a Gaussian response and 1 otherwise. θ holds the non-zero entries of
+every block's T, column by column of the lower triangle (lme4's order: ``getME(fit, "theta")``);
+the diagonal entries are bounded below by 0, the others free. A Gaussian random effect at θ = 0
+is a singular fit: the effect's SD is 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["BlockCovariance", "CovarianceParameters"]
+
+
+@dataclass(frozen=True)
+class BlockCovariance:
+    """θ of one random block: k terms, correlated or not.
+
+    Attributes
+    ----------
+    name
+        The grouping factor (the design block's name).
+    term_labels
+        The block's terms (``("Intercept", "Days")``).
+    correlated
+        Whether T is lower triangular (else diagonal).
+    """
+
+    name: str
+    term_labels: tuple[str, ...]
+    correlated: bool
+
+    @property
+    def size(self) -> int:
+        """k, the number of terms."""
+        return len(self.term_labels)
+
+    @property
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, columns) of T's free entries, column by column of the lower triangle."""
+        k = self.size
+        if not self.correlated:
+            return np.arange(k), np.arange(k)
+        columns, rows = np.triu_indices(k)  # (column, row ≥ column), column-major order
+        return rows, columns
+
+    @property
+    def n_theta(self) -> int:
+        """Number of θ entries of the block."""
+        return len(self.positions[0])
+
+    @property
+    def lower_bounds(self) -> np.ndarray:
+        """0 for a diagonal entry, −∞ for the others."""
+        rows, columns = self.positions
+        return np.where(rows == columns, 0.0, -np.inf)
+
+    @property
+    def start(self) -> np.ndarray:
+        """lme4's starting θ: T = I."""
+        rows, columns = self.positions
+        return (rows == columns).astype(float)
+
+    def factor(self, theta: np.ndarray) -> np.ndarray:
+        """T (k × k) from the block's θ."""
+        k = self.size
+        factor = np.zeros((k, k))
+        factor[self.positions] = theta
+        return factor
+
+    def theta_of(self, factor: np.ndarray) -> np.ndarray:
+        """The block's θ from a factor T (inverse of :meth:`factor`)."""
+        return np.asarray(factor)[self.positions]
+
+
+@dataclass(frozen=True)
+class CovarianceParameters:
+    """θ of every random block, concatenated in the design's block order."""
+
+    blocks: tuple[BlockCovariance, ...]
+
+    @property
+    def size(self) -> int:
+        """Length of θ."""
+        return sum(block.n_theta for block in self.blocks)
+
+    @property
+    def lower_bounds(self) -> np.ndarray:
+        """Lower bounds of θ (0 on the diagonals of T)."""
+        return np.concatenate([block.lower_bounds for block in self.blocks])
+
+    @property
+    def start(self) -> np.ndarray:
+        """θ at T = I for every block."""
+        return np.concatenate([block.start for block in self.blocks])
+
+    @property
+    def diagonal(self) -> np.ndarray:
+        """Whether each entry of θ is on a diagonal of its T."""
+        return np.isfinite(self.lower_bounds)
+
+    def factors(self, theta: np.ndarray) -> list[np.ndarray]:
+        """T of every block."""
+        factors, start = [], 0
+        for block in self.blocks:
+            factors.append(block.factor(theta[start : start + block.n_theta]))
+            start += block.n_theta
+        return factors
+
+    def covariances(self, theta: np.ndarray, sigma: float = 1.0) -> list[np.ndarray]:
+        """Cov(b_l) = σ² T Tᵀ of every block."""
+        return [sigma**2 * factor @ factor.T for factor in self.factors(theta)]
+
+    def labels(self) -> list[str]:
+        """A readable label of each θ entry: ``"Subject: Intercept"``, ``"Subject: Days,
+        Intercept"`` (the entry in row Days, column Intercept of T)."""
+        labels = []
+        for block in self.blocks:
+            for row, column in zip(*block.positions, strict=True):
+                terms = block.term_labels[row]
+                if row != column:
+                    terms += f", {block.term_labels[column]}"
+                labels.append(f"{block.name}: {terms}")
+        return labels
+
+    def varcorr(self, theta: np.ndarray, sigma: float | None) -> pd.DataFrame:
+        """The SDs and correlations of the random effects (and σ of a Gaussian response).
+
+        Columns ``group``, ``term``, ``sd``, ``corr``: an SD row has the term's label and ``corr``
+        NaN; a correlation row ``"term1:term2"`` (lme4's order) and ``sd`` NaN; a Gaussian
+        response adds the row ``("Residual", "", σ, NaN)``.
+        """
+        rows = []
+        scale = 1.0 if sigma is None else sigma
+        for block, covariance in zip(self.blocks, self.covariances(theta, scale), strict=True):
+            sds = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+            rows += [(block.name, term, sd, np.nan) for term, sd in zip(block.term_labels, sds, strict=False)]
+            if block.correlated:
+                for a in range(block.size):
+                    for b in range(a + 1, block.size):
+                        denominator = sds[a] * sds[b]
+                        corr = covariance[a, b] / denominator if denominator > 0 else np.nan
+                        pair = f"{block.term_labels[a]}:{block.term_labels[b]}"
+                        rows.append((block.name, pair, np.nan, corr))
+        if sigma is not None:
+            rows.append(("Residual", "", sigma, np.nan))
+        return pd.DataFrame(rows, columns=["group", "term", "sd", "corr"])

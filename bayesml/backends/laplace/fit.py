@@ -1,0 +1,270 @@
+"""The maximum-likelihood fit: stages of optimisation, then the quantities at the optimum.
+
+* A Gaussian identity-link model: lmer's profiled deviance (ML or REML) over θ alone.
+* Any other family: glmer's two stages — first θ and the family parameters with β found with u
+  (nAGQ = 0), then (θ, β, family parameters) together on the Laplace or adaptive Gauss–Hermite
+  deviance, started where the first stage ended.
+
+At the optimum: the fixed effects' covariance (σ² (C⁻¹)_ββ of the penalised system, lme4's
+``vcov`` from R_X), the conditional modes b = Λu with their conditional covariances
+Λ (ΛᵀZᵀWZΛ + I)⁻¹ Λᵀ (times σ² for a Gaussian response; lme4's ``condVar``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from bayesml.backends.laplace.modes import Modes
+from bayesml.backends.laplace.objective import (
+    GaussianDeviance,
+    LaplaceDeviance,
+    QuadratureDeviance,
+)
+from bayesml.backends.laplace.optimize import Optimum, minimize_deviance
+from bayesml.backends.laplace.problem import MLProblem
+from bayesml.backends.laplace.system import MixedSystem
+from bayesml.errors import ConvergenceWarning
+
+__all__ = ["Fitted", "fit_ml"]
+
+
+@dataclass(frozen=True, eq=False)
+class Fitted:
+    """The optimum and what is computed there (the raw material of :class:`MLResult`).
+
+    Attributes
+    ----------
+    theta, beta, parameters
+        θ, β and the family parameters by name (σ of a Gaussian response among them).
+    free_parameters
+        The family parameters' free vector (empty for an exact Gaussian fit).
+    beta_cov
+        Covariance of β.
+    effects, effect_covariances
+        Conditional modes b per block (levels, k) and their conditional covariances (levels, k, k).
+    deviance
+        −2 log-likelihood (ML), or the REML criterion.
+    eta
+        The linear predictor at the optimum.
+    evaluations, converged, messages
+        Deviance evaluations, whether every stage converged, and the optimiser's messages.
+    """
+
+    theta: np.ndarray
+    beta: np.ndarray
+    parameters: dict
+    free_parameters: np.ndarray
+    beta_cov: np.ndarray
+    effects: list[np.ndarray]
+    effect_covariances: list[np.ndarray]
+    deviance: float
+    eta: np.ndarray
+    evaluations: int
+    converged: bool
+    messages: tuple[str, ...]
+    sigma: float | None
+
+
+def fit_ml(
+    problem: MLProblem,
+    *,
+    reml: bool = False,
+    n_nodes: int = 1,
+    tol: float = 1e-10,
+    max_evaluations: int = 10_000,
+) -> Fitted:
+    """Fit ``problem`` by maximum likelihood (REML for a Gaussian model with ``reml``)."""
+    if problem.is_exact_gaussian:
+        return _fit_gaussian(problem, reml, tol, max_evaluations)
+    return _fit_generalized(problem, n_nodes, tol, max_evaluations)
+
+
+def _fit_gaussian(problem: MLProblem, reml: bool, tol: float, max_evaluations: int) -> Fitted:
+    deviance = GaussianDeviance(problem, reml=reml)
+    covariance = problem.random.covariance
+    optimum = minimize_deviance(
+        deviance,
+        covariance.start,
+        covariance.lower_bounds,
+        tol=tol,
+        max_evaluations=max_evaluations,
+    )
+    solution = deviance.solution(optimum.x)
+    factors = covariance.factors(optimum.x)
+    sigma = solution.sigma
+    beta_cov = sigma**2 * solution.solved.fixed_inverse()
+    u_system = MixedSystem(problem.random, None)
+    u_solved = u_system.eliminate(u_system.products(problem.prior_weights), factors)
+    effects = problem.random.effects(solution.u, factors)
+    eta = (
+        problem.offset
+        + problem.fixed @ solution.beta
+        + problem.random.random_part(solution.u, factors)
+    )
+    _warn_stages([("the profiled deviance", optimum)])
+    return Fitted(
+        theta=optimum.x,
+        beta=solution.beta,
+        parameters={"sigma": sigma},
+        free_parameters=np.zeros(0),
+        beta_cov=beta_cov,
+        effects=effects,
+        effect_covariances=_conditional_covariances(u_solved, factors, sigma),
+        deviance=solution.deviance,
+        eta=eta,
+        evaluations=optimum.evaluations,
+        converged=optimum.converged,
+        messages=(optimum.message,),
+        sigma=sigma,
+    )
+
+
+def _fit_generalized(problem: MLProblem, n_nodes: int, tol: float, max_evaluations: int) -> Fitted:
+    covariance = problem.random.covariance
+    beta_start = problem.start_beta()
+    free_start = problem.start_parameters()
+    first = LaplaceDeviance(problem, joint=False, beta_start=beta_start)
+    lower_first = np.concatenate([covariance.lower_bounds, np.full(free_start.size, -np.inf)])
+    stage1 = minimize_deviance(
+        first,
+        np.concatenate([covariance.start, free_start]),
+        lower_first,
+        tol=tol,
+        max_evaluations=max_evaluations,
+    )
+    theta1, _, free1 = first.split(stage1.x)
+    beta1 = first.modes(stage1.x).beta
+    if n_nodes == 1:
+        second = LaplaceDeviance(problem, joint=True, beta_start=beta1, warm=first.warm)
+    else:
+        second = QuadratureDeviance(
+            problem, joint=True, beta_start=beta1, warm=first.warm, n_nodes=n_nodes
+        )
+    start = np.concatenate([theta1, beta1, free1])
+    lower = np.concatenate(
+        [covariance.lower_bounds, np.full(problem.n_fixed + free1.size, -np.inf)]
+    )
+    stage2 = minimize_deviance(second, start, lower, tol=tol, max_evaluations=max_evaluations)
+    _warn_stages([("the first stage (nAGQ = 0)", stage1), ("the second stage", stage2)])
+    theta, beta, free = second.split(stage2.x)
+    beta_cov = _beta_covariance(problem, second, stage2.x, covariance.diagonal)
+    modes = second.modes(stage2.x)
+    values = problem.parameters.values(free)
+    return _generalized_fitted(problem, theta, beta, values, free, modes, stage1, stage2, beta_cov)
+
+
+def _beta_covariance(problem, deviance, x, diagonal) -> np.ndarray:
+    """Cov(β) as lme4's ``vcov`` (``use.hessian = TRUE``): the β block of 2 H⁻¹, H the
+    finite-difference Hessian of the deviance in (θ, β, family parameters), so that it allows
+    for the estimated θ; θ entries at their bound 0 (a singular fit) held fixed. Falls back,
+    with a warning, to (C⁻¹)_ββ of the penalised system (lme4's R_X) when H is not positive
+    definite."""
+    n_theta = problem.random.covariance.size
+    free = np.ones(x.size, dtype=bool)
+    free[:n_theta] = ~(diagonal & (x[:n_theta] <= 1e-8))
+    hessian = finite_difference_hessian(deviance, x, free)
+    positions = np.arange(n_theta, n_theta + problem.n_fixed) - int(np.sum(~free[:n_theta]))
+    try:
+        inverse = np.linalg.inv(hessian)
+        covariance = (inverse + inverse.T)[np.ix_(positions, positions)]
+        np.linalg.cholesky(covariance)
+        return covariance
+    except np.linalg.LinAlgError:
+        warnings.warn(
+            "the finite-difference Hessian of the deviance is not positive definite: the fixed "
+            "effects' standard errors come from the penalised system at the modes (lme4's "
+            "R_X), which treats θ as known",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    theta, beta, free_values = deviance.split(x)
+    values = problem.parameters.values(free_values)
+    modes = deviance.modes(x)
+    factors = problem.random.covariance.factors(theta)
+    _, curvature = problem.derivatives(modes.eta, values)
+    joint = MixedSystem(problem.random, problem.fixed)
+    return joint.eliminate(joint.products(curvature), factors).fixed_inverse()
+
+
+def finite_difference_hessian(function, x: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Central-difference Hessian of ``function`` at ``x`` in the ``free`` coordinates
+    (steps 1e-4 · max(1, |xᵢ|), lme4's ``deriv12`` step)."""
+    index = np.flatnonzero(free)
+    steps = 1e-4 * np.maximum(1.0, np.abs(x[index]))
+    centre = function(x)
+    size = index.size
+    hessian = np.empty((size, size))
+
+    def at(offsets: dict[int, float]) -> float:
+        point = x.copy()
+        for position, offset in offsets.items():
+            point[index[position]] += offset
+        return function(point)
+
+    for a in range(size):
+        h = steps[a]
+        hessian[a, a] = (at({a: h}) - 2.0 * centre + at({a: -h})) / h**2
+        for b in range(a):
+            g = steps[b]
+            value = (
+                at({a: h, b: g}) - at({a: h, b: -g}) - at({a: -h, b: g}) + at({a: -h, b: -g})
+            ) / (4.0 * h * g)
+            hessian[a, b] = hessian[b, a] = value
+    return hessian
+
+
+def _generalized_fitted(problem, theta, beta, values, free, modes: Modes, stage1, stage2, beta_cov):
+    factors = problem.random.covariance.factors(theta)
+    return Fitted(
+        theta=theta,
+        beta=beta,
+        parameters=values,
+        free_parameters=free,
+        beta_cov=beta_cov,
+        effects=problem.random.effects(modes.u, factors),
+        effect_covariances=_conditional_covariances(modes.solved, factors, 1.0),
+        deviance=stage2.deviance,
+        eta=modes.eta,
+        evaluations=stage1.evaluations + stage2.evaluations,
+        converged=stage1.converged and stage2.converged and modes.converged,
+        messages=(stage1.message, stage2.message),
+        sigma=None,
+    )
+
+
+def _conditional_covariances(solved, factors, sigma: float) -> list[np.ndarray]:
+    """σ² T (H⁻¹)_l Tᵀ of every level of every block, H = ΛᵀZᵀWZΛ + I (u-only system)."""
+    design = solved.design
+    elimination = solved.elimination
+    inverse_blocks: list[np.ndarray | None] = [None] * len(design.columns)
+    inverse_blocks[design.eliminated] = elimination.level_inverse_blocks
+    rest_inverse = elimination.schur_inverse
+    start = 0
+    for j in design.others:
+        columns = design.columns[j]
+        k, levels = columns.n_terms, columns.n_levels
+        size = columns.n_columns
+        block = rest_inverse[start : start + size, start : start + size]
+        inverse_blocks[j] = np.stack(
+            [block[i * k : (i + 1) * k, i * k : (i + 1) * k] for i in range(levels)]
+        )
+        start += size
+    return [
+        sigma**2 * np.matmul(np.matmul(factor, inverse), factor.T)
+        for factor, inverse in zip(factors, inverse_blocks, strict=True)
+    ]
+
+
+def _warn_stages(stages: list[tuple[str, Optimum]]) -> None:
+    for name, optimum in stages:
+        if not optimum.converged:
+            warnings.warn(
+                f"maximum likelihood: {name} did not converge ({optimum.message}; "
+                f"{optimum.evaluations} deviance evaluations); the estimates may not be the "
+                "maximum: check them, or raise max_evaluations",
+                ConvergenceWarning,
+                stacklevel=4,
+            )

@@ -1,0 +1,85 @@
+"""The optimiser every maximum-likelihood stage uses: bounded L-BFGS-B (scipy) on a deviance.
+
+Gradients are central finite differences of the deviance (whose conditional modes are solved to a
+Newton decrement of 1e-11, so that the differences are not noise). A stage that ends without
+scipy's convergence is reported (the result's ``converged`` and a warning naming the stage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+__all__ = ["Optimum", "minimize_deviance"]
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """Where a stage ended.
+
+    Attributes
+    ----------
+    x, deviance
+        The minimiser and the deviance there.
+    evaluations
+        Number of deviance evaluations (finite differences included).
+    converged
+        Whether scipy reported convergence.
+    message
+        scipy's message.
+    """
+
+    x: np.ndarray
+    deviance: float
+    evaluations: int
+    converged: bool
+    message: str
+
+
+def minimize_deviance(
+    deviance: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    lower: np.ndarray,
+    *,
+    tol: float,
+    max_evaluations: int,
+) -> Optimum:
+    """Minimise ``deviance`` from ``start`` with lower bounds ``lower`` (−∞ for none)."""
+    if start.size == 0:
+        return Optimum(start, float(deviance(start)), 1, True, "nothing to optimise")
+    bounds = [(None if not np.isfinite(low) else float(low), None) for low in lower]
+    counted = _Counted(deviance)
+    result = minimize(
+        counted,
+        np.maximum(start, lower),
+        method="L-BFGS-B",
+        jac="3-point",
+        bounds=bounds,
+        options={"ftol": tol, "gtol": 1e-7, "maxfun": max_evaluations, "maxls": 40},
+    )
+    message = str(result.message)
+    converged = bool(result.success) or ("ABNORMAL" in message.upper() and _flat(result, lower))
+    return Optimum(np.asarray(result.x), float(result.fun), counted.calls, converged, message)
+
+
+def _flat(result, lower: np.ndarray) -> bool:
+    """A line search that failed at a point where the projected gradient is small: the
+    finite-difference gradient's noise, not a failure to converge."""
+    if result.jac is None:
+        return False
+    gradient = np.asarray(result.jac, dtype=float).copy()
+    gradient[(result.x <= lower) & (gradient > 0)] = 0.0
+    return float(np.max(np.abs(gradient), initial=0.0)) < 1e-3
+
+
+class _Counted:
+    def __init__(self, function: Callable[[np.ndarray], float]) -> None:
+        self.function = function
+        self.calls = 0
+
+    def __call__(self, x: np.ndarray) -> float:
+        self.calls += 1
+        return self.function(np.asarray(x, dtype=float))

@@ -1,0 +1,302 @@
+"""The result of a maximum-likelihood fit (``Model.fit(method="laplace" | "agq")``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bayesml.results.point import PointEstimates
+
+__all__ = ["MLResult", "MLSummary"]
+
+
+@dataclass(frozen=True)
+class MLSummary:
+    """The printed summary of an :class:`MLResult` (lme4's layout)."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text)
+
+
+@dataclass(frozen=True, eq=False)
+class MLResult:
+    """A mixed model fitted by maximum likelihood (Laplace or adaptive Gauss–Hermite) or REML.
+
+    Attributes
+    ----------
+    method
+        ``"laplace"`` or ``"agq"``; :attr:`n_nodes` the quadrature nodes per dimension (1 for
+        Laplace; an exact Gaussian fit needs no approximation and reports ``"laplace"``, 1).
+    reml
+        Whether the criterion is REML (Gaussian models only).
+    fixef
+        Fixed effects: ``estimate``, ``se``, ``z``, ``p`` (Wald z tests), indexed by the labels
+        of the posterior's ``beta``.
+    vcov
+        Covariance of the fixed effects (lme4's ``vcov``: for a GLMM from the finite-difference
+        Hessian of the deviance in (θ, β), so that it allows for the estimated θ).
+    varcorr
+        SDs and correlations of the random effects: columns ``group``, ``term``, ``sd``,
+        ``corr`` (a correlation row's term is ``"term1:term2"``; a Gaussian model's last row
+        is ``("Residual", "", σ, NaN)``).
+    family_parameters
+        The family's parameters by their posterior names (``sigma``, ``alpha``, ``cutpoints``,
+        ``zi``, ...); one value per row for a parameter with a formula.
+    theta
+        lme4's θ: the entries of the relative Cholesky factors (``getME(fit, "theta")``).
+    ranef
+        Conditional modes of the random effects and their conditional SDs (lme4's
+        ``ranef(condVar = TRUE)``): columns ``mode``, ``sd``, indexed by (group, level, term).
+    loglik, deviance, aic, bic
+        The maximised log-likelihood (REML: −½ the REML criterion), −2 loglik, and the
+        information criteria with :attr:`n_parameters` parameters (lme4's df).
+    nobs, n_parameters
+        Rows, and estimated parameters (β, θ, σ and the family's).
+    converged, n_evaluations, messages
+        Whether every optimisation stage converged, the deviance evaluations, the optimiser's
+        messages.
+    description, family, link, response
+        The model formula, the family and link names, and the response's name.
+    groups
+        The number of levels of each grouping factor.
+    linear
+        Whether the model is a linear mixed model (a Gaussian response with the identity link),
+        fitted exactly as lmer does.
+    fitted, linear_predictor
+        μ and η of the fitted rows at the conditional modes.
+    """
+
+    method: str
+    n_nodes: int
+    reml: bool
+    fixef: pd.DataFrame
+    vcov: pd.DataFrame
+    varcorr: pd.DataFrame
+    family_parameters: dict[str, Any]
+    theta: np.ndarray
+    ranef: pd.DataFrame
+    loglik: float
+    n_parameters: int
+    nobs: int
+    converged: bool
+    n_evaluations: int
+    description: str
+    family: str
+    link: str
+    response: str
+    random_effects: dict[str, np.ndarray] = field(repr=False)
+    fitted: np.ndarray = field(repr=False)
+    linear_predictor: np.ndarray = field(repr=False)
+    messages: tuple[str, ...] = ()
+    groups: dict[str, int] = field(default_factory=dict)
+    linear: bool = False
+
+    @property
+    def deviance(self) -> float:
+        """−2 loglik (for a REML fit: the REML criterion)."""
+        return -2.0 * self.loglik
+
+    @property
+    def aic(self) -> float:
+        """−2 loglik + 2 × parameters."""
+        return self.deviance + 2.0 * self.n_parameters
+
+    @property
+    def bic(self) -> float:
+        """−2 loglik + log(n) × parameters."""
+        return self.deviance + math.log(self.nobs) * self.n_parameters
+
+    @property
+    def sigma(self) -> float:
+        """The residual SD of a Gaussian response; 1 for a family without one (as lme4)."""
+        return (
+            float(self.family_parameters.get("sigma", 1.0))
+            if np.ndim(self.family_parameters.get("sigma", 1.0)) == 0
+            else float("nan")
+        )
+
+    @property
+    def is_singular(self) -> bool:
+        """Whether an SD of the random effects is at 0 (lme4's ``isSingular``)."""
+        sds = self.varcorr.loc[self.varcorr["group"] != "Residual", "sd"].dropna()
+        return bool(np.any(sds.to_numpy() <= 1e-4 * max(1.0, self.sigma)))
+
+    def point_estimates(self) -> PointEstimates:
+        """β, its covariance, the conditional modes per block and the family parameters, for
+        :meth:`bayesml.Model.predict`."""
+        return PointEstimates(
+            beta=self.fixef["estimate"].to_numpy(dtype=float),
+            beta_cov=self.vcov.to_numpy(dtype=float),
+            random=dict(self.random_effects),
+            family_parameters=dict(self.family_parameters),
+        )
+
+    # -- presentation -----------------------------------------------------------------------
+    def summary(self, *, digits: int = 4) -> MLSummary:
+        """The fit in the layout of lme4's ``summary()``."""
+        return MLSummary(_summary_text(self, digits))
+
+    def __repr__(self) -> str:
+        return _summary_text(self, 4, short=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of the fit (NaN as None)."""
+        return {
+            "method": self.method,
+            "n_nodes": int(self.n_nodes),
+            "reml": bool(self.reml),
+            "description": self.description,
+            "family": self.family,
+            "link": self.link,
+            "response": self.response,
+            "fixef": {
+                label: {key: _float(value) for key, value in row.items()}
+                for label, row in self.fixef.iterrows()
+            },
+            "vcov": [[_float(v) for v in row] for row in self.vcov.to_numpy()],
+            "varcorr": [
+                {key: (_float(v) if isinstance(v, float) else v) for key, v in row.items()}
+                for row in self.varcorr.to_dict("records")
+            ],
+            "family_parameters": {
+                name: (_float(value) if np.ndim(value) == 0 else [_float(v) for v in value])
+                for name, value in self.family_parameters.items()
+            },
+            "theta": [_float(v) for v in self.theta],
+            "ranef": {
+                f"{group}[{level}, {term}]": {"mode": _float(row["mode"]), "sd": _float(row["sd"])}
+                for (group, level, term), row in self.ranef.iterrows()
+            },
+            "loglik": _float(self.loglik),
+            "deviance": _float(self.deviance),
+            "aic": _float(self.aic),
+            "bic": _float(self.bic),
+            "nobs": int(self.nobs),
+            "n_parameters": int(self.n_parameters),
+            "groups": dict(self.groups),
+            "converged": bool(self.converged),
+            "n_evaluations": int(self.n_evaluations),
+            "messages": list(self.messages),
+        }
+
+
+def wald_table(estimates: np.ndarray, covariance: np.ndarray, labels) -> pd.DataFrame:
+    """estimate, se, z, p (two-sided) of each coefficient."""
+    se = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = estimates / se
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    return pd.DataFrame({"estimate": estimates, "se": se, "z": z, "p": p}, index=list(labels))
+
+
+def _float(value: Any) -> float | None:
+    value = float(value)
+    return None if not np.isfinite(value) else value
+
+
+def _title(result: MLResult) -> str:
+    if result.linear:
+        criterion = "REML" if result.reml else "maximum likelihood"
+        return f"Linear mixed model fit by {criterion} [bayesml]"
+    approximation = (
+        "Laplace Approximation"
+        if result.method == "laplace"
+        else f"Adaptive Gauss-Hermite Quadrature, nAGQ = {result.n_nodes}"
+    )
+    return f"Generalized linear mixed model fit by maximum likelihood ({approximation}) [bayesml]"
+
+
+def _summary_text(result: MLResult, digits: int, *, short: bool = False) -> str:
+    lines = [
+        _title(result),
+        f" Family: {result.family}  ( {result.link} )",
+        f"Formula: {result.description}",
+        "",
+    ]
+    if result.reml:
+        lines.append(f"REML criterion at convergence: {result.deviance:.{digits}g}")
+    else:
+        header = f"{'AIC':>10} {'BIC':>10} {'logLik':>10} {'deviance':>10}"
+        values = " ".join(
+            f"{value:>10.{digits + 1}g}"
+            for value in (result.aic, result.bic, result.loglik, result.deviance)
+        )
+        lines += [header, values]
+    lines += ["", "Random effects:", _varcorr_text(result.varcorr, digits)]
+    groups = ", ".join(f"{name}, {count}" for name, count in result.groups.items())
+    lines.append(f"Number of obs: {result.nobs}, groups:  {groups}")
+    other = {k: v for k, v in result.family_parameters.items() if k != "sigma" or not short}
+    if short:
+        lines += [
+            "",
+            "Fixed effects:",
+            result.fixef["estimate"].to_string(float_format=_fmt(digits)),
+        ]
+    else:
+        lines += ["", "Fixed effects:", _fixef_text(result.fixef, digits)]
+    shown = {k: v for k, v in other.items() if k != "sigma"}
+    if shown:
+        lines += ["", "Family parameters:"]
+        lines += [f"  {name}: {_value_text(value, digits)}" for name, value in shown.items()]
+    if result.is_singular:
+        lines += ["", "boundary (singular) fit: see the warning the fit gave"]
+    if not result.converged:
+        lines += ["", f"Optimiser did not converge: {'; '.join(result.messages)}"]
+    return "\n".join(lines)
+
+
+def _fmt(digits: int):
+    return lambda value: f"{value:.{digits}g}"
+
+
+def _varcorr_text(varcorr: pd.DataFrame, digits: int) -> str:
+    rows = []
+    for group, frame in varcorr.groupby("group", sort=False):
+        sds = frame[frame["corr"].isna()]
+        corrs = frame[frame["corr"].notna()]
+        for position, (_, row) in enumerate(sds.iterrows()):
+            name = row["term"] or ""
+            corr_values = [
+                f"{c:.2f}"
+                for t, c in zip(corrs["term"], corrs["corr"], strict=False)
+                if t.endswith(f":{name}") and position > 0
+            ]
+            rows.append(
+                (
+                    group if position == 0 else "",
+                    name,
+                    f"{row['sd']:.{digits}g}",
+                    " ".join(corr_values),
+                )
+            )
+    frame = pd.DataFrame(rows, columns=["Groups", "Name", "Std.Dev.", "Corr"])
+    return frame.to_string(index=False)
+
+
+def _fixef_text(fixef: pd.DataFrame, digits: int) -> str:
+    table = fixef.rename(
+        columns={"estimate": "Estimate", "se": "Std. Error", "z": "z value", "p": "Pr(>|z|)"}
+    )
+    return table.to_string(float_format=_fmt(digits))
+
+
+def _value_text(value: Any, digits: int) -> str:
+    if np.ndim(value) == 0:
+        return f"{float(value):.{digits}g}"
+    values = np.asarray(value, dtype=float)
+    if values.size > 6:
+        return f"per row (min {values.min():.{digits}g}, max {values.max():.{digits}g})"
+    return ", ".join(f"{v:.{digits}g}" for v in values)

@@ -1,0 +1,75 @@
+"""Cross products of a mixed model in lme4's relative-factor form, b = Λu with u ~ N(0, I).
+
+Maximum likelihood (:mod:`bayesml.backends.laplace`) works with the columns ZΛ: for a grouping
+factor with per-level factor T (k × k), the effects b_l = T u_l, and the row of ZΛ is the row's
+terms times T. Rather than rebuild ZΛ for every θ, the cross products TᵀWT of the unscaled
+columns (:func:`~bayesml.linalg.elimination.cross_products`) are scaled:
+
+    C_dd,l → Tᵀ C_dd,l T,    C_dr → blockdiag(Tᵀ) C_dr D,    C_rr → Dᵀ C_rr D,
+
+with D the scaling of the rest's columns (block diagonal: each other factor's T per level, and
+the identity on the fixed effects). A Gaussian response's weights do not change with θ, so its
+cross products are formed once per fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from bayesml.linalg.elimination import CrossProducts
+
+__all__ = ["rest_scaling", "scale_cross_products", "scale_rest_vector", "scale_level_vector"]
+
+
+def rest_scaling(
+    factors: Sequence[np.ndarray], n_levels: Sequence[int], n_fixed: int
+) -> sp.csr_matrix:
+    """D: block diagonal with ``I_L ⊗ T`` for each of the rest's grouping factors (in order),
+    then the identity on ``n_fixed`` fixed-effect columns."""
+    blocks = [sp.kron(sp.identity(levels), factor) for factor, levels in zip(factors, n_levels, strict=False)]
+    blocks.append(sp.identity(n_fixed))
+    return sp.csr_matrix(sp.block_diag(blocks)) if blocks else sp.csr_matrix((0, 0))
+
+
+def scale_cross_products(
+    cross: CrossProducts, factor: np.ndarray, scaling: sp.csr_matrix
+) -> CrossProducts:
+    """The cross products of [Z_d Λ_d, R D] from those of [Z_d, R].
+
+    Parameters
+    ----------
+    cross
+        Cross products of the unscaled columns.
+    factor
+        T of the eliminated factor (k × k).
+    scaling
+        D (:func:`rest_scaling`), m × m.
+    """
+    dd = np.matmul(np.matmul(factor.T, cross.dd), factor)
+    levels, k, m = cross.n_levels, cross.n_terms, cross.n_rest
+    if isinstance(cross.dr, np.ndarray):
+        left = np.matmul(factor.T, cross.dr).reshape(levels * k, m)
+        dr = (
+            np.asarray(scaling.T @ left.T).T.reshape(levels, k, m)
+            if m
+            else left.reshape(levels, k, m)
+        )
+    else:
+        left = sp.kron(sp.identity(levels), factor.T) @ cross.dr
+        dr = sp.csr_matrix(left @ scaling)
+    rr = np.asarray(scaling.T @ np.asarray(scaling.T @ cross.rr).T) if m else cross.rr
+    return CrossProducts(dd, dr, np.ascontiguousarray(rr))
+
+
+def scale_level_vector(values: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Tᵀ v_l for each level's k entries of a level-major vector (the eliminated part of Λᵀc)."""
+    k = factor.shape[0]
+    return (values.reshape(-1, k) @ factor).reshape(-1)
+
+
+def scale_rest_vector(values: np.ndarray, scaling: sp.csr_matrix) -> np.ndarray:
+    """Dᵀ c_r (the rest's part of Λᵀc)."""
+    return np.asarray(scaling.T @ values).reshape(-1) if values.size else values
