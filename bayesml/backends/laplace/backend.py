@@ -226,7 +226,8 @@ def build_result(
         link=family.link.name,
         response=design.observed_name,
         random_effects={
-            block.name: effects for block, effects in zip(design.random, fitted.effects, strict=False)
+            block.name: effects
+            for block, effects in zip(design.random, fitted.effects, strict=False)
         },
         fitted=family.mu_from_eta(fitted.eta),
         linear_predictor=fitted.eta,

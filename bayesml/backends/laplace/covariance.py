@@ -140,7 +140,10 @@ class CovarianceParameters:
         scale = 1.0 if sigma is None else sigma
         for block, covariance in zip(self.blocks, self.covariances(theta, scale), strict=True):
             sds = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-            rows += [(block.name, term, sd, np.nan) for term, sd in zip(block.term_labels, sds, strict=False)]
+            rows += [
+                (block.name, term, sd, np.nan)
+                for term, sd in zip(block.term_labels, sds, strict=False)
+            ]
             if block.correlated:
                 for a in range(block.size):
                     for b in range(a + 1, block.size):

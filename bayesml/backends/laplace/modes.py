@@ -94,7 +94,9 @@ def conditional_modes(
         gradient, curvature = problem.derivatives(eta, values)
         solved = system.eliminate(system.products(curvature), factors)
         grad_u, grad_beta = system.transpose_times(gradient)
-        grad_u = [g - block for g, block in zip(system.scale_gradient(grad_u, factors), u, strict=False)]
+        grad_u = [
+            g - block for g, block in zip(system.scale_gradient(grad_u, factors), u, strict=False)
+        ]
         step_u, step_beta = solved.solve(grad_u, grad_beta if free_beta else None)
         decrement = sum(float(np.sum(g * s)) for g, s in zip(grad_u, step_u, strict=False))
         if free_beta:

@@ -75,7 +75,9 @@ class GaussianDeviance:
         solved = self.system.eliminate(self.cross, factors)
         rhs_u = self.system.scale_gradient(self.rhs_u, factors)
         u, beta = solved.solve(rhs_u, self.rhs_beta)
-        fitted = sum(float(np.sum(r * x)) for r, x in zip(rhs_u, u, strict=False)) + float(self.rhs_beta @ beta)
+        fitted = sum(float(np.sum(r * x)) for r, x in zip(rhs_u, u, strict=False)) + float(
+            self.rhs_beta @ beta
+        )
         residual = max(self.total - fitted, 1e-300)
         degrees = self.degrees
         deviance = solved.logdet_random() + degrees * (1.0 + np.log(2 * np.pi * residual / degrees))

@@ -227,7 +227,7 @@ def _summary_text(result: MLResult, digits: int, *, short: bool = False) -> str:
         "",
     ]
     if result.reml:
-        lines.append(f"REML criterion at convergence: {result.deviance:.{digits}g}")
+        lines.append(f"REML criterion at convergence: {result.deviance:.1f}")
     else:
         header = f"{'AIC':>10} {'BIC':>10} {'logLik':>10} {'deviance':>10}"
         values = " ".join(
@@ -263,27 +263,27 @@ def _fmt(digits: int):
 
 
 def _varcorr_text(varcorr: pd.DataFrame, digits: int) -> str:
-    rows = []
+    """lme4's table: Groups, Name, Std.Dev. and the correlations with the terms above."""
+    rows = [("Groups", "Name", "Std.Dev.", "Corr")]
     for group, frame in varcorr.groupby("group", sort=False):
         sds = frame[frame["corr"].isna()]
-        corrs = frame[frame["corr"].notna()]
-        for position, (_, row) in enumerate(sds.iterrows()):
-            name = row["term"] or ""
-            corr_values = [
-                f"{c:.2f}"
-                for t, c in zip(corrs["term"], corrs["corr"], strict=False)
-                if t.endswith(f":{name}") and position > 0
-            ]
+        corrs = dict(zip(frame["term"], frame["corr"], strict=True))
+        names = list(sds["term"])
+        for position, (name, sd) in enumerate(zip(names, sds["sd"], strict=True)):
+            above = [corrs.get(f"{other}:{name}", np.nan) for other in names[:position]]
             rows.append(
                 (
                     group if position == 0 else "",
                     name,
-                    f"{row['sd']:.{digits}g}",
-                    " ".join(corr_values),
+                    f"{sd:.{digits}g}",
+                    " ".join(f"{c:.2f}" for c in above if np.isfinite(c)),
                 )
             )
-    frame = pd.DataFrame(rows, columns=["Groups", "Name", "Std.Dev.", "Corr"])
-    return frame.to_string(index=False)
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        " " + " ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
 
 
 def _fixef_text(fixef: pd.DataFrame, digits: int) -> str:
