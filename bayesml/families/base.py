@@ -400,6 +400,33 @@ class Family:
         ordinal families give the probability of each category instead, on a trailing axis."""
         return np.asarray(mu, dtype=float)
 
+    def log_likelihood_eta(
+        self,
+        y: ArrayLike,
+        eta: ArrayLike,
+        params: ParamValues | None = None,
+        *,
+        trials: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Array:
+        """:meth:`log_likelihood` at μ = :meth:`mu_from_eta` (η), computed from η itself where
+        the family can (the binary families: y log F(η) + (n − y) log(1 − F(η)), exact far in
+        both tails where μ = F(η) rounds to 0 or 1; the Poisson: y η − e^η − log y!). What the
+        maximum-likelihood fits evaluate, as their derivatives (:meth:`eta_derivatives`) are
+        exact in η too."""
+        own = type(self)._log_likelihood_eta is not Family._log_likelihood_eta
+        if not own:
+            return self.log_likelihood(
+                y, self.mu_from_eta(eta), params, trials=trials, weights=weights
+            )
+        values = self._param_values(params, self.aux_names, purpose="the log-likelihood")
+        return self._log_likelihood_eta(
+            np.asarray(y, dtype=float), np.asarray(eta, dtype=float), values, trials, weights
+        )
+
+    def _log_likelihood_eta(self, y, eta, params, trials, weights) -> Array:
+        raise NotImplementedError
+
     def mu_from_eta(self, eta: ArrayLike) -> Array:
         """What :meth:`log_likelihood`, :meth:`draw` and :meth:`expected_response` take as
         ``mu`` for linear predictor η: g⁻¹(η), except for the ordinal families (η itself: their

@@ -7,7 +7,7 @@ from scipy import special, stats
 
 from bayesml.families._eta import binary_information, log_cdf_derivatives, log_sf_derivatives
 from bayesml.families.base import Family
-from bayesml.families.ordinal import log_sf
+from bayesml.families.ordinal import log_cdf, log_sf
 
 __all__ = ["Bernoulli", "Binomial"]
 
@@ -31,8 +31,12 @@ class _Successes(Family, links=PROBABILITY_LINKS, canonical="logit"):
 
     def _eta_derivatives(self, y, eta, params, trials, weights):
         """ℓ = y log F(η) + (n − y) log(1 − F(η)) + const, from the derivatives of log F and
-        log(1 − F) (exact in both tails; n = 1 for the bernoulli)."""
+        log(1 − F) (exact in both tails; n = 1 for the bernoulli); the logit's in one pass:
+        y − nμ and −nμ(1 − μ)."""
         n = 1.0 if trials is None else trials
+        if self.link.name == "logit":
+            p = special.expit(eta)
+            return y - n * p, -n * p * special.expit(-eta)
         cdf1, cdf2 = log_cdf_derivatives(self.link.name, eta)
         sf1, sf2 = log_sf_derivatives(self.link.name, eta)
         return y * cdf1 + (n - y) * sf1, y * cdf2 + (n - y) * sf2
@@ -41,6 +45,20 @@ class _Successes(Family, links=PROBABILITY_LINKS, canonical="logit"):
         """n f(η)²/(F(η)(1 − F(η))) (= n μ(1 − μ) for the logit link)."""
         n = 1.0 if trials is None else trials
         return n * binary_information(self.link.name, eta)
+
+    def _log_likelihood_eta(self, y, eta, params, trials, weights):
+        """y log F(η) + (n − y) log(1 − F(η)) (+ log C(n, y) for the binomial), exact in the
+        tails."""
+        n = 1.0 if trials is None else trials
+        link = self.link.name
+        if link == "logit":  # y log p + (n − y) log(1 − p) = y η − n log(1 + e^η)
+            values = y * eta - n * np.logaddexp(0.0, eta)
+        else:
+            values = y * log_cdf(link, eta) + (n - y) * log_sf(link, eta)
+        if trials is None:
+            return values
+        choose = special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)
+        return values + choose
 
     def _log_zero_probability(self, eta, params, trials):
         """log P(y = 0) = n log(1 − F(η)), exact in the tails (for the zero-inflated binomial)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from bayesml.families.base import VAGUE_POSITIVE, Family, Parameter
 from bayesml.families.binary import y_log_y_over
@@ -59,6 +59,10 @@ class Poisson(Family, name="poisson", links=("log",), canonical="log", response=
         return 2.0 * (y_log_y_over(y, mu) - (y - mu))
 
     laplace_curvature = "expected"
+
+    def _log_likelihood_eta(self, y, eta, params, trials, weights):
+        """y η − e^η − log y! (μ = e^η without clipping)."""
+        return y * eta - np.exp(eta) - special.gammaln(y + 1.0)
 
     def _eta_derivatives(self, y, eta, params, trials, weights):
         """y − μ and −μ (log link, canonical)."""

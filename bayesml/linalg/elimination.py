@@ -48,6 +48,7 @@ __all__ = [
     "NotPositiveDefinite",
     "cross_block",
     "cross_products",
+    "dense_cross_products",
 ]
 
 #: C_dr is kept dense, (levels, k, m), when the rest has at most this many columns, else sparse
@@ -134,6 +135,23 @@ def cross_products(
     return CrossProducts(
         blocks, cross_block(cross, eliminated.n_levels, eliminated.n_terms), dense_rest
     )
+
+
+def dense_cross_products(
+    eliminated: GroupedColumns, rest: np.ndarray, weights: np.ndarray
+) -> CrossProducts:
+    """:func:`cross_products` for a dense rest of few columns (the fixed effects alone): C_dr
+    level by level with one ``bincount`` per (term, column), no sparse products."""
+    index, terms = eliminated.group_index, eliminated.term_matrix
+    levels, k, m = eliminated.n_levels, eliminated.n_terms, rest.shape[1]
+    weighted = rest * weights[:, None]
+    cross = np.empty((levels, k, m))
+    for t in range(k):
+        for j in range(m):
+            cross[:, t, j] = np.bincount(
+                index, weights=weighted[:, j] * terms[:, t], minlength=levels
+            )
+    return CrossProducts(eliminated.level_products(weights), cross, weighted.T @ rest)
 
 
 @dataclass(eq=False)

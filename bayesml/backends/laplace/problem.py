@@ -124,18 +124,19 @@ class MLProblem:
         w/σ², gets them there)."""
         family = self.family
         inside = self.weights if family.accepts_weights else None
-        rows = family.log_likelihood(
-            self.y, family.mu_from_eta(eta), values, trials=self.trials, weights=inside
+        rows = family.log_likelihood_eta(
+            self.y, eta, values, trials=self.trials, weights=inside
         )
         return rows if inside is not None or self.weights is None else rows * self.weights
 
     def derivatives(self, eta: np.ndarray, values: dict) -> tuple[np.ndarray, np.ndarray]:
         """(∂ℓ/∂η, curvature) of each row: the curvature is the family's choice for the Laplace
-        approximation (expected information for glmer's families, observed otherwise)."""
+        approximation (expected information for glmer's families, observed otherwise; the two
+        are one for a canonical link)."""
         family = self.family
         inside = self.weights if family.accepts_weights else None
         gradient, second = family.eta_derivatives(self.y, eta, values, self.trials, inside)
-        if family.laplace_curvature == "expected":
+        if family.laplace_curvature == "expected" and not family.is_canonical:
             curvature = family.eta_information(self.y, eta, values, self.trials, inside)
         else:
             curvature = -second
@@ -145,14 +146,24 @@ class MLProblem:
 
     # -- starting values -------------------------------------------------------------------------
     def start_beta(self) -> np.ndarray:
-        """β of a least-squares fit of g(initial mean) on X (zeros where the family has none)."""
+        """β of a least-squares fit of g(initial mean) on X (zeros where the family has none).
+
+        A zero-inflated or hurdle family starts from its component family's initial mean, and a
+        mean at or below 0 under a link of a positive mean (the zeros of a hurdle's continuous
+        part) from a tenth of the positive means' average: g(0) of the log link is about −236,
+        from where the conditional modes diverge."""
         family = self.family
         if self.family.response_kind == "ordinal" or self.n_fixed == 0:
             return np.zeros(self.n_fixed)
         y = self.y / self.trials if self.trials is not None else self.y
         weights = self.prior_weights if self.trials is None else self.trials
+        source = getattr(family, "component", None) or family
         try:
-            mean = family.initial_mean(y, weights)
+            mean = np.asarray(source.initial_mean(y, weights), dtype=float)
+            if family.link.mu_domain == "(0, inf)":
+                positive = mean[mean > 0]
+                floor = 0.1 * float(np.mean(positive)) if positive.size else 1.0
+                mean = np.where(mean > 0, mean, floor)
             target = family.link.link(mean) - self.offset
         except (ValueError, FloatingPointError, FamilyError):
             return np.zeros(self.n_fixed)

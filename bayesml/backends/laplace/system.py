@@ -26,6 +26,7 @@ from bayesml.linalg import (
     GroupedColumns,
     cross_products,
 )
+from bayesml.linalg.elimination import DENSE_CROSS_LIMIT, dense_cross_products
 from bayesml.linalg.relative import rest_scaling, scale_cross_products
 
 __all__ = ["MixedSystem", "RandomDesign", "Solved"]
@@ -136,6 +137,8 @@ class MixedSystem:
         n = design.columns[0].group_index.size
         self.rest = sp.csr_matrix(sp.hstack(others)) if others else sp.csr_matrix((n, 0))
         self.n_other_random = sum(design.columns[j].n_columns for j in design.others)
+        dense = not design.others and (fixed is None or fixed.shape[1] <= DENSE_CROSS_LIMIT)
+        self.dense_rest = (np.zeros((n, 0)) if fixed is None else fixed) if dense else None
 
     @property
     def eliminated_columns(self) -> GroupedColumns:
@@ -143,7 +146,9 @@ class MixedSystem:
         return self.design.columns[self.design.eliminated]
 
     def products(self, weights: np.ndarray) -> CrossProducts:
-        """The unscaled cross products [Z_d, R]ᵀ W [Z_d, R]."""
+        """The unscaled cross products [Z_d, R]ᵀ W [Z_d, R] (level by level when R is X alone)."""
+        if self.dense_rest is not None:
+            return dense_cross_products(self.eliminated_columns, self.dense_rest, weights)
         return cross_products(self.eliminated_columns, self.rest, weights)
 
     def transpose_times(self, values: np.ndarray) -> tuple[list[np.ndarray], np.ndarray | None]:
