@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from bayesml.results.loglik import add_log_likelihood
     from bayesml.results_io import load_result, save_result
     from bayesml.spec import ModelSpec, load_spec
+    from bayesml.workflows.anova import anova
     from bayesml.workflows.compare import compare
     from bayesml.workflows.power_scaling import power_sensitivity
     from bayesml.workflows.sensitivity import load_sensitivity, sensitivity
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "__version__",
     "add_log_likelihood",
+    "anova",
     "ArgumentError",
     "ArgumentTypeError",
     "BayesmlError",
@@ -103,6 +105,7 @@ _LAZY = {
     "load_sensitivity": "bayesml.workflows.sensitivity",
     "power_sensitivity": "bayesml.workflows.power_scaling",
     "compare": "bayesml.workflows.compare",
+    "anova": "bayesml.workflows.anova",
     **dict.fromkeys(_ERRORS, "bayesml.errors"),
 }
 _SUBMODULES = ("datasets", "plots")

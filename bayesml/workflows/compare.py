@@ -1,4 +1,5 @@
-"""Compare fits of one model by different backends: NUTS, Gibbs and h-likelihood, side by side.
+"""Compare fits of one model by different backends: NUTS, Gibbs, h-likelihood and maximum
+likelihood, side by side.
 
 >>> comparison = bayesml.compare(nuts_result, gibbs_result, hlik_fit)   # doctest: +SKIP
 >>> comparison.table.loc["sd_g[Intercept]"]                            # doctest: +SKIP
@@ -68,6 +69,12 @@ def _is_hlik(result: Any) -> bool:
     return isinstance(result, HlikResult)
 
 
+def _is_ml(result: Any) -> bool:
+    from bayesml.backends.laplace.result import MLResult
+
+    return isinstance(result, MLResult)
+
+
 def _posterior_adapter() -> ResultAdapter:
     from bayesml.workflows import compare_posterior as posterior
 
@@ -94,10 +101,24 @@ def _hlik_adapter() -> ResultAdapter:
     )
 
 
+def _ml_adapter() -> ResultAdapter:
+    from bayesml.workflows import compare_ml as ml
+
+    return ResultAdapter(
+        accepts=_is_ml,
+        method=ml.ml_method,
+        family=ml.ml_family,
+        estimates=ml.ml_estimates,
+        notes=ml.ml_notes,
+        interval="wald",
+    )
+
+
 #: result kind -> factory of its adapter (built on use, so importing this module stays light)
 ADAPTERS: dict[str, Callable[[], ResultAdapter]] = {
     "posterior": _posterior_adapter,
     "hlik": _hlik_adapter,
+    "ml": _ml_adapter,
 }
 
 _MAPPING_NOTE = (
@@ -223,14 +244,20 @@ def compare(
     estimated φ (quasi-likelihood) has no Bayesian counterpart and is left out with a note.
     A parameter a fit does not estimate (the correlations of an h-likelihood fit, which treats
     the terms of ``(1 + x | g)`` as independent blocks) is NaN in that fit's columns.
+    Maximum-likelihood fits (``Model.fit(method="laplace")`` or ``"agq"``) give the fixed effects
+    with their SEs and Wald intervals, ``sd_<group>[term]`` and ``corr_<group>[t1, t2]`` from
+    their ``varcorr``, ``sigma`` and the other family parameters — those without SEs (as lme4's
+    summary; NaN, with a note) — and, on request, the conditional modes of the random effects
+    with their conditional SDs.
 
     Parameters
     ----------
     *results
-        Two or more (or one) results: ``xarray.DataTree`` posteriors and ``HlikResult`` fits.
+        Two or more (or one) results: ``xarray.DataTree`` posteriors, ``HlikResult`` fits and
+        ``MLResult`` fits.
     names
         Column names, one per result; default the backends' names (``"nuts"``, ``"gibbs"``,
-        ``"hlik"``), numbered when repeated (``"nuts"``, ``"nuts_2"``).
+        ``"hlik"``, ``"laplace"``, ``"agq"``), numbered when repeated (``"nuts"``, ``"nuts_2"``).
     ci_prob
         Probability of the HDIs and of the Wald intervals: 0.94 by default (ArviZ's own default
         is 0.89). The former name ``hdi_prob=`` still works, with a ``FutureWarning``.
@@ -245,7 +272,7 @@ def compare(
     Raises
     ------
     ArgumentTypeError
-        If a result is neither a posterior nor an h-likelihood fit.
+        If a result is not a posterior, an h-likelihood fit or a maximum-likelihood fit.
     ArgumentError
         If no result is given, ``names`` or ``ci_prob`` is invalid, a posterior result has no
         ``posterior`` group, or the results are fits of different models (other families,
@@ -270,7 +297,7 @@ def compare(
         fits.append(FitEstimates(name, adapter.method(result), adapter.interval, tuple(estimates)))
         notes += [f"{name}: {note}" for note in adapter.notes(result)]
     _check_same_model(fits, [a.family(r) for a, r in zip(adapters, results, strict=True)])
-    if any(fit.interval == "wald" for fit in fits):
+    if any(fit.method == "hlik" for fit in fits):
         notes.append(_MAPPING_NOTE)
     return Comparison(fits, ci_prob=ci_prob, notes=notes)
 
@@ -308,8 +335,9 @@ def _adapter_for(result: Any, position: int) -> ResultAdapter:
                 )
             return adapter
     raise ArgumentTypeError(
-        f"result {position} must be a posterior (xarray.DataTree from Model.sample) or an "
-        f"h-likelihood fit (HlikResult from Model.fit); got {type(result).__name__}"
+        f"result {position} must be a posterior (xarray.DataTree from Model.sample), an "
+        "h-likelihood fit (HlikResult from Model.fit) or a maximum-likelihood fit (MLResult "
+        f"from Model.fit(method='laplace' or 'agq')); got {type(result).__name__}"
     )
 
 
