@@ -147,7 +147,10 @@ def _fit_generalized(problem: MLProblem, n_nodes: int, tol: float, max_evaluatio
     lower = np.concatenate(
         [covariance.lower_bounds, np.full(problem.n_fixed + free1.size, -np.inf)]
     )
-    stage2 = minimize_deviance(second, start, lower, tol=tol, max_evaluations=max_evaluations)
+    exact = second.value_and_gradient if second.has_gradient else None
+    stage2 = minimize_deviance(
+        second, start, lower, tol=tol, max_evaluations=max_evaluations, value_and_gradient=exact
+    )
     _warn_stages([("the first stage (nAGQ = 0)", stage1), ("the second stage", stage2)])
     theta, beta, free = second.split(stage2.x)
     beta_cov = _beta_covariance(problem, second, stage2.x, covariance.diagonal)
@@ -165,7 +168,10 @@ def _beta_covariance(problem, deviance, x, diagonal) -> np.ndarray:
     n_theta = problem.random.covariance.size
     free = np.ones(x.size, dtype=bool)
     free[:n_theta] = ~(diagonal & (x[:n_theta] <= 1e-8))
-    hessian = finite_difference_hessian(deviance, x, free)
+    if deviance.has_gradient:
+        hessian = gradient_difference_hessian(deviance.value_and_gradient, x, free)
+    else:
+        hessian = finite_difference_hessian(deviance, x, free)
     positions = np.arange(n_theta, n_theta + problem.n_fixed) - int(np.sum(~free[:n_theta]))
     try:
         inverse = np.linalg.inv(hessian)
@@ -187,6 +193,21 @@ def _beta_covariance(problem, deviance, x, diagonal) -> np.ndarray:
     _, curvature = problem.derivatives(modes.eta, values)
     joint = MixedSystem(problem.random, problem.fixed)
     return joint.eliminate(joint.products(curvature), factors).fixed_inverse()
+
+
+def gradient_difference_hessian(value_and_gradient, x: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Hessian from central differences of the exact gradient in the ``free`` coordinates
+    (symmetrised), steps 1e-4 · max(1, |xᵢ|)."""
+    index = np.flatnonzero(free)
+    rows = []
+    for position in index:
+        step = 1e-4 * max(1.0, abs(x[position]))
+        up, down = x.copy(), x.copy()
+        up[position] += step
+        down[position] -= step
+        rows.append((value_and_gradient(up)[1] - value_and_gradient(down)[1])[index] / (2 * step))
+    hessian = np.array(rows)
+    return 0.5 * (hessian + hessian.T)
 
 
 def finite_difference_hessian(function, x: np.ndarray, free: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import logsumexp
 
+from bayesml.backends.laplace.gradient import has_exact_gradient, laplace_gradient
 from bayesml.backends.laplace.modes import Modes, conditional_modes
 from bayesml.backends.laplace.problem import MLProblem
 from bayesml.backends.laplace.system import MixedSystem, Solved
@@ -144,10 +145,45 @@ class LaplaceDeviance:
         self.evaluations += 1
         try:
             modes = self.modes(x)
-            value = -2.0 * modes.log_likelihood + modes.penalty + modes.solved.logdet_random()
         except np.linalg.LinAlgError:
             return np.inf
-        return float(value) if np.isfinite(value) else np.inf
+        return _laplace_value(modes)
+
+    @property
+    def has_gradient(self) -> bool:
+        """Whether :meth:`value_and_gradient` is exact in (θ, β) (one grouping factor, joint)."""
+        return self.joint and has_exact_gradient(self.problem)
+
+    def value_and_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """The deviance and its gradient: exact in (θ, β)
+        (:func:`~bayesml.backends.laplace.gradient.laplace_gradient`), central differences in
+        the family parameters."""
+        self.evaluations += 1
+        try:
+            modes = self.modes(x)
+        except np.linalg.LinAlgError:
+            return np.inf, np.zeros_like(x)
+        value = _laplace_value(modes)
+        if not np.isfinite(value):
+            return np.inf, np.zeros_like(x)
+        theta, _, free = self.split(x)
+        values = self.problem.parameters.values(free)
+        grad_theta, grad_beta = laplace_gradient(self.problem, modes, theta, values)
+        gradient = np.concatenate([grad_theta, grad_beta, np.zeros(free.size)])
+        start = x.size - free.size
+        for position in range(start, x.size):
+            step = 1e-5 * max(1.0, abs(x[position]))
+            up, down = x.copy(), x.copy()
+            up[position] += step
+            down[position] -= step
+            gradient[position] = (self(up) - self(down)) / (2.0 * step)
+        self.modes(x)  # the warm start back at x
+        return value, gradient
+
+
+def _laplace_value(modes: Modes) -> float:
+    value = -2.0 * modes.log_likelihood + modes.penalty + modes.solved.logdet_random()
+    return float(value) if np.isfinite(value) else np.inf
 
 
 def hermite_grid(n_nodes: int, dimension: int) -> tuple[np.ndarray, np.ndarray]:
@@ -176,6 +212,11 @@ class QuadratureDeviance(LaplaceDeviance):
         super().__post_init__()
         k = self.problem.random.columns[0].n_terms
         self.grid, self.log_weights = hermite_grid(self.n_nodes, k)
+
+    @property
+    def has_gradient(self) -> bool:
+        """No exact gradient: the quadrature's deviance is differenced."""
+        return False
 
     def __call__(self, x: np.ndarray) -> float:
         self.evaluations += 1

@@ -1,7 +1,9 @@
 """The optimiser every maximum-likelihood stage uses: bounded L-BFGS-B (scipy) on a deviance.
 
-Gradients are central finite differences of the deviance (whose conditional modes are solved to a
-Newton decrement of 1e-11, so that the differences are not noise). A stage that ends without
+Gradients are exact where the deviance gives them (the Laplace deviance of one grouping factor,
+:mod:`~bayesml.backends.laplace.gradient`), else central finite differences of the deviance (whose
+conditional modes are solved far below rounding of the objective, so that the differences are
+not noise). A stage that ends without
 scipy's convergence is reported (the result's ``converged`` and a warning naming the stage).
 """
 
@@ -46,17 +48,19 @@ def minimize_deviance(
     *,
     tol: float,
     max_evaluations: int,
+    value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
 ) -> Optimum:
-    """Minimise ``deviance`` from ``start`` with lower bounds ``lower`` (−∞ for none)."""
+    """Minimise ``deviance`` from ``start`` with lower bounds ``lower`` (−∞ for none), with
+    the exact gradient when ``value_and_gradient`` is given, else central differences."""
     if start.size == 0:
         return Optimum(start, float(deviance(start)), 1, True, "nothing to optimise")
     bounds = [(None if not np.isfinite(low) else float(low), None) for low in lower]
-    counted = _Counted(deviance)
+    counted = _Counted(deviance if value_and_gradient is None else value_and_gradient)
     result = minimize(
         counted,
         np.maximum(start, lower),
         method="L-BFGS-B",
-        jac="3-point",
+        jac="3-point" if value_and_gradient is None else True,
         bounds=bounds,
         options={"ftol": tol, "gtol": 1e-7, "maxfun": max_evaluations, "maxls": 40},
     )
@@ -76,10 +80,10 @@ def _flat(result, lower: np.ndarray) -> bool:
 
 
 class _Counted:
-    def __init__(self, function: Callable[[np.ndarray], float]) -> None:
+    def __init__(self, function: Callable) -> None:
         self.function = function
         self.calls = 0
 
-    def __call__(self, x: np.ndarray) -> float:
+    def __call__(self, x: np.ndarray):
         self.calls += 1
         return self.function(np.asarray(x, dtype=float))

@@ -124,18 +124,17 @@ class MLProblem:
         w/σ², gets them there)."""
         family = self.family
         inside = self.weights if family.accepts_weights else None
-        rows = family.log_likelihood(
-            self.y, family.mu_from_eta(eta), values, trials=self.trials, weights=inside
-        )
+        rows = family.log_likelihood_eta(self.y, eta, values, trials=self.trials, weights=inside)
         return rows if inside is not None or self.weights is None else rows * self.weights
 
     def derivatives(self, eta: np.ndarray, values: dict) -> tuple[np.ndarray, np.ndarray]:
         """(∂ℓ/∂η, curvature) of each row: the curvature is the family's choice for the Laplace
-        approximation (expected information for glmer's families, observed otherwise)."""
+        approximation (expected information for glmer's families, observed otherwise; the two
+        are one for a canonical link)."""
         family = self.family
         inside = self.weights if family.accepts_weights else None
         gradient, second = family.eta_derivatives(self.y, eta, values, self.trials, inside)
-        if family.laplace_curvature == "expected":
+        if family.laplace_curvature == "expected" and not family.is_canonical:
             curvature = family.eta_information(self.y, eta, values, self.trials, inside)
         else:
             curvature = -second
