@@ -92,6 +92,19 @@ def test_cbpp_period_matches_glmer(cbpp_fits):
     _check_against(table, reference)
 
 
+def test_cbpp_period_at_25_nodes_matches_glmer():
+    """nAGQ = 25: bayesml's log-likelihood keeps the binomial constant that lme4's AGQ logLik
+    leaves out (the saturated log-likelihood, the same for both fits): the columns differ by it,
+    Chisq and p do not."""
+    reference = REFERENCES["cbpp_agq25"]
+    fits = [
+        bayesml.Model(model["formula"], "cbpp", family="binomial").fit(method="agq", n_nodes=25)
+        for model in reference["models"]
+    ]
+    table = bayesml.anova(*fits[::-1])
+    _check_against(table, reference, loglik_shift=reference["saturated_logLik"])
+
+
 def _result(loglik: float, npar: int, nobs: int, description: str, **changes):
     """An MLResult carrying lme4's log-likelihood and number of parameters (the rest unused)."""
     from bayesml.backends.laplace.result import MLResult
