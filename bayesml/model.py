@@ -505,7 +505,16 @@ class Model:
         ----------
         method
             A fitting method of :mod:`bayesml.backends.registry`: ``"hlik"``, the h-likelihood
-            backend (Lee & Nelder's HGLM, R ``hglm``).
+            backend (Lee & Nelder's HGLM, R ``hglm``); ``"laplace"``, maximum likelihood with
+            the random effects integrated out by the Laplace approximation (lme4's ``glmer``;
+            a Gaussian identity-link model exactly, as ``lmer``: ML, or REML with
+            ``reml=True``); ``"agq"``, adaptive Gauss–Hermite quadrature (``glmer(nAGQ =
+            ...)``; one grouping factor with at most 3 terms). Options of ``"laplace"`` and
+            ``"agq"`` (:class:`~bayesml.backends.laplace.backend.LaplaceOptions`): ``reml``
+            (default False), ``tol`` (1e-10, relative, on the deviance), ``max_evaluations``
+            (10 000 per stage) and, for ``"agq"``, ``n_nodes`` (nodes per dimension, 1–50,
+            default 9). They return an
+            :class:`~bayesml.backends.laplace.result.MLResult`.
         **options
             The method's options, checked by it (unknown names are refused). For ``"hlik"``
             (:class:`~bayesml.backends.hlik.backend.HlikOptions`):

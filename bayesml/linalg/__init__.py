@@ -1,4 +1,5 @@
-"""The linear algebra of mixed models, shared by the Gibbs and h-likelihood backends.
+"""The linear algebra of mixed models, shared by the Gibbs, h-likelihood and maximum-likelihood
+backends.
 
 Only numpy and scipy; no backend is imported here.
 
@@ -12,6 +13,8 @@ module                          holds
                                 products, per-level Cholesky factors, the Schur complement of
                                 the rest and its Cholesky; solves, draws, log-determinants and
                                 blocks of the inverse
+:mod:`.relative`                the cross products in lme4's relative-factor form (ZΛ), scaled
+                                by θ from the unscaled ones (maximum likelihood)
 :mod:`.batched`                 stacks of small k × k blocks: batched Cholesky inverses, closed
                                 forms for k ≤ 2, block-diagonal placement
 :mod:`.lapack`                  thin LAPACK wrappers (Cholesky, triangular solves and inverses)
