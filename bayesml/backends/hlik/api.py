@@ -51,12 +51,13 @@ def fit_hlik(
     dispersion: DispersionOption = "auto",
     dispersion_design: FixedDesign | np.ndarray | pd.DataFrame | None = None,
     estimation: str | None = None,
-    tol: float = 1e-6,
+    tol: float | None = None,
     max_iter: int = 50,
     covariance: Mapping[str, Any] | None = None,
     car: Mapping[str, Any] | None = None,
     offset: Any = None,
     method: str | None = None,
+    convergence: str = "fixed_point",
 ) -> HlikResult:
     """Fit a model design by h-likelihood (Lee & Nelder's HGLM, R ``hglm``'s algorithm).
 
@@ -88,7 +89,10 @@ def fit_hlik(
     estimation
         ``"EQL"`` (default) or ``"EQL1"`` (HL(1,1) correction; Gaussian random effects).
     tol, max_iter
-        Convergence tolerance on Σ Δη² / Σ η² and the most outer iterations.
+        Convergence tolerance and the most outer iterations: with ``convergence="fixed_point"``
+        the fit stops when every φ and λ changes by less than ``tol`` relative (and
+        Σ Δη² / Σ η² < ``tol``); with ``"hglm"`` on Σ Δη² / Σ η² < ``tol`` alone. ``None``
+        (default): 1e-8 at the fixed point, hglm's 1e-6 with ``convergence="hglm"``.
     covariance
         Known covariance matrix per grouping factor (pedigree, kinship) up to the factor λ, as a
         DataFrame labelled by level (safest) or an array in the order of the factor's levels
@@ -102,6 +106,11 @@ def fit_hlik(
         Values added to the design's offset (one per row), or ``None``.
     method
         The former name of ``estimation`` (deprecated: a ``FutureWarning``).
+    convergence
+        ``"fixed_point"`` (default): iterate to the fixed point of EQL (SQUAREM-accelerated;
+        for Gaussian models lmer's REML fit); ``"hglm"``: R hglm's iteration and stopping rule,
+        which reproduces hglm's printed output iterate by iterate but stops before the
+        dispersions settle where the iteration is slow.
 
     Returns
     -------
@@ -159,7 +168,9 @@ def fit_hlik(
         description=str(fitted_formula),
         notes=tuple(_independence_note(term) for term in _correlated(design.formula)),
     )
-    return fit_problem(problem, estimation=estimation, tol=tol, max_iter=max_iter)
+    return fit_problem(
+        problem, estimation=estimation, tol=tol, max_iter=max_iter, convergence=convergence
+    )
 
 
 def _correlated(formula: ParsedFormula) -> list[FormulaTerm]:
@@ -210,14 +221,15 @@ def fit_matrices(
     random_family: RandomFamilySpec = DEFAULT_RANDOM_FAMILY,
     dispersion: DispersionOption = "estimate",
     estimation: str | None = None,
-    tol: float = 1e-6,
+    tol: float | None = None,
     max_iter: int = 50,
     weights: Any = None,
     offset: Any = None,
     method: str | None = None,
+    convergence: str = "hglm",
 ) -> HlikResult:
     """Fit an HGLM given as matrices, like R's ``hglm(y=, X=, Z=, X.disp=)``, with its defaults
-    (φ estimated).
+    (φ estimated, hglm's stopping rule).
 
     See :func:`bayesml.hglm` for the arguments; ``method`` is the former name of ``estimation``
     (deprecated).
@@ -235,4 +247,6 @@ def fit_matrices(
         weights=weights,
         offset=offset,
     )
-    return fit_problem(problem, estimation=estimation, tol=tol, max_iter=max_iter)
+    return fit_problem(
+        problem, estimation=estimation, tol=tol, max_iter=max_iter, convergence=convergence
+    )

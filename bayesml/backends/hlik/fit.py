@@ -1,9 +1,16 @@
 """The outer loop of the h-likelihood fit, as a fixed sequence of steps.
 
 setup (starting GLM, φ₀, λ₀, v = v(ψ)) → repeat: solve the mean model (IWLS on the augmented
-GLM) → deviances and leverages → update φ and λ (gamma GLMs) → check convergence
-(``Σ (η_old − η)² < tol · Σ η²`` from the second iteration on, R ``hglm``'s criterion) → for EQL1,
+GLM) → deviances and leverages → update φ and λ (gamma GLMs) → check convergence → for EQL1,
 the HL(1,1) correction → finalize (standard errors, likelihoods, the result object).
+
+Two stopping rules (``convergence``). ``"hglm"``: R ``hglm``'s, ``Σ (η_old − η)² < tol · Σ η²``
+from the second iteration on, with hglm's iteration as it is — its printed output iterate by
+iterate; it stops EQL long before the dispersions settle where the iteration is slow.
+``"fixed_point"`` (the default): the relative change of every φ and λ below ``tol`` as well, the
+mean model solved to near machine precision at each iteration, and the iteration accelerated by
+SQUAREM cycles on the dispersion coefficients (:mod:`.squarem`) — the fixed point of EQL (for
+Gaussian models lmer's REML fit) in few iterations.
 
 Non-convergence is a :class:`~bayesml.errors.ConvergenceWarning` naming the iteration count and
 the last relative change; NaN anywhere is a :class:`DivergenceError` naming the stage.
@@ -11,18 +18,23 @@ the last relative change; NaN anywhere is a :class:`DivergenceError` naming the 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bayesml.backends.hlik.dispersion import GammaFit
+from bayesml.backends.hlik.errors import DivergenceError
 from bayesml.backends.hlik.likelihood import compute_likelihoods, likelihood_problem
 from bayesml.backends.hlik.linear_algebra import AugmentedSystem
 from bayesml.backends.hlik.problem import DispersionModel, HlikProblem
 from bayesml.backends.hlik.result import HlikResult
 from bayesml.backends.hlik.rows import DataRows, RandomRows, check_mean_family
+from bayesml.backends.hlik.squarem import StepLength, extrapolate
 from bayesml.backends.hlik.start import fit_starting_glm, starting_dispersions
 from bayesml.backends.hlik.steps import (
+    INNER_TOL,
+    MeanFit,
     deviances_and_leverages,
     hl11_correction,
     relative_change,
@@ -34,16 +46,37 @@ from bayesml.backends.hlik.steps import (
 from bayesml.backends.hlik.trace import FitTrace, build_result
 from bayesml.errors import ConvergenceWarning, FamilyError, ModelChangeWarning, SpecError, warn
 
-__all__ = ["METHODS", "FitTrace", "check_options", "fit_problem"]
+__all__ = [
+    "CONVERGENCE",
+    "DEFAULT_TOL",
+    "METHODS",
+    "FitTrace",
+    "check_options",
+    "dispersion_change",
+    "fit_problem",
+]
 
 METHODS = ("EQL", "EQL1")
+#: the stopping rules: at the fixed point (accelerated), or R hglm's (the change of η alone)
+CONVERGENCE = ("fixed_point", "hglm")
+#: the tolerance of each stopping rule when ``tol=None``: at the fixed point, tight enough that
+#: the dispersions are within about 1e-6 relative of it where the iteration is slow (lme4's
+#: Pastes); R hglm's ``conv = 1e-6`` with its rule
+DEFAULT_TOL = {"fixed_point": 1e-8, "hglm": 1e-6}
 #: inner IWLS steps allowed per outer iteration (EQL1: once its correction is in force)
 _MAX_INNER = 50
 _MAX_INNER_EQL1 = 3
+#: the tightest stopping rule of the mean model (Σ Δη² / Σ η², near the rounding of doubles)
+_INNER_TOL_FLOOR = 1e-26
 
 
 def fit_problem(
-    problem: HlikProblem, *, estimation: str = "EQL", tol: float = 1e-6, max_iter: int = 50
+    problem: HlikProblem,
+    *,
+    estimation: str = "EQL",
+    tol: float | None = None,
+    max_iter: int = 50,
+    convergence: str = "fixed_point",
 ) -> HlikResult:
     """Fit an HGLM by h-likelihood (EQL or EQL1) to validated arrays.
 
@@ -55,9 +88,14 @@ def fit_problem(
         ``"EQL"`` (R ``hglm``'s default) or ``"EQL1"`` (with the HL(1,1) correction; Gaussian
         random effects only). Where EQL1 comes out as EQL the result's ``notes`` say why.
     tol
-        Convergence tolerance on the relative change of the linear predictor.
+        Convergence tolerance: on the relative change of every φ and λ and on
+        ``Σ Δη² / Σ η²`` (``convergence="fixed_point"``), or on ``Σ Δη² / Σ η²`` alone (hglm's).
+        ``None``: :data:`DEFAULT_TOL` of the rule (1e-8 at the fixed point, hglm's 1e-6).
     max_iter
-        Most outer iterations.
+        Most outer iterations (mean-model solves with their dispersion updates).
+    convergence
+        ``"fixed_point"``: iterate to the fixed point, accelerated by SQUAREM
+        (:mod:`.squarem`); ``"hglm"``: R hglm's iteration and stopping rule, iterate by iterate.
 
     Returns
     -------
@@ -66,7 +104,7 @@ def fit_problem(
     Raises
     ------
     SpecError
-        For a bad ``estimation``, ``tol`` or ``max_iter``.
+        For a bad ``estimation``, ``tol``, ``max_iter`` or ``convergence``.
     FamilyError
         For a family/link the backend does not fit, or EQL1 with non-Gaussian random effects.
     DivergenceError
@@ -79,7 +117,8 @@ def fit_problem(
     ModelChangeWarning
         When EQL1 converged before its correction started (the fit is EQL's).
     """
-    check_options(estimation, tol, max_iter)
+    check_options(estimation, tol, max_iter, convergence)
+    tol = DEFAULT_TOL[convergence] if tol is None else float(tol)
     check_mean_family(problem.family)
     data, random = DataRows.of(problem), RandomRows.of(problem)
     if estimation == "EQL1":
@@ -90,13 +129,16 @@ def fit_problem(
         problem.n_random,
     )
     trace = _iterate(
-        problem, system, data, random, estimation=estimation, tol=tol, max_iter=max_iter
-    )
+        problem, system, data, random, estimation=estimation, tol=tol, max_iter=max_iter,
+        convergence=convergence,
+    )  # fmt: skip
     return build_result(trace)
 
 
-def check_options(estimation: object, tol: object, max_iter: object) -> None:
-    """Check the estimation method, tolerance and iteration limit.
+def check_options(
+    estimation: object, tol: object, max_iter: object, convergence: object = "fixed_point"
+) -> None:
+    """Check the estimation method, tolerance, iteration limit and stopping rule.
 
     Raises
     ------
@@ -107,10 +149,17 @@ def check_options(estimation: object, tol: object, max_iter: object) -> None:
         raise SpecError(
             f"estimation must be one of {list(METHODS)}; got estimation={estimation!r}"
         )
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or not (0 < tol < 1):
-        raise SpecError(f"tol must be a number in (0, 1); got tol={tol!r}")
+    if tol is not None and (
+        isinstance(tol, bool) or not isinstance(tol, int | float) or not (0 < tol < 1)
+    ):
+        raise SpecError(f"tol must be a number in (0, 1) or None; got tol={tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise SpecError(f"max_iter must be a whole number >= 1; got max_iter={max_iter!r}")
+    if convergence not in CONVERGENCE:
+        raise SpecError(
+            f"convergence must be one of {list(CONVERGENCE)} (iterate to the fixed point, or "
+            f"stop where R's hglm stops); got convergence={convergence!r}"
+        )
 
 
 def _check_eql1(random: RandomRows) -> None:
@@ -134,6 +183,9 @@ class _State:
     correction: np.ndarray | float = 0.0
     phi_fit: GammaFit | None = None
     lambda_fits: list[GammaFit] = field(default_factory=list)
+    mean: MeanFit | None = None
+    deviances: np.ndarray | None = None
+    leverages: np.ndarray | None = None
 
 
 def _start(problem: HlikProblem, data: DataRows, random: RandomRows) -> _State:
@@ -174,58 +226,204 @@ def _iterate(
     estimation: str,
     tol: float,
     max_iter: int,
+    convergence: str,
 ) -> FitTrace:
+    outer = _Outer(
+        problem, system, data, random, estimation=estimation, tol=tol, max_iter=max_iter,
+        convergence=convergence,
+        system_h=_without_fixed_effects(problem) if estimation == "EQL1" else None,
+    )  # fmt: skip
     state = _start(problem, data, random)
-    correction_start = _CORRECTION_START[problem.dispersion_fixed]
-    system_h = _without_fixed_effects(problem) if estimation == "EQL1" else None
-    changes: list[float] = []
-    converged = False
-    for iteration in range(1, max_iter + 1):
-        mean = solve_mean_model(
-            system, data, random, state.beta, state.v, state.phi, state.lam,
-            correction=state.correction,
-            max_steps=_MAX_INNER_EQL1 if np.ndim(state.correction) else _MAX_INNER,
-            outer_iteration=iteration,
-        )  # fmt: skip
-        state.beta, state.v = mean.beta, mean.v
-        deviances, leverages = deviances_and_leverages(mean, data, random)
-        _update_dispersions(state, problem, deviances, leverages, random)
-        changes.append(relative_change(state.eta_previous, mean.eta))
-        if changes[-1] < tol and iteration > 1:
-            converged = True
-            break
-        if system_h is not None and iteration >= correction_start:
-            w2 = random.weights(state.v, state.lam)
-            state.correction = hl11_correction(system_h, data, mean.eta, state.phi, w2)
-        state.eta_previous = mean.eta
+    if convergence == "hglm":
+        state, converged = _plain_iteration(outer, state)
+    else:
+        state, converged = _accelerated_iteration(outer, state)
     if not converged:
-        _warn_not_converged(estimation, max_iter, changes[-1], tol)
+        _warn_not_converged(estimation, convergence, max_iter, outer.changes[-1], tol)
+    return _trace(outer, state, converged)
+
+
+def _trace(outer: _Outer, state: _State, converged: bool) -> FitTrace:
+    """The trace of the finished loop: the last mean-model solve, the dispersions it gave, the
+    likelihoods there and the notes."""
+    problem, mean = outer.problem, state.mean
+    assert mean is not None and state.leverages is not None and state.deviances is not None
     notes = problem.notes
-    if system_h is not None:
+    if outer.system_h is not None:
         applied = bool(np.ndim(state.correction))
         notes += _eql1_is_eql(
-            problem, data, mean.eta, iteration, applied=applied, converged=converged
+            problem, outer.data, mean.eta, outer.iterations, applied=applied, converged=converged
         )
     reason = _likelihood_problem(problem)
     likelihoods = None
     if reason is None:
         likelihoods = compute_likelihoods(
-            system,
-            data,
-            random,
-            state.v,
-            mean.eta,
-            state.phi,
-            state.lam,
-            leverages[: problem.n_obs],
-        )
+            outer.system, outer.data, outer.random, state.v, mean.eta, state.phi, state.lam,
+            state.leverages[: problem.n_obs],
+        )  # fmt: skip
     return FitTrace(
-        problem=problem, system=system, data=data, random=random, mean=mean, phi=state.phi,
-        lam=state.lam, phi_fit=state.phi_fit, lambda_fits=state.lambda_fits, deviances=deviances,
-        leverages=leverages, iterations=iteration, converged=converged, changes=changes,
-        estimation=estimation, tol=tol, likelihoods=likelihoods, likelihood_error=reason,
-        notes=notes,
+        problem=problem, system=outer.system, data=outer.data, random=outer.random, mean=mean,
+        phi=state.phi, lam=state.lam, phi_fit=state.phi_fit, lambda_fits=state.lambda_fits,
+        deviances=state.deviances, leverages=state.leverages, iterations=outer.iterations,
+        converged=converged, changes=outer.changes, estimation=outer.estimation, tol=outer.tol,
+        convergence=outer.convergence, extrapolations=outer.extrapolations,
+        likelihoods=likelihoods, likelihood_error=reason, notes=notes,
     )  # fmt: skip
+
+
+@dataclass(eq=False)
+class _Outer:
+    """The outer loop: what stays fixed, the counts, and one iteration of it (:meth:`step`)."""
+
+    problem: HlikProblem
+    system: AugmentedSystem
+    data: DataRows
+    random: RandomRows
+    estimation: str
+    tol: float
+    max_iter: int
+    convergence: str
+    system_h: AugmentedSystem | None
+    changes: list[float] = field(default_factory=list)
+    iterations: int = 0
+    extrapolations: int = 0
+
+    def left(self) -> int:
+        """Outer iterations left before ``max_iter``."""
+        return self.max_iter - self.iterations
+
+    def inner_tol(self) -> float:
+        """The mean model's stopping rule: hglm's, or tight enough that the mean model is a
+        function of the dispersions to well below ``tol`` (IWLS converges quadratically)."""
+        if self.convergence == "hglm":
+            return INNER_TOL
+        return max(min(INNER_TOL, self.tol**2), _INNER_TOL_FLOOR)
+
+    def step(self, state: _State) -> bool:
+        """One outer iteration on ``state`` (the fixed-point map): the mean model at the current
+        dispersions, the gamma GLMs, the convergence check and, for EQL1, the HL(1,1) correction
+        for the next iteration. Returns whether the fit has converged."""
+        self.iterations += 1
+        iteration, problem, random = self.iterations, self.problem, self.random
+        phi_before, lam_before = state.phi, state.lam
+        mean = solve_mean_model(
+            self.system, self.data, random, state.beta, state.v, state.phi, state.lam,
+            correction=state.correction,
+            max_steps=_MAX_INNER_EQL1 if np.ndim(state.correction) else _MAX_INNER,
+            outer_iteration=iteration, tol=self.inner_tol(),
+        )  # fmt: skip
+        state.beta, state.v, state.mean = mean.beta, mean.v, mean
+        state.deviances, state.leverages = deviances_and_leverages(mean, self.data, random)
+        _update_dispersions(state, problem, state.deviances, state.leverages, random)
+        change = relative_change(state.eta_previous, mean.eta)
+        if self.convergence == "fixed_point":
+            change = max(
+                change,
+                dispersion_change(phi_before, state.phi, fixed=problem.dispersion_fixed),
+                dispersion_change(lam_before, state.lam),
+            )
+        self.changes.append(change)
+        if change < self.tol and iteration > 1:
+            return True
+        correction_start = _CORRECTION_START[problem.dispersion_fixed]
+        if self.system_h is not None and iteration >= correction_start:
+            w2 = random.weights(state.v, state.lam)
+            state.correction = hl11_correction(
+                self.system_h, self.data, mean.eta, state.phi, w2
+            )
+        state.eta_previous = mean.eta
+        return False
+
+
+def dispersion_change(before: np.ndarray, after: np.ndarray, *, fixed: bool = False) -> float:
+    """The largest relative change ``|after/before − 1|`` of a dispersion (0 when it is fixed)."""
+    if fixed:
+        return 0.0
+    return float(np.max(np.abs(after / before - 1.0)))
+
+
+def _plain_iteration(outer: _Outer, state: _State) -> tuple[_State, bool]:
+    """The outer iteration as R's hglm runs it, until it converges or ``max_iter`` runs out."""
+    while outer.left():
+        if outer.step(state):
+            return state, True
+    return state, False
+
+
+def _accelerated_iteration(outer: _Outer, state: _State) -> tuple[_State, bool]:
+    """The outer iteration accelerated by SQUAREM cycles on the dispersion coefficients."""
+    if outer.step(state):
+        return state, True
+    length = StepLength()
+    while outer.left():
+        state, converged = _squarem_cycle(outer, state, length)
+        if converged:
+            return state, True
+    return state, False
+
+
+def _squarem_cycle(outer: _Outer, state: _State, length: StepLength) -> tuple[_State, bool]:
+    """Two plain iterations θ₁ = F(θ₀), θ₂ = F(θ₁), then the extrapolated point stabilised by
+    one more, kept if it is feasible and its residual ‖F(θ) − θ‖ is no larger than ‖θ₁ − θ₀‖;
+    otherwise the fit goes on from θ₂ (see :mod:`.squarem`)."""
+    thetas = [_coefficients(state)]
+    for _ in range(2):
+        if outer.step(state):
+            return state, True
+        thetas.append(_coefficients(state))
+        if not outer.left():
+            return state, False
+    theta0, theta1, theta2 = thetas
+    r, s = theta1 - theta0, theta2 - 2.0 * theta1 + theta0
+    alpha = length.choose(r, s)
+    if alpha == 1.0:  # the extrapolation is θ₂ itself (the bound grows if it was 1)
+        length.accepted(alpha)
+        return state, False
+    plain = copy.copy(state)
+    theta = extrapolate(theta0, r, s, alpha)
+    try:
+        feasible = _set_dispersions(state, theta, outer.problem, outer.random)
+        converged = feasible and outer.step(state)
+    except DivergenceError:
+        feasible = converged = False
+    if converged or feasible and np.linalg.norm(_coefficients(state) - theta) <= np.linalg.norm(r):
+        length.accepted(alpha)
+        outer.extrapolations += 1
+        return state, converged
+    length.rejected()
+    return plain, False
+
+
+def _coefficients(state: _State) -> np.ndarray:
+    """θ: the coefficients of the φ model (when φ is estimated) and of each λ model."""
+    fits = ([state.phi_fit] if state.phi_fit is not None else []) + state.lambda_fits
+    return np.concatenate([fit.coef for fit in fits])
+
+
+def _set_dispersions(
+    state: _State, theta: np.ndarray, problem: HlikProblem, random: RandomRows
+) -> bool:
+    """Put the φ and λ of the coefficients ``theta`` into ``state``; ``False`` (and ``state``
+    unchanged) where they are not all finite and positive."""
+    models = [] if state.phi_fit is None else [problem.dispersion]
+    models += [block.model for block in random.blocks]
+    values, start = [], 0
+    for model in models:
+        assert isinstance(model, DispersionModel)
+        width = model.design.shape[1]
+        with np.errstate(all="ignore"):
+            fitted = model.link.inverse(model.design @ theta[start : start + width])
+        if not np.all(np.isfinite(fitted) & (fitted > 0)):
+            return False
+        values.append(fitted)
+        start += width
+    if state.phi_fit is not None:
+        state.phi = values.pop(0)
+    lam = np.empty(random.size)
+    for block, fitted in zip(random.blocks, values, strict=True):
+        lam[block.columns] = fitted
+    state.lam = lam
+    return True
 
 
 #: the outer iteration after which the HL(1,1) correction is first computed (it is applied from
@@ -262,11 +460,14 @@ def _eql1_is_eql(
     return (note,)
 
 
-def _warn_not_converged(method: str, max_iter: int, change: float, tol: float) -> None:
+def _warn_not_converged(
+    method: str, convergence: str, max_iter: int, change: float, tol: float
+) -> None:
+    what = "linear predictor" if convergence == "hglm" else "dispersions and linear predictor"
     warn(
         f"the h-likelihood fit ({method}) did not converge in {max_iter} "
         f"iteration{'' if max_iter == 1 else 's'}: the last "
-        f"relative change of the linear predictor was {change:.3g} (tol={tol:g}); "
+        f"relative change of the {what} was {change:.3g} (tol={tol:g}); "
         "raise max_iter, or check the model (a dispersion near 0, separation)",
         ConvergenceWarning,
     )

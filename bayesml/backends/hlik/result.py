@@ -158,8 +158,17 @@ class HlikResult:
     df_residual
         n − Σ leverages of the data rows, rounded: the degrees of freedom of the t tests.
     iterations, converged, estimation, tol
-        How the fit went (``estimation``: ``"EQL"`` or ``"EQL1"``); ``changes`` holds the
-        relative change of η at each iteration.
+        How the fit went (``estimation``: ``"EQL"`` or ``"EQL1"``): ``iterations`` counts the
+        outer iterations (mean-model solves, each with its dispersion update); ``changes`` holds
+        the change checked against ``tol`` at each: ``Σ Δη² / Σ η²`` (``convergence="hglm"``),
+        or the larger of it and the largest relative change of a φ or λ
+        (``convergence="fixed_point"``).
+    convergence
+        The stopping rule: ``"fixed_point"`` (iterated to the fixed point, SQUAREM-accelerated)
+        or ``"hglm"`` (R hglm's rule and iterates).
+    extrapolations
+        How many of the iterations started from a SQUAREM extrapolation that was kept (0 under
+        ``convergence="hglm"``).
     description
         The model fitted: its formula (a correlated term ``(1 + x | g)`` shown as the
         independent ``(1 + x || g)`` fitted), or the matrix call.
@@ -197,6 +206,8 @@ class HlikResult:
     likelihoods: Likelihoods | None = field(default=None, repr=False)
     likelihood_error: str | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    convergence: str = "fixed_point"
+    extrapolations: int = 0
     beta_cov: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -403,6 +414,8 @@ class HlikResult:
             "iterations": int(self.iterations),
             "converged": bool(self.converged),
             "tol": float(self.tol),
+            "convergence": self.convergence,
+            "extrapolations": int(self.extrapolations),
             "n_obs": int(self.n_obs),
             "n_random": self.n_random,
         }
@@ -576,5 +589,8 @@ def _summary_text(result: HlikResult, *, digits: int = 4, print_ranef: bool = Fa
     lines += [""] + _dispersion(result, digits) + _likelihoods(result, digits)
     status = "converged" if result.converged else "did not converge"
     iterations = f"{result.iterations} iteration{'' if result.iterations == 1 else 's'}"
+    if result.convergence == "fixed_point":
+        status += " to its fixed point" if result.converged else ""
+        iterations += f" ({result.extrapolations} from SQUAREM extrapolations)"
     lines += ["", f"{result.estimation} estimation {status} in {iterations}."]
     return "\n".join(lines)

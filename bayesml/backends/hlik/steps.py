@@ -1,7 +1,8 @@
 """The steps of one outer iteration of the h-likelihood fit.
 
 1. :func:`solve_mean_model` — IWLS on the augmented GLM for (β, v) at the current φ and λ, until
-   the linear predictor changes by less than ``1e-7`` relative (``Σ Δη² < 1e-7 Σ η²``);
+   the linear predictor changes by less than ``1e-7`` relative (``Σ Δη² < 1e-7 Σ η²``, hglm's;
+   tighter when the fit iterates to its fixed point);
 2. :func:`deviances_and_leverages` — the deviance components and leverages of all n + q rows,
    clamped as R's ``hglm`` clamps them (d ≥ 1e-8, h ≤ 1 − 1e-8);
 3. :func:`update_phi` and :func:`update_lambda` — the gamma GLMs for the dispersions;
@@ -91,11 +92,14 @@ def solve_mean_model(
     correction: np.ndarray | float = 0.0,
     max_steps: int,
     outer_iteration: int,
+    tol: float = INNER_TOL,
 ) -> MeanFit:
     """IWLS for (β, v) at fixed dispersions, from the current (β, v).
 
     With an HL(1,1) ``correction`` (an array), the first step is the uncorrected EQL step and
     each later one subtracts X'W₁c from the β-equation only, as hglm 2.2-1's ``GLM.MME`` does.
+    The steps stop once ``Σ Δη² < tol · Σ η²`` (``INNER_TOL``, hglm's, by default) or after
+    ``max_steps``.
 
     Raises
     ------
@@ -127,7 +131,7 @@ def solve_mean_model(
         _require_finite(
             (eta,), f"the mean-model solve (outer iteration {outer_iteration}, step {step})"
         )
-        if relative_change(previous, eta) < INNER_TOL:
+        if relative_change(previous, eta) < tol:
             break
         previous = eta
     return MeanFit(beta, v, eta, factorization, step)

@@ -47,6 +47,8 @@ class FitTrace:
     changes: list[float]
     estimation: str
     tol: float
+    convergence: str
+    extrapolations: int
     likelihoods: Likelihoods | None
     likelihood_error: str | None
     notes: tuple[str, ...] = ()
@@ -81,6 +83,8 @@ def build_result(trace: FitTrace) -> HlikResult:
         estimation=trace.estimation,
         tol=trace.tol,
         changes=tuple(trace.changes),
+        convergence=trace.convergence,
+        extrapolations=trace.extrapolations,
         n_obs=n,
         family=f"{problem.family.name}({problem.family.link.name})",
         random_families={t.name: t.family.label for t in problem.random},
