@@ -103,19 +103,23 @@ class CrossProducts:
 
 
 def cross_block(
-    matrix: np.ndarray | sp.spmatrix, n_levels: int, n_terms: int
+    matrix: np.ndarray | sp.spmatrix, n_levels: int, n_terms: int, *, dense_entries: int = 0
 ) -> np.ndarray | sp.csr_matrix:
     """C_dr (levels·k × m) in the form the elimination takes: dense (levels, k, m) up to
-    :data:`DENSE_CROSS_LIMIT` columns, else CSR."""
+    :data:`DENSE_CROSS_LIMIT` columns (or up to ``dense_entries`` entries in all), else CSR."""
     m = matrix.shape[1]
-    if m <= DENSE_CROSS_LIMIT:
+    if m <= DENSE_CROSS_LIMIT or n_levels * n_terms * m <= dense_entries:
         dense = np.asarray(matrix.todense()) if sp.issparse(matrix) else np.asarray(matrix)
         return dense.reshape(n_levels, n_terms, m)
     return sp.csr_matrix(matrix)
 
 
 def cross_products(
-    eliminated: GroupedColumns, rest: sp.csr_matrix, weights: np.ndarray
+    eliminated: GroupedColumns,
+    rest: sp.csr_matrix,
+    weights: np.ndarray,
+    *,
+    dense_entries: int = 0,
 ) -> CrossProducts:
     """The blocks of TᵀWT for T = [Z_d, R] with the rest R given as one sparse matrix.
 
@@ -127,13 +131,18 @@ def cross_products(
         R, n × m CSR: the fixed effects and the other random columns.
     weights
         The row weights W (length n).
+    dense_entries
+        Keep C_dr dense up to this many entries even beyond :data:`DENSE_CROSS_LIMIT` columns
+        (small crossed models: dense products beat sparse ones' overhead).
     """
     blocks = eliminated.level_products(weights)
     weighted_rest = sp.csr_matrix(rest.multiply(weights[:, None]))
     cross = sp.csr_matrix(eliminated.matrix.T @ weighted_rest)
     dense_rest = np.ascontiguousarray((rest.T @ weighted_rest).todense())
     return CrossProducts(
-        blocks, cross_block(cross, eliminated.n_levels, eliminated.n_terms), dense_rest
+        blocks,
+        cross_block(cross, eliminated.n_levels, eliminated.n_terms, dense_entries=dense_entries),
+        dense_rest,
     )
 
 

@@ -26,16 +26,20 @@ __all__ = ["rest_scaling", "scale_cross_products", "scale_rest_vector", "scale_l
 
 def rest_scaling(
     factors: Sequence[np.ndarray], n_levels: Sequence[int], n_fixed: int
-) -> sp.csr_matrix:
+) -> np.ndarray | sp.csr_matrix:
     """D: block diagonal with ``I_L ⊗ T`` for each of the rest's grouping factors (in order),
-    then the identity on ``n_fixed`` fixed-effect columns."""
+    then the identity on ``n_fixed`` fixed-effect columns. When every such factor has one term
+    (the usual crossed intercepts), D is diagonal and returned as the vector of its diagonal."""
+    if all(factor.shape == (1, 1) for factor in factors):
+        scales = [np.full(levels, float(factor[0, 0])) for factor, levels in zip(factors, n_levels, strict=False)]
+        return np.concatenate([*scales, np.ones(n_fixed)])
     blocks = [sp.kron(sp.identity(levels), factor) for factor, levels in zip(factors, n_levels, strict=False)]
     blocks.append(sp.identity(n_fixed))
-    return sp.csr_matrix(sp.block_diag(blocks)) if blocks else sp.csr_matrix((0, 0))
+    return sp.csr_matrix(sp.block_diag(blocks))
 
 
 def scale_cross_products(
-    cross: CrossProducts, factor: np.ndarray, scaling: sp.csr_matrix
+    cross: CrossProducts, factor: np.ndarray, scaling: np.ndarray | sp.csr_matrix
 ) -> CrossProducts:
     """The cross products of [Z_d Λ_d, R D] from those of [Z_d, R].
 
@@ -46,21 +50,24 @@ def scale_cross_products(
     factor
         T of the eliminated factor (k × k).
     scaling
-        D (:func:`rest_scaling`), m × m.
+        D (:func:`rest_scaling`), m × m, or its diagonal as a vector.
     """
     dd = np.matmul(np.matmul(factor.T, cross.dd), factor)
     levels, k, m = cross.n_levels, cross.n_terms, cross.n_rest
+    diagonal = isinstance(scaling, np.ndarray)
     if isinstance(cross.dr, np.ndarray):
         left = np.matmul(factor.T, cross.dr).reshape(levels * k, m)
-        dr = (
-            np.asarray(scaling.T @ left.T).T.reshape(levels, k, m)
-            if m
-            else left.reshape(levels, k, m)
-        )
+        right = left * scaling[None, :] if diagonal else np.asarray(scaling.T @ left.T).T
+        dr = right.reshape(levels, k, m)
     else:
-        left = sp.kron(sp.identity(levels), factor.T) @ cross.dr
-        dr = sp.csr_matrix(left @ scaling)
-    rr = np.asarray(scaling.T @ np.asarray(scaling.T @ cross.rr).T) if m else cross.rr
+        left = cross.dr if k == 1 else sp.kron(sp.identity(levels), factor.T) @ cross.dr
+        if k == 1:
+            left = left * float(factor[0, 0])
+        dr = sp.csr_matrix(left.multiply(scaling[None, :]) if diagonal else left @ scaling)
+    if diagonal:
+        rr = cross.rr * np.outer(scaling, scaling)
+    else:
+        rr = np.asarray(scaling.T @ np.asarray(scaling.T @ cross.rr).T) if m else cross.rr
     return CrossProducts(dd, dr, np.ascontiguousarray(rr))
 
 
@@ -70,6 +77,8 @@ def scale_level_vector(values: np.ndarray, factor: np.ndarray) -> np.ndarray:
     return (values.reshape(-1, k) @ factor).reshape(-1)
 
 
-def scale_rest_vector(values: np.ndarray, scaling: sp.csr_matrix) -> np.ndarray:
+def scale_rest_vector(values: np.ndarray, scaling: np.ndarray | sp.csr_matrix) -> np.ndarray:
     """Dᵀ c_r (the rest's part of Λᵀc)."""
+    if isinstance(scaling, np.ndarray):
+        return values * scaling
     return np.asarray(scaling.T @ values).reshape(-1) if values.size else values

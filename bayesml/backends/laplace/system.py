@@ -31,6 +31,9 @@ from bayesml.linalg.relative import rest_scaling, scale_cross_products
 
 __all__ = ["MixedSystem", "RandomDesign", "Solved"]
 
+#: C_dr stays dense up to this many entries (8 MB): small crossed models skip sparse overhead
+DENSE_ENTRIES = 1_000_000
+
 
 @dataclass(frozen=True, eq=False)
 class RandomDesign:
@@ -149,7 +152,9 @@ class MixedSystem:
         """The unscaled cross products [Z_d, R]ᵀ W [Z_d, R] (level by level when R is X alone)."""
         if self.dense_rest is not None:
             return dense_cross_products(self.eliminated_columns, self.dense_rest, weights)
-        return cross_products(self.eliminated_columns, self.rest, weights)
+        return cross_products(
+            self.eliminated_columns, self.rest, weights, dense_entries=DENSE_ENTRIES
+        )
 
     def transpose_times(self, values: np.ndarray) -> tuple[list[np.ndarray], np.ndarray | None]:
         """Zᵀ v per block (unscaled, (levels, k)) and Xᵀ v (``None`` without X)."""
@@ -179,7 +184,7 @@ class MixedSystem:
         """Λᵀ(Zᵀv): each block's Tᵀ applied level by level."""
         return [block @ factor for block, factor in zip(blocks, factors, strict=True)]
 
-    def _scaling(self, factors: list[np.ndarray]) -> sp.csr_matrix:
+    def _scaling(self, factors: list[np.ndarray]) -> np.ndarray | sp.csr_matrix:
         design = self.design
         n_fixed = 0 if self.fixed is None else self.fixed.shape[1]
         return rest_scaling(
