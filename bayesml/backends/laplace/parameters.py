@@ -54,6 +54,8 @@ class ParameterSlot:
             return np.exp(linear) if constraint == "positive" else expit(linear)
         if constraint == "ordered":
             return np.cumsum(np.concatenate([free[:1], np.exp(free[1:])]))
+        if self.parameter.shape:  # a vector without an order (sratio's, acat's thresholds)
+            return np.array(free, dtype=float)
         if constraint == "positive":
             return float(np.exp(free[0]))
         if constraint == "unit_interval":
@@ -66,6 +68,8 @@ class ParameterSlot:
         constraint = self.parameter.constraint
         if constraint == "ordered":
             return np.concatenate([value[:1], np.log(np.diff(value))])
+        if self.parameter.shape:
+            return np.array(value, dtype=float).reshape(-1)
         scalar = {"positive": np.log, "unit_interval": logit}.get(constraint, lambda v: v)(value)
         if self.design is None:
             return np.atleast_1d(scalar)

@@ -175,7 +175,7 @@ class MLProblem:
         values = {}
         for slot in self.parameters.slots:
             constraint = slot.parameter.constraint
-            if constraint == "ordered":
+            if slot.parameter.shape:
                 values[slot.name] = self._start_cutpoints(slot.size)
             elif slot.name == "sigma":
                 values[slot.name] = float(np.std(self.y)) or 1.0
