@@ -4,9 +4,9 @@ Cases (simulated, seeded): a binomial GLMM and a Gaussian LMM with one grouping 
 10⁵ rows × 2,000 groups and 10⁶ rows × 20,000 groups, and the same two models with two crossed
 factors of 1,000 levels at 10⁵ rows. Each fit runs in a fresh Python process (``--worker``) that
 simulates the data, builds the design from the formula (``build_design``) and fits it
-(``fit_hlik``, EQL, tol 1e-6); the worker reports the wall time of both steps and the peak
-resident memory of the process (``resource.getrusage``), which includes Python, the libraries and
-the simulated data frame.
+(``fit_hlik``, EQL to its fixed point, tol 1e-8); the worker reports the wall time of both steps
+and the peak resident memory of the process (``resource.getrusage``), which includes Python, the
+libraries and the simulated data frame.
 
 Usage::
 
@@ -186,11 +186,12 @@ def section(records: list[dict[str, Any]]) -> str:
             "Simulated data (seed fixed): intercept −0.3, slope 0.5 on a normal covariate, random-effect",
             "SDs 0.7 and 0.5; binomial fits have the dispersion fixed at 1, Gaussian fits estimate it.",
             "Each case runs in a fresh process: `build_design` from the formula (design), then",
-            "`fit_hlik` (EQL, tol 1e-6; fit). Times are wall-clock seconds (targets apply to the",
-            "total: design + fit); CPU is the process time of both steps, which other work on the",
-            "machine does not inflate. Peak memory is the process's peak resident set size (Python,",
-            "libraries and the simulated data included). Run `python bench/hlik.py`; on a machine",
-            "shared with other work add `--threads 1`: oversubscribed OpenBLAS threads slow the dense",
+            "`fit_hlik` (EQL to its fixed point, tol 1e-8, SQUAREM-accelerated; fit). Times are",
+            "wall-clock seconds (targets apply to the total: design + fit); CPU is the process time",
+            "of both steps, which other work on the machine does not inflate. Peak memory is the",
+            "process's peak resident set size (Python, libraries and the simulated data included).",
+            "Run `python bench/hlik.py`; on a machine shared with other work add `--threads 1`:",
+            "oversubscribed OpenBLAS threads slow the dense",
             "Schur-complement factorisations of the crossed designs several-fold.",
             "",
             table(records),

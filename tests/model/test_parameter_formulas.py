@@ -154,7 +154,7 @@ def test_the_hlik_fit_uses_the_models_dispersion_formula():
     model = bayesml.Model(
         "y ~ x1 + x3 + x5 + x6 + (1 | Device)", "semiconductor", family="gamma", dispersion_formula="~ x2 + x3"
     )
-    fit = model.fit()
+    fit = model.fit(convergence="hglm")  # hglm's stopping rule, bayesml.hglm's default
     hglm = bayesml.hglm(
         "y ~ x1 + x3 + x5 + x6 + (1 | Device)", "semiconductor", family="gamma", dispersion_formula="~ x2 + x3"
     )
@@ -193,7 +193,8 @@ def test_semiconductor_dispersion_model_agrees_with_hglm():
         warnings.simplefilter("ignore", bayesml.SamplingWarning)  # the ESS is checked below
         result = model.sample(draws=500, tune=500, chains=4, random_seed=2)
     table = bayesml.summary(result)
-    fit = model.fit()  # reproduces hglm's numbers and SEs (tests/hlik/test_model_fit.py)
+    # hglm's stopping rule reproduces hglm's numbers and SEs (tests/hlik/test_model_fit.py)
+    fit = model.fit(convergence="hglm")
     for prefix, key, sign, tolerance, errors in (
         ("beta", "beta", 1.0, 0.3, fit.fixef["se"]),
         ("beta_alpha", "log_phi", -1.0, 0.5, fit.phi.coef["se"]),
@@ -205,7 +206,7 @@ def test_semiconductor_dispersion_model_agrees_with_hglm():
             assert 0.9 < row["sd"] / errors[label] < 1.35, (prefix, label, row["sd"], errors[label])
     sd_device = table.loc["sd_Device[Intercept]"]
     assert sd_device["ci_lower"] < np.sqrt(HGLM_SEMICONDUCTOR["lambda"]) < sd_device["ci_upper"]
-    # at hglm's default tolerance (the fit's), λ is hglm's printed 0.0486
+    # at hglm's default tolerance and rule (the fit's), λ is hglm's printed 0.0486
     assert fit.lambda_["Device"].value == pytest.approx(0.0486, rel=2e-3)
 
 
