@@ -34,9 +34,9 @@ class _Successes(Family, links=PROBABILITY_LINKS, canonical="logit"):
         log(1 − F) (exact in both tails; n = 1 for the bernoulli); the logit's in one pass:
         y − nμ and −nμ(1 − μ)."""
         n = 1.0 if trials is None else trials
-        if self.link.name == "logit":
+        if self.link.name == "logit":  # 1 − p loses only digits of rows with weight ≈ 0
             p = special.expit(eta)
-            return y - n * p, -n * p * special.expit(-eta)
+            return y - n * p, -n * p * (1.0 - p)
         cdf1, cdf2 = log_cdf_derivatives(self.link.name, eta)
         sf1, sf2 = log_sf_derivatives(self.link.name, eta)
         return y * cdf1 + (n - y) * sf1, y * cdf2 + (n - y) * sf2

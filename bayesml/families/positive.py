@@ -45,7 +45,9 @@ class Gamma(
         """2[−log(y/μ) + (y − μ)/μ]."""
         return 2.0 * (-np.log(y / mu) + (y - mu) / mu)
 
-    laplace_curvature = "expected"
+    # glmmTMB's exact Laplace (the observed curvature α y/μ for the log link), not glmer's expected
+    # information α: with few rows per group the latter is visibly off the exact likelihood
+    laplace_curvature = "observed"
     _weights_in_likelihood = True
 
     def _eta_derivatives(self, y, eta, params, trials, weights):

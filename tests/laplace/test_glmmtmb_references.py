@@ -75,13 +75,27 @@ def check_fixed_effects(result, reference: dict) -> None:
 
 
 def zero_coefficients(result, model: bayesml.Model, name: str) -> pd.Series:
-    """The coefficients of a family parameter's formula (logit scale), recovered exactly from the
-    per-row values the result gives, by least squares on the formula's design."""
+    """The coefficients of a family parameter's formula (logit scale) from the result's
+    ``family_coef``, checked against those recovered from the per-row values it gives (least
+    squares on the formula's design)."""
+    table = result.family_coef
+    rows = [label for label in table.index if label.startswith(f"{name}: ")]
+    coefficients = pd.Series(
+        table.loc[rows, "estimate"].to_numpy(), index=[row.split(": ", 1)[1] for row in rows]
+    )
     problem = MLProblem.of(model._inputs)
     slot = next(slot for slot in problem.parameters.slots if slot.name == name)
     values = np.asarray(result.family_parameters[name], dtype=float)
-    coefficients, *_ = np.linalg.lstsq(slot.design, logit(values), rcond=None)
-    return pd.Series(coefficients, index=list(slot.column_names))
+    recovered, *_ = np.linalg.lstsq(slot.design, logit(values), rcond=None)
+    np.testing.assert_allclose(coefficients.to_numpy(), recovered, rtol=1e-8, atol=1e-10)
+    return coefficients
+
+
+def zero_standard_errors(result, name: str) -> pd.Series:
+    """The SEs of a family parameter's formula coefficients, by bayesml's term label."""
+    table = result.family_coef
+    rows = [label for label in table.index if label.startswith(f"{name}: ")]
+    return pd.Series(table.loc[rows, "se"].to_numpy(), index=[r.split(": ", 1)[1] for r in rows])
 
 
 CONSTANT = [
@@ -176,9 +190,14 @@ def test_simulated_zero_inflated_negative_binomial_with_a_zi_formula_equals_glmm
     assert result.family_parameters["alpha"] == pytest.approx(reference["alpha"], rel=1e-3)
     assert result.loglik == pytest.approx(reference["logLik"], abs=1e-3)
     coefficients = zero_coefficients(result, model, "zi")
+    errors = zero_standard_errors(result, "zi")
     for r_name, estimate in reference["zero"]["estimate"].items():
         got = coefficients[bayesml_label(r_name)]
         assert got == pytest.approx(estimate, rel=1e-3, abs=1e-3), (r_name, got, estimate)
+        if "se" in reference["zero"]:
+            se = reference["zero"]["se"][r_name]
+            assert errors[bayesml_label(r_name)] == pytest.approx(se, rel=2e-3), r_name
+    assert "Models of family parameters (link scale):" in str(result.summary())
 
 
 def test_epilepsy_negative_binomial_equals_glmmtmb():

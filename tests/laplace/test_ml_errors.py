@@ -107,9 +107,25 @@ def test_non_convergence_is_warned_about_naming_the_stage():
     )
     with pytest.warns(
         ConvergenceWarning,
-        match=r"maximum likelihood: the first stage .*did not "
-        r"converge .*raise max_evaluations",
+        match=r"maximum likelihood: the second stage did not converge .*raise max_evaluations",
     ):
         fit = model.fit(method="laplace", max_evaluations=10)
     assert not fit.converged
     assert "Optimiser did not converge" in str(fit.summary())
+
+
+def test_a_correlation_at_one_is_a_singular_fit():
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(12), 15)
+    x = rng.normal(size=groups.size)
+    intercepts = rng.normal(size=12)
+    y = 1 + 0.5 * x + intercepts[groups] * (1 + 0.5 * x) + rng.normal(size=groups.size) * 0.5
+    data = pd.DataFrame({"y": y, "x": x, "g": groups.astype(str)})
+    with pytest.warns(
+        SingularFitWarning,
+        match=r"covariance matrix of \(Intercept \+ x \| g\) "
+        r"is singular \(a correlation at ±1\)",
+    ):
+        fit = bayesml.Model("y ~ x + (1 + x | g)", data).fit(method="laplace")
+    assert fit.is_singular
+    assert fit.varcorr["corr"].dropna().item() == pytest.approx(1.0)

@@ -8,19 +8,15 @@ data are in the JSON).
   tolerance: fixed effects 1e-4, SDs, correlations and family parameters 1e-3 relative,
   log-likelihoods 1e-3.
 * lognormal: ``lmer(log(y) ~ ..., REML = FALSE)``, its log-likelihood minus Σ log y.
-* gamma (log): bayesml's gamma uses the expected information (glmer's choice; for the log link
-  it is the shape α, the observed curvature α y/μ), glmmTMB the observed one. With 8 rows per
-  group the expected-information Laplace fit is visibly off: intercept 0.4788 against the exact
-  ML's 0.4959 (0.17 standard errors) and glmmTMB's 0.4959, log-likelihood −317.736 against the
-  exact −317.642 and glmmTMB's −317.691. So the Laplace fit is compared to glmmTMB loosely (3e-2),
-  and the adaptive quadrature with 25 nodes, which is exact whatever curvature it is scaled by,
-  to the exact maximum likelihood (each group's integral by R's ``integrate()``, maximised by
-  nlminb) at the tight tolerances (it agrees to 1e-9 in the log-likelihood).
-* NB2 with a correlated random slope: bayesml stops at a worse point, the correlation at +1
-  (θ's second diagonal entry at its bound 0, where the deviance's derivative in it vanishes: a
-  saddle that L-BFGS-B with finite differences does not leave) with log-likelihood −880.311
-  against glmmTMB's −880.120 — marked xfail (strict) until the optimiser restarts from such a
-  boundary.
+* gamma (log): bayesml's gamma uses the observed curvature in its Laplace approximation, as
+  glmmTMB (glmer uses the expected information, the shape α for the log link; with 8 rows per
+  group that fit is visibly off: intercept 0.4788 against the exact ML's 0.4959, log-likelihood
+  −317.736 against the exact −317.642). The Laplace fit is compared to glmmTMB's at the tight
+  tolerances, and the adaptive quadrature with 25 nodes to the exact maximum likelihood (each
+  group's integral by R's ``integrate()``, maximised by nlminb).
+* NB2 with a correlated random slope: an earlier version stopped at the correlation +1 (θ's second
+  diagonal entry at its bound 0) with finite-difference gradients; the exact gradient of one
+  grouping factor reaches glmmTMB's optimum.
 * Poisson with an offset: estimates, SD and log-likelihood as glmer; the standard error of x is
   0.5 % above glmer's (0.04497 against 0.04476; both from the Hessian of the deviance in (θ, β)),
   so the standard errors are compared to 1e-2 there.
@@ -99,11 +95,6 @@ def test_lognormal_equals_lmer_on_the_log_scale():
     assert result.family_parameters["sigma"] == pytest.approx(reference["sigma"], rel=1e-3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stops at corr = +1 (theta diagonal at its bound, a saddle): logLik -880.311 against "
-    "glmmTMB's -880.120",
-)
 def test_negative_binomial_with_a_correlated_random_slope_equals_glmmtmb():
     reference = REFERENCES["negative_binomial_slope"]
     model = bayesml.Model(
@@ -121,8 +112,7 @@ def test_gamma_laplace_is_near_glmmtmb_and_agq_equals_the_exact_likelihood():
     reference = REFERENCES["gamma"]
     model = bayesml.Model(reference["formula"], data_of("gamma"), family="gamma")
     laplace = fit(model)
-    # expected against observed curvature: close, not equal
-    check(laplace, reference["glmmtmb"], fixed=3e-2, sd=2e-2, loglik=0.1)
+    check(laplace, reference["glmmtmb"], fixed=1e-4, sd=1e-3, loglik=1e-3)
     exact = reference["exact"]
     agq = fit(model, method="agq", n_nodes=25)
     check(agq, exact, fixed=1e-4, sd=1e-3, loglik=1e-4)

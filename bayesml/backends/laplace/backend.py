@@ -211,6 +211,7 @@ def build_result(
         n_nodes=options.nodes,
         reml=options.reml,
         fixef=wald_table(fitted.beta, fitted.beta_cov, labels),
+        family_coef=_family_coef(problem, fitted),
         vcov=pd.DataFrame(fitted.beta_cov, index=list(labels), columns=list(labels)),
         varcorr=covariance.varcorr(fitted.theta, fitted.sigma),
         family_parameters=dict(fitted.parameters),
@@ -234,7 +235,22 @@ def build_result(
         messages=fitted.messages,
         groups={block.name: block.n_levels for block in design.random},
         linear=problem.is_exact_gaussian,
+        singular=singular_terms(problem, fitted.theta),
     )
+
+
+def _family_coef(problem: MLProblem, fitted: Fitted) -> pd.DataFrame:
+    """The coefficients of the family parameters' formulas (glmmTMB's zero-inflation and
+    dispersion models), on their links' scales, with Wald tests; empty without a formula."""
+    estimates, labels, positions, start = [], [], [], 0
+    for slot in problem.parameters.slots:
+        if slot.design is not None:
+            estimates += list(fitted.free_parameters[start : start + slot.size])
+            labels += [f"{slot.name}: {column}" for column in slot.column_names]
+            positions += list(range(start, start + slot.size))
+        start += slot.size
+    covariance = fitted.free_cov[np.ix_(positions, positions)] if positions else np.zeros((0, 0))
+    return wald_table(np.asarray(estimates, dtype=float), covariance, labels)
 
 
 def _ranef_table(problem: MLProblem, fitted: Fitted) -> pd.DataFrame:
@@ -253,15 +269,39 @@ def _ranef_table(problem: MLProblem, fitted: Fitted) -> pd.DataFrame:
     return pd.concat(frames)
 
 
+#: a diagonal entry of θ at most this is at its bound (lme4's isSingular tolerance)
+SINGULAR_TOL = 1e-4
+
+
+def singular_terms(problem: MLProblem, theta: np.ndarray) -> tuple[str, ...]:
+    """What makes a fit singular, per random block: SDs at 0, or correlated terms whose
+    covariance matrix is singular (a diagonal entry of T at 0 with the term's SD above 0)."""
+    phrases, start = [], 0
+    for block, factor in zip(
+        problem.random.covariance.blocks, problem.random.covariance.factors(theta), strict=True
+    ):
+        start += block.n_theta
+        at_bound = np.diag(factor) <= SINGULAR_TOL
+        if not np.any(at_bound):
+            continue
+        sds = np.sqrt(np.sum(factor**2, axis=1))
+        zero = [term for term, sd in zip(block.term_labels, sds, strict=True) if sd <= SINGULAR_TOL]
+        if zero:
+            phrases.append(f"the SD of ({' + '.join(zero)} | {block.name}) is estimated at 0")
+        if block.correlated and len(zero) < int(np.sum(at_bound)):
+            phrases.append(
+                f"the covariance matrix of ({' + '.join(block.term_labels)} | {block.name}) is "
+                "singular (a correlation at ±1)"
+            )
+    return tuple(phrases)
+
+
 def _warn_singular(result: MLResult) -> None:
-    rows = result.varcorr[result.varcorr["group"] != "Residual"]
-    zero = rows[rows["sd"].notna() & (rows["sd"] <= 1e-4 * max(1.0, result.sigma))]
-    if zero.empty:
+    if not result.singular:
         return
-    named = ", ".join(f"{row.term} | {row.group}" for row in zero.itertuples())
     warnings.warn(
-        f"boundary (singular) fit: the SD of ({named}) is estimated at 0 (lme4's isSingular); "
-        "the random-effects structure may be too complex for the data: consider dropping the "
+        f"boundary (singular) fit: {'; '.join(result.singular)} (lme4's isSingular); the "
+        "random-effects structure may be too complex for the data: consider dropping the "
         "term, or a prior on the SD (Model.sample)",
         SingularFitWarning,
         stacklevel=4,

@@ -3,10 +3,13 @@
 * A Gaussian identity-link model: lmer's profiled deviance (ML or REML) over θ alone.
 * Any other family: glmer's two stages — first θ and the family parameters with β found with u
   (nAGQ = 0), then (θ, β, family parameters) together on the Laplace or adaptive Gauss–Hermite
-  deviance, started where the first stage ended.
+  deviance, started where the first stage ended. A family without parameters of its own whose
+  second stage has the exact gradient (one grouping factor) starts it from lme4's θ with β at
+  the modes there: the first stage would cost more evaluations than it saves.
 
-At the optimum: the fixed effects' covariance (σ² (C⁻¹)_ββ of the penalised system, lme4's
-``vcov`` from R_X), the conditional modes b = Λu with their conditional covariances
+At the optimum: the fixed effects' covariance (the Hessian-based one of lme4's ``vcov``; σ²
+(C⁻¹)_ββ of the penalised system, lme4's R_X one, for a Gaussian model and as the fallback),
+the conditional modes b = Λu with their conditional covariances
 Λ (ΛᵀZᵀWZΛ + I)⁻¹ Λᵀ (times σ² for a Gaussian response; lme4's ``condVar``).
 """
 
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bayesml.backends.laplace.gradient import has_exact_gradient
 from bayesml.backends.laplace.modes import Modes
 from bayesml.backends.laplace.objective import (
     GaussianDeviance,
@@ -39,8 +43,8 @@ class Fitted:
     ----------
     theta, beta, parameters
         θ, β and the family parameters by name (σ of a Gaussian response among them).
-    free_parameters
-        The family parameters' free vector (empty for an exact Gaussian fit).
+    free_parameters, free_cov
+        The family parameters' free vector (empty for an exact Gaussian fit) and its covariance.
     beta_cov
         Covariance of β.
     effects, effect_covariances
@@ -58,6 +62,7 @@ class Fitted:
     parameters: dict
     free_parameters: np.ndarray
     beta_cov: np.ndarray
+    free_cov: np.ndarray
     effects: list[np.ndarray]
     effect_covariances: list[np.ndarray]
     deviance: float
@@ -111,6 +116,7 @@ def _fit_gaussian(problem: MLProblem, reml: bool, tol: float, max_evaluations: i
         parameters={"sigma": sigma},
         free_parameters=np.zeros(0),
         beta_cov=beta_cov,
+        free_cov=np.zeros((0, 0)),
         effects=effects,
         effect_covariances=_conditional_covariances(u_solved, factors, sigma),
         deviance=solution.deviance,
@@ -127,14 +133,16 @@ def _fit_generalized(problem: MLProblem, n_nodes: int, tol: float, max_evaluatio
     beta_start = problem.start_beta()
     free_start = problem.start_parameters()
     first = LaplaceDeviance(problem, joint=False, beta_start=beta_start)
-    lower_first = np.concatenate([covariance.lower_bounds, np.full(free_start.size, -np.inf)])
-    stage1 = minimize_deviance(
-        first,
-        np.concatenate([covariance.start, free_start]),
-        lower_first,
-        tol=tol,
-        max_evaluations=max_evaluations,
-    )
+    start_first = np.concatenate([covariance.start, free_start])
+    if n_nodes == 1 and has_exact_gradient(problem) and problem.parameters.size == 0:
+        # an exact-gradient stage over (θ, β) alone needs no more than β at the modes of lme4's
+        # start θ (with family parameters, the first stage keeps θ from a boundary start)
+        stage1 = Optimum(start_first, first(start_first), 1, True, "start of the second stage")
+    else:
+        lower_first = np.concatenate([covariance.lower_bounds, np.full(free_start.size, -np.inf)])
+        stage1 = minimize_deviance(
+            first, start_first, lower_first, tol=tol, max_evaluations=max_evaluations
+        )
     theta1, _, free1 = first.split(stage1.x)
     beta1 = first.modes(stage1.x).beta
     if n_nodes == 1:
@@ -153,31 +161,36 @@ def _fit_generalized(problem: MLProblem, n_nodes: int, tol: float, max_evaluatio
     )
     _warn_stages([("the first stage (nAGQ = 0)", stage1), ("the second stage", stage2)])
     theta, beta, free = second.split(stage2.x)
-    beta_cov = _beta_covariance(problem, second, stage2.x, covariance.diagonal)
+    beta_cov, free_cov = _covariances(problem, second, stage2.x, covariance.diagonal)
     modes = second.modes(stage2.x)
     values = problem.parameters.values(free)
-    return _generalized_fitted(problem, theta, beta, values, free, modes, stage1, stage2, beta_cov)
+    return _generalized_fitted(
+        problem, theta, beta, values, free, modes, stage1, stage2, (beta_cov, free_cov)
+    )
 
 
-def _beta_covariance(problem, deviance, x, diagonal) -> np.ndarray:
+def _covariances(problem, deviance, x, diagonal) -> tuple[np.ndarray, np.ndarray]:
     """Cov(β) as lme4's ``vcov`` (``use.hessian = TRUE``): the β block of 2 H⁻¹, H the
     finite-difference Hessian of the deviance in (θ, β, family parameters), so that it allows
-    for the estimated θ; θ entries at their bound 0 (a singular fit) held fixed. Falls back,
-    with a warning, to (C⁻¹)_ββ of the penalised system (lme4's R_X) when H is not positive
-    definite."""
-    n_theta = problem.random.covariance.size
+    for the estimated θ; θ entries at their bound 0 (a singular fit) held fixed. And the
+    covariance of the family parameters' free vector, its block of 2 H⁻¹ (NaN without H).
+    Falls back, with a warning, to (C⁻¹)_ββ of the penalised system (lme4's R_X) when H is not
+    positive definite."""
+    n_theta, p = problem.random.covariance.size, problem.n_fixed
     free = np.ones(x.size, dtype=bool)
     free[:n_theta] = ~(diagonal & (x[:n_theta] <= 1e-8))
     if deviance.has_gradient:
         hessian = gradient_difference_hessian(deviance.value_and_gradient, x, free)
     else:
         hessian = finite_difference_hessian(deviance, x, free)
-    positions = np.arange(n_theta, n_theta + problem.n_fixed) - int(np.sum(~free[:n_theta]))
+    beta_positions = np.arange(n_theta, n_theta + p) - int(np.sum(~free[:n_theta]))
+    family_positions = np.arange(int(np.sum(free[:n_theta])) + p, int(np.sum(free)))
     try:
         inverse = np.linalg.inv(hessian)
-        covariance = (inverse + inverse.T)[np.ix_(positions, positions)]
-        np.linalg.cholesky(covariance)
-        return covariance
+        covariance = inverse + inverse.T
+        beta_cov = covariance[np.ix_(beta_positions, beta_positions)]
+        np.linalg.cholesky(beta_cov)
+        return beta_cov, covariance[np.ix_(family_positions, family_positions)]
     except np.linalg.LinAlgError:
         warnings.warn(
             "the finite-difference Hessian of the deviance is not positive definite: the fixed "
@@ -192,7 +205,8 @@ def _beta_covariance(problem, deviance, x, diagonal) -> np.ndarray:
     factors = problem.random.covariance.factors(theta)
     _, curvature = problem.derivatives(modes.eta, values)
     joint = MixedSystem(problem.random, problem.fixed)
-    return joint.eliminate(joint.products(curvature), factors).fixed_inverse()
+    beta_cov = joint.eliminate(joint.products(curvature), factors).fixed_inverse()
+    return beta_cov, np.full((free_values.size, free_values.size), np.nan)
 
 
 def gradient_difference_hessian(value_and_gradient, x: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -237,7 +251,8 @@ def finite_difference_hessian(function, x: np.ndarray, free: np.ndarray) -> np.n
     return hessian
 
 
-def _generalized_fitted(problem, theta, beta, values, free, modes: Modes, stage1, stage2, beta_cov):
+def _generalized_fitted(problem, theta, beta, values, free, modes: Modes, stage1, stage2, covs):
+    beta_cov, free_cov = covs
     factors = problem.random.covariance.factors(theta)
     return Fitted(
         theta=theta,
@@ -245,6 +260,7 @@ def _generalized_fitted(problem, theta, beta, values, free, modes: Modes, stage1
         parameters=values,
         free_parameters=free,
         beta_cov=beta_cov,
+        free_cov=free_cov,
         effects=problem.random.effects(modes.u, factors),
         effect_covariances=_conditional_covariances(modes.solved, factors, 1.0),
         deviance=stage2.deviance,

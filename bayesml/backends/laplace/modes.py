@@ -31,6 +31,8 @@ MODE_MAX_ITER = 100
 _FLOOR = 1e-22  # a decrement this small ends the steps at once; between it and MODE_TOL the
 # steps go on while each decrement is below a quarter of the one before (rounding ends that)
 _MAX_HALVINGS = 30
+#: a Newton step with a smaller decrement (in log-likelihood units) is taken without checking Q
+TRUSTED_DECREMENT = 1e-4
 
 
 @dataclass(eq=False)
@@ -80,73 +82,86 @@ def conditional_modes(
 ) -> Modes:
     """The modes of u (and β when ``system`` includes X), started from ``u_start`` and ``beta``.
 
-    Raises a :class:`~bayesml.errors.ConvergenceWarning` when ``max_iter`` steps do not reach
-    the tolerance.
+    A step whose decrement is below :data:`TRUSTED_DECREMENT` (where the quadratic model of Q is
+    exact to third order) is taken without evaluating Q; larger ones are halved until Q does not
+    decrease. Raises a :class:`~bayesml.errors.ConvergenceWarning` when ``max_iter`` steps do not
+    reach the tolerance.
     """
     design = problem.random
     free_beta = system.fixed is not None
-    u = [block.copy() for block in (u_start or design.zeros())]
-    beta = np.array(beta, dtype=float, copy=True)
-    eta = _eta(problem, factors, u, beta)
-    objective = _objective(problem, eta, values, u)
+    point = _Point(
+        problem,
+        factors,
+        values,
+        [block.copy() for block in (u_start or design.zeros())],
+        np.array(beta, dtype=float, copy=True),
+    )
     previous = np.inf
     for iteration in range(1, max_iter + 1):
-        gradient, curvature = problem.derivatives(eta, values)
+        gradient, curvature = problem.derivatives(point.eta, values)
         solved = system.eliminate(system.products(curvature), factors)
         grad_u, grad_beta = system.transpose_times(gradient)
         grad_u = [
-            g - block for g, block in zip(system.scale_gradient(grad_u, factors), u, strict=False)
+            g - block
+            for g, block in zip(system.scale_gradient(grad_u, factors), point.u, strict=True)
         ]
         step_u, step_beta = solved.solve(grad_u, grad_beta if free_beta else None)
-        decrement = sum(float(np.sum(g * s)) for g, s in zip(grad_u, step_u, strict=False))
+        decrement = sum(float(np.sum(g * s)) for g, s in zip(grad_u, step_u, strict=True))
         if free_beta:
             decrement += float(grad_beta @ step_beta)
         if decrement < _FLOOR or (decrement < tol and decrement > 0.25 * previous):
             return Modes(
-                u,
-                beta,
-                eta,
-                float(np.sum(problem.log_likelihood(eta, values))),
-                solved,
-                True,
-                iteration,
+                point.u, point.beta, point.eta, point.log_likelihood(), solved, True, iteration
             )
         previous = decrement
-        u, beta, eta, objective = _halving_step(
-            problem, factors, values, (u, beta, objective), (step_u, step_beta)
-        )
+        if decrement < TRUSTED_DECREMENT:
+            point = point.moved(step_u, step_beta, 1.0)
+        else:
+            point = _halving_step(point, step_u, step_beta)
     warnings.warn(
         f"the conditional modes of the random effects did not converge in {max_iter} Newton "
         f"steps (last decrement {decrement:.3g}, tolerance {tol:g})",
         ConvergenceWarning,
         stacklevel=3,
     )
-    return Modes(
-        u, beta, eta, float(np.sum(problem.log_likelihood(eta, values))), solved, False, max_iter
-    )
+    return Modes(point.u, point.beta, point.eta, point.log_likelihood(), solved, False, max_iter)
 
 
-def _eta(problem: MLProblem, factors, u, beta) -> np.ndarray:
-    return problem.offset + problem.fixed @ beta + problem.random.random_part(u, factors)
+class _Point:
+    """(u, β), its η and, once asked for, Σℓ and Q = Σℓ − ½‖u‖²."""
+
+    def __init__(self, problem, factors, values, u, beta) -> None:
+        self.problem, self.factors, self.values = problem, factors, values
+        self.u, self.beta = u, beta
+        self.eta = problem.offset + problem.fixed @ beta + problem.random.random_part(u, factors)
+        self._log_likelihood: float | None = None
+
+    def log_likelihood(self) -> float:
+        """Σᵢ ℓᵢ(ηᵢ) (computed once)."""
+        if self._log_likelihood is None:
+            rows = self.problem.log_likelihood(self.eta, self.values)
+            self._log_likelihood = float(np.sum(rows))
+        return self._log_likelihood
+
+    def objective(self) -> float:
+        """Q = Σℓ − ½‖u‖² (−∞ where not finite)."""
+        value = self.log_likelihood() - 0.5 * sum(float(np.sum(b**2)) for b in self.u)
+        return value if np.isfinite(value) else -np.inf
+
+    def moved(self, step_u, step_beta, scale: float) -> _Point:
+        """The point ``scale`` times the step away."""
+        u = [block + scale * s for block, s in zip(self.u, step_u, strict=True)]
+        beta = self.beta if step_beta is None else self.beta + scale * step_beta
+        return _Point(self.problem, self.factors, self.values, u, beta)
 
 
-def _objective(problem: MLProblem, eta, values, u) -> float:
-    penalty = sum(float(np.sum(block**2)) for block in u)
-    value = float(np.sum(problem.log_likelihood(eta, values))) - 0.5 * penalty
-    return value if np.isfinite(value) else -np.inf
-
-
-def _halving_step(problem, factors, values, current, step):
+def _halving_step(point: _Point, step_u, step_beta) -> _Point:
     """The Newton step, halved until Q does not decrease (beyond rounding)."""
-    u, beta, objective = current
-    step_u, step_beta = step
+    objective = point.objective()
     scale = 1.0
     for _ in range(_MAX_HALVINGS):
-        new_u = [block + scale * s for block, s in zip(u, step_u, strict=False)]
-        new_beta = beta if step_beta is None else beta + scale * step_beta
-        eta = _eta(problem, factors, new_u, new_beta)
-        new_objective = _objective(problem, eta, values, new_u)
-        if new_objective >= objective - 1e-10 * (1.0 + abs(objective)):
-            return new_u, new_beta, eta, new_objective
+        candidate = point.moved(step_u, step_beta, scale)
+        if candidate.objective() >= objective - 1e-10 * (1.0 + abs(objective)):
+            return candidate
         scale /= 2.0
-    return u, beta, _eta(problem, factors, u, beta), objective
+    return point

@@ -49,9 +49,11 @@ def minimize_deviance(
     tol: float,
     max_evaluations: int,
     value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
+    differences: str = "3-point",
 ) -> Optimum:
     """Minimise ``deviance`` from ``start`` with lower bounds ``lower`` (−∞ for none), with
-    the exact gradient when ``value_and_gradient`` is given, else central differences."""
+    the exact gradient when ``value_and_gradient`` is given, else finite ``differences``
+    (scipy's ``"3-point"``, central, or ``"2-point"``)."""
     if start.size == 0:
         return Optimum(start, float(deviance(start)), 1, True, "nothing to optimise")
     bounds = [(None if not np.isfinite(low) else float(low), None) for low in lower]
@@ -60,7 +62,7 @@ def minimize_deviance(
         counted,
         np.maximum(start, lower),
         method="L-BFGS-B",
-        jac="3-point" if value_and_gradient is None else True,
+        jac=differences if value_and_gradient is None else True,
         bounds=bounds,
         options={"ftol": tol, "gtol": 1e-7, "maxfun": max_evaluations, "maxls": 40},
     )

@@ -45,6 +45,11 @@ class MLResult:
     fixef
         Fixed effects: ``estimate``, ``se``, ``z``, ``p`` (Wald z tests), indexed by the labels
         of the posterior's ``beta``.
+    family_coef
+        The coefficients of the formulas of family parameters (``zi=``, ``hu=``,
+        ``dispersion_formula=``; glmmTMB's zero-inflation and dispersion models) on their links'
+        scales (logit, log): ``estimate``, ``se``, ``z``, ``p``, indexed ``"zi: Intercept"``;
+        empty without such a formula.
     vcov
         Covariance of the fixed effects (lme4's ``vcov``: for a GLMM from the finite-difference
         Hessian of the deviance in (θ, β), so that it allows for the estimated θ).
@@ -72,6 +77,8 @@ class MLResult:
         The model formula, the family and link names, and the response's name.
     groups
         The number of levels of each grouping factor.
+    singular
+        What makes the fit singular, one phrase per random block (empty for a regular fit).
     linear
         Whether the model is a linear mixed model (a Gaussian response with the identity link),
         fitted exactly as lmer does.
@@ -83,6 +90,7 @@ class MLResult:
     n_nodes: int
     reml: bool
     fixef: pd.DataFrame
+    family_coef: pd.DataFrame
     vcov: pd.DataFrame
     varcorr: pd.DataFrame
     family_parameters: dict[str, Any]
@@ -103,6 +111,7 @@ class MLResult:
     messages: tuple[str, ...] = ()
     groups: dict[str, int] = field(default_factory=dict)
     linear: bool = False
+    singular: tuple[str, ...] = ()
 
     @property
     def deviance(self) -> float:
@@ -130,9 +139,9 @@ class MLResult:
 
     @property
     def is_singular(self) -> bool:
-        """Whether an SD of the random effects is at 0 (lme4's ``isSingular``)."""
-        sds = self.varcorr.loc[self.varcorr["group"] != "Residual", "sd"].dropna()
-        return bool(np.any(sds.to_numpy() <= 1e-4 * max(1.0, self.sigma)))
+        """Whether a diagonal entry of θ is at its bound 0 (lme4's ``isSingular``): an SD at 0,
+        or a covariance matrix of correlated terms that is singular (a correlation at ±1)."""
+        return bool(self.singular)
 
     def point_estimates(self) -> PointEstimates:
         """β, its covariance, the conditional modes per block and the family parameters, for
@@ -165,6 +174,10 @@ class MLResult:
             "fixef": {
                 label: {key: _float(value) for key, value in row.items()}
                 for label, row in self.fixef.iterrows()
+            },
+            "family_coef": {
+                label: {key: _float(value) for key, value in row.items()}
+                for label, row in self.family_coef.iterrows()
             },
             "vcov": [[_float(v) for v in row] for row in self.vcov.to_numpy()],
             "varcorr": [
@@ -247,12 +260,23 @@ def _summary_text(result: MLResult, digits: int, *, short: bool = False) -> str:
         ]
     else:
         lines += ["", "Fixed effects:", _fixef_text(result.fixef, digits)]
-    shown = {k: v for k, v in other.items() if k != "sigma"}
+    if not result.family_coef.empty:
+        lines += [
+            "",
+            "Models of family parameters (link scale):",
+            _fixef_text(result.family_coef, digits),
+        ]
+    shown = {
+        k: v
+        for k, v in other.items()
+        if k != "sigma"
+        and not any(label.startswith(f"{k}: ") for label in result.family_coef.index)
+    }
     if shown:
         lines += ["", "Family parameters:"]
         lines += [f"  {name}: {_value_text(value, digits)}" for name, value in shown.items()]
     if result.is_singular:
-        lines += ["", "boundary (singular) fit: see the warning the fit gave"]
+        lines += ["", f"boundary (singular) fit: {'; '.join(result.singular)}"]
     if not result.converged:
         lines += ["", f"Optimiser did not converge: {'; '.join(result.messages)}"]
     return "\n".join(lines)
