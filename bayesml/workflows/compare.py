@@ -140,8 +140,8 @@ class Comparison:
         Wide table: one row per parameter (index ``parameter``), for each fit a block of columns
         ``(name, mean)``, ``(name, sd)``, ``(name, ci_lower)``, ``(name, ci_upper)`` (Bayesian
         fits: the HDI) or ``(name, estimate)``, ``(name, se)``, ``(name, ci_lower)``,
-        ``(name, ci_upper)`` (h-likelihood fits: the Wald interval), and ``note``
-        (``comparison.table["note"]``): how a value was mapped (``"hlik: sd = sqrt(lambda)"``)
+        ``(name, ci_upper)`` (h-likelihood and maximum-likelihood fits: the Wald interval), and
+        ``note`` (``comparison.table["note"]``): how a value was mapped (``"hlik: sd = sqrt(lambda)"``)
         or that a fit lacks it. ``table.attrs["ci"]`` says which interval each fit has
         (``"94% HDI (nuts); 94% Wald (hlik)"``).
     tidy
