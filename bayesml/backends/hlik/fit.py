@@ -68,6 +68,8 @@ _MAX_INNER = 50
 _MAX_INNER_EQL1 = 3
 #: the tightest stopping rule of the mean model (Σ Δη² / Σ η², near the rounding of doubles)
 _INNER_TOL_FLOOR = 1e-26
+#: at the fixed point, the mean model's η is solved to this fraction of the last outer change
+_INNER_FRACTION = 1e-2
 
 
 def fit_problem(
@@ -293,11 +295,15 @@ class _Outer:
         return self.max_iter - self.iterations
 
     def inner_tol(self) -> float:
-        """The mean model's stopping rule: hglm's, or tight enough that the mean model is a
-        function of the dispersions to well below ``tol`` (IWLS converges quadratically)."""
+        """The mean model's stopping rule (on Σ Δη² / Σ η² of its last step): hglm's; or, at the
+        fixed point, as tight as the outer iteration needs — η to 1 % of the last outer change,
+        and to ``tol`` near the end (IWLS converges quadratically, so the error left is of the
+        order of the square of the last step's change)."""
         if self.convergence == "hglm":
             return INNER_TOL
-        return max(min(INNER_TOL, self.tol**2), _INNER_TOL_FLOOR)
+        last = self.changes[-1] if self.changes else 1.0
+        needed = min(INNER_TOL, (_INNER_FRACTION * last) ** 2)
+        return max(needed, self.tol**2, _INNER_TOL_FLOOR)
 
     def step(self, state: _State) -> bool:
         """One outer iteration on ``state`` (the fixed-point map): the mean model at the current
