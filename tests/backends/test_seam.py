@@ -24,7 +24,7 @@ def model() -> bayesml.Model:
 
 def test_registry_lists_the_methods_by_kind():
     assert methods("sampling") == ["gibbs", "nuts"]
-    assert methods("fitting") == ["hlik"]
+    assert methods("fitting") == ["agq", "hlik", "laplace"]
     for name, entry in BACKENDS.items():
         backend = get_backend(name, entry.kind)
         assert backend.name == name and backend.kind == entry.kind
@@ -48,9 +48,11 @@ def test_the_registry_does_not_import_pymc():
     ("call", "pattern"),
     [
         (lambda m: m.sample(method="hmc"), r"^method must be one of \['gibbs', 'nuts'\]; got method='hmc'$"),
-        (lambda m: m.fit(method="laplace"), r"^method must be one of \['hlik'\]; got method='laplace'$"),
+        (lambda m: m.fit(method="reml"),
+         r"^method must be one of \['agq', 'hlik', 'laplace'\]; got method='reml'$"),
         (lambda m: m.fit(method="nuts"),
-         r"^method='nuts' is a sampling method: use Model.sample\(method='nuts'\); Model.fit takes \['hlik'\]$"),
+         r"^method='nuts' is a sampling method: use Model.sample\(method='nuts'\); Model.fit takes "
+         r"\['agq', 'hlik', 'laplace'\]$"),
         (lambda m: m.sample(method="hlik"),
          r"^method='hlik' is a fitting method: use Model.fit\(method='hlik'\); Model.sample takes "
          r"\['gibbs', 'nuts'\]$"),
@@ -109,9 +111,15 @@ def test_the_sampling_defaults_are_those_of_model_sample():
     ("method", "kind", "family", "link", "instead"),
     [
         ("gibbs", "sampling", "poisson", None,
-         r"use Model.sample\(method='nuts'\) or Model.fit\(method='hlik'\)"),
-        ("hlik", "fitting", "student_t", None, r"use Model.sample\(method='nuts'\)"),
-        ("hlik", "fitting", "gaussian", "log", r"use Model.sample\(method='nuts'\)"),
+         r"use Model.sample\(method='nuts'\) or Model.fit\(method='hlik'\) or "
+         r"Model.fit\(method='laplace'\) or Model.fit\(method='agq'\)"),
+        ("hlik", "fitting", "student_t", None,
+         r"use Model.sample\(method='nuts'\) or Model.fit\(method='laplace'\) or "
+         r"Model.fit\(method='agq'\)"),
+        ("hlik", "fitting", "gaussian", "log",
+         r"use Model.sample\(method='nuts'\) or Model.fit\(method='laplace'\) or "
+         r"Model.fit\(method='agq'\)"),
+        ("laplace", "fitting", "categorical", None, r"use Model.sample\(method='nuts'\)"),
     ],
 )  # fmt: skip
 def test_an_unsupported_family_names_what_is_supported_and_what_to_use(

@@ -108,11 +108,12 @@ def test_a_non_positive_response_is_refused(data):
     [(lambda m: m.sample(method="gibbs", draws=5, tune=5, chains=1), "gibbs"),
      (lambda m: m.fit(method="hlik"), "hlik")],
 )  # fmt: skip
-def test_gibbs_and_hlik_refuse_it_and_point_to_nuts(data, call, method):
+def test_gibbs_and_hlik_refuse_it_and_point_to_nuts_and_ml(data, call, method):
     model = bayesml.Model("y ~ x + (1 | g)", data, family="lognormal")
     with pytest.raises(
         FamilyError,
         match=rf"^method='{method}' .* does not support family 'lognormal' with the identity "
-        r"link; it supports .*; use Model.sample\(method='nuts'\)$",
+        r"link; it supports .*; use Model.sample\(method='nuts'\) or Model.fit\(method='laplace'\) "
+        r"or Model.fit\(method='agq'\)$",
     ):
         call(model)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -14,7 +13,7 @@ from bayesml.backends.laplace.fit import Fitted, fit_ml
 from bayesml.backends.laplace.problem import MLProblem
 from bayesml.backends.laplace.result import MLResult, wald_table
 from bayesml.backends.seam import BackendBase, BackendOptions, ModelInputs, check_count
-from bayesml.errors import ArgumentError, FamilyError
+from bayesml.errors import ArgumentError, FamilyError, warn
 from bayesml.families import FAMILIES, Family, get_family
 
 __all__ = [
@@ -299,12 +298,11 @@ def singular_terms(problem: MLProblem, theta: np.ndarray) -> tuple[str, ...]:
 def _warn_singular(result: MLResult) -> None:
     if not result.singular:
         return
-    warnings.warn(
+    warn(
         f"boundary (singular) fit: {'; '.join(result.singular)} (lme4's isSingular); the "
         "random-effects structure may be too complex for the data: consider dropping the "
         "term, or a prior on the SD (Model.sample)",
         SingularFitWarning,
-        stacklevel=4,
     )
 
 

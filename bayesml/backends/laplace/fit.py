@@ -15,7 +15,6 @@ the conditional modes b = Λu with their conditional covariances
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +29,7 @@ from bayesml.backends.laplace.objective import (
 from bayesml.backends.laplace.optimize import Optimum, minimize_deviance
 from bayesml.backends.laplace.problem import MLProblem
 from bayesml.backends.laplace.system import MixedSystem
-from bayesml.errors import ConvergenceWarning
+from bayesml.errors import ConvergenceWarning, warn
 
 __all__ = ["Fitted", "fit_ml"]
 
@@ -192,12 +191,11 @@ def _covariances(problem, deviance, x, diagonal) -> tuple[np.ndarray, np.ndarray
         np.linalg.cholesky(beta_cov)
         return beta_cov, covariance[np.ix_(family_positions, family_positions)]
     except np.linalg.LinAlgError:
-        warnings.warn(
+        warn(
             "the finite-difference Hessian of the deviance is not positive definite: the fixed "
             "effects' standard errors come from the penalised system at the modes (lme4's "
             "R_X), which treats θ as known",
             ConvergenceWarning,
-            stacklevel=4,
         )
     theta, beta, free_values = deviance.split(x)
     values = problem.parameters.values(free_values)
@@ -298,10 +296,9 @@ def _conditional_covariances(solved, factors, sigma: float) -> list[np.ndarray]:
 def _warn_stages(stages: list[tuple[str, Optimum]]) -> None:
     for name, optimum in stages:
         if not optimum.converged:
-            warnings.warn(
+            warn(
                 f"maximum likelihood: {name} did not converge ({optimum.message}; "
                 f"{optimum.evaluations} deviance evaluations); the estimates may not be the "
                 "maximum: check them, or raise max_evaluations",
                 ConvergenceWarning,
-                stacklevel=4,
             )

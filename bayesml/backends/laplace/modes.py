@@ -12,14 +12,13 @@ C = AᵀWA + diag(I, 0) at the mode is kept: its log-determinant is the Laplace 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from bayesml.backends.laplace.problem import MLProblem
 from bayesml.backends.laplace.system import MixedSystem, Solved
-from bayesml.errors import ConvergenceWarning
+from bayesml.errors import ConvergenceWarning, warn
 
 __all__ = ["Modes", "conditional_modes"]
 
@@ -118,11 +117,10 @@ def conditional_modes(
             point = point.moved(step_u, step_beta, 1.0)
         else:
             point = _halving_step(point, step_u, step_beta)
-    warnings.warn(
+    warn(
         f"the conditional modes of the random effects did not converge in {max_iter} Newton "
         f"steps (last decrement {decrement:.3g}, tolerance {tol:g})",
         ConvergenceWarning,
-        stacklevel=3,
     )
     return Modes(point.u, point.beta, point.eta, point.log_likelihood(), solved, False, max_iter)
 
