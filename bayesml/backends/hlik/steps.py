@@ -38,6 +38,8 @@ __all__ = [
 INNER_TOL = 1e-7
 DEVIANCE_FLOOR = 1e-8
 LEVERAGE_CEILING = 1.0 - 1e-8
+#: weights and working responses this close (relative) to the last solve's are the same
+_SAME_RTOL = 1e-13
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +111,7 @@ def solve_mean_model(
     eta = linear_predictor(system, beta, v, data.offset)
     previous = eta
     corrected = np.ndim(correction) > 0
+    used: tuple[np.ndarray, ...] = ()
     for step in range(1, max_steps + 1):
         w1 = data.weights(eta, phi)
         w2 = random.weights(v, lam)
@@ -118,6 +121,12 @@ def solve_mean_model(
             (w1, w2, z1, z2),
             f"the IWLS weights of the mean model (outer iteration {outer_iteration}, step {step})",
         )
+        if not corrected and _unchanged(used, (w1, w2, z1, z2)):
+            # the last solve already used these weights and working responses (a linear mixed
+            # model: they do not depend on η): another solve would give the same (β, v)
+            step -= 1
+            break
+        used = (w1, w2, z1, z2)
         factorization = system.factorize(w1, w2)
         rhs = system.normal_rhs(w1, z1, w2, z2)
         if corrected and step > 1:
@@ -135,6 +144,15 @@ def solve_mean_model(
             break
         previous = eta
     return MeanFit(beta, v, eta, factorization, step)
+
+
+def _unchanged(old: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...]) -> bool:
+    """Whether the weights and working responses ``new`` equal ``old`` to rounding (each
+    vector's change below 1e-13 of its norm)."""
+    return bool(old) and all(
+        np.linalg.norm(a - b) <= _SAME_RTOL * np.linalg.norm(b)
+        for a, b in zip(old, new, strict=True)
+    )
 
 
 def deviances_and_leverages(
