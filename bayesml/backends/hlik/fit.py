@@ -8,7 +8,8 @@ Two stopping rules (``convergence``). ``"hglm"``: R ``hglm``'s, ``Σ (η_old −
 from the second iteration on, with hglm's iteration as it is — its printed output iterate by
 iterate; it stops EQL long before the dispersions settle where the iteration is slow.
 ``"fixed_point"`` (the default): the relative change of every φ and λ below ``tol`` as well, the
-mean model solved to near machine precision at each iteration, and the iteration accelerated by
+mean model solved as precisely as the outer iteration needs (η to 1 % of the last outer change,
+to ``tol²`` in hglm's measure near the end), and the iteration accelerated by
 SQUAREM cycles on the dispersion coefficients (:mod:`.squarem`) — the fixed point of EQL (for
 Gaussian models lmer's REML fit) in few iterations.
 
