@@ -537,7 +537,12 @@ class Model:
             ``dispersion_formula``  one-sided formula for log φ, e.g. ``"~ x2 + x3"``
             ``estimation``          ``"EQL"`` (hglm's default) or ``"EQL1"`` (HL(1,1)); the
                                     argument :func:`bayesml.hglm` also takes (R's ``method``)
-            ``tol``, ``max_iter``   convergence tolerance on Σ Δη² / Σ η², most iterations
+            ``tol``, ``max_iter``   convergence tolerance (default 1e-8: every φ and λ to
+                                    1e-8 relative), most outer iterations
+            ``convergence``         ``"fixed_point"`` (default): iterate to EQL's fixed point
+                                    (SQUAREM-accelerated; lmer's REML for a Gaussian model);
+                                    ``"hglm"``: R hglm's rule (Σ Δη² / Σ η² < ``tol``, 1e-6)
+                                    and iterates, :func:`bayesml.hglm`'s default
             ``covariance``, ``car`` correlated random effects: a known covariance matrix per
                                     group name, or a CAR neighbour structure (see
                                     :func:`bayesml.hglm`)
