@@ -117,7 +117,7 @@ def test_a_rejected_extrapolation_falls_back_to_the_plain_steps(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fit = bayesml.Model(formula, data).fit(max_iter=500)
-    assert fit.converged and fit.extrapolations == 0
+    assert fit.converged and fit.extrapolations == 0 and len(fit.changes) == fit.iterations
     np.testing.assert_allclose(
         list(fit.lambda_values.values()), list(expected.lambda_values.values()), rtol=1e-5
     )

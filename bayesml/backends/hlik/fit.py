@@ -391,8 +391,9 @@ def _squarem_cycle(outer: _Outer, state: _State, length: StepLength) -> tuple[_S
     try:
         feasible = _set_dispersions(state, theta, outer.problem, outer.random)
         converged = feasible and outer.step(state)
-    except DivergenceError:
+    except DivergenceError:  # NaN at the extrapolated point: its iteration has no change
         feasible = converged = False
+        outer.changes += [float("nan")] * (outer.iterations - len(outer.changes))
     if converged or feasible and np.linalg.norm(_coefficients(state) - theta) <= np.linalg.norm(r):
         length.accepted(alpha)
         outer.extrapolations += 1
