@@ -42,8 +42,7 @@ class GroupingFactor:
         """Learn the levels present in the fitting rows; return the factor and each row's level."""
         name = ":".join(parts)
         factors = _part_factors(parts, context)
-        codes = np.column_stack([factor.codes for factor in factors])
-        combinations, index = np.unique(codes, axis=0, return_inverse=True)
+        combinations, index = _unique_combinations(factors)
         levels = tuple(
             ":".join(
                 factor.encoding.labels[code] for factor, code in zip(factors, row, strict=True)
@@ -67,6 +66,22 @@ class GroupingFactor:
         unseen = np.flatnonzero(index < 0)
         labels = tuple(":".join(level_label(factor.raw[i]) for factor in factors) for i in unseen)
         return index, labels
+
+
+def _unique_combinations(factors: list[FactorValue]) -> tuple[np.ndarray, np.ndarray]:
+    """The combinations of the factors' codes present (rows sorted as ``np.unique(axis=0)``
+    sorts them) and each row's position among them, through one integer key per row (mixed
+    radix): a 1-D ``np.unique``, several times faster than the row-wise one on 10⁶ rows."""
+    sizes = [max(len(factor.encoding.labels), 1) for factor in factors]
+    key = np.zeros(len(factors[0].codes), dtype=np.int64)
+    for factor, size in zip(factors, sizes, strict=True):
+        key = key * size + np.asarray(factor.codes, dtype=np.int64)
+    keys, index = np.unique(key, return_inverse=True)
+    columns = []
+    for size in reversed(sizes):
+        keys, code = np.divmod(keys, size)
+        columns.append(code)
+    return np.column_stack(columns[::-1]), index
 
 
 def _part_factors(parts: tuple[str, ...], context: EvalContext) -> list[FactorValue]:

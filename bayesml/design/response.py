@@ -189,9 +189,7 @@ def build_response(request: ResponseRequest, context: EvalContext) -> ResponseDa
     weights = _weights(request.weights, context)
     builder = _BUILDERS[request.response.kind]
     data = builder(request, context, weights)
-    family.validate_response(
-        data.y, trials=data.trials, name=data.name, row_labels=list(context.index)
-    )
+    family.validate_response(data.y, trials=data.trials, name=data.name, row_labels=context.index)
     return data
 
 
