@@ -544,7 +544,7 @@ class Family:
             raise FamilyError(
                 f"family {self.name!r} has one linear predictor per category; its derivatives "
                 "in eta are a vector per row, which eta_derivatives and eta_information do not "
-                "give (the Laplace and adaptive Gauss-Hermite fits do not support it)"
+                "give (the family's category_derivatives does)"
             )
         if not self.has_eta_derivatives:
             raise FamilyError(

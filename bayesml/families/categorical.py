@@ -75,6 +75,47 @@ class Categorical(Family, name="categorical", links=("logit",), response="catego
         index = np.broadcast_to(y.astype(np.int64) - 1, log_p.shape[:-1])[..., None]
         return np.take_along_axis(log_p, index, axis=-1)[..., 0]
 
+    def category_counts(self, y: ArrayLike, n_categories: int) -> Array:
+        """Each row's count of every category, shape ``(n, K)``: a one-hot row for a category
+        number 1, …, K."""
+        codes = np.asarray(y, dtype=float).astype(np.int64) - 1
+        return np.eye(n_categories)[codes]
+
+    def category_derivatives(self, y: ArrayLike, eta: ArrayLike) -> tuple[Array, Array]:
+        """The gradient and the negative Hessian of each row's log-likelihood in its K − 1
+        linear predictors (what the Laplace fit needs).
+
+        With the counts n_ik (one-hot for a categorical response), N_i = Σ_k n_ik and the
+        non-reference probabilities p_i = (P_i2, …, P_iK):
+
+            ∂ℓ_i/∂η_i = n_i,2:K − N_i p_i,    −∂²ℓ_i/∂η_i∂η_iᵀ = N_i (diag(p_i) − p_i p_iᵀ),
+
+        the softmax's (the information does not depend on the counts beyond N_i, so the observed
+        and expected curvatures are one).
+
+        Parameters
+        ----------
+        y
+            The response: category numbers ``(n,)`` or, for :class:`Multinomial`, counts
+            ``(n, K)``.
+        eta
+            The linear predictors, shape ``(n, K − 1)``.
+
+        Returns
+        -------
+        gradient, curvature
+            Shapes ``(n, K − 1)`` and ``(n, K − 1, K − 1)``.
+        """
+        eta = np.asarray(eta, dtype=float)
+        counts = self.category_counts(y, eta.shape[-1] + 1)
+        totals = counts.sum(axis=-1)
+        p = np.exp(category_log_probabilities(eta))[..., 1:]
+        gradient = counts[..., 1:] - totals[..., None] * p
+        curvature = totals[..., None, None] * (
+            p[..., :, None] * np.eye(p.shape[-1]) - p[..., :, None] * p[..., None, :]
+        )
+        return gradient, curvature
+
     def _draw(self, rng, mu, params, trials, weights):
         cumulative = np.cumsum(np.exp(category_log_probabilities(mu)), axis=-1)
         uniform = rng.random(cumulative.shape[:-1])
@@ -144,6 +185,10 @@ class Multinomial(Categorical, name="multinomial", links=("logit",), response="m
                     f"trials of response {name!r} must be each row's total count for family "
                     f"{self.name!r}; got trials of shape {n.shape} that differ from the totals"
                 )
+
+    def category_counts(self, y: ArrayLike, n_categories: int) -> Array:
+        """The counts themselves, shape ``(n, K)``."""
+        return np.asarray(y, dtype=float)
 
     def _log_likelihood(self, y, mu, params, trials, weights):
         log_p = category_log_probabilities(mu)

@@ -75,6 +75,17 @@ def _pair(term: str, terms: list[str]) -> tuple[str, str]:
     return first, second
 
 
+def _corr_labels(first: str, second: str) -> list[str]:
+    """The posterior's labels of a correlation: [t1, t2], or [t1, t2, category] for two terms
+    ``"t1, category"`` and ``"t2, category"`` of a categorical model (``corr_<group>`` dims
+    (term, term, category))."""
+    head1, _, category1 = first.rpartition(", ")
+    head2, _, category2 = second.rpartition(", ")
+    if head1 and head2 and category1 == category2:
+        return [head1, head2, category1]
+    return [first, second]
+
+
 def _variance_components(fit: Any) -> tuple[list[Estimate], float | None]:
     """``sd_<group>[term]`` and ``corr_<group>[t1, t2]`` rows, and the residual SD (or None)."""
     varcorr: pd.DataFrame = fit.varcorr
@@ -92,7 +103,7 @@ def _variance_components(fit: Any) -> tuple[list[Estimate], float | None]:
         for term, corr in zip(rows["term"], rows["corr"], strict=True):
             if np.isnan(corr):
                 continue
-            parameter = flat_label(f"corr_{group}", list(_pair(str(term), terms)))
+            parameter = flat_label(f"corr_{group}", _corr_labels(*_pair(str(term), terms)))
             corrs.append(Estimate(parameter, "corr", float(corr), np.nan, np.nan, np.nan, _NO_SE))
     return sds + corrs, sigma
 

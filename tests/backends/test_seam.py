@@ -119,7 +119,6 @@ def test_the_sampling_defaults_are_those_of_model_sample():
         ("hlik", "fitting", "gaussian", "log",
          r"use Model.sample\(method='nuts'\) or Model.fit\(method='laplace'\) or "
          r"Model.fit\(method='agq'\)"),
-        ("laplace", "fitting", "categorical", None, r"use Model.sample\(method='nuts'\)"),
     ],
 )  # fmt: skip
 def test_an_unsupported_family_names_what_is_supported_and_what_to_use(
@@ -132,6 +131,11 @@ def test_an_unsupported_family_names_what_is_supported_and_what_to_use(
 
 def test_nuts_supports_every_family_with_every_link():
     supported = get_backend("nuts", "sampling").supported_families()
+    assert supported == {name: family.links for name, family in FAMILIES.items()}
+
+
+def test_laplace_fits_every_family_with_every_link():
+    supported = get_backend("laplace", "fitting").supported_families()
     assert supported == {name: family.links for name, family in FAMILIES.items()}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import bayesml
 from bayesml.backends.laplace.backend import SingularFitWarning
-from bayesml.errors import ArgumentError, FamilyError
+from bayesml.errors import ArgumentError
 
 
 @pytest.fixture(scope="module")
@@ -74,17 +74,17 @@ def test_reml_is_for_gaussian_identity_models_only():
         model.fit(method="laplace", reml="yes")
 
 
-def test_categorical_responses_are_refused_with_the_alternative():
+def test_quadrature_counts_a_categorical_models_effects_per_category():
     data = bayesml.datasets.load("sleepstudy").assign(
         level=lambda d: pd.cut(d["Reaction"], 3, labels=["low", "mid", "high"]).astype(str)
     )
-    model = bayesml.Model("level ~ Days + (1 | Subject)", data, family="categorical")
+    model = bayesml.Model("level ~ Days + (1 + Days | Subject)", data, family="categorical")
     with pytest.raises(
-        FamilyError,
-        match=r"method='laplace' .*does not support family "
-        r"'categorical'.*Model.sample\(method='nuts'\)",
+        ArgumentError,
+        match=r"at most 3 random terms per level .*\(Intercept \+ Days \| Subject\) has 4 "
+        r"\(one per term and non-reference category: 2 × 2\).*method='laplace'",
     ):
-        model.fit(method="laplace")
+        model.fit(method="agq", n_nodes=5)
 
 
 def test_a_singular_fit_is_warned_about_naming_the_term():

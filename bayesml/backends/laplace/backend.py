@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
+from bayesml.backends.laplace.categories import CategoryProblem
 from bayesml.backends.laplace.fit import Fitted, fit_ml
 from bayesml.backends.laplace.problem import MLProblem
 from bayesml.backends.laplace.result import MLResult, wald_table
@@ -100,11 +101,12 @@ class AgqOptions(LaplaceOptions):
 
 
 def _ml_families() -> dict[str, tuple[str, ...]]:
-    """Every family whose derivatives in η the family object gives (one linear predictor)."""
+    """Every family whose derivatives in η the family object gives (one linear predictor), and
+    the families with one linear predictor per category (their vector derivatives)."""
     supported = {}
     for name in FAMILIES:
         family = get_family(name)
-        if family.has_eta_derivatives:
+        if family.has_eta_derivatives or family.category_predictors:
             supported[name] = tuple(family.links)
     return supported
 
@@ -120,7 +122,8 @@ class MLBackend(BackendBase):
     description: str = "maximum likelihood, Laplace approximation (lme4's glmer, glmmTMB)"
 
     def supported_families(self) -> dict[str, tuple[str, ...]]:
-        """The families with one linear predictor and derivatives in it."""
+        """The families with one linear predictor and derivatives in it, and the categorical
+        ones (one linear predictor per non-reference category)."""
         return _ml_families()
 
     def parameter_formulas(self, family: Family) -> frozenset[str]:
@@ -132,7 +135,8 @@ class MLBackend(BackendBase):
         """Fit ``model`` by maximum likelihood; the priors play no part."""
         from threadpoolctl import threadpool_limits
 
-        problem = MLProblem.of(model)
+        problem_type = CategoryProblem if model.family.category_predictors else MLProblem
+        problem = problem_type.of(model)
         _check_model(model, problem, options, self.name)
         with threadpool_limits(limits=1, user_api="blas"):  # small dense blocks: one thread
             fitted = fit_ml(
@@ -172,10 +176,10 @@ def _check_model(
             "likelihood (glmer has no REML): leave reml=False"
         )
     if method == "agq":
-        _check_agq(design)
+        _check_agq(design, problem)
 
 
-def _check_agq(design) -> None:
+def _check_agq(design, problem: MLProblem) -> None:
     blocks = design.random
     if len(blocks) > 1:
         names = ", ".join(block.name for block in blocks)
@@ -184,11 +188,19 @@ def _check_agq(design) -> None:
             f"integrals are independent); this model has {len(blocks)} ({names}): use "
             "Model.fit(method='laplace')"
         )
-    if blocks[0].n_terms > MAX_AGQ_TERMS:
+    effects = problem.random.covariance.blocks[0]
+    if effects.size > MAX_AGQ_TERMS:
+        per_category = (
+            f" (one per term and non-reference category: {len(effects.term_labels)} × "
+            f"{effects.n_categories})"
+            if effects.categories
+            else ""
+        )
         raise ArgumentError(
             f"adaptive Gauss–Hermite quadrature takes at most {MAX_AGQ_TERMS} random terms per "
             f"level (n_nodes ** terms nodes each); ({' + '.join(blocks[0].term_labels)} | "
-            f"{blocks[0].name}) has {blocks[0].n_terms}: use Model.fit(method='laplace')"
+            f"{blocks[0].name}) has {effects.size}{per_category}: use "
+            "Model.fit(method='laplace')"
         )
 
 
@@ -229,8 +241,8 @@ def build_result(
             block.name: effects
             for block, effects in zip(design.random, fitted.effects, strict=False)
         },
-        fitted=family.mu_from_eta(fitted.eta),
-        linear_predictor=fitted.eta,
+        fitted=family.mu_from_eta(problem.row_predictors(fitted.eta)),
+        linear_predictor=problem.row_predictors(fitted.eta),
         messages=fitted.messages,
         groups={block.name: block.n_levels for block in design.random},
         linear=problem.is_exact_gaussian,
@@ -260,7 +272,7 @@ def _ranef_table(problem: MLProblem, fitted: Fitted) -> pd.DataFrame:
     ):
         sds = np.sqrt(np.clip(np.einsum("lkk->lk", covariances), 0.0, None))
         index = pd.MultiIndex.from_product(
-            [[block.name], list(levels), list(block.term_labels)], names=["group", "level", "term"]
+            [[block.name], list(levels), list(block.labels)], names=["group", "level", "term"]
         )
         frames.append(
             pd.DataFrame({"mode": effects.reshape(-1), "sd": sds.reshape(-1)}, index=index)
@@ -284,7 +296,7 @@ def singular_terms(problem: MLProblem, theta: np.ndarray) -> tuple[str, ...]:
         if not np.any(at_bound):
             continue
         sds = np.sqrt(np.sum(factor**2, axis=1))
-        zero = [term for term, sd in zip(block.term_labels, sds, strict=True) if sd <= SINGULAR_TOL]
+        zero = [term for term, sd in zip(block.labels, sds, strict=True) if sd <= SINGULAR_TOL]
         if zero:
             phrases.append(f"the SD of ({' + '.join(zero)} | {block.name}) is estimated at 0")
         if block.correlated and len(zero) < int(np.sum(at_bound)):

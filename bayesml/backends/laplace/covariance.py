@@ -6,6 +6,13 @@ term); σ is the residual SD of a Gaussian response and 1 otherwise. θ holds th
 every block's T, column by column of the lower triangle (lme4's order: ``getME(fit, "theta")``);
 the diagonal entries are bounded below by 0, the others free. A Gaussian random effect at θ = 0
 is a singular fit: the effect's SD is 0.
+
+A block of a categorical model (one linear predictor per non-reference category) has k terms per
+category, k·(K − 1) in all, ordered term by term with the category inner (the posterior's
+``u_<group>`` dims ``(term, category)`` flattened): T is block diagonal over the categories, one
+lower-triangular (or diagonal) k × k factor per category, so that the effects of different
+categories are independent and those of one category correlated (brms' ``categorical()`` without
+``|ID|``).
 """
 
 from __future__ import annotations
@@ -30,25 +37,48 @@ class BlockCovariance:
         The block's terms (``("Intercept", "Days")``).
     correlated
         Whether T is lower triangular (else diagonal).
+    categories
+        The non-reference categories of a categorical model (each term has one effect per
+        category); empty for one linear predictor.
     """
 
     name: str
     term_labels: tuple[str, ...]
     correlated: bool
+    categories: tuple[str, ...] = ()
+
+    @property
+    def n_categories(self) -> int:
+        """The number of linear predictors (1 without categories)."""
+        return max(1, len(self.categories))
 
     @property
     def size(self) -> int:
-        """k, the number of terms."""
-        return len(self.term_labels)
+        """The number of effects per level: k terms (times the categories)."""
+        return len(self.term_labels) * self.n_categories
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """A label per effect: the term (``"Intercept"``), or the term and category
+        (``"Intercept, move"``, term by term with the category inner)."""
+        if not self.categories:
+            return tuple(self.term_labels)
+        return tuple(f"{term}, {c}" for term in self.term_labels for c in self.categories)
+
+    def same_category(self, a: int, b: int) -> bool:
+        """Whether effects ``a`` and ``b`` belong to one category (always, without categories)."""
+        return a % self.n_categories == b % self.n_categories
 
     @property
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, columns) of T's free entries, column by column of the lower triangle."""
+        """(rows, columns) of T's free entries, column by column of the lower triangle (within
+        a category for a categorical model)."""
         k = self.size
         if not self.correlated:
             return np.arange(k), np.arange(k)
         columns, rows = np.triu_indices(k)  # (column, row ≥ column), column-major order
-        return rows, columns
+        keep = rows % self.n_categories == columns % self.n_categories
+        return rows[keep], columns[keep]
 
     @property
     def n_theta(self) -> int:
@@ -123,9 +153,11 @@ class CovarianceParameters:
         labels = []
         for block in self.blocks:
             for row, column in zip(*block.positions, strict=True):
-                terms = block.term_labels[row]
+                terms = block.labels[row]
                 if row != column:
-                    terms += f", {block.term_labels[column]}"
+                    terms += f"; {block.labels[column]}" if block.categories else (
+                        f", {block.labels[column]}"
+                    )
                 labels.append(f"{block.name}: {terms}")
         return labels
 
@@ -134,7 +166,9 @@ class CovarianceParameters:
 
         Columns ``group``, ``term``, ``sd``, ``corr``: an SD row has the term's label and ``corr``
         NaN; a correlation row ``"term1:term2"`` (lme4's order) and ``sd`` NaN; a Gaussian
-        response adds the row ``("Residual", "", σ, NaN)``.
+        response adds the row ``("Residual", "", σ, NaN)``. A categorical model's terms are
+        ``"term, category"`` (the posterior's ``sd_<group>[term, category]``), correlations
+        within a category only.
         """
         rows = []
         scale = 1.0 if sigma is None else sigma
@@ -142,14 +176,16 @@ class CovarianceParameters:
             sds = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
             rows += [
                 (block.name, term, sd, np.nan)
-                for term, sd in zip(block.term_labels, sds, strict=False)
+                for term, sd in zip(block.labels, sds, strict=False)
             ]
             if block.correlated:
                 for a in range(block.size):
                     for b in range(a + 1, block.size):
+                        if not block.same_category(a, b):
+                            continue
                         denominator = sds[a] * sds[b]
                         corr = covariance[a, b] / denominator if denominator > 0 else np.nan
-                        pair = f"{block.term_labels[a]}:{block.term_labels[b]}"
+                        pair = f"{block.labels[a]}:{block.labels[b]}"
                         rows.append((block.name, pair, np.nan, corr))
         if sigma is not None:
             rows.append(("Residual", "", sigma, np.nan))

@@ -201,8 +201,9 @@ def _covariances(problem, deviance, x, diagonal) -> tuple[np.ndarray, np.ndarray
     values = problem.parameters.values(free_values)
     modes = deviance.modes(x)
     factors = problem.random.covariance.factors(theta)
-    _, curvature = problem.derivatives(modes.eta, values)
-    joint = MixedSystem(problem.random, problem.fixed)
+    joint, _, curvature = problem.linearised(
+        MixedSystem(problem.random, problem.fixed), modes.eta, values
+    )
     beta_cov = joint.eliminate(joint.products(curvature), factors).fixed_inverse()
     return beta_cov, np.full((free_values.size, free_values.size), np.nan)
 

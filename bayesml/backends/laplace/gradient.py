@@ -32,10 +32,11 @@ _STEP = 1e-5
 
 
 def has_exact_gradient(problem: MLProblem) -> bool:
-    """One grouping factor, and a curvature that is the Hessian of the penalised deviance."""
+    """One grouping factor, one linear predictor per row, and a curvature that is the Hessian
+    of the penalised deviance."""
     family = problem.family
     observed = family.laplace_curvature == "observed" or family.is_canonical
-    return len(problem.random.columns) == 1 and observed
+    return len(problem.random.columns) == 1 and problem.scalar_rows and observed
 
 
 def laplace_gradient(

@@ -5,7 +5,7 @@ At given θ and family parameters, the mode maximises the penalised log-likeliho
     Q(u, β) = Σᵢ ℓᵢ(ηᵢ) − ½ ‖u‖²,   η = offset + Xβ + ZΛu,
 
 by Newton steps (penalised IRLS, lme4's PIRLS) with step halving: the curvature is the family's
-(:meth:`MLProblem.derivatives`), so for glmer's families each step is a Fisher-scoring (IRLS)
+(:meth:`MLProblem.linearised`), so for glmer's families each step is a Fisher-scoring (IRLS)
 step as in glmer. It stops when the Newton decrement gᵀC⁻¹g falls below ``tol``. The system
 C = AᵀWA + diag(I, 0) at the mode is kept: its log-determinant is the Laplace approximation's.
 """
@@ -97,12 +97,12 @@ def conditional_modes(
     )
     previous = np.inf
     for iteration in range(1, max_iter + 1):
-        gradient, curvature = problem.derivatives(point.eta, values)
-        solved = system.eliminate(system.products(curvature), factors)
-        grad_u, grad_beta = system.transpose_times(gradient)
+        local, gradient, curvature = problem.linearised(system, point.eta, values)
+        solved = local.eliminate(local.products(curvature), factors)
+        grad_u, grad_beta = local.transpose_times(gradient)
         grad_u = [
             g - block
-            for g, block in zip(system.scale_gradient(grad_u, factors), point.u, strict=True)
+            for g, block in zip(local.scale_gradient(grad_u, factors), point.u, strict=True)
         ]
         step_u, step_beta = solved.solve(grad_u, grad_beta if free_beta else None)
         decrement = sum(float(np.sum(g * s)) for g, s in zip(grad_u, step_u, strict=True))

@@ -245,7 +245,9 @@ class QuadratureDeviance(LaplaceDeviance):
             u = mode + shift
             eta = fixed_part + columns.times(u @ factor.T)
             rows = problem.log_likelihood(eta, values)
-            levels = np.bincount(columns.group_index, weights=rows, minlength=columns.n_levels)
+            levels = np.bincount(
+                problem.row_levels(columns), weights=rows, minlength=columns.n_levels
+            )
             terms[:, j] = levels - 0.5 * np.sum(u**2, axis=1) + float(node @ node)
         log_det_inverse = np.sum(np.log(np.einsum("laa->la", factor_inverse)), axis=1)
         constant = 0.5 * k * np.log(2.0) - 0.5 * k * _LOG_2PI

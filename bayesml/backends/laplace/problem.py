@@ -14,7 +14,7 @@ import numpy as np
 
 from bayesml.backends.laplace.covariance import BlockCovariance, CovarianceParameters
 from bayesml.backends.laplace.parameters import FamilyParameters
-from bayesml.backends.laplace.system import RandomDesign
+from bayesml.backends.laplace.system import MixedSystem, RandomDesign
 from bayesml.backends.seam import ModelInputs
 from bayesml.errors import FamilyError
 from bayesml.families import DEFAULT_FAMILY, Family
@@ -97,6 +97,26 @@ class MLProblem:
         return int(self.y.size)
 
     @property
+    def predictors_per_row(self) -> int:
+        """Linear predictors per row: 1 (K − 1 for a categorical model,
+        :class:`~bayesml.backends.laplace.categories.CategoryProblem`)."""
+        return 1
+
+    @property
+    def scalar_rows(self) -> bool:
+        """Whether each row's curvature is a scalar on its own row of the design (what the exact
+        gradient of :mod:`~bayesml.backends.laplace.gradient` needs)."""
+        return True
+
+    def row_predictors(self, eta: np.ndarray) -> np.ndarray:
+        """η of each row as the results give it (one value per row here)."""
+        return eta
+
+    def row_levels(self, columns: GroupedColumns) -> np.ndarray:
+        """The level of a grouping factor of each row of :meth:`log_likelihood`."""
+        return columns.group_index
+
+    @property
     def n_fixed(self) -> int:
         """Number of fixed effects."""
         return int(self.fixed.shape[1])
@@ -141,6 +161,14 @@ class MLProblem:
         if inside is None and self.weights is not None:  # a weighted sum of log-likelihoods
             return gradient * self.weights, curvature * self.weights
         return gradient, curvature
+
+    def linearised(
+        self, system: MixedSystem, eta: np.ndarray, values: dict
+    ) -> tuple[MixedSystem, np.ndarray, np.ndarray]:
+        """The system a Newton step at η solves, with the rows' gradient and curvature
+        (:meth:`derivatives`): ``system`` itself for one linear predictor per row (a categorical
+        model rotates each row's predictors to scalar pseudo-rows)."""
+        return (system, *self.derivatives(eta, values))
 
     # -- starting values -------------------------------------------------------------------------
     def start_beta(self) -> np.ndarray:

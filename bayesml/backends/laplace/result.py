@@ -44,7 +44,10 @@ class MLResult:
         Whether the criterion is REML (Gaussian models only).
     fixef
         Fixed effects: ``estimate``, ``se``, ``z``, ``p`` (Wald z tests), indexed by the labels
-        of the posterior's ``beta``.
+        of the posterior's ``beta``. A categorical or multinomial model has one row per
+        coefficient and non-reference category, ``"x1, move"``, in the order of the posterior's
+        ``beta`` dims (``coef``, ``<response>__category``) flattened: ``beta[x1, move]`` in
+        :func:`bayesml.compare` and ``bayesml.summary``.
     family_coef
         The coefficients of the formulas of family parameters (``zi=``, ``hu=``,
         ``dispersion_formula=``; glmmTMB's zero-inflation and dispersion models) on their links'
@@ -56,7 +59,9 @@ class MLResult:
     varcorr
         SDs and correlations of the random effects: columns ``group``, ``term``, ``sd``,
         ``corr`` (a correlation row's term is ``"term1:term2"``; a Gaussian model's last row
-        is ``("Residual", "", σ, NaN)``).
+        is ``("Residual", "", σ, NaN)``). A categorical or multinomial model has a row per term
+        and non-reference category, ``"Intercept, move"`` (the posterior's
+        ``sd_<group>[Intercept, move]``), and correlations within a category only.
     family_parameters
         The family's parameters by their posterior names (``sigma``, ``alpha``, ``cutpoints``,
         ``zi``, ...); one value per row for a parameter with a formula.
@@ -64,7 +69,8 @@ class MLResult:
         lme4's θ: the entries of the relative Cholesky factors (``getME(fit, "theta")``).
     ranef
         Conditional modes of the random effects and their conditional SDs (lme4's
-        ``ranef(condVar = TRUE)``): columns ``mode``, ``sd``, indexed by (group, level, term).
+        ``ranef(condVar = TRUE)``): columns ``mode``, ``sd``, indexed by (group, level, term)
+        (a categorical model's term ``"Intercept, move"``).
     loglik, deviance, aic, bic
         The maximised log-likelihood (REML: −½ the REML criterion), −2 loglik, and the
         information criteria with :attr:`n_parameters` parameters (lme4's df).
@@ -83,7 +89,8 @@ class MLResult:
         Whether the model is a linear mixed model (a Gaussian response with the identity link),
         fitted exactly as lmer does.
     fitted, linear_predictor
-        μ and η of the fitted rows at the conditional modes.
+        μ and η of the fitted rows at the conditional modes (a categorical model: both the
+        K − 1 linear predictors, shape (rows, K − 1), as the family's ``mu`` is η).
     """
 
     method: str
@@ -300,7 +307,8 @@ def _varcorr_text(varcorr: pd.DataFrame, digits: int) -> str:
                     group if position == 0 else "",
                     name,
                     f"{sd:.{digits}g}",
-                    " ".join(f"{c:.2f}" for c in above if np.isfinite(c)),
+                    # a blank where a pair has no correlation (another category's term)
+                    " ".join(f"{c:.2f}" if np.isfinite(c) else " " * 4 for c in above).rstrip(),
                 )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
