@@ -120,21 +120,30 @@ ax.set(xticks=range(len(weeks)), xticklabels=weeks, xlabel="week", ylabel="share
 azs.loo(posterior)
 
 # %% [markdown]
-# ## The h-likelihood fit beside it
+# ## Maximum likelihood and the h-likelihood fit beside it
 #
+# `fit(method="laplace")` is lme4's `glmer`: the random effects integrated out by the Laplace
+# approximation, the likelihood maximised (`method="agq", n_nodes=25` is `glmer(nAGQ = 25)`).
+# Its summary reads like lme4's, and its numbers are lme4's (2.555, −0.144, SD 1.29).
+
+# %%
+ml_fit = model.fit(method="laplace")
+print(ml_fit.summary())
+
+# %% [markdown]
 # `fit(method="hlik")` fits the same model by h-likelihood, the algorithm of R's `hglm` (EQL), with
 # the dispersion fixed at 1 as a binomial model has it. `bayesml.compare` lines up the posterior and
 # the point estimates by parameter name; the h-likelihood variance λ is shown as the SD √λ it
-# implies. For binary data with few observations per child EQL shrinks the estimates toward zero
-# (the posterior is close to lme4's maximum-likelihood fit: 2.555, −0.144, SD 1.29); notebook 05
-# shows the HL(1,1) correction that reduces this.
+# implies. For binary data with few observations per child EQL shrinks the estimates toward zero,
+# while the posterior is close to the maximum-likelihood fit; notebook 05 shows the HL(1,1)
+# correction that reduces the shrinkage.
 
 # %%
 hlik_fit = model.fit(method="hlik", dispersion=1)
 print(hlik_fit.summary())
 
 # %%
-comparison = bayesml.compare(posterior, hlik_fit, names=["nuts", "hlik"])
+comparison = bayesml.compare(posterior, ml_fit, hlik_fit, names=["nuts", "laplace", "hlik"])
 comparison.table
 
 # %%

@@ -229,8 +229,9 @@ side_by_side(
 
 # %% [markdown]
 # `hglm`'s vignette stops after 2 iterations at its default tolerance; iterated to convergence the
-# estimates are the REML ones (φ 2.046, λ 1.810), which bayesml reaches with a smaller `tol` and a
-# larger `max_iter`. The heritability is λ / (λ + φ):
+# estimates are the REML ones (φ 2.046, λ 1.810), which bayesml reaches with
+# `convergence="fixed_point"` (the default of `Model.fit(method="hlik")`; `bayesml.hglm` keeps
+# hglm's stopping rule, as here). The heritability is λ / (λ + φ):
 
 # %%
 lam, phi = qtlmas_fit.lambda_values["Random1"], qtlmas_fit.phi.value
