@@ -131,10 +131,15 @@ def fit_problem(
         list(zip(problem.term_starts(), [t.columns for t in problem.random], strict=True)),
         problem.n_random,
     )
-    trace = _iterate(
-        problem, system, data, random, estimation=estimation, tol=tol, max_iter=max_iter,
-        convergence=convergence,
-    )  # fmt: skip
+    from threadpoolctl import threadpool_limits
+
+    # small dense blocks and Schur complements: one BLAS thread (oversubscribed OpenBLAS threads
+    # on a busy machine made crossed fits several times slower)
+    with threadpool_limits(limits=1, user_api="blas"):
+        trace = _iterate(
+            problem, system, data, random, estimation=estimation, tol=tol, max_iter=max_iter,
+            convergence=convergence,
+        )  # fmt: skip
     return build_result(trace)
 
 
