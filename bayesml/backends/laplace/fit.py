@@ -89,12 +89,10 @@ def fit_ml(
 def _fit_gaussian(problem: MLProblem, reml: bool, tol: float, max_evaluations: int) -> Fitted:
     deviance = GaussianDeviance(problem, reml=reml)
     covariance = problem.random.covariance
-    optimum = minimize_deviance(
-        deviance,
-        covariance.start,
-        covariance.lower_bounds,
-        tol=tol,
-        max_evaluations=max_evaluations,
+    settings = {"tol": tol, "max_evaluations": max_evaluations}
+    optimum = minimize_deviance(deviance, covariance.start, covariance.lower_bounds, **settings)
+    optimum = leave_correlated_boundary(
+        problem, deviance, optimum, covariance.lower_bounds, settings
     )
     solution = deviance.solution(optimum.x)
     factors = covariance.factors(optimum.x)
@@ -155,16 +153,56 @@ def _fit_generalized(problem: MLProblem, n_nodes: int, tol: float, max_evaluatio
         [covariance.lower_bounds, np.full(problem.n_fixed + free1.size, -np.inf)]
     )
     exact = second.value_and_gradient if second.has_gradient else None
-    stage2 = minimize_deviance(
-        second, start, lower, tol=tol, max_evaluations=max_evaluations, value_and_gradient=exact
-    )
+    settings = {"tol": tol, "max_evaluations": max_evaluations, "value_and_gradient": exact}
+    stage2 = minimize_deviance(second, start, lower, **settings)
+    stage2 = leave_correlated_boundary(problem, second, stage2, lower, settings)
     _warn_stages([("the first stage (nAGQ = 0)", stage1), ("the second stage", stage2)])
     theta, beta, free = second.split(stage2.x)
     beta_cov, free_cov = _covariances(problem, second, stage2.x, covariance.diagonal)
     modes = second.modes(stage2.x)
+    if not modes.converged:
+        warn(
+            "maximum likelihood: the conditional modes of the random effects at the optimum did "
+            "not converge; the estimates cannot be trusted (check the model and the data)",
+            ConvergenceWarning,
+        )
     values = problem.parameters.values(free)
     return _generalized_fitted(
         problem, theta, beta, values, free, modes, stage1, stage2, (beta_cov, free_cov)
+    )
+
+
+def leave_correlated_boundary(
+    problem: MLProblem, deviance, optimum: Optimum, lower: np.ndarray, settings: dict
+) -> Optimum:
+    """Restart once from a correlated block's diagonal θ entry at its bound 0, and keep the
+    better optimum.
+
+    With lme4's relative Cholesky factors, a diagonal entry at 0 is a constrained stationary
+    point whatever the entries below it (the deviance depends on them only at second order
+    there), so a quasi-Newton run that reaches it stays, possibly at a worse point than the
+    nested model's. The entry is set to 0.1 and the stage rerun; a genuinely singular fit
+    comes back to the bound, and the first optimum is kept.
+    """
+    nudged, start = optimum.x.copy(), 0
+    for block in problem.random.covariance.blocks:
+        rows, columns = block.positions
+        entries = optimum.x[start : start + block.n_theta]
+        if np.any(rows != columns):
+            at_bound = (rows == columns) & (entries <= 1e-8)
+            nudged[start : start + block.n_theta][at_bound] = 0.1
+        start += block.n_theta
+    if np.array_equal(nudged, optimum.x):
+        return optimum
+    retry = minimize_deviance(deviance, nudged, lower, **settings)
+    better = retry.deviance < optimum.deviance - 1e-9 * (1.0 + abs(optimum.deviance))
+    chosen = retry if better else optimum
+    return Optimum(
+        chosen.x,
+        chosen.deviance,
+        optimum.evaluations + retry.evaluations,
+        chosen.converged,
+        chosen.message,
     )
 
 

@@ -78,13 +78,15 @@ def conditional_modes(
     *,
     tol: float = MODE_TOL,
     max_iter: int = MODE_MAX_ITER,
+    warn_unconverged: bool = True,
 ) -> Modes:
     """The modes of u (and β when ``system`` includes X), started from ``u_start`` and ``beta``.
 
     A step whose decrement is below :data:`TRUSTED_DECREMENT` (where the quadratic model of Q is
     exact to third order) is taken without evaluating Q; larger ones are halved until Q does not
     decrease. Raises a :class:`~bayesml.errors.ConvergenceWarning` when ``max_iter`` steps do not
-    reach the tolerance.
+    reach the tolerance (with ``warn_unconverged``; the optimiser's evaluations pass False and
+    treat such a point as infinitely bad).
     """
     design = problem.random
     free_beta = system.fixed is not None
@@ -117,6 +119,10 @@ def conditional_modes(
             point = point.moved(step_u, step_beta, 1.0)
         else:
             point = _halving_step(point, step_u, step_beta)
+    if not warn_unconverged:
+        return Modes(
+            point.u, point.beta, point.eta, point.log_likelihood(), solved, False, max_iter
+        )
     warn(
         f"the conditional modes of the random effects did not converge in {max_iter} Newton "
         f"steps (last decrement {decrement:.3g}, tolerance {tol:g})",

@@ -135,9 +135,10 @@ class LaplaceDeviance:
             else (self.warm.beta if self.warm.beta is not None else self.beta_start)
         )
         modes = conditional_modes(
-            self.problem, self.system, factors, start_beta, values, self.warm.u
-        )
-        if np.all(np.isfinite(modes.eta)):
+            self.problem, self.system, factors, start_beta, values, self.warm.u,
+            warn_unconverged=False,
+        )  # fmt: skip
+        if modes.converged and np.all(np.isfinite(modes.eta)):
             self.warm = _WarmStart([block.copy() for block in modes.u], modes.beta.copy())
         return modes
 
@@ -182,6 +183,9 @@ class LaplaceDeviance:
 
 
 def _laplace_value(modes: Modes) -> float:
+    """The Laplace deviance at the modes; +∞ where they were not found (no value to trust)."""
+    if not modes.converged:
+        return np.inf
     value = -2.0 * modes.log_likelihood + modes.penalty + modes.solved.logdet_random()
     return float(value) if np.isfinite(value) else np.inf
 
@@ -223,6 +227,8 @@ class QuadratureDeviance(LaplaceDeviance):
         try:
             modes = self.modes(x)
         except np.linalg.LinAlgError:
+            return np.inf
+        if not modes.converged:
             return np.inf
         theta, beta, free = self.split(x)
         values = self.problem.parameters.values(free)
