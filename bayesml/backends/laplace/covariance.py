@@ -155,8 +155,10 @@ class CovarianceParameters:
             for row, column in zip(*block.positions, strict=True):
                 terms = block.labels[row]
                 if row != column:
-                    terms += f"; {block.labels[column]}" if block.categories else (
-                        f", {block.labels[column]}"
+                    terms += (
+                        f"; {block.labels[column]}"
+                        if block.categories
+                        else (f", {block.labels[column]}")
                     )
                 labels.append(f"{block.name}: {terms}")
         return labels
@@ -175,8 +177,7 @@ class CovarianceParameters:
         for block, covariance in zip(self.blocks, self.covariances(theta, scale), strict=True):
             sds = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
             rows += [
-                (block.name, term, sd, np.nan)
-                for term, sd in zip(block.labels, sds, strict=False)
+                (block.name, term, sd, np.nan) for term, sd in zip(block.labels, sds, strict=False)
             ]
             if block.correlated:
                 for a in range(block.size):

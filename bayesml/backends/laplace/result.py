@@ -251,8 +251,7 @@ def _summary_text(result: MLResult, digits: int, *, short: bool = False) -> str:
     else:
         header = f"{'AIC':>10} {'BIC':>10} {'logLik':>10} {'deviance':>10}"
         values = " ".join(
-            f"{value:>10.1f}"
-            for value in (result.aic, result.bic, result.loglik, result.deviance)
+            f"{value:>10.1f}" for value in (result.aic, result.bic, result.loglik, result.deviance)
         )
         lines += [header, values]
     lines += ["", "Random effects:", _varcorr_text(result.varcorr, digits)]
