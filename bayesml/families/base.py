@@ -538,6 +538,35 @@ class Family:
         shape = np.broadcast_shapes(np.shape(information), y_arr.shape, eta_arr.shape)
         return np.array(np.broadcast_to(information, shape), dtype=float)
 
+    def eta_third_derivative(
+        self,
+        y: ArrayLike,
+        eta: ArrayLike,
+        params: ParamValues | None = None,
+        trials: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Array:
+        """∂³ℓᵢ/∂ηᵢ³ of each row: how the observed curvature changes with η, which the exact
+        gradient of the Laplace deviance needs. In closed form where the family gives it (the
+        logit binomials, the Poisson), else a central difference of :meth:`eta_derivatives`'
+        second derivative (step 1e-5). Arguments, shape and errors as in
+        :meth:`eta_derivatives`."""
+        y_arr, eta_arr, values, n, w = self._eta_inputs(
+            y, eta, params, trials, weights, purpose="its derivatives in eta"
+        )
+        third = self._eta_third_derivative(y_arr, eta_arr, values, n, w)
+        if third is None:
+            step = 1e-5
+            upper = self._eta_derivatives(y_arr, eta_arr + step, values, n, w)[1]
+            lower = self._eta_derivatives(y_arr, eta_arr - step, values, n, w)[1]
+            third = (upper - lower) / (2.0 * step)
+        shape = np.broadcast_shapes(np.shape(third), y_arr.shape, eta_arr.shape)
+        return np.array(np.broadcast_to(third, shape), dtype=float)
+
+    def _eta_third_derivative(self, y, eta, params, trials, weights) -> Array | None:
+        """The closed form of :meth:`eta_third_derivative`, or None (a central difference)."""
+        return None
+
     def _eta_inputs(self, y, eta, params, trials, weights, *, purpose: str):
         """Checked arrays of :meth:`eta_derivatives`: y, η, parameters, trials, weights."""
         if self.category_predictors:

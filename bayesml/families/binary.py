@@ -41,6 +41,14 @@ class _Successes(Family, links=PROBABILITY_LINKS, canonical="logit"):
         sf1, sf2 = log_sf_derivatives(self.link.name, eta)
         return y * cdf1 + (n - y) * sf1, y * cdf2 + (n - y) * sf2
 
+    def _eta_third_derivative(self, y, eta, params, trials, weights):
+        """−n μ(1 − μ)(1 − 2μ) for the logit link; a central difference for the others."""
+        if self.link.name != "logit":
+            return None
+        n = 1.0 if trials is None else trials
+        p = special.expit(eta)
+        return -n * p * (1.0 - p) * (1.0 - 2.0 * p)
+
     def _eta_information(self, y, eta, params, trials, weights):
         """n f(η)²/(F(η)(1 − F(η))) (= n μ(1 − μ) for the logit link)."""
         n = 1.0 if trials is None else trials

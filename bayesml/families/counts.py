@@ -73,6 +73,10 @@ class Poisson(Family, name="poisson", links=("log",), canonical="log", response=
         """μ."""
         return self.link.inverse(eta)
 
+    def _eta_third_derivative(self, y, eta, params, trials, weights):
+        """−μ (log link)."""
+        return -self.link.inverse(eta)
+
     def _log_zero_probability(self, eta, params, trials):
         """log P(y = 0) = −μ (for the zero-inflated and hurdle families)."""
         return -self.link.inverse(eta)
@@ -100,9 +104,7 @@ class NegativeBinomial(Family, name="negative_binomial", links=("log",), respons
         # beyond numpy's sampler: the gamma-Poisson mixture that defines the distribution
         out = np.empty(np.shape(mu), dtype=float)
         small = ~large
-        out[small] = rng.negative_binomial(
-            alpha[small], alpha[small] / (alpha[small] + mu[small])
-        )
+        out[small] = rng.negative_binomial(alpha[small], alpha[small] / (alpha[small] + mu[small]))
         with np.errstate(invalid="ignore"):
             rate = rng.gamma(alpha[large], mu[large] / alpha[large])
         out[large] = poisson_draws(rng, rate)

@@ -68,3 +68,28 @@ def test_poisson_is_unclipped():
     eta = np.array([-800.0, 1.0])
     expected = y * eta - np.exp(eta) - np.array([0.0, np.log(2.0)])
     np.testing.assert_allclose(family.log_likelihood_eta(y, eta), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("name", "link", "params"),
+    [
+        ("bernoulli", "logit", None),
+        ("binomial", "logit", None),
+        ("binomial", "probit", None),
+        ("poisson", "log", None),
+        ("negative_binomial", "log", {"alpha": 2.5}),
+        ("gamma", "log", {"alpha": 1.7}),
+    ],
+)
+def test_third_derivative_is_the_slope_of_the_second(name, link, params):
+    family = get_family(name).with_link(link)
+    trials = np.array([5.0, 3.0, 8.0, 1.0]) if family.uses_trials else None
+    y = np.array([2.0, 1.0, 7.0, 1.0]) if family.uses_trials else np.array([0.0, 1.0, 3.0, 1.0])
+    if name == "gamma":
+        y = np.array([0.5, 1.2, 3.0, 0.9])
+    step = 1e-4
+    upper = family.eta_derivatives(y, ETA + step, params, trials)[1]
+    lower = family.eta_derivatives(y, ETA - step, params, trials)[1]
+    expected = (upper - lower) / (2 * step)
+    got = family.eta_third_derivative(y, ETA, params, trials)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)

@@ -15,7 +15,7 @@ and for the entry (row a, column b) of T, with bₗ = Σ dᵢ zᵢ and Cₗ = Σ
     ∂D/∂θ = Σₗ [ (Cₗ[a] − 2 bₗ[a]) ûₗ[b] + 2 (Hₗ⁻¹ Tᵀ Aₗ)[b, a] + rₗ[b] bₗ[a] − rₗᵀ Tᵀ Aₗ[:, a] ûₗ[b] ].
 
 It holds when the curvature in H is the Hessian of Ψ (the observed curvature, or the expected one
-of a canonical link). w′ is a central difference of the curvature in η. Each level costs k × k
+of a canonical link). w′ = −∂³ℓ/∂η³ comes from the family (:meth:`Family.eta_third_derivative`). Each level costs k × k
 algebra, so a gradient costs about one Newton step of the modes instead of 2·dim deviances.
 """
 
@@ -27,8 +27,6 @@ from bayesml.backends.laplace.modes import Modes
 from bayesml.backends.laplace.problem import MLProblem
 
 __all__ = ["has_exact_gradient", "laplace_gradient"]
-
-_STEP = 1e-5
 
 
 def has_exact_gradient(problem: MLProblem) -> bool:
@@ -50,9 +48,7 @@ def laplace_gradient(
     levels = columns.n_levels
     eta = modes.eta
     gradient, curvature = problem.derivatives(eta, values)
-    slope = (
-        problem.derivatives(eta + _STEP, values)[1] - problem.derivatives(eta - _STEP, values)[1]
-    ) / (2.0 * _STEP)
+    slope = problem.curvature_slope(eta, values)
     inverse_factor = modes.solved.elimination.factor_inverse  # F⁻¹ with H = F Fᵀ
     h_inverse = np.matmul(inverse_factor.transpose(0, 2, 1), inverse_factor)  # (L, k, k)
     z_scaled = z @ factor  # rows z̃ᵢᵀ = zᵢᵀ T

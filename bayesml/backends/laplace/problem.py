@@ -162,6 +162,14 @@ class MLProblem:
             return gradient * self.weights, curvature * self.weights
         return gradient, curvature
 
+    def curvature_slope(self, eta: np.ndarray, values: dict) -> np.ndarray:
+        """d(curvature)/dη of each row for the observed curvature −∂²ℓ/∂η² (what the exact
+        gradient of the Laplace deviance uses): −∂³ℓ/∂η³ from the family."""
+        family = self.family
+        inside = self.weights if family.accepts_weights else None
+        slope = -family.eta_third_derivative(self.y, eta, values, self.trials, inside)
+        return slope * self.weights if inside is None and self.weights is not None else slope
+
     def linearised(
         self, system: MixedSystem, eta: np.ndarray, values: dict
     ) -> tuple[MixedSystem, np.ndarray, np.ndarray]:
