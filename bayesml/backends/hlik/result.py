@@ -8,7 +8,6 @@ backends do not import the plots layer).
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bayesml.errors import ArgumentTypeError, FamilyError, warn
+from bayesml.results.text import SummaryText
 
 if TYPE_CHECKING:
     from bayesml.backends.hlik.likelihood import Likelihoods
@@ -106,26 +106,8 @@ class DispersionEstimate:
         }
 
 
-@dataclass(frozen=True)
-class HlikSummary:
-    """The text of :meth:`HlikResult.summary`: ``print(fit.summary())`` prints it, and a bare
-    ``fit.summary()`` shows it in the REPL, in IPython and in Jupyter (a ``<pre>`` block)."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """IPython shows the text (a bare ``fit.summary()`` at the prompt)."""
-        printer.text(self.text)
-
-    def _repr_html_(self) -> str:
-        """Jupyter shows the text as a preformatted block (a bare ``fit.summary()`` in a cell)."""
-        return f"<pre>{html.escape(self.text)}</pre>"
+class HlikSummary(SummaryText):
+    """The text of :meth:`HlikResult.summary` (R ``hglm``'s layout)."""
 
 
 @dataclass(frozen=True, eq=False)

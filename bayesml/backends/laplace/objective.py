@@ -143,12 +143,23 @@ class LaplaceDeviance:
         return modes
 
     def __call__(self, x: np.ndarray) -> float:
+        modes = self.evaluated_modes(x)
+        return np.inf if modes is None else self.value(modes, x)
+
+    def evaluated_modes(self, x: np.ndarray) -> Modes | None:
+        """The modes at x for one deviance evaluation (counted); None where they were not found
+        (a singular system, or Newton steps that did not converge): no value to trust there."""
         self.evaluations += 1
         try:
             modes = self.modes(x)
         except np.linalg.LinAlgError:
-            return np.inf
-        return _laplace_value(modes)
+            return None
+        return modes if modes.converged else None
+
+    def value(self, modes: Modes, x: np.ndarray) -> float:
+        """The deviance at the modes of x: −2 Σℓ + ‖û‖² + log det H (+∞ if not finite)."""
+        value = -2.0 * modes.log_likelihood + modes.penalty + modes.solved.logdet_random()
+        return float(value) if np.isfinite(value) else np.inf
 
     @property
     def has_gradient(self) -> bool:
@@ -159,12 +170,8 @@ class LaplaceDeviance:
         """The deviance and its gradient: exact in (θ, β)
         (:func:`~bayesml.backends.laplace.gradient.laplace_gradient`), central differences in
         the family parameters."""
-        self.evaluations += 1
-        try:
-            modes = self.modes(x)
-        except np.linalg.LinAlgError:
-            return np.inf, np.zeros_like(x)
-        value = _laplace_value(modes)
+        modes = self.evaluated_modes(x)
+        value = np.inf if modes is None else self.value(modes, x)
         if not np.isfinite(value):
             return np.inf, np.zeros_like(x)
         theta, _, free = self.split(x)
@@ -180,14 +187,6 @@ class LaplaceDeviance:
             gradient[position] = (self(up) - self(down)) / (2.0 * step)
         self.modes(x)  # the warm start back at x
         return value, gradient
-
-
-def _laplace_value(modes: Modes) -> float:
-    """The Laplace deviance at the modes; +∞ where they were not found (no value to trust)."""
-    if not modes.converged:
-        return np.inf
-    value = -2.0 * modes.log_likelihood + modes.penalty + modes.solved.logdet_random()
-    return float(value) if np.isfinite(value) else np.inf
 
 
 def hermite_grid(n_nodes: int, dimension: int) -> tuple[np.ndarray, np.ndarray]:
@@ -222,15 +221,9 @@ class QuadratureDeviance(LaplaceDeviance):
         """No exact gradient: the quadrature's deviance is differenced."""
         return False
 
-    def __call__(self, x: np.ndarray) -> float:
-        self.evaluations += 1
-        try:
-            modes = self.modes(x)
-        except np.linalg.LinAlgError:
-            return np.inf
-        if not modes.converged:
-            return np.inf
-        theta, beta, free = self.split(x)
+    def value(self, modes: Modes, x: np.ndarray) -> float:
+        """−2 Σ over levels of the log of each level's quadrature (+∞ if not finite)."""
+        theta, _, free = self.split(x)
         values = self.problem.parameters.values(free)
         value = -2.0 * float(np.sum(self.level_log_integrals(modes, theta, values)))
         return value if np.isfinite(value) else np.inf

@@ -11,24 +11,13 @@ import pandas as pd
 from scipy import stats
 
 from bayesml.results.point import PointEstimates
+from bayesml.results.text import SummaryText
 
 __all__ = ["MLResult", "MLSummary"]
 
 
-@dataclass(frozen=True)
-class MLSummary:
+class MLSummary(SummaryText):
     """The printed summary of an :class:`MLResult` (lme4's layout)."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text)
 
 
 @dataclass(frozen=True, eq=False)
