@@ -109,6 +109,8 @@ class BackendOptions:
     #: the ``method=`` these options belong to, and what they are called in messages
     method: ClassVar[str] = ""
     given_as: ClassVar[str] = "options"
+    #: names users bring from other packages → what to write here (said when they are given)
+    habits: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     @classmethod
     def from_mapping(cls: type[OptionsT], given: Mapping[str, Any], **common: Any) -> OptionsT:
@@ -127,6 +129,8 @@ def _unknown_options_message(cls: type, unknown: list[str], valid: set[str]) -> 
         f"method={cls.method!r} has no option {', '.join(map(repr, unknown))} in {cls.given_as}; "
         f"its options: {', '.join(sorted(valid)) or 'none'}"
     )
+    if unknown[0] in cls.habits:
+        return message + f"; write {cls.habits[unknown[0]]}"
     close = difflib.get_close_matches(unknown[0], sorted(valid), n=1)
     return message + (f" (did you mean {close[0]!r}?)" if close else "")
 

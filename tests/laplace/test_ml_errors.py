@@ -129,3 +129,20 @@ def test_a_correlation_at_one_is_a_singular_fit():
         fit = bayesml.Model("y ~ x + (1 + x | g)", data).fit(method="laplace")
     assert fit.is_singular
     assert fit.varcorr["corr"].dropna().item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "hint"),
+    [
+        ({"REML": True}, r"write reml=True for lme4's REML = TRUE$"),
+        ({"nAGQ": 25}, r"write Model.fit\(method='agq', n_nodes=\.\.\.\) for lme4's nAGQ$"),
+        (
+            {"control": {}},
+            r"write tol= and max_evaluations= \(the optimiser is scipy's L-BFGS-B\)$",
+        ),
+    ],
+)
+def test_lme4_argument_names_get_bayesmls(sleep, options, hint):
+    model = bayesml.Model("Reaction ~ Days + (1 | Subject)", sleep)
+    with pytest.raises(ArgumentError, match=rf"^method='laplace' has no option .*; {hint}"):
+        model.fit(method="laplace", **options)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -54,6 +56,14 @@ class LaplaceOptions(BackendOptions):
 
     method: ClassVar[str] = "laplace"
     given_as: ClassVar[str] = "the keyword arguments of Model.fit"
+    habits: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "REML": "reml=True for lme4's REML = TRUE",
+            "nAGQ": "Model.fit(method='agq', n_nodes=...) for lme4's nAGQ",
+            "n_nodes": "Model.fit(method='agq', n_nodes=...) (the Laplace fit is one node)",
+            "control": "tol= and max_evaluations= (the optimiser is scipy's L-BFGS-B)",
+        }
+    )
 
     reml: bool = False
     tol: float = 1e-10
