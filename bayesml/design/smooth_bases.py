@@ -245,7 +245,23 @@ class SmoothBasis(ABC):
         """The rank of the unconstrained penalty."""
 
 
-class CubicRegressionSpline(SmoothBasis):
+class _CubicSpline(SmoothBasis):
+    """What the cubic regression splines share: the penalty DᵀB⁻¹D of their ``_matrices`` (D, B)
+    (Wood 2017, §5.3.1), of rank ``k - 2``."""
+
+    def _matrices(self) -> tuple[Array, Array]:
+        raise NotImplementedError
+
+    def _penalty(self) -> Array:
+        D, B = self._matrices()
+        S = D.T @ np.linalg.solve(B, D)
+        return (S + S.T) / 2.0
+
+    def _penalty_rank(self) -> int:
+        return self.k - 2
+
+
+class CubicRegressionSpline(_CubicSpline):
     """mgcv's ``bs = "cr"``: a natural cubic spline parameterised by its values at the knots.
 
     With knots :math:`x_1 < \\dots < x_k`, spacings :math:`h_j`, the second derivatives at the knots
@@ -287,14 +303,6 @@ class CubicRegressionSpline(SmoothBasis):
             F[1:-1] = np.linalg.solve(B, D)
         return F
 
-    def _penalty(self) -> Array:
-        D, B = self._matrices()
-        S = D.T @ np.linalg.solve(B, D)
-        return (S + S.T) / 2.0
-
-    def _penalty_rank(self) -> int:
-        return self.k - 2
-
     def _basis(self, x: Array) -> Array:
         knots = self.knots
         k = knots.size
@@ -332,7 +340,7 @@ class CubicRegressionSpline(SmoothBasis):
         return X
 
 
-class CyclicCubicSpline(SmoothBasis):
+class CyclicCubicSpline(_CubicSpline):
     """mgcv's ``bs = "cc"``: a cubic spline whose value and first two derivatives match at the ends.
 
     The ``k`` knots (default: type-7 quantiles of the unique values; or ``k`` supplied values, or two
@@ -352,7 +360,7 @@ class CyclicCubicSpline(SmoothBasis):
         return supplied
 
     def _matrices(self) -> tuple[Array, Array]:
-        """The cyclic ``B`` and ``D`` ((k-1) × (k-1)) of mgcv's ``getBD``."""
+        """The cyclic ``D`` and ``B`` ((k-1) × (k-1)) of mgcv's ``getBD``."""
         h = np.diff(self.knots)
         n = h.size
         B = np.zeros((n, n))
@@ -366,15 +374,7 @@ class CyclicCubicSpline(SmoothBasis):
             D[i, before] += 1.0 / h_before
             D[i, i] += -(1.0 / h_before + 1.0 / h_at)
             D[i, after] += 1.0 / h_at
-        return B, D
-
-    def _penalty(self) -> Array:
-        B, D = self._matrices()
-        S = D.T @ np.linalg.solve(B, D)
-        return (S + S.T) / 2.0
-
-    def _penalty_rank(self) -> int:
-        return self.k - 2
+        return D, B
 
     def _basis(self, x: Array) -> Array:
         knots = self.knots
@@ -383,7 +383,7 @@ class CyclicCubicSpline(SmoothBasis):
         x = x.copy()
         x[x > high] = low + np.mod(x[x > high] - high, period)
         x[x < low] = high - np.mod(low - x[x < low], period)
-        B, D = self._matrices()
+        D, B = self._matrices()
         BD = np.linalg.solve(B, D)
         n = knots.size - 1
         h = np.diff(knots)

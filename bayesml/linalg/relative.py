@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from bayesml.linalg.elimination import CrossProducts
 
-__all__ = ["rest_scaling", "scale_cross_products", "scale_rest_vector", "scale_level_vector"]
+__all__ = ["rest_scaling", "scale_cross_products"]
 
 
 def rest_scaling(
@@ -31,9 +31,15 @@ def rest_scaling(
     then the identity on ``n_fixed`` fixed-effect columns. When every such factor has one term
     (the usual crossed intercepts), D is diagonal and returned as the vector of its diagonal."""
     if all(factor.shape == (1, 1) for factor in factors):
-        scales = [np.full(levels, float(factor[0, 0])) for factor, levels in zip(factors, n_levels, strict=False)]
+        scales = [
+            np.full(levels, float(factor[0, 0]))
+            for factor, levels in zip(factors, n_levels, strict=False)
+        ]
         return np.concatenate([*scales, np.ones(n_fixed)])
-    blocks = [sp.kron(sp.identity(levels), factor) for factor, levels in zip(factors, n_levels, strict=False)]
+    blocks = [
+        sp.kron(sp.identity(levels), factor)
+        for factor, levels in zip(factors, n_levels, strict=False)
+    ]
     blocks.append(sp.identity(n_fixed))
     return sp.csr_matrix(sp.block_diag(blocks))
 
@@ -69,16 +75,3 @@ def scale_cross_products(
     else:
         rr = np.asarray(scaling.T @ np.asarray(scaling.T @ cross.rr).T) if m else cross.rr
     return CrossProducts(dd, dr, np.ascontiguousarray(rr))
-
-
-def scale_level_vector(values: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """Tᵀ v_l for each level's k entries of a level-major vector (the eliminated part of Λᵀc)."""
-    k = factor.shape[0]
-    return (values.reshape(-1, k) @ factor).reshape(-1)
-
-
-def scale_rest_vector(values: np.ndarray, scaling: np.ndarray | sp.csr_matrix) -> np.ndarray:
-    """Dᵀ c_r (the rest's part of Λᵀc)."""
-    if isinstance(scaling, np.ndarray):
-        return values * scaling
-    return np.asarray(scaling.T @ values).reshape(-1) if values.size else values

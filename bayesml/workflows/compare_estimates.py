@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from scipy import stats
 
@@ -18,6 +19,7 @@ __all__ = [
     "FAMILY_PARAMETERS",
     "KIND_ORDER",
     "Estimate",
+    "fixed_effect_estimates",
     "flat_label",
     "normal_quantile",
     "parameter_kind",
@@ -83,3 +85,19 @@ def flat_label(name: str, labels: Sequence[object] = ()) -> str:
 def normal_quantile(prob: float) -> float:
     """z such that a central interval ±z of a standard normal holds ``prob``."""
     return float(stats.norm.ppf(0.5 + prob / 2.0))
+
+
+def fixed_effect_estimates(fixef: Any, z: float) -> list[Estimate]:
+    """``beta[label]`` rows of a point fit's ``fixef`` table (``estimate``, ``se``) with Wald
+    intervals estimate ± z·se (the h-likelihood and maximum-likelihood fits alike)."""
+    return [
+        Estimate(
+            flat_label("beta", [label]),
+            "fixed",
+            float(row.estimate),
+            float(row.se),
+            float(row.estimate - z * row.se),
+            float(row.estimate + z * row.se),
+        )
+        for label, row in fixef.iterrows()
+    ]

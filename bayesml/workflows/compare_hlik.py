@@ -31,7 +31,12 @@ import numpy as np
 from bayesml.errors import FormulaError
 from bayesml.families import DEFAULT_RANDOM_FAMILY, get_family, random_family_from_label
 from bayesml.formula import parse_formula
-from bayesml.workflows.compare_estimates import Estimate, flat_label, normal_quantile
+from bayesml.workflows.compare_estimates import (
+    Estimate,
+    fixed_effect_estimates,
+    flat_label,
+    normal_quantile,
+)
 
 if TYPE_CHECKING:
     from bayesml.backends.hlik import DispersionEstimate, HlikResult
@@ -72,6 +77,7 @@ def _gaussian_random_family(fit: HlikResult, group: str) -> str | None:
     """None for gaussian random effects of ``group``, else the family's label."""
     label = fit.random_families.get(group, DEFAULT_RANDOM_FAMILY)
     return None if random_family_from_label(label).is_gaussian else label
+
 
 #: how λ of a Gaussian random block maps to its SD
 SD_MAPPING = PhiMapping("sd", 0.5, "sd = sqrt(lambda)")
@@ -131,20 +137,6 @@ def _mapped(
     return Estimate(parameter, kind, value, se, float(ends.min()), float(ends.max()), mapping.note)
 
 
-def _fixed(fit: HlikResult, z: float) -> list[Estimate]:
-    return [
-        Estimate(
-            flat_label("beta", [label]),
-            "fixed",
-            float(row.estimate),
-            float(row.se),
-            float(row.estimate - z * row.se),
-            float(row.estimate + z * row.se),
-        )
-        for label, row in fit.fixef.iterrows()
-    ]
-
-
 def _sds(fit: HlikResult, z: float) -> list[Estimate]:
     out = []
     for block, (group, term) in block_terms(fit).items():
@@ -190,7 +182,7 @@ def hlik_estimates(
 ) -> list[Estimate]:
     """The fit's estimates under the shared names, with ``ci_prob`` Wald intervals."""
     z = normal_quantile(ci_prob)
-    rows = _fixed(fit, z) + _sds(fit, z) + _family_parameters(fit, z)
+    rows = fixed_effect_estimates(fit.fixef, z) + _sds(fit, z) + _family_parameters(fit, z)
     if include_random_effects:
         rows += _random_effects(fit, z)
     return rows

@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bayesml.families import get_family
-from bayesml.workflows.compare_estimates import Estimate, flat_label, normal_quantile
+from bayesml.workflows.compare_estimates import (
+    Estimate,
+    fixed_effect_estimates,
+    flat_label,
+    normal_quantile,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,20 +52,6 @@ def ml_family(fit: Any) -> tuple[str, str] | None:
     if not link:
         link = get_family(name).link.name
     return name.strip(), str(link)
-
-
-def _fixed(fit: Any, z: float) -> list[Estimate]:
-    return [
-        Estimate(
-            flat_label("beta", [label]),
-            "fixed",
-            float(row.estimate),
-            float(row.se),
-            float(row.estimate - z * row.se),
-            float(row.estimate + z * row.se),
-        )
-        for label, row in fit.fixef.iterrows()
-    ]
 
 
 def _pair(term: str, terms: list[str]) -> tuple[str, str]:
@@ -145,7 +136,7 @@ def ml_estimates(fit: Any, *, ci_prob: float, include_random_effects: bool) -> l
     fit gives standard errors."""
     z = normal_quantile(ci_prob)
     components, sigma = _variance_components(fit)
-    rows = _fixed(fit, z) + components + _family_parameters(fit, sigma)
+    rows = fixed_effect_estimates(fit.fixef, z) + components + _family_parameters(fit, sigma)
     if include_random_effects:
         rows += _random_effects(fit, z)
     return rows

@@ -104,10 +104,6 @@ class BlockCovariance:
         factor[self.positions] = theta
         return factor
 
-    def theta_of(self, factor: np.ndarray) -> np.ndarray:
-        """The block's θ from a factor T (inverse of :meth:`factor`)."""
-        return np.asarray(factor)[self.positions]
-
 
 @dataclass(frozen=True)
 class CovarianceParameters:
@@ -146,22 +142,6 @@ class CovarianceParameters:
     def covariances(self, theta: np.ndarray, sigma: float = 1.0) -> list[np.ndarray]:
         """Cov(b_l) = σ² T Tᵀ of every block."""
         return [sigma**2 * factor @ factor.T for factor in self.factors(theta)]
-
-    def labels(self) -> list[str]:
-        """A readable label of each θ entry: ``"Subject: Intercept"``, ``"Subject: Days,
-        Intercept"`` (the entry in row Days, column Intercept of T)."""
-        labels = []
-        for block in self.blocks:
-            for row, column in zip(*block.positions, strict=True):
-                terms = block.labels[row]
-                if row != column:
-                    terms += (
-                        f"; {block.labels[column]}"
-                        if block.categories
-                        else (f", {block.labels[column]}")
-                    )
-                labels.append(f"{block.name}: {terms}")
-        return labels
 
     def varcorr(self, theta: np.ndarray, sigma: float | None) -> pd.DataFrame:
         """The SDs and correlations of the random effects (and σ of a Gaussian response).

@@ -77,14 +77,6 @@ class ParameterSlot:
         free[0] = float(np.mean(scalar))
         return free
 
-    def labels(self) -> list[str]:
-        """A label per free entry."""
-        if self.design is not None:
-            return [f"{self.name}[{column}]" for column in self.column_names]
-        if self.size == 1:
-            return [self.name]
-        return [f"{self.name}[{i}]" for i in range(self.size)]
-
 
 @dataclass(frozen=True, eq=False)
 class FamilyParameters:
@@ -133,7 +125,3 @@ class FamilyParameters:
         """The free vector of given values (a formula's parameter: at its intercept)."""
         parts = [slot.free(values[slot.name]) for slot in self.slots]
         return np.concatenate(parts) if parts else np.zeros(0)
-
-    def labels(self) -> list[str]:
-        """A label per free entry."""
-        return [label for slot in self.slots for label in slot.labels()]

@@ -126,12 +126,10 @@ class MLResult:
 
     @property
     def sigma(self) -> float:
-        """The residual SD of a Gaussian response; 1 for a family without one (as lme4)."""
-        return (
-            float(self.family_parameters.get("sigma", 1.0))
-            if np.ndim(self.family_parameters.get("sigma", 1.0)) == 0
-            else float("nan")
-        )
+        """The residual SD of a Gaussian response; 1 for a family without one (as lme4); NaN when
+        σ has a formula (one value per row: see :attr:`family_parameters`)."""
+        value = self.family_parameters.get("sigma", 1.0)
+        return float(value) if np.ndim(value) == 0 else float("nan")
 
     @property
     def is_singular(self) -> bool:

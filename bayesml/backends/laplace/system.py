@@ -52,11 +52,6 @@ class RandomDesign:
         """The other blocks, in design order."""
         return tuple(j for j in range(len(self.columns)) if j != self.eliminated)
 
-    @property
-    def n_random(self) -> int:
-        """Number of random effects (all blocks)."""
-        return sum(columns.n_columns for columns in self.columns)
-
     def effects(self, u: list[np.ndarray], factors: list[np.ndarray]) -> list[np.ndarray]:
         """b = T u per block, each (levels, k)."""
         return [block @ factor.T for block, factor in zip(u, factors, strict=True)]
@@ -134,14 +129,19 @@ class MixedSystem:
     def __init__(self, design: RandomDesign, fixed: np.ndarray | None) -> None:
         self.design = design
         self.fixed = fixed
-        others = [design.columns[j].matrix for j in design.others]
-        if fixed is not None:
-            others.append(sp.csr_matrix(fixed))
-        n = design.columns[0].group_index.size
-        self.rest = sp.csr_matrix(sp.hstack(others)) if others else sp.csr_matrix((n, 0))
         self.n_other_random = sum(design.columns[j].n_columns for j in design.others)
+        n = design.columns[0].group_index.size
         dense = not design.others and (fixed is None or fixed.shape[1] <= DENSE_CROSS_LIMIT)
         self.dense_rest = (np.zeros((n, 0)) if fixed is None else fixed) if dense else None
+
+    @cached_property
+    def rest(self) -> sp.csr_matrix:
+        """The rest's columns as one sparse matrix (the other factors' Z, then X), for the
+        sparse cross products; not built when the rest is X alone."""
+        others = [self.design.columns[j].matrix for j in self.design.others]
+        if self.fixed is not None:
+            others.append(sp.csr_matrix(self.fixed))
+        return sp.csr_matrix(sp.hstack(others))
 
     @property
     def eliminated_columns(self) -> GroupedColumns:
