@@ -22,6 +22,7 @@ from bayesml.design.predictors import (
 )
 from bayesml.design.random import RandomBlock, build_random_block
 from bayesml.design.response import ResponseData, ResponseRequest, build_response, response_trials
+from bayesml.design.smooths import FittedSmooth, build_smooths
 from bayesml.design.terms import new_data_context
 from bayesml.design.validate import (
     check_missing_policy,
@@ -111,6 +112,9 @@ class ModelDesign:
     predictors
         One :class:`~bayesml.design.predictors.PredictorDesign` per family parameter with a
         formula of its own (``zi``, ``sigma``, ...), on the same rows.
+    smooths
+        The fitted smooth terms (:mod:`bayesml.design.smooths`): their fixed columns end
+        ``fixed``, their penalised blocks end ``random``.
     """
 
     response: ResponseData
@@ -123,6 +127,7 @@ class ModelDesign:
     offsets: OffsetTerms = field(repr=False)
     response_request: ResponseRequest = field(repr=False)
     predictors: Mapping[str, PredictorDesign] = field(default_factory=dict)
+    smooths: tuple[FittedSmooth, ...] = ()
 
     @property
     def n_obs(self) -> int:
@@ -175,6 +180,9 @@ def used_columns(parsed: ParsedFormula, weights: str | None = None) -> tuple[str
     for random in parsed.random_terms:
         columns += [c for term in random.terms for f in term.factors for c in expression_columns(f)]
         columns += list(random.group)
+    for smooth in parsed.smooth_terms:
+        columns += [c for text in smooth.covariates for c in expression_columns(text)]
+        columns += [smooth.by] if smooth.by is not None else []
     columns += [c for text in parsed.offsets for c in expression_columns(text)]
     if weights is not None:
         columns.append(weights)
@@ -275,10 +283,20 @@ def build_design(
     context = EvalContext(data, EncodingStore(reference_levels), parsed.text)
     request = ResponseRequest(parsed.response, family, success, weights, levels, reference)
     response = build_response(request, context)
-    fixed = build_fixed(parsed, context, absorb_intercept=family.absorbs_intercept)
+    smooths, smooth_fixed, smooth_labels, smooth_blocks = build_smooths(
+        parsed.smooth_terms, context
+    )
+    fixed = build_fixed(
+        parsed,
+        context,
+        absorb_intercept=family.absorbs_intercept,
+        smooths=smooths,
+        smooth_columns=(smooth_fixed, smooth_labels),
+    )
     random = with_random_families(
         tuple(build_random_block(term, context) for term in parsed.random_terms), random_family
     )
+    random = random + smooth_blocks
     offsets = OffsetTerms(parsed.offsets, context)
     offset = offsets.evaluate(context)
     predictor_designs = build_predictors(predictors, family, context)
@@ -295,6 +313,7 @@ def build_design(
         offsets=offsets,
         response_request=request,
         predictors=predictor_designs,
+        smooths=smooths,
     )
 
 

@@ -114,6 +114,10 @@ class RandomBlock:
         The distribution of the effects (:class:`~bayesml.families.RandomFamily`): gaussian, or
         as Lee and Nelder's HGLMs gamma, beta or inverse-gamma effects u with mean ψ and variance
         λ, entering η as v = v(u); a block with another family than gaussian has one term.
+    shared_sd
+        Whether every term shares one SD (the penalised coefficients of a smooth,
+        :mod:`bayesml.design.smooths`: one level, ``r`` terms, ``b ~ N(0, sd² I)``); then
+        ``correlated`` is false and the SD is one parameter, ``sd_<name>``.
     """
 
     name: str
@@ -126,6 +130,7 @@ class RandomBlock:
     encoder: TermEncoder = field(repr=False)
     grouping: GroupingFactor = field(repr=False)
     random_family: RandomFamily = field(default=GAUSSIAN_EFFECTS)
+    shared_sd: bool = False
 
     @property
     def n_levels(self) -> int:

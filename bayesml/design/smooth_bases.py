@@ -57,6 +57,8 @@ __all__ = [
     "SmoothBasis",
     "mixed_model_form",
     "mixed_model_transform",
+    "constraint_null_space",
+    "penalty_rank",
     "smooth_basis",
 ]
 
@@ -116,7 +118,7 @@ def place_knots(x: Array, k: int) -> Array:
     return np.quantile(unique, np.linspace(0.0, 1.0, k), method="linear")
 
 
-def _householder_constraint(C: Array) -> Array:
+def constraint_null_space(C: Array) -> Array:
     """``Z``: the QR of ``Cᵀ`` (one constraint row) as R's LINPACK ``qr``, Q without its first column."""
     c = C.ravel()
     norm = np.linalg.norm(c)
@@ -193,7 +195,7 @@ class SmoothBasis(ABC):
         self.X_unconstrained = X
         self.S_unconstrained = raw_S / self.S_scale
         self.constraint = X.mean(axis=0, keepdims=True)
-        self.Z = _householder_constraint(self.constraint)
+        self.Z = constraint_null_space(self.constraint)
         self.X = X @ self.Z
         S = self.Z.T @ self.S_unconstrained @ self.Z
         self.S = (S + S.T) / 2.0
@@ -355,6 +357,12 @@ class CyclicCubicSpline(_CubicSpline):
         if knots is None:
             return place_knots(x, k)
         supplied = _as_knots(knots, (2, k), self.name)
+        if supplied[0] > x.min() or supplied[-1] < x.max():
+            raise ArgumentError(
+                f"the knots of a cyclic smooth must contain the data: the cycle runs over "
+                f"[{supplied[0]:g}, {supplied[-1]:g}] but x runs over [{x.min():g}, {x.max():g}]; "
+                "give the ends of the whole cycle, e.g. knots=c(0, 24) for the hour of the day"
+            )
         if supplied.size == 2:
             return place_knots(np.concatenate([supplied, x]), k)
         return supplied
@@ -538,6 +546,11 @@ def _eigen_penalty(S: ArrayLike, rank: int | None) -> tuple[Array, Array, int]:
     return values, vectors, int(rank)
 
 
+def penalty_rank(S: ArrayLike) -> int:
+    """The numerical rank of a penalty: its eigenvalues above ``max eigenvalue × p × eps``."""
+    return _eigen_penalty(S, None)[2]
+
+
 def mixed_model_transform(S: ArrayLike, rank: int | None = None) -> tuple[Array, Array]:
     """``U`` and ``D`` of mgcv's ``smooth2random`` (``trans.U``, ``trans.D``).
 
@@ -595,3 +608,4 @@ def mixed_model_form(X: ArrayLike, S: ArrayLike, rank: int | None = None) -> Mix
     scales[:rank] = 1.0 / np.sqrt(values[:rank])
     columns = basis @ (vectors * scales)
     return MixedModelForm(fixed=columns[:, rank:], random=columns[:, :rank])
+

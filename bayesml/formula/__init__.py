@@ -34,6 +34,7 @@ from bayesml.formula.parsed import (
     RandomTerm,
     Response,
     RightHandSide,
+    SmoothTerm,
     Term,
 )
 from bayesml.formula.render import to_text
@@ -46,6 +47,7 @@ __all__ = [
     "ParsedFormula",
     "Term",
     "RandomTerm",
+    "SmoothTerm",
     "Response",
     "RightHandSide",
     "INTERCEPT_LABEL",

@@ -11,6 +11,7 @@ from bayesml.formula.parsed import ParsedFormula, RightHandSide
 from bayesml.formula.random_terms import random_terms
 from bayesml.formula.render import to_text
 from bayesml.formula.response import build_response
+from bayesml.formula.smooth_terms import smooth_terms
 from bayesml.formula.syntax import parse_one_sided, parse_sides
 from bayesml.formula.terms import Expander
 
@@ -61,15 +62,23 @@ def _build(text: str) -> ParsedFormula:
     response = build_response(lhs, text)
     expander = Expander(text)
     fixed = expander.expand(rhs)
+    smooths, smooth_bars = smooth_terms(expander.smooths, text)
     parsed = ParsedFormula(
         text=text,
         response=response,
         intercept=fixed.intercept is not False,
         terms=expander.to_terms(fixed),
-        random_terms=random_terms(expander.bars, text),
+        random_terms=random_terms(expander.bars + smooth_bars, text),
         offsets=_offsets(expander.offsets, text),
+        smooth_terms=smooths,
     )
-    if not (parsed.intercept or parsed.terms or parsed.random_terms or parsed.offsets):
+    if not (
+        parsed.intercept
+        or parsed.terms
+        or parsed.random_terms
+        or parsed.offsets
+        or parsed.smooth_terms
+    ):
         raise _no_terms(rhs, text)
     return parsed
 
@@ -156,6 +165,14 @@ def _one_sided(text: str, *, random: bool) -> RightHandSide:
                 bar.start,
                 bar.end,
             )
+    for call in expander.smooths:
+        raise FormulaError(
+            f"{call.func}() smooth terms are supported in the main formula only, not in the "
+            "formula of a family parameter (zi, hu, sigma, ...)",
+            text,
+            call.start,
+            call.end,
+        )
     for call in expander.offsets:
         kind = "" if random else "of fixed terms "
         raise FormulaError(

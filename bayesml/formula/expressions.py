@@ -232,6 +232,8 @@ class ExpressionParser:
             raise self.error(f"keyword argument {key.text!r} is given twice", key)
         self.advance()  # "="
         value = self.expression()
+        if spec_role(func) == "smooth" and _is_smooth_keyword_value(canonical, value):
+            return canonical, value
         if not _is_literal(value):
             raise FormulaError(
                 f'{key.text}= must be a quoted string or a number, e.g. {func}(x, {key.text}="b")',
@@ -246,6 +248,21 @@ class ExpressionParser:
         if token.kind != "end":
             message = "unmatched ')'" if self.at(")") else f"unexpected {describe(token)}"
             raise self.error(message, token)
+
+
+def spec_role(func: str) -> str:
+    """The role of allowed function ``func`` (see :mod:`bayesml.formula.functions`)."""
+    return ALLOWED_FUNCTIONS[func].role
+
+
+def _is_smooth_keyword_value(keyword: str, node: Expr) -> bool:
+    """Whether ``node`` may be the value of a smooth's keyword beyond a literal: a column name for
+    ``by=``, ``c(numbers...)`` for ``k=`` and ``knots=``."""
+    if keyword == "by":
+        return isinstance(node, Name)
+    if keyword in ("k", "knots") and isinstance(node, Call) and node.func == "c":
+        return all(_is_literal(arg) and not isinstance(arg, String) for arg in node.args)
+    return False
 
 
 def _is_literal(node: Expr) -> bool:

@@ -14,6 +14,13 @@ formula is parsed. Each function has a *role*:
 ``response``
     ``cbind(successes, failures)`` (binomial) or ``cbind(n1, n2, ...)`` (multinomial counts):
     allowed only as the whole left-hand side.
+``smooth``
+    ``s(x)``, ``s(x, z, k=20)``, ``t2(x, z)``: a penalised smooth term (mgcv/brms syntax), allowed
+    only when added to the right-hand side of the main formula (see
+    :mod:`bayesml.formula.smooth_terms`).
+``vector``
+    ``c(0, 24)``: numbers, allowed only as a keyword value of a smooth (``knots=c(0, 24)``,
+    ``k=c(5, 6)``).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from bayesml.formula.nodes import Call, Expr, walk
 
 __all__ = ["FunctionSpec", "ALLOWED_FUNCTIONS", "get_function", "misplaced", "require_transforms"]
 
-Role = Literal["transform", "categorical", "offset", "response"]
+Role = Literal["transform", "categorical", "offset", "response", "smooth", "vector"]
 
 
 @dataclass(frozen=True)
@@ -91,12 +98,35 @@ ALLOWED_FUNCTIONS: Mapping[str, FunctionSpec] = _registry(
         n_args=2,
         more_args=True,
     ),
+    FunctionSpec(
+        "s",
+        "smooth",
+        'penalised smooth of one or more covariates, e.g. s(x), s(x, k=20, bs="cr"), s(x, by=f)',
+        more_args=True,
+        keywords={"k": "k", "bs": "bs", "by": "by", "knots": "knots"},
+    ),
+    FunctionSpec(
+        "t2",
+        "smooth",
+        'tensor product smooth in mixed-model form (mgcv t2), e.g. t2(x, z), t2(x, z, k=c(5, 6))',
+        n_args=2,
+        more_args=True,
+        keywords={"k": "k", "bs": "bs", "by": "by"},
+    ),
+    FunctionSpec(
+        "c",
+        "vector",
+        "numbers, as a keyword value of a smooth: knots=c(0, 24), k=c(5, 6)",
+        more_args=True,
+    ),
 )
 
 _WHERE = {
     "categorical": "only as a term on the right-hand side, e.g. y ~ {name}(x)",
     "offset": "only added to the right-hand side, e.g. y ~ x + offset(log(t))",
     "response": "only as the whole response, e.g. cbind(successes, failures) ~ x",
+    "smooth": "only added to the right-hand side of the main formula, e.g. y ~ s(x) + (1 | g)",
+    "vector": "only as a keyword value of a smooth, e.g. s(x, bs=\"cc\", knots=c(0, 24))",
 }
 
 

@@ -14,7 +14,15 @@ from bayesml.formula.expressions import parse_expression
 from bayesml.formula.nodes import BinaryOp, names_in
 from bayesml.formula.render import quote_name, to_text
 
-__all__ = ["Term", "RandomTerm", "Response", "ParsedFormula", "RightHandSide", "INTERCEPT_LABEL"]
+__all__ = [
+    "Term",
+    "RandomTerm",
+    "SmoothTerm",
+    "Response",
+    "ParsedFormula",
+    "RightHandSide",
+    "INTERCEPT_LABEL",
+]
 
 INTERCEPT_LABEL = "Intercept"
 
@@ -90,6 +98,54 @@ class RandomTerm:
 
 
 @dataclass(frozen=True)
+class SmoothTerm:
+    """A penalised smooth term, ``s(...)`` or ``t2(...)`` (see :mod:`bayesml.formula.smooth_terms`).
+
+    Attributes
+    ----------
+    kind
+        ``"s"`` or ``"t2"``.
+    covariates
+        Canonical expression texts of the covariates: ``("x",)``, ``("x", "z")``, ``("log(dose)",)``.
+    bs
+        The basis: one name for ``s`` (``("tp",)``), one per margin for ``t2`` (``("cr", "cr")``).
+    k
+        The basis dimension (one per margin for ``t2``), or ``None`` for mgcv's default.
+    by
+        The ``by=`` column, or ``None``.
+    knots
+        The ends of a cyclic smooth's cycle (``knots=c(0, 24)``), or ``None``.
+    """
+
+    kind: Literal["s", "t2"]
+    covariates: tuple[str, ...]
+    bs: tuple[str, ...]
+    k: tuple[int, ...] | None = None
+    by: str | None = None
+    knots: tuple[float, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        """mgcv's label: ``"s(x)"``, ``"s(x,z)"``, ``"t2(x,z)"``, ``"s(x):f"`` with ``by=f``."""
+        label = f"{self.kind}({','.join(self.covariates)})"
+        return f"{label}:{self.by}" if self.by is not None else label
+
+    def __str__(self) -> str:
+        parts = list(self.covariates)
+        default_bs = ("tp",) if self.kind == "s" else ("cr",) * len(self.covariates)
+        if self.k is not None:
+            k = self.k if self.kind == "t2" and len(set(self.k)) > 1 else self.k[:1]
+            parts.append(f"k={k[0]}" if len(k) == 1 else f"k=c({', '.join(map(str, k))})")
+        if self.bs != default_bs:
+            parts.append(f'bs="{self.bs[0]}"')
+        if self.knots is not None:
+            parts.append(f"knots=c({', '.join(repr(v) for v in self.knots)})")
+        if self.by is not None:
+            parts.append(f"by={quote_name(self.by)}")
+        return f"{self.kind}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
 class Response:
     """The left-hand side of a formula.
 
@@ -146,6 +202,8 @@ class ParsedFormula:
         One :class:`RandomTerm` per grouping factor, in order of first appearance.
     offsets
         Canonical texts of the expressions inside ``offset(...)``.
+    smooth_terms
+        The smooths ``s(...)``, ``t2(...)`` in order of appearance.
     """
 
     text: str
@@ -154,6 +212,7 @@ class ParsedFormula:
     terms: tuple[Term, ...]
     random_terms: tuple[RandomTerm, ...]
     offsets: tuple[str, ...] = ()
+    smooth_terms: tuple[SmoothTerm, ...] = ()
 
     @property
     def variables(self) -> frozenset[str]:
@@ -161,8 +220,10 @@ class ParsedFormula:
         texts = [*self.response.expressions, *self.offsets]
         texts += [factor for term in self.terms for factor in term.factors]
         texts += [f for random in self.random_terms for term in random.terms for f in term.factors]
+        texts += [covariate for smooth in self.smooth_terms for covariate in smooth.covariates]
         columns = {name for text in texts for name in names_in(parse_expression(text))}
         columns.update(name for random in self.random_terms for name in random.group)
+        columns.update(smooth.by for smooth in self.smooth_terms if smooth.by is not None)
         return frozenset(columns)
 
     def __str__(self) -> str:
@@ -172,8 +233,10 @@ class ParsedFormula:
         another order when a removal changed which factor appears first (``a*b - a`` prints as
         ``b + a:b``, which reads back as ``b:a``).
         """
-        parts = [] if self.intercept and self.terms else ["1" if self.intercept else "0"]
+        some_terms = self.terms or self.smooth_terms
+        parts = [] if self.intercept and some_terms else ["1" if self.intercept else "0"]
         parts += [term.label for term in self.terms]
+        parts += [str(smooth) for smooth in self.smooth_terms]
         parts += [str(random) for random in self.random_terms]
         parts += [f"offset({offset})" for offset in self.offsets]
         return f"{self.response} ~ {' + '.join(parts)}"

@@ -2,8 +2,9 @@
 
 ``a + b`` unites, ``a - b`` removes, ``a:b`` interacts, ``a * b`` is ``a + b + a:b``, ``a / b`` is
 ``a + a:b`` (``b`` nested in every factor of ``a``), ``(a + b)^2`` keeps interactions up to order 2,
-``1``/``0`` add or remove the intercept. Random-effects bars and ``offset()`` calls are collected
-where they are *added* to the formula; anywhere else they are an error.
+``1``/``0`` add or remove the intercept. Random-effects bars, ``offset()`` calls and smooths
+(``s()``, ``t2()``) are collected where they are *added* to the formula; anywhere else they are an
+error.
 
 Terms come out in R's order: by degree, then by first appearance; the factors inside an interaction
 are ordered by the first appearance of each factor in the expanded part (so ``b + a:b`` gives
@@ -23,6 +24,9 @@ from bayesml.formula.render import to_text
 from bayesml.formula.syntax import BARS
 
 __all__ = ["TermSet", "Expander", "MAX_TERMS"]
+
+#: the roles of calls that are not term factors (see :mod:`bayesml.formula.functions`)
+_SPECIAL_ROLES = ("offset", "response", "smooth", "vector")
 
 #: the most terms an interaction may expand to (``(a + ... + z)^26`` would be 67 million)
 MAX_TERMS = 10_000
@@ -70,6 +74,7 @@ class Expander:
         self.text = text
         self.bars: list[BinaryOp] = []
         self.offsets: list[Call] = []
+        self.smooths: list[Call] = []
         self._order: dict[str, int] = {}
         self._operators: dict[str, Callable[[BinaryOp, bool], TermSet]] = {
             "+": self._sum,
@@ -102,7 +107,7 @@ class Expander:
                 return self._remove(TermSet(), operand)
             case Number():
                 return self._number(node)
-            case Call(func=func) if ALLOWED_FUNCTIONS[func].role in ("offset", "response"):
+            case Call(func=func) if ALLOWED_FUNCTIONS[func].role in _SPECIAL_ROLES:
                 return self._special_call(node, added)
         return TermSet([frozenset({self._factor(node)})])
 
@@ -121,10 +126,17 @@ class Expander:
         )
 
     def _special_call(self, node: Call, added: bool) -> TermSet:
-        if node.func == "offset" and added:
+        role = ALLOWED_FUNCTIONS[node.func].role
+        if role == "offset" and added:
             self.offsets.append(node)
             return TermSet()
-        where = "on the right-hand side" if node.func == "cbind" else "in an interaction or removed"
+        if role == "smooth" and added:
+            self.smooths.append(node)
+            return TermSet()
+        where = {
+            "response": "on the right-hand side",
+            "vector": "as a term",
+        }.get(role, "in an interaction or removed")
         raise misplaced(node, self.text, where)
 
     def _sum(self, node: BinaryOp, added: bool) -> TermSet:

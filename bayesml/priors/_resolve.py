@@ -109,6 +109,8 @@ class ResolvedPriors:
             return str(self.cov[name[4:]])
         if name.startswith("sd_") and label:
             return str(self.sd[name[3:]][label])
+        if name.startswith("sd_") and name[3:] in self.sd:  # a smooth's one SD
+            return f"{next(iter(self.sd[name[3:]].values()))} (one SD for the smooth)"
         return f"{self.aux[parameter]}{VECTOR_NOTES.get(parameter, '')}"
 
 
@@ -219,6 +221,15 @@ class _Resolver:
                 self.refuse_sd_keys(block)
                 continue
             cov_source = self.sources.pop(f"cov_{name}", None)
+            if getattr(block, "shared_sd", False):  # a smooth's one SD (design/smooths.py)
+                shared = self.choose(
+                    f"sd_{name}",
+                    [self.keys.sd.get((name, None)), self.keys.globals.get("sd")],
+                    _default_sd(block, self.defaults),
+                    DEFAULT_SOURCE,
+                )
+                sd[name] = dict.fromkeys(block.term_labels, shared)
+                continue
             sd[name] = {
                 label: self.choose(
                     f"sd_{name}[{label}]",
@@ -422,6 +433,12 @@ def _check_targets(resolver: _Resolver) -> None:
     keys = resolver.keys
     for (group, label), (key, _) in keys.sd.items():
         block = _block_or_raise(resolver, key, group)
+        if label is not None and getattr(block, "shared_sd", False):
+            raise PriorError(
+                f"the penalised coefficients of the smooth {group!r} share one SD; set its prior "
+                f"with sd_{group} (without [{label}])",
+                resolver.path(key),
+            )
         if label is not None and label not in block.term_labels:
             raise PriorError(
                 f"group {group!r} has no term {label!r}; its terms: {', '.join(block.term_labels)}"
