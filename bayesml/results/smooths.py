@@ -1,0 +1,241 @@
+"""What users look at of a smooth term: its curve on a grid, the band around it and its EDF.
+
+A smooth ``f(x) = Xf(x) βf + Σ_blocks Xr(x) b`` (:mod:`bayesml.design.smooths`) is evaluated on a
+grid of covariate values with the fitted basis (mgcv's ``PredictMat``), the other data columns at
+typical values (numbers at their mean, factors at their first level, as brms'
+``conditional_effects``). For a posterior every draw gives a curve; for a point fit the curve's
+standard error comes from the joint covariance of (βf, b) conditional on the SDs — mgcv's Bayesian
+covariance ``Vp`` (Wood 2017 §6.10; what gamm4 and ``predict.gam(se.fit = TRUE)`` report), not the
+fixed effects' covariance alone.
+
+Effective degrees of freedom (Wood 2017 §6.1.2): with ``H = CᵀWC + P`` the penalised normal matrix
+of the whole model (C = [X, Z], W the working weights of the rows, P = diag(0 for fixed, 1/sd² for
+random columns)), the EDF of a smooth is its number of null-space columns plus, over its
+penalised columns, ``1 − (H⁻¹)_jj / sd²`` — the trace of its part of ``(CᵀWC + P)⁻¹ CᵀWC``, mgcv's
+``edf``. For a sampler it is evaluated at the posterior means of the SDs and family parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from bayesml.design.design import ModelDesign
+from bayesml.design.smooths import FittedSmooth
+from bayesml.errors import ArgumentError
+
+__all__ = [
+    "SmoothCurve",
+    "find_smooth",
+    "joint_covariance",
+    "smooth_edf",
+    "smooth_grid",
+    "smooth_matrix",
+    "typical_row",
+]
+
+#: points of a smooth's grid by default
+GRID_POINTS = 100
+
+
+@dataclass(frozen=True)
+class SmoothCurve:
+    """A smooth evaluated on a grid.
+
+    Attributes
+    ----------
+    label
+        The smooth's label (``"s(x)"``).
+    grid
+        The grid rows (a data frame holding every column the model reads).
+    x
+        The covariate (first covariate of a multi-covariate smooth) on the grid.
+    estimate
+        The curve: posterior mean, or the point estimate.
+    lower, upper
+        The band (posterior quantiles, or estimate ∓ z·SE).
+    draws
+        The curve at every draw ``(chain · draw, grid)`` for a posterior, else ``None``.
+    """
+
+    label: str
+    grid: pd.DataFrame
+    x: np.ndarray
+    estimate: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    draws: np.ndarray | None = None
+
+
+def find_smooth(design: ModelDesign, label: str | None) -> tuple[FittedSmooth, ...]:
+    """The smooths of ``design`` named ``label`` (all of them for ``None``).
+
+    Raises
+    ------
+    ArgumentError
+        When the model has no smooth, or none with that label (listing the labels).
+    """
+    smooths = design.smooths
+    if not smooths:
+        raise ArgumentError("the model has no smooth terms (s(...), t2(...)) to show")
+    if label is None:
+        return smooths
+    chosen = tuple(smooth for smooth in smooths if smooth.label == label)
+    if not chosen:
+        labels = ", ".join(repr(smooth.label) for smooth in smooths)
+        raise ArgumentError(f"the model has no smooth {label!r}; its smooths: {labels}")
+    return chosen
+
+
+def typical_row(design: ModelDesign, data: pd.DataFrame) -> dict[str, object]:
+    """Each data column the model reads at a typical value: numbers at their mean, anything else
+    at its first level in sorted order (a pandas categorical: its first category)."""
+    row: dict[str, object] = {}
+    for column in data.columns:
+        series = data[column]
+        if pd.api.types.is_bool_dtype(series):
+            row[column] = bool(series.mode().iloc[0])
+        elif pd.api.types.is_numeric_dtype(series):
+            row[column] = float(series.mean())
+        elif isinstance(series.dtype, pd.CategoricalDtype):
+            row[column] = series.cat.categories[0]
+        else:
+            row[column] = sorted(series.dropna().unique().tolist(), key=str)[0]
+    return row
+
+
+def smooth_grid(
+    smooth: FittedSmooth, data: pd.DataFrame, design: ModelDesign, n_points: int = GRID_POINTS
+) -> pd.DataFrame:
+    """Rows over the fitted range of the smooth's first covariate (a column of the data), the
+    other columns at typical values; with a factor ``by`` one grid per level."""
+    covariate = smooth.term.covariates[0]
+    if covariate not in data.columns:
+        raise ArgumentError(
+            f"the grid of {smooth.label} varies the data column {covariate!r}; the smooth of an "
+            "expression is shown against its fitted values only through model.predict on your grid"
+        )
+    low, high = smooth.ranges[0]
+    base = typical_row(design, data)
+    frame = pd.DataFrame([base] * n_points, columns=list(data.columns))
+    frame[covariate] = np.linspace(low, high, n_points)
+    for column in data.columns:
+        if isinstance(data[column].dtype, pd.CategoricalDtype):
+            frame[column] = pd.Categorical(frame[column], categories=data[column].cat.categories)
+    by = smooth.term.by
+    if (
+        by is None
+        or pd.api.types.is_numeric_dtype(data[by])
+        and not isinstance(data[by].dtype, pd.CategoricalDtype)
+    ):
+        return frame
+    levels = data[by].astype("category").cat.categories
+    parts = []
+    for level in levels:
+        part = frame.copy()
+        part[by] = level
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def smooth_matrix(design: ModelDesign, smooth: FittedSmooth, rows: pd.DataFrame) -> tuple:
+    """``(columns, positions)``: the smooth's columns on ``rows`` — its fixed columns then each
+    penalised block's — and where each sits in the model's coefficient vector (fixed effects in
+    design order, then the random blocks' level-major effects in design order)."""
+    fixed, random = smooth.transform(rows)
+    names = design.fixed.column_names
+    positions = [names.index(label) for label in smooth.fixed_labels]
+    offsets = _random_offsets(design)
+    for name, block_columns in zip(smooth.block_names, random, strict=True):
+        start = offsets[name]
+        positions += list(range(start, start + block_columns.shape[1]))
+    return np.hstack([fixed, *random]), np.asarray(positions, dtype=np.int64)
+
+
+def _random_offsets(design: ModelDesign) -> dict[str, int]:
+    offsets, start = {}, len(design.fixed.column_names)
+    for block in design.random:
+        offsets[block.name] = start
+        start += block.n_levels * block.n_terms
+    return offsets
+
+
+def _precision(design: ModelDesign, sds: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The prior precision of every coefficient: 0 for fixed effects, 1/sd² for random ones."""
+    parts = [np.zeros(len(design.fixed.column_names))]
+    for block in design.random:
+        sd = np.broadcast_to(np.asarray(sds[block.name], dtype=float), (block.n_terms,))
+        parts.append(np.tile(1.0 / np.maximum(sd, 1e-12) ** 2, block.n_levels))
+    return np.concatenate(parts)
+
+
+def _normal_matrix(design: ModelDesign, weights: np.ndarray, sds) -> sp.csc_matrix:
+    C = sp.hstack([sp.csr_matrix(design.fixed.matrix), *(block.Z for block in design.random)])
+    C = C.tocsr()
+    H = (C.T @ sp.diags(np.asarray(weights, dtype=float)) @ C).tocsc()
+    return (H + sp.diags(_precision(design, sds))).tocsc()
+
+
+def joint_covariance(
+    design: ModelDesign, weights: np.ndarray, sds: Mapping[str, np.ndarray], positions: np.ndarray
+) -> np.ndarray:
+    """``H⁻¹`` restricted to the coefficients at ``positions`` (see the module docs).
+
+    Parameters
+    ----------
+    design
+        The model's design.
+    weights
+        The working weight of each row (the family's information in η at the fit).
+    sds
+        Per random block, its SD (one per term, or one for a smooth's block).
+    positions
+        Coefficient positions (:func:`smooth_matrix`).
+    """
+    factor = spla.splu(_normal_matrix(design, weights, sds))
+    unit = np.zeros((factor.shape[0], positions.size))
+    unit[positions, np.arange(positions.size)] = 1.0
+    return factor.solve(unit)[positions]
+
+
+def smooth_edf(
+    design: ModelDesign, weights: np.ndarray, sds: Mapping[str, np.ndarray]
+) -> dict[str, float]:
+    """Each smooth's effective degrees of freedom (mgcv's ``edf``; see the module docs): one entry
+    per smooth, per level for a factor ``by`` (``"s(x):fa"``), as mgcv's summary lists them."""
+    out: dict[str, float] = {}
+    if not design.smooths:
+        return out
+    factor = spla.splu(_normal_matrix(design, weights, sds))
+    offsets = _random_offsets(design)
+    blocks = {block.name: block for block in design.random}
+    for label, n_fixed, names in _edf_groups(design):
+        edf = float(n_fixed)
+        for name in names:
+            start, size = offsets[name], blocks[name].n_terms
+            unit = np.zeros((factor.shape[0], size))
+            unit[np.arange(start, start + size), np.arange(size)] = 1.0
+            diagonal = np.diagonal(factor.solve(unit)[start : start + size])
+            sd = float(np.asarray(sds[name], dtype=float).reshape(-1)[0])
+            edf += float(np.sum(1.0 - diagonal / max(sd, 1e-12) ** 2))
+        out[label] = edf
+    return out
+
+
+def _edf_groups(design: ModelDesign) -> list[tuple[str, int, tuple[str, ...]]]:
+    """(label, number of fixed columns, block names) of each smooth, or of each level of a
+    smooth with a factor ``by`` (its blocks and fixed columns are named after the level)."""
+    groups = []
+    for smooth in design.smooths:
+        if smooth.term.kind == "t2" or len(smooth.block_names) == 1:
+            groups.append((smooth.label, len(smooth.fixed_labels), smooth.block_names))
+            continue
+        for name in smooth.block_names:
+            n_fixed = sum(label.startswith(f"{name}_fixed") for label in smooth.fixed_labels)
+            groups.append((name, n_fixed, (name,)))
+    return groups

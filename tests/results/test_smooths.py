@@ -1,0 +1,103 @@
+"""Smooth terms against gamm4: the design (mgcv's bases in smooth2random form), EDF and the
+smooths' Bayesian covariance, evaluated at gamm4's own variance estimates.
+
+At gamm4's SDs and residual SD the mixed-model solution is determined, so these tests check the
+whole design layer (knots, bases, constraint, penalty scaling, mixed-model transform, predict on
+new rows) and :mod:`bayesml.results.smooths` without any fitting backend: the smooths at the
+reference grid, their standard errors and EDFs must be gamm4's to rounding.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from bayesml.design.design import build_design
+from bayesml.errors import ArgumentError
+from bayesml.families import get_family
+from bayesml.formula import parse_formula
+from bayesml.results.smooths import (
+    find_smooth,
+    joint_covariance,
+    smooth_edf,
+    smooth_grid,
+    smooth_matrix,
+)
+
+REFERENCES = json.loads(
+    (Path(__file__).parents[1] / "references" / "gamm4_references.json").read_text()
+)
+DATA = pd.DataFrame(REFERENCES["data"])
+
+
+def _at_gamm4(key: str):
+    fit = REFERENCES["fits"][key]
+    design = build_design(
+        parse_formula(fit["formula_bayesml"]), DATA, family=get_family("gaussian")
+    )
+    weights = np.full(len(DATA), 1.0 / fit["sigma"] ** 2)
+    sds = {"g": np.array([fit["sd_random"]["g"]["Intercept"]])}
+    sds |= {label: np.array([sd]) for label, sd in fit["sd_smooth"].items()}
+    return fit, design, weights, sds
+
+
+def _solution(design, weights, sds) -> np.ndarray:
+    """The mixed-model coefficients (fixed and random) at the given variances."""
+    from bayesml.results.smooths import _normal_matrix
+
+    columns = sp.hstack([sp.csr_matrix(design.fixed.matrix), *(b.Z for b in design.random)])
+    right = columns.T @ (weights * DATA["y"].to_numpy())
+    return spla.spsolve(_normal_matrix(design, weights, sds), right)
+
+
+def _grid(covariate: str) -> pd.DataFrame:
+    grid = pd.DataFrame({name: [value] * 25 for name, value in REFERENCES["typical"].items()})
+    grid[covariate] = REFERENCES["grid"][covariate]
+    return grid
+
+
+@pytest.mark.parametrize("key", ["gaussian_cr", "gaussian_tp"])
+def test_edf_is_gamm4s(key: str) -> None:
+    fit, design, weights, sds = _at_gamm4(key)
+    edf = smooth_edf(design, weights, sds)
+    for label, expected in fit["edf"].items():
+        assert edf[label] == pytest.approx(expected, rel=1e-8)
+
+
+@pytest.mark.parametrize("key", ["gaussian_cr", "gaussian_tp"])
+@pytest.mark.parametrize("covariate", ["x0", "x2"])
+def test_smooth_and_its_standard_error_are_gamm4s(key: str, covariate: str) -> None:
+    fit, design, weights, sds = _at_gamm4(key)
+    coefficients = _solution(design, weights, sds)
+    (smooth,) = find_smooth(design, f"s({covariate})")
+    matrix, positions = smooth_matrix(design, smooth, _grid(covariate))
+    estimate = matrix @ coefficients[positions]
+    covariance = joint_covariance(design, weights, sds, positions)
+    se = np.sqrt(np.einsum("ij,jk,ik->i", matrix, covariance, matrix))
+    reference = fit["smooth_grid"][f"s({covariate})"]
+    np.testing.assert_allclose(estimate, reference["fit"], atol=1e-8 * np.min(reference["se"]))
+    np.testing.assert_allclose(se, reference["se"], rtol=1e-8)
+
+
+def test_grid_spans_the_fitted_range_with_typical_values() -> None:
+    _, design, _, _ = _at_gamm4("gaussian_cr")
+    (smooth,) = find_smooth(design, "s(x0)")
+    grid = smooth_grid(smooth, DATA, design, n_points=7)
+    assert len(grid) == 7
+    assert grid["x0"].iloc[0] == DATA["x0"].min() and grid["x0"].iloc[-1] == DATA["x0"].max()
+    assert grid["z"].nunique() == 1 and grid["z"].iloc[0] == pytest.approx(DATA["z"].mean())
+    assert (grid["g"] == "g01").all()
+
+
+def test_unknown_smooth_is_named() -> None:
+    _, design, _, _ = _at_gamm4("gaussian_cr")
+    with pytest.raises(
+        ArgumentError, match=r"no smooth 's\(x1\)'; its smooths: 's\(x0\)', 's\(x2\)'"
+    ):
+        find_smooth(design, "s(x1)")
