@@ -16,7 +16,7 @@
 #     as gamm4 calls it, at the first 60 rows of the data (the basis is built from all rows); `Xf_new`, `rand_new`: the same parameterisation at the new points;
 #   - `PredictMat`: PredictMat(sm, new), which uses t2's prediction constraint sm$Cp (the whole
 #     smooth sums to zero over the data), not the fitting one.
-# * `gamm4_fit`: gamm4(y ~ t2(x, z), random = ~ (1 | g)) (REML): the t2 term and its SE at a 5 x 5
+# * `gamm4_fit`: gamm4(y ~ t2(x, z), random = ~ (1 | g)) (REML, tight optimiser tolerances): the t2 term and its SE at a 5 x 5
 #   grid (predict(type = "terms"), centred as mgcv centres it), the linear predictor without
 #   random effects and its SE, the SD of each random term (the t2 penalties Xr, Xr.0, Xr.1 and
 #   g), sigma, the fixed effects of the lmer fit (fixef_mer: the intercept and the t2 term's Xf
@@ -121,7 +121,12 @@ for (nm in names(cases)) {
 }
 
 # --- gamm4 fit -------------------------------------------------------------------------------
-fit <- gamm4(y ~ t2(x, z), random = ~ (1 | g), data = d, REML = TRUE)
+# Tight optimiser tolerances (gamm4 passes only optCtrl on to lme4's default nloptwrap): the REML
+# criterion is flat in the SDs, and the default tolerances stop up to 5e-5 (relative) apart from
+# one R process to the next; with these, runs agree to ~2e-6.
+control <- lmerControl(optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-15, xtol_rel = 1e-12,
+                                      ftol_rel = 1e-15, maxeval = 1e5))
+fit <- gamm4(y ~ t2(x, z), random = ~ (1 | g), data = d, REML = TRUE, control = control)
 grid <- expand.grid(x = seq(0, 1, length.out = 5), z = seq(0, 1, length.out = 5))
 terms_pred <- predict(fit$gam, newdata = grid, type = "terms", se.fit = TRUE)
 link_pred <- predict(fit$gam, newdata = grid, type = "link", se.fit = TRUE)
@@ -129,6 +134,7 @@ vc <- as.data.frame(VarCorr(fit$mer))
 sds <- setNames(as.list(vc$sdcor[vc$grp != "Residual"]), vc$grp[vc$grp != "Residual"])
 gamm4_fit <- list(
   formula = "gamm4(y ~ t2(x, z), random = ~ (1 | g), REML = TRUE)",
+  optimiser = "lme4's nloptwrap with xtol_abs = xtol_rel = 1e-12, ftol_abs = ftol_rel = 1e-15: SDs reproducible to ~2e-6 relative between R processes (the REML criterion is flat)",
   grid = grid,
   t2 = unname(terms_pred$fit[, "t2(x,z)"]),
   t2_se = unname(terms_pred$se.fit[, "t2(x,z)"]),
