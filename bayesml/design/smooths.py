@@ -283,7 +283,9 @@ def _fit_tensor(term, covariates, ranges, context) -> FittedSmooth:
         raise DataError(f"{term}: by= is not supported for t2() smooths yet; use s(x, by=...)")
     k = term.k if term.k is not None else (5,) * covariates.shape[1]
     try:
-        basis = TensorProductT2().fit(list(covariates.T), bs=term.bs, k=k)
+        basis = TensorProductT2().fit(
+            list(covariates.T), bs=term.bs, k=k, names=list(term.covariates)
+        )
     except ArgumentError as error:
         raise DataError(f"{term}: {error}") from None
     form = basis.mixed_form(None)

@@ -26,7 +26,7 @@ __all__ = ["SMOOTH_BASIS_NAMES", "TENSOR_MARGIN_NAMES", "smooth_terms"]
 #: the ``bs`` names of ``s()``: mgcv's bases we construct (``"re"`` becomes a random term)
 SMOOTH_BASIS_NAMES = ("tp", "cr", "cc", "ps", "re")
 #: the ``bs`` names of a ``t2()`` margin
-TENSOR_MARGIN_NAMES = ("cr", "cc", "ps", "tp")
+TENSOR_MARGIN_NAMES = ("cr", "cc", "ps")
 #: mgcv's default basis dimension per margin of ``t2`` (``k = 5``)
 T2_DEFAULT_K = 5
 

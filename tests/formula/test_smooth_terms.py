@@ -57,7 +57,7 @@ def test_re_smooth_is_a_random_term() -> None:
         ),
         (
             'y ~ t2(x, z, bs="re")',
-            r'unknown basis bs="re" for t2\(\); supported: "cr", "cc", "ps", "tp"',
+            r'unknown basis bs="re" for t2\(\); supported: "cr", "cc", "ps"',
             '"re"',
         ),
         ("y ~ s(x, k=2)", "k= must be a whole number of at least 3", "2"),

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from bayesml.design.design import build_design
+from bayesml.design.smooths import SmoothExtrapolationWarning
 from bayesml.errors import ArgumentError
 from bayesml.families import get_family
 from bayesml.formula import parse_formula
@@ -101,3 +102,33 @@ def test_unknown_smooth_is_named() -> None:
         ArgumentError, match=r"no smooth 's\(x1\)'; its smooths: 's\(x0\)', 's\(x2\)'"
     ):
         find_smooth(design, "s(x1)")
+
+
+T2 = json.loads((Path(__file__).parents[1] / "references" / "mgcv_t2_references.json").read_text())
+#: our t2 blocks (named after the covariates whose wiggly part they hold) and gamm4's lmer groups
+T2_BLOCKS = {"t2(x,z)_x:z": "Xr", "t2(x,z)_z": "Xr.0", "t2(x,z)_x": "Xr.1"}
+
+
+def test_t2_tensor_product_is_gamm4s() -> None:
+    data = pd.DataFrame(T2["data"])
+    fit = T2["gamm4_fit"]
+    design = build_design(
+        parse_formula("y ~ t2(x, z) + (1 | g)"), data, family=get_family("gaussian")
+    )
+    assert {block.name for block in design.random} == {"g", *T2_BLOCKS}
+    weights = np.full(len(data), 1.0 / float(fit["sigma"]) ** 2)
+    sds = {"g": np.array([fit["sd"]["g"]])}
+    sds |= {ours: np.array([fit["sd"][theirs]]) for ours, theirs in T2_BLOCKS.items()}
+    assert smooth_edf(design, weights, sds)["t2(x,z)"] == pytest.approx(float(fit["edf"]), rel=1e-6)
+    columns = sp.hstack([sp.csr_matrix(design.fixed.matrix), *(b.Z for b in design.random)])
+    from bayesml.results.smooths import _normal_matrix
+
+    coefficients = spla.spsolve(
+        _normal_matrix(design, weights, sds), columns.T @ (weights * data["y"].to_numpy())
+    )
+    grid = pd.DataFrame(fit["grid"]).assign(g=data["g"].iloc[0], y=0.0)
+    (smooth,) = find_smooth(design, "t2(x,z)")
+    with pytest.warns(SmoothExtrapolationWarning, match="outside the fitted range"):
+        matrix, positions = smooth_matrix(design, smooth, grid)  # the grid runs over [0, 1]
+    eta = coefficients[0] + matrix @ coefficients[positions]
+    np.testing.assert_allclose(eta, fit["eta"], atol=1e-6 * np.min(fit["eta_se"]))
