@@ -32,9 +32,14 @@ class PointEstimates:
     family_parameters
         The family's auxiliary parameters by their posterior names (``sigma``, ``alpha``,
         ``cutpoints``, ...): a float, or an array per row when the parameter has a formula.
+    sds
+        Per random block (by the design's block name): the estimated SD of each term (one value
+        for a smooth's block), for the smooths' standard errors and EDF
+        (:mod:`bayesml.results.smooths`); empty when the fit does not give them.
     """
 
     beta: np.ndarray
     beta_cov: np.ndarray
     random: Mapping[str, np.ndarray] = field(default_factory=dict)
     family_parameters: Mapping[str, float | np.ndarray] = field(default_factory=dict)
+    sds: Mapping[str, np.ndarray] = field(default_factory=dict)
