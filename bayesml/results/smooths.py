@@ -32,11 +32,15 @@ from bayesml.errors import ArgumentError
 __all__ = [
     "SmoothCurve",
     "find_smooth",
+    "fitted_edf",
     "joint_covariance",
+    "point_coefficients",
+    "smooth_curves",
     "smooth_edf",
     "smooth_grid",
     "smooth_matrix",
     "typical_row",
+    "working_weights",
 ]
 
 #: points of a smooth's grid by default
@@ -239,3 +243,160 @@ def _edf_groups(design: ModelDesign) -> list[tuple[str, int, tuple[str, ...]]]:
             n_fixed = sum(label.startswith(f"{name}_fixed") for label in smooth.fixed_labels)
             groups.append((name, n_fixed, (name,)))
     return groups
+
+
+# -- curves of a fitted model ------------------------------------------------------------------
+def smooth_curves(
+    design: ModelDesign,
+    family,
+    result,
+    *,
+    smooth: str | None = None,
+    ci_prob: float = 0.94,
+    n_points: int = GRID_POINTS,
+) -> list[SmoothCurve]:
+    """Every smooth of a fitted model (or the one labelled ``smooth``) on a grid of its first
+    covariate, with a ``ci_prob`` band: posterior quantiles for a posterior (``xarray.DataTree``),
+    ± z·SE from the joint covariance of the smooth's coefficients for a point fit (anything with
+    ``point_estimates()``). A smooth with a factor ``by`` gives one curve per level."""
+    if not 0.0 < ci_prob < 1.0:
+        raise ArgumentError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+    curves = []
+    for fitted in find_smooth(design, smooth):
+        data = fitted.context.data
+        grid = smooth_grid(fitted, data, design, n_points)
+        matrix, positions = smooth_matrix(design, fitted, grid)
+        if hasattr(result, "point_estimates"):
+            estimate, lower, upper, draws = _point_curve(
+                design, family, result.point_estimates(), matrix, positions, ci_prob
+            )
+        else:
+            estimate, lower, upper, draws = _posterior_curve(
+                design, result, matrix, positions, ci_prob
+            )
+        curves += _split_by_level(fitted, grid, estimate, lower, upper, draws, n_points)
+    return curves
+
+
+def _split_by_level(fitted, grid, estimate, lower, upper, draws, n_points) -> list[SmoothCurve]:
+    covariate = fitted.term.covariates[0]
+    names = fitted.block_names if len(grid) > n_points else (fitted.label,)
+    curves = []
+    for i, name in enumerate(names):
+        rows = slice(i * n_points, (i + 1) * n_points)
+        curves.append(
+            SmoothCurve(
+                label=name,
+                grid=grid.iloc[rows].reset_index(drop=True),
+                x=grid[covariate].to_numpy(dtype=float)[rows],
+                estimate=estimate[rows],
+                lower=lower[rows],
+                upper=upper[rows],
+                draws=None if draws is None else draws[:, rows],
+            )
+        )
+    return curves
+
+
+def _posterior_coefficients(design: ModelDesign, posterior) -> np.ndarray:
+    """Every coefficient (fixed, then each block's level-major effects) at every draw,
+    shape (draws, coefficients)."""
+    beta = posterior["beta"].values
+    if beta.ndim != 3:
+        raise ArgumentError(
+            "smooth curves are drawn for models with one linear predictor; this posterior's "
+            f"beta has dimensions {posterior['beta'].dims}"
+        )
+    parts = [beta.reshape(-1, beta.shape[-1])]
+    for block in design.random:
+        effects = posterior[f"u_{block.name}"].values
+        parts.append(effects.reshape(effects.shape[0] * effects.shape[1], -1))
+    return np.concatenate(parts, axis=1)
+
+
+def _posterior_curve(design, result, matrix, positions, ci_prob):
+    posterior = result["posterior"].to_dataset() if hasattr(result, "children") else result
+    coefficients = _posterior_coefficients(design, posterior)
+    draws = coefficients[:, positions] @ matrix.T
+    tail = (1.0 - ci_prob) / 2.0
+    lower, upper = np.quantile(draws, [tail, 1.0 - tail], axis=0)
+    return draws.mean(axis=0), lower, upper, draws
+
+
+def _point_curve(design, family, estimates, matrix, positions, ci_prob):
+    from scipy import stats
+
+    coefficients = point_coefficients(design, estimates)
+    estimate = matrix @ coefficients[positions]
+    weights = working_weights(design, family, estimates, coefficients)
+    covariance = joint_covariance(design, weights, _estimated_sds(design, estimates), positions)
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", matrix, covariance, matrix), 0.0))
+    z = float(stats.norm.ppf(0.5 + ci_prob / 2.0))
+    return estimate, estimate - z * se, estimate + z * se, None
+
+
+def point_coefficients(design: ModelDesign, estimates) -> np.ndarray:
+    """A point fit's fixed effects and every block's effects (level-major) in one vector."""
+    parts = [np.asarray(estimates.beta, dtype=float)]
+    parts += [
+        np.asarray(estimates.random[block.name], float).reshape(-1) for block in design.random
+    ]
+    return np.concatenate(parts)
+
+
+def _estimated_sds(design: ModelDesign, estimates) -> dict[str, np.ndarray]:
+    missing = [block.name for block in design.random if block.name not in estimates.sds]
+    if missing:
+        raise ArgumentError(
+            "this point fit does not report the SDs of "
+            f"{', '.join(missing)} (PointEstimates.sds), which the smooths' standard errors need"
+        )
+    return {name: np.asarray(value, dtype=float) for name, value in estimates.sds.items()}
+
+
+def working_weights(design: ModelDesign, family, estimates, coefficients: np.ndarray) -> np.ndarray:
+    """The family's information in η of each row at a point fit (Gaussian: w/σ²)."""
+    columns = sp.hstack([sp.csr_matrix(design.fixed.matrix), *(b.Z for b in design.random)])
+    eta = columns.tocsr() @ coefficients + design.offset
+    response = design.response
+    return family.eta_information(
+        response.y,
+        eta,
+        dict(estimates.family_parameters),
+        trials=response.trials,
+        weights=response.weights,
+    )
+
+
+def fitted_edf(design: ModelDesign, family, result) -> dict[str, float]:
+    """Each smooth's EDF for a fitted model: at the estimates of a point fit; at the posterior
+    means of the SDs, family parameters and coefficients for a posterior."""
+    if hasattr(result, "point_estimates"):
+        estimates = result.point_estimates()
+    else:
+        estimates = _posterior_mean_estimates(design, family, result)
+    coefficients = point_coefficients(design, estimates)
+    weights = working_weights(design, family, estimates, coefficients)
+    return smooth_edf(design, weights, _estimated_sds(design, estimates))
+
+
+def _posterior_mean_estimates(design: ModelDesign, family, result):
+    from bayesml.results.point import PointEstimates
+
+    posterior = result["posterior"].to_dataset() if hasattr(result, "children") else result
+    mean = _posterior_coefficients(design, posterior).mean(axis=0)
+    p = len(design.fixed.column_names)
+    random, start = {}, p
+    sds = {}
+    for block in design.random:
+        size = block.n_levels * block.n_terms
+        random[block.name] = mean[start : start + size].reshape(block.n_levels, block.n_terms)
+        start += size
+        sd = posterior[f"sd_{block.name}"].mean(dim=("chain", "draw")).values
+        sds[block.name] = np.atleast_1d(sd)
+    parameters = {
+        parameter.name: float(posterior[parameter.name].mean())
+        for parameter in family.parameters
+        if parameter.name in posterior
+    }
+    return PointEstimates(mean[:p], np.zeros((p, p)), random, parameters, sds)

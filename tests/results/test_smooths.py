@@ -132,3 +132,39 @@ def test_t2_tensor_product_is_gamm4s() -> None:
         matrix, positions = smooth_matrix(design, smooth, grid)  # the grid runs over [0, 1]
     eta = coefficients[0] + matrix @ coefficients[positions]
     np.testing.assert_allclose(eta, fit["eta"], atol=1e-6 * np.min(fit["eta_se"]))
+
+
+class _PointFit:
+    """A point fit at given estimates (what a backend's result hands to prediction)."""
+
+    def __init__(self, estimates) -> None:
+        self.estimates = estimates
+
+    def point_estimates(self):
+        return self.estimates
+
+
+def test_curves_of_a_point_fit_are_gamm4s_at_its_estimates() -> None:
+    from bayesml.results.point import PointEstimates
+    from bayesml.results.smooths import fitted_edf, smooth_curves
+
+    fit, design, weights, sds = _at_gamm4("gaussian_cr")
+    coefficients = _solution(design, weights, sds)
+    p = len(design.fixed.column_names)
+    random, start = {}, p
+    for block in design.random:
+        size = block.n_levels * block.n_terms
+        random[block.name] = coefficients[start : start + size].reshape(block.n_levels, -1)
+        start += size
+    estimates = PointEstimates(coefficients[:p], np.eye(p), random, {"sigma": fit["sigma"]}, sds)
+    family = get_family("gaussian")
+    curves = smooth_curves(design, family, _PointFit(estimates), n_points=25, ci_prob=0.95)
+    assert [curve.label for curve in curves] == ["s(x0)", "s(x2)"]
+    for curve in curves:
+        reference = fit["smooth_grid"][curve.label]
+        np.testing.assert_allclose(curve.x, reference["x"], rtol=1e-12)
+        np.testing.assert_allclose(curve.estimate, reference["fit"], atol=1e-8)
+        half_width = (curve.upper - curve.lower) / 2.0
+        np.testing.assert_allclose(half_width, 1.959963985 * np.array(reference["se"]), rtol=1e-7)
+    edf = fitted_edf(design, family, _PointFit(estimates))
+    assert edf == pytest.approx(fit["edf"], rel=1e-8)
