@@ -315,8 +315,17 @@ class Model:
         """A new model from ``spec.replace(**changes)`` on the same data (e.g. other priors)."""
         return Model.from_spec(self._spec.replace(**changes), data=self._data)
 
-    def describe(self) -> str:
-        """A printable description: formula, family, data, groups and every prior in force."""
+    def describe(self, result: Any = None) -> str:
+        """A printable description: formula, family, data, groups, smooths and every prior in
+        force.
+
+        Parameters
+        ----------
+        result
+            A fit of this model (:meth:`sample` or :meth:`fit`): each smooth's line then gives
+            its effective degrees of freedom (mgcv's ``edf``; at the estimates of a point fit, at
+            the posterior means for a sampler).
+        """
         design = self._design
         response = design.response
         lines = [
@@ -337,7 +346,8 @@ class Model:
         lines.append(
             f"Fixed effects ({len(design.fixed.column_names)}): {', '.join(design.fixed.column_names)}"
         )
-        lines.extend(_group_lines(design.random))
+        lines.extend(_group_lines(block for block in design.random if not block.shared_sd))
+        lines.extend(_smooth_lines(design, self._family, result))
         for name, predictor in design.predictors.items():
             lines.append(f"Formula ({name}, {predictor.link} link): {predictor.formula}")
             lines.append(
@@ -736,6 +746,34 @@ def _levels_list(levels: Any) -> list[Any]:
             f"levels=['low', 'mid', 'high']); got levels={levels!r}"
         )
     return [level.item() if isinstance(level, np.generic) else level for level in levels]
+
+
+def _smooth_lines(design: ModelDesign, family: Family, result: Any) -> list[str]:
+    """One line per smooth: its basis, dimension, columns and SDs, and its EDF given a fit."""
+    if not design.smooths:
+        return []
+    from bayesml.results.smooths import fitted_edf
+
+    edf = fitted_edf(design, family, result) if result is not None else {}
+    lines = []
+    for smooth in design.smooths:
+        term = smooth.term
+        basis = "/".join(dict.fromkeys(term.bs))
+        k = " x ".join(map(str, smooth.k))
+        penalised = sum(
+            block.n_terms for block in design.random if block.name in smooth.block_names
+        )
+        sds = ", ".join(f"sd_{name}" for name in smooth.block_names)
+        line = (
+            f"Smooth {smooth.label}: bs={basis}, k={k}; {len(smooth.fixed_labels)} fixed "
+            f"column(s), {penalised} penalised coefficient(s) with SD {sds}"
+        )
+        names = dict.fromkeys((smooth.label, *smooth.block_names))
+        values = [edf[name] for name in names if name in edf]
+        if values:
+            line += "; edf " + ", ".join(f"{value:.2f}" for value in values)
+        lines.append(line)
+    return lines
 
 
 def _group_lines(blocks) -> list[str]:

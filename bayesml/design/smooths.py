@@ -40,6 +40,7 @@ from bayesml.design.terms import new_data_context
 from bayesml.design.values import FactorValue
 from bayesml.errors import ArgumentError, DataError
 from bayesml.formula import SmoothTerm
+from bayesml.formula.smooth_terms import T2_DEFAULT_K
 
 __all__ = [
     "FittedSmooth",
@@ -58,6 +59,15 @@ def default_k(bs: str, dimension: int) -> int:
     """mgcv's default basis dimension: ``10 · 3^(d − 1)`` for a thin plate spline of ``d``
     covariates, 10 for the one-covariate bases."""
     return 10 * 3 ** (dimension - 1) if bs == "tp" else 10
+
+
+def basis_dimensions(term: SmoothTerm) -> tuple[int, ...]:
+    """A smooth's ``k`` as written, or mgcv's default (one per margin of a ``t2``: 5 each)."""
+    if term.k is not None:
+        return term.k
+    if term.kind == "t2":
+        return (T2_DEFAULT_K,) * len(term.covariates)
+    return (default_k(term.bs[0], len(term.covariates)),)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,6 +113,11 @@ class FittedSmooth:
     def label(self) -> str:
         """mgcv's label of the term (``"s(x)"``, ``"s(x):f"``, ``"t2(x,z)"``)."""
         return self.term.label
+
+    @property
+    def k(self) -> tuple[int, ...]:
+        """The basis dimension (one per margin of a ``t2``): as written, or mgcv's default."""
+        return basis_dimensions(self.term)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -228,7 +243,7 @@ def _fit(term: SmoothTerm, context: EvalContext) -> FittedSmooth:
     if term.kind == "t2":
         return _fit_tensor(term, covariates, ranges, context)
     bs = term.bs[0]
-    k = term.k[0] if term.k is not None else default_k(bs, covariates.shape[1])
+    (k,) = basis_dimensions(term)
     values = covariates[:, 0] if covariates.shape[1] == 1 else covariates
     basis = _fitted_basis(term, bs, values, k)
     by = _by_values(term, context)
@@ -281,7 +296,7 @@ def _fit_tensor(term, covariates, ranges, context) -> FittedSmooth:
 
     if term.by is not None:
         raise DataError(f"{term}: by= is not supported for t2() smooths yet; use s(x, by=...)")
-    k = term.k if term.k is not None else (5,) * covariates.shape[1]
+    k = basis_dimensions(term)
     try:
         basis = TensorProductT2().fit(
             list(covariates.T), bs=term.bs, k=k, names=list(term.covariates)
@@ -313,7 +328,7 @@ def _covariates(term: SmoothTerm, context: EvalContext) -> np.ndarray:
 def _check_unique(term: SmoothTerm, covariates: np.ndarray) -> None:
     unique = len(np.unique(covariates, axis=0))
     if term.kind == "t2":
-        k = term.k if term.k is not None else (5,) * covariates.shape[1]
+        k = basis_dimensions(term)
         for j, (text, size) in enumerate(zip(term.covariates, k, strict=True)):
             n = len(np.unique(covariates[:, j]))
             if size > n:
@@ -322,7 +337,7 @@ def _check_unique(term: SmoothTerm, covariates: np.ndarray) -> None:
                     f"values; choose k <= {n}"
                 )
         return
-    k = term.k[0] if term.k is not None else default_k(term.bs[0], covariates.shape[1])
+    (k,) = basis_dimensions(term)
     if k > unique:
         what = (
             term.covariates[0]

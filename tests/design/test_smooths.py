@@ -125,3 +125,16 @@ def test_new_level_of_a_factor_by_is_refused(frame) -> None:
     design = _design('y ~ s(x, bs="cr", k=6, by=f)', frame)
     with pytest.raises(DataError, match=r"by=f has levels not seen when fitting: 'd'"):
         design.transform(pd.DataFrame({"x": [1.0], "f": ["d"]}))
+
+
+def test_describe_lists_each_smooth(frame) -> None:
+    import bayesml
+
+    model = bayesml.Model('y ~ s(x, bs="cr", k=8) + t2(w, hour) + (1 | g)', data=frame)
+    text = model.describe()
+    assert (
+        "Smooth s(x): bs=cr, k=8; 1 fixed column(s), 6 penalised coefficient(s) with SD sd_s(x)"
+        in text
+    )
+    assert "Smooth t2(w,hour): bs=cr, k=5 x 5; 3 fixed column(s)" in text
+    assert "Group s(x)" not in text and "sd_s(x)" in text
