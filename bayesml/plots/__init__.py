@@ -14,6 +14,10 @@ response is.
 
 h-likelihood fits (matplotlib; returns the figure): :func:`hlik_diagnostics`.
 
+Covariate effects of any fit (matplotlib; returns the figure; pass ``model=``): :func:`smooths`
+(each smooth term with its band, rug and EDF, mgcv's ``plot.gam``) and
+:func:`conditional_effects` (the predicted response against each covariate, brms' habit).
+
 Several fits side by side: :func:`plot_estimates` (what ``bayesml.compare(...).plot()`` and
 ``SensitivityResult.plot()`` draw).
 
@@ -37,10 +41,12 @@ from bayesml.plots.predictive import (
     response_kind,
     rootogram,
 )
+from bayesml.plots.smooths import conditional_effects, smooths
 
 __all__ = [
     "bars",
     "calibration",
+    "conditional_effects",
     "figure_of",
     "forest",
     "hlik_diagnostics",
@@ -52,5 +58,6 @@ __all__ = [
     "rank",
     "response_kind",
     "rootogram",
+    "smooths",
     "trace",
 ]

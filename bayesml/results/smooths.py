@@ -31,6 +31,7 @@ from bayesml.errors import ArgumentError
 
 __all__ = [
     "SmoothCurve",
+    "SmoothSurface",
     "find_smooth",
     "fitted_edf",
     "joint_covariance",
@@ -39,6 +40,8 @@ __all__ = [
     "smooth_edf",
     "smooth_grid",
     "smooth_matrix",
+    "smooth_surfaces",
+    "surface_grid",
     "typical_row",
     "working_weights",
 ]
@@ -400,3 +403,124 @@ def _posterior_mean_estimates(design: ModelDesign, family, result):
         if parameter.name in posterior
     }
     return PointEstimates(mean[:p], np.zeros((p, p)), random, parameters, sds)
+
+
+# -- surfaces of two-covariate smooths ---------------------------------------------------------
+#: points along each axis of a two-covariate smooth's grid by default
+SURFACE_POINTS = 30
+
+
+@dataclass(frozen=True)
+class SmoothSurface:
+    """A smooth of two (or more) covariates on a grid of its first two (mgcv's ``vis.gam``).
+
+    Attributes
+    ----------
+    label
+        The smooth's label (``"t2(x,z)"``; with a factor ``by``, the level's name).
+    covariates
+        The two covariates varied: the x axis, then the y axis.
+    grid
+        The grid rows (a data frame holding every column the model reads).
+    x, z
+        The grid values of the first and second covariate, each of length ``n_points``.
+    estimate
+        The smooth, shape ``(len(z), len(x))`` (rows follow ``z``): posterior mean, or the point
+        estimate.
+    lower, upper
+        The pointwise band, same shape (posterior quantiles, or estimate ∓ z·SE).
+    """
+
+    label: str
+    covariates: tuple[str, str]
+    grid: pd.DataFrame
+    x: np.ndarray
+    z: np.ndarray
+    estimate: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def surface_grid(
+    smooth: FittedSmooth, data: pd.DataFrame, design: ModelDesign, n_points: int = SURFACE_POINTS
+) -> pd.DataFrame:
+    """An ``n_points`` × ``n_points`` grid over the fitted ranges of the smooth's first two
+    covariates (x varying fastest), the other columns at typical values; with a factor ``by``
+    one grid per level."""
+    covariates = smooth.term.covariates
+    if len(covariates) < 2:
+        raise ArgumentError(f"{smooth.label} has one covariate: its curve is smooth_curves'")
+    missing = [name for name in covariates[:2] if name not in data.columns]
+    if missing:
+        raise ArgumentError(
+            f"the grid of {smooth.label} varies the data columns {list(covariates[:2])}; "
+            f"{missing} are expressions, whose smooth is shown only through model.predict on "
+            "your grid"
+        )
+    axes = [np.linspace(*smooth.ranges[j], n_points) for j in range(2)]
+    xs, zs = np.meshgrid(*axes)
+    frame = pd.DataFrame([typical_row(design, data)] * n_points**2, columns=list(data.columns))
+    frame[covariates[0]], frame[covariates[1]] = xs.reshape(-1), zs.reshape(-1)
+    for column in data.columns:
+        if isinstance(data[column].dtype, pd.CategoricalDtype):
+            frame[column] = pd.Categorical(frame[column], categories=data[column].cat.categories)
+    by = smooth.term.by
+    if by is None or (
+        pd.api.types.is_numeric_dtype(data[by])
+        and not isinstance(data[by].dtype, pd.CategoricalDtype)
+    ):
+        return frame
+    parts = []
+    for level in data[by].astype("category").cat.categories:
+        part = frame.copy()
+        part[by] = level
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def smooth_surfaces(
+    design: ModelDesign,
+    family,
+    result,
+    *,
+    smooth: str | None = None,
+    ci_prob: float = 0.94,
+    n_points: int = SURFACE_POINTS,
+) -> list[SmoothSurface]:
+    """Every smooth of two or more covariates (or the one labelled ``smooth``) on a grid of its
+    first two covariates, with a ``ci_prob`` band as :func:`smooth_curves` gives it; a smooth
+    with a factor ``by`` gives one surface per level."""
+    if not 0.0 < ci_prob < 1.0:
+        raise ArgumentError(f"ci_prob must be between 0 and 1, got {ci_prob!r}")
+    chosen = [s for s in find_smooth(design, smooth) if len(s.term.covariates) >= 2]
+    if smooth is not None and not chosen:
+        raise ArgumentError(f"{smooth} has one covariate: its curve is smooth_curves'")
+    surfaces = []
+    for fitted in chosen:
+        grid = surface_grid(fitted, fitted.context.data, design, n_points)
+        matrix, positions = smooth_matrix(design, fitted, grid)
+        if hasattr(result, "point_estimates"):
+            estimate, lower, upper, _ = _point_curve(
+                design, family, result.point_estimates(), matrix, positions, ci_prob
+            )
+        else:
+            estimate, lower, upper, _ = _posterior_curve(design, result, matrix, positions, ci_prob)
+        # t2 takes no by=, so several grids are always the levels of a factor by
+        names = fitted.block_names if len(grid) > n_points**2 else (fitted.label,)
+        covariates = (fitted.term.covariates[0], fitted.term.covariates[1])
+        size = n_points**2
+        for i, name in enumerate(names):
+            rows = slice(i * size, (i + 1) * size)
+            surfaces.append(
+                SmoothSurface(
+                    label=name,
+                    covariates=covariates,
+                    grid=grid.iloc[rows].reset_index(drop=True),
+                    x=grid[covariates[0]].to_numpy(dtype=float)[rows][:n_points],
+                    z=grid[covariates[1]].to_numpy(dtype=float)[rows][::n_points],
+                    estimate=estimate[rows].reshape(n_points, n_points),
+                    lower=lower[rows].reshape(n_points, n_points),
+                    upper=upper[rows].reshape(n_points, n_points),
+                )
+            )
+    return surfaces
