@@ -87,6 +87,9 @@ class GroupedColumns:
         """
         k, levels, index = self.n_terms, self.n_levels, self.group_index
         weighted_terms = self.term_matrix * weights[:, None]
+        if levels == 1:  # a smooth's penalised block (r terms): one BLAS product, not r² bincounts
+            block = weighted_terms.T @ self.term_matrix
+            return (0.5 * (block + block.T))[None]
         blocks = np.empty((levels, k, k))
         for a in range(k):
             for b in range(a, k):

@@ -16,7 +16,9 @@ with an error that names what is unsupported and suggests ``method="nuts"``:
   (conjugate draws); half-normal, half-Cauchy, half-t, exponential, uniform and gamma on σ (slice
   steps on log σ);
 * covariance priors (:data:`COV_UPDATES`): inverse-Wishart (conjugate draw) and LKJ with SD
-  priors (Metropolis–Hastings).
+  priors (Metropolis–Hastings);
+* a smooth's penalised block (``shared_sd``: one level, ``r`` terms, ``b ~ N(0, sd² I)``): one SD
+  under any of the SD priors above, updated from the sum of squares of all ``r`` coefficients.
 
 The problem holds plain arrays and :class:`~bayesml.priors.Prior` objects only, so that it can be
 sent to the worker processes that run the chains.
@@ -206,7 +208,12 @@ class GroupSpec:
     cov_prior
         ``lkj`` or ``inverse_wishart`` for a correlated group, else ``None``.
     sd_priors
-        Prior of each term's SD (``None`` under an inverse-Wishart prior).
+        Prior of each term's SD (``None`` under an inverse-Wishart prior); for a ``shared_sd``
+        group one prior, that of its one SD.
+    shared_sd
+        Whether every term shares one SD (a smooth's penalised block: one level, ``r`` terms,
+        ``b ~ N(0, sd² I)``; :mod:`bayesml.design.smooths`): the sweep keeps Σ = sd²·I, updates
+        sd from all ``r`` coefficients and reports ``sd_<name>`` as a scalar.
     """
 
     name: str
@@ -215,11 +222,17 @@ class GroupSpec:
     correlated: bool
     cov_prior: Prior | None
     sd_priors: tuple[Prior, ...] | None
+    shared_sd: bool = False
 
     @property
     def k(self) -> int:
         """Number of terms."""
         return len(self.term_labels)
+
+    @property
+    def n_sds(self) -> int:
+        """Number of SD parameters: 1 for a ``shared_sd`` group, else one per term."""
+        return 1 if self.shared_sd else self.k
 
 
 @dataclass(frozen=True, eq=False)
@@ -371,8 +384,13 @@ def _group_spec(block, priors: ResolvedPriors) -> GroupSpec:
     correlated = block.correlated and cov_prior is not None
     if correlated and cov_prior.dist not in COV_UPDATES:
         raise _unsupported_prior(f"cov_{block.name}", cov_prior, COV_UPDATES)
+    shared_sd = bool(getattr(block, "shared_sd", False))
     sd_priors = None
-    if not (correlated and cov_prior.dist == "inverse_wishart"):
+    if shared_sd:
+        # every term label maps to the same Prior (priors/_resolve.py): the block's one SD
+        prior = priors.sd[block.name][block.term_labels[0]]
+        sd_priors = (_check_sd_prior(f"sd_{block.name}", prior),)
+    elif not (correlated and cov_prior.dist == "inverse_wishart"):
         group_priors = priors.sd[block.name]
         sd_priors = tuple(
             _check_sd_prior(f"sd_{block.name}[{label}]", group_priors[label])
@@ -385,6 +403,7 @@ def _group_spec(block, priors: ResolvedPriors) -> GroupSpec:
         correlated=correlated,
         cov_prior=cov_prior if correlated else None,
         sd_priors=sd_priors,
+        shared_sd=shared_sd,
     )
 
 

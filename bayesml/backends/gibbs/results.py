@@ -3,9 +3,10 @@
 Groups:
 
 * ``posterior``, in the shared order: ``beta`` (coef; original scale), ``sd_<group>``
-  (``<group>__term``), ``corr_<group>`` (correlated groups), for a Gaussian response ``sigma``,
-  for an ordinal model ``cutpoints`` (``<response>__threshold``, labelled ``1|2``, ``2|3``, …),
-  and ``u_<group>`` (``<group>__level``, ``<group>__term``); the latent variables are not kept;
+  (``<group>__term``; a scalar per draw for a smooth's penalised block, whose terms share one
+  SD), ``corr_<group>`` (correlated groups), for a Gaussian response ``sigma``, for an ordinal
+  model ``cutpoints`` (``<response>__threshold``, labelled ``1|2``, ``2|3``, …), and
+  ``u_<group>`` (``<group>__level``, ``<group>__term``); the latent variables are not kept;
 * ``sample_stats``: the statistics of the Metropolis and slice steps
   (``accept_corr_<group>``, ``accept_cutpoints``, ``slice_evals_sigma``, ``slice_evals_sd_<group>``,
   ``expansion_evals_<group>``) and ``expansion_<group>`` (bool, per chain and draw: whether the
@@ -35,6 +36,8 @@ import xarray as xr
 
 from bayesml.backends.gibbs.problem import GibbsProblem
 from bayesml.backends.gibbs.sampler import ChainTrace
+from bayesml.priors import prior_logpdf
+from bayesml.results.log_prior import GroupPriors
 from bayesml.results.log_prior import log_prior_dataset as shared_log_prior_dataset
 from bayesml.results.loglik import OBS_DIM, log_likelihood_dataset
 from bayesml.results.tables import order_parameters
@@ -81,7 +84,10 @@ def posterior_dataset(problem: GibbsProblem, traces: list[ChainTrace]) -> xr.Dat
         )
         cov = _stack(traces, lambda trace, index=index: trace.cov[index])
         sd = np.sqrt(np.einsum("cdkk->cdk", cov))
-        data[f"sd_{group.name}"] = xr.DataArray(sd, dims=("chain", "draw", term_dim))
+        if group.shared_sd:  # one SD for the block (Σ = sd²·I): a scalar per draw
+            data[f"sd_{group.name}"] = xr.DataArray(sd[..., 0], dims=("chain", "draw"))
+        else:
+            data[f"sd_{group.name}"] = xr.DataArray(sd, dims=("chain", "draw", term_dim))
         if group.correlated:
             corr = cov / (sd[..., :, None] * sd[..., None, :])
             corr[..., np.arange(group.k), np.arange(group.k)] = 1.0
@@ -145,13 +151,19 @@ def log_prior_dataset(
     aux_priors = {} if problem.sigma_prior is None else {"sigma": problem.sigma_prior}
     if problem.cutpoints is not None:
         aux_priors[problem.cutpoints.name] = problem.cutpoints.prior
-    return shared_log_prior_dataset(
+    # a shared_sd group's one SD is a scalar per draw: its density is added here, the shared
+    # function seeing the group without SD priors (and without a covariance prior: none)
+    groups = [
+        GroupPriors(group.name, group.term_labels, None, None) if group.shared_sd else group
+        for group in problem.groups
+    ]
+    dataset = shared_log_prior_dataset(
         posterior,
         coefficients=_stack(traces, lambda trace: trace.theta[:, : regression.p])
         if regression.p
         else None,
         coefficient_priors=problem.coefficients.priors,
-        groups=problem.groups,
+        groups=groups,
         aux_priors=aux_priors,
         covariances={
             group.name: _stack(traces, lambda trace, index=index: trace.cov[index])
@@ -159,6 +171,14 @@ def log_prior_dataset(
             if group.cov_prior is not None and group.cov_prior.dist == "inverse_wishart"
         },
     )
+    for group in problem.groups:
+        if group.shared_sd:
+            name = f"sd_{group.name}"
+            sd = posterior[name].transpose("chain", "draw").values
+            dataset[name] = xr.DataArray(
+                prior_logpdf(group.sd_priors[0], sd), dims=("chain", "draw")
+            )
+    return order_parameters(dataset)
 
 
 def build_result(

@@ -43,7 +43,14 @@ def _unit_weights(problem: GibbsProblem) -> bool:
 
 
 class ScaleExpansionKernel:
-    """One slice step on the log scale of each term of a group (see the module text)."""
+    """One slice step on the log scale of each term of a group (see the module text).
+
+    A ``shared_sd`` group (a smooth's penalised block, one SD for its ``r`` terms) has one scale:
+    u → g·u for all its coefficients and sd → g·sd. The Jacobian g^r of the coefficients cancels
+    the factor g^(−r) of their density N(0, g²sd²I) at g·u, so the conditional of x = log g is the
+    one-term form above with a, b from the block's whole contribution Z·u and one SD prior
+    (log p(g·sd) + x). Scaling the terms one at a time instead would break the shared SD.
+    """
 
     def __init__(self, problem: GibbsProblem, index: int) -> None:
         group = problem.groups[index]
@@ -66,10 +73,11 @@ class ScaleExpansionKernel:
         else:
             assert group.sd_priors is not None
             self.sd_densities = [sd_log_density(prior) for prior in group.sd_priors]
-        self.widths = [SliceWidth() for _ in range(group.k)]
+        self.shared = group.shared_sd
+        self.widths = [SliceWidth() for _ in range(group.n_sds)]
         self.unit_weights = _unit_weights(problem)
         self.stat_name = f"expansion_evals_{group.name}"
-        self.stats = {self.stat_name: (f"{group.name}__term",)}
+        self.stats = {self.stat_name: () if self.shared else (f"{group.name}__term",)}
 
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
         pass
@@ -111,9 +119,37 @@ class ScaleExpansionKernel:
 
         return log_density
 
+    def _step_shared(
+        self, state: GibbsState, rng: np.random.Generator, tuning: bool
+    ) -> dict[str, StatValue]:
+        """One scale g for all terms of a ``shared_sd`` group and its one SD (see the class)."""
+        effects = self.regression.effects(state.theta, self.index)
+        contribution = self.part.times(effects)  # the block's Z·u
+        precision = state.data_precision
+        if self.unit_weights:
+            residual = state.response_sums - state.eta
+            weighted = contribution
+        else:
+            residual = state.response_sums - state.weights * state.eta
+            weighted = contribution * state.weights
+        a = precision * float(residual @ contribution)
+        b = precision * float(weighted @ contribution)
+        cov_matrix = state.cov[self.index]
+        log_density = self._log_density(a, b, [[float(cov_matrix[0, 0])]], None, [1.0], 0)
+        width = self.widths[0]
+        x1, evaluations = slice_step(log_density, 0.0, width.width, rng)
+        width.update(0.0, x1, tuning)
+        scale = math.exp(x1)
+        effects *= scale
+        state.eta = state.eta + (scale - 1.0) * contribution
+        state.cov[self.index] = cov_matrix * (scale * scale)
+        return {self.stat_name: float(evaluations)}
+
     def step(
         self, state: GibbsState, rng: np.random.Generator, tuning: bool
     ) -> dict[str, StatValue]:
+        if self.shared:
+            return self._step_shared(state, rng, tuning)
         effects = self.regression.effects(state.theta, self.index)
         part = self.part
         # every term's contribution to η, and a, b of all terms at once: after term j moves by
@@ -273,9 +309,9 @@ class LatentScaleKernel:
 
     Q(g) = Σ_t (g z_t − offset_t − g η_t)² over the N latent normals, p the number of
     coefficients, p(g b) the coefficients' normal (or scale-mixture) prior, and J_b = K for SD
-    priors (K terms), K(K + 1) for an inverse-Wishart Σ. An ordinal probit model's thresholds
-    move with z (θ → g θ keeps every z between its thresholds), adding log p(g θ) + m x for its m
-    thresholds. One slice step from x = 0; its evaluations are recorded as
+    priors (K terms; 1 for a ``shared_sd`` group's one SD), K(K + 1) for an inverse-Wishart Σ.
+    An ordinal probit model's thresholds move with z (θ → g θ keeps every z between its
+    thresholds), adding log p(g θ) + m x for its m thresholds. One slice step from x = 0; its evaluations are recorded as
     ``expansion_evals_latent``.
     """
 
@@ -304,8 +340,9 @@ class LatentScaleKernel:
                 )
                 self.groups.append(("inverse_wishart", float(group.cov_prior["nu"]), psi))
             else:
+                # (densities, number of SDs): a shared_sd group's one SD is its first diagonal entry
                 densities = [sd_log_density(prior) for prior in group.sd_priors]
-                self.groups.append(("sd", densities, None))
+                self.groups.append(("sd", densities, group.n_sds))
         self.width = SliceWidth()
         self.stats = {"expansion_evals_latent": ()}
 
@@ -315,17 +352,17 @@ class LatentScaleKernel:
     def _group_terms(self, state: GibbsState):
         """Functions of x for each group's prior of g²Σ (with its Jacobian)."""
         terms = []
-        for (kind, first, psi), cov in zip(self.groups, state.cov, strict=True):
+        for (kind, first, second), cov in zip(self.groups, state.cov, strict=True):
             k = cov.shape[0]
             if kind == "inverse_wishart":
-                nu, trace = first, float(np.sum(psi * np.linalg.inv(cov)))
+                nu, trace = first, float(np.sum(second * np.linalg.inv(cov)))
                 terms.append(
                     lambda x, nu=nu, k=k, trace=trace: (
                         -nu * k * x - 0.5 * trace * math.exp(-2.0 * x)
                     )
                 )
             else:
-                sd = np.sqrt(np.diag(cov))
+                sd = np.sqrt(np.diag(cov))[:second]  # second: the number of SDs (1 when shared)
                 terms.append(
                     lambda x, densities=first, sd=sd: (
                         sum(

@@ -8,6 +8,9 @@ S (J rows and the weighted residual sum of squares for σ; the J levels and Σ u
 * any other prior p(σ) (half-normal, half-Cauchy, half-t, exponential, uniform, gamma) is
   updated by a slice step (:func:`~bayesml.backends.gibbs.slice_sampling.slice_step`) on x = log σ,
   whose log density is log p(eˣ) + x − J x − S e^{−2x}/2.
+
+A smooth's penalised block (``shared_sd``) has one SD for its ``r`` coefficients: J = r and S
+their sum of squares, the same update.
 """
 
 from __future__ import annotations
@@ -103,21 +106,34 @@ class ResidualVarianceKernel:
 
 
 class GroupVarianceKernel:
-    """The SDs of an uncorrelated group's terms | its effects, one term at a time."""
+    """The SDs of an uncorrelated group's terms | its effects, one term at a time.
+
+    A ``shared_sd`` group (a smooth's penalised block) has one SD for all its terms: it is drawn
+    from J = levels · k values (the ``r`` coefficients of its one level) and their sum of squares,
+    and Σ = sd²·I; its ``slice_evals_sd_<group>`` statistic is then a scalar.
+    """
 
     def __init__(self, problem: GibbsProblem, index: int) -> None:
         group: GroupSpec = problem.groups[index]
         assert group.sd_priors is not None and not group.correlated
+        assert len(group.sd_priors) == group.n_sds
         self.index = index
         self.regression = problem.regression
+        self.shared = group.shared_sd
+        self.k = group.k
         self.updates = [ScaleUpdate(prior) for prior in group.sd_priors]
-        self.count = float(len(group.levels))
+        self.count = float(len(group.levels) * (group.k if self.shared else 1))
         self.stat_name = f"slice_evals_sd_{group.name}"
         uses_slice = any(not update.conjugate for update in self.updates)
-        self.stats = {self.stat_name: (f"{group.name}__term",)} if uses_slice else {}
+        dims = () if self.shared else (f"{group.name}__term",)
+        self.stats = {self.stat_name: dims} if uses_slice else {}
 
     def init(self, state: GibbsState, rng: np.random.Generator) -> None:
         sd = np.sqrt(np.diag(state.cov[self.index]))
+        if self.shared:  # one SD: the geometric mean of the terms' starting values
+            start = self.updates[0].start(float(np.exp(np.mean(np.log(sd)))))
+            state.cov[self.index] = np.eye(self.k) * start**2
+            return
         starts = [
             update.start(float(value)) for update, value in zip(self.updates, sd, strict=True)
         ]
@@ -127,6 +143,13 @@ class GroupVarianceKernel:
         self, state: GibbsState, rng: np.random.Generator, tuning: bool
     ) -> dict[str, StatValue]:
         effects = self.regression.effects(state.theta, self.index)
+        if self.shared:
+            sum_squares = float(np.einsum("lk,lk->", effects, effects))
+            sd, evaluations = self.updates[0].draw(
+                math.sqrt(float(state.cov[self.index][0, 0])), self.count, sum_squares, rng, tuning
+            )
+            state.cov[self.index] = np.eye(self.k) * sd**2
+            return {self.stat_name: float(evaluations)} if self.stats else {}
         sum_squares = np.einsum("lk,lk->k", effects, effects)
         sd = np.sqrt(np.diag(state.cov[self.index]))
         evaluations = np.zeros(len(self.updates))
