@@ -10,7 +10,7 @@ moves the ``r`` coefficients and the SD together. Checks:
   σ pinned at 1, flat fixed effects integrated out in closed form), under a slice-sampled
   half-normal prior and a conjugate inverse-gamma prior, with and without the expansion move;
 * the block solver eliminating a smooth's one level of 28 terms against a dense reference;
-* the Gaussian two-smooth GAMM of gamm4_references.json: posterior means of each smooth at its
+* the Gaussian two-smooth GAMMs of gamm4_references.json (cr and tp): posterior means of each smooth at its
   grid within 0.3 posterior SD of gamm4's fit (default weak priors);
 * probit (Albert–Chib) and logit (Pólya-Gamma) smooths recover a known function (seeded data).
 """
@@ -211,10 +211,12 @@ def _grid_frame(references, covariate: str) -> pd.DataFrame:
     return frame
 
 
-def test_gaussian_cr_smooths_agree_with_gamm4(gamm4):
+# the tp model takes ~8 s to build (the thin plate basis of 600 unique values), hence slow
+@pytest.mark.parametrize("basis", ["cr", pytest.param("tp", marks=pytest.mark.slow)])
+def test_gaussian_smooths_agree_with_gamm4(gamm4, basis):
     """Posterior means of s(x0) and s(x2) at gamm4's grids within 0.3 posterior SD of gamm4's
     fit (REML plug-in), default weak priors; posterior SDs near gamm4's SEs."""
-    fit = gamm4["fits"]["gaussian_cr"]
+    fit = gamm4["fits"][f"gaussian_{basis}"]
     model = bayesml.Model(fit["formula_bayesml"], pd.DataFrame(gamm4["data"]))
     result = _sample(model, draws=1000, tune=500, log_prior=False)
     assert set(result["posterior"]["sd_s(x0)"].dims) == {"chain", "draw"}
