@@ -3,8 +3,8 @@
 A sweep updates, in order: the latent variables (probit z or logit ω; for an ordinal probit
 model the thresholds, by Cowles' Metropolis–Hastings step, and then z), the coefficients (β and all
 u in one block), the λ of t/Cauchy coefficient priors, the residual SD, then each group's SDs or
-covariance followed by its parameter-expansion moves (a scale move per term, shear moves between
-correlated terms; made or not as :mod:`.kernels.expansion_choice` decides) and, for a probit or
+covariance followed by its parameter-expansion moves (a scale move per term, one for all the terms
+of a smooth's block, whose terms share one SD; shear moves between correlated terms; made or not as :mod:`.kernels.expansion_choice` decides) and, for a probit or
 ordinal probit model, the scale move of the latent variables. Warm-up (``tune``) sweeps adapt the slice widths,
 the Metropolis step sizes and the choice of expansion moves, and are discarded; after them every
 ``thin``-th sweep is kept.
