@@ -16,6 +16,9 @@ what it learned from the data (levels, reference levels, means and SDs of ``scal
 (('Intercept', 'a[q]'), ('x', 'y'))
 """
 
+# bs = "tp" registers itself in smooth_bases.SMOOTH_BASES (thin_plate subclasses SmoothBasis, so
+# smooth_bases cannot import it); importing any bayesml.design module runs this first.
+from bayesml.design import thin_plate as _thin_plate  # noqa: F401
 from bayesml.design.design import DesignRows, ModelDesign, build_design
 from bayesml.design.fixed import FixedDesign
 from bayesml.design.one_sided import build_fixed_design, one_sided_design

@@ -57,7 +57,10 @@ def _projector(columns: np.ndarray) -> np.ndarray:
 
 
 def test_registry_names_mgcv_bases() -> None:
-    assert SMOOTH_BASES == {"cr": CubicRegressionSpline, "cc": CyclicCubicSpline, "ps": PSpline}
+    assert {name: SMOOTH_BASES[name] for name in BASES} == {
+        "cr": CubicRegressionSpline, "cc": CyclicCubicSpline, "ps": PSpline
+    }
+    assert set(SMOOTH_BASES) == {"cr", "cc", "ps", "tp"}  # tp: tests/design/test_thin_plate.py
     assert isinstance(smooth_basis("ps"), PSpline)
 
 
@@ -172,8 +175,8 @@ def test_supplied_knots_are_used(x0: np.ndarray) -> None:
 
 
 def test_bad_input_is_refused(x0: np.ndarray) -> None:
-    with pytest.raises(ArgumentError, match=r"bs must be one of 'cr', 'cc', 'ps', got 'tp'"):
-        smooth_basis("tp")
+    with pytest.raises(ArgumentError, match=r"bs must be one of 'cr', 'cc', 'ps', 'tp', got 'ts'"):
+        smooth_basis("ts")
     with pytest.raises(ArgumentTypeError, match="k must be an integer, got float"):
         smooth_basis("cr").fit(x0, k=5.0)
     with pytest.raises(ArgumentError, match="k of a 'cc' basis must be at least 4, got 3"):
