@@ -37,6 +37,7 @@ from bayesml.design.smooth_bases import (
     smooth_basis,
 )
 from bayesml.design.terms import new_data_context
+from bayesml.design.thin_plate import default_penalty_order, null_space_dimension
 from bayesml.design.values import FactorValue
 from bayesml.errors import ArgumentError, DataError
 from bayesml.formula import SmoothTerm
@@ -56,9 +57,13 @@ class SmoothExtrapolationWarning(UserWarning):
 
 
 def default_k(bs: str, dimension: int) -> int:
-    """mgcv's default basis dimension: ``10 · 3^(d − 1)`` for a thin plate spline of ``d``
-    covariates, 10 for the one-covariate bases."""
-    return 10 * 3 ** (dimension - 1) if bs == "tp" else 10
+    """mgcv's default basis dimension: for a thin plate spline of ``d`` covariates ``M + 8``,
+    ``M + 27`` or ``M + 100`` for d = 1, 2, ≥ 3 (M the null-space dimension: 10, 30 and 110 for
+    d = 1, 2, 3); 10 for the one-covariate bases."""
+    if bs != "tp":
+        return 10
+    null_space = null_space_dimension(dimension, default_penalty_order(dimension))
+    return null_space + (8, 27)[dimension - 1] if dimension <= 2 else null_space + 100
 
 
 def basis_dimensions(term: SmoothTerm) -> tuple[int, ...]:
