@@ -21,8 +21,10 @@ basis at new values (mgcv's ``PredictMat``), so predictions use the basis of the
 :func:`mixed_model_form` turns a basis and its penalty into mgcv's ``smooth2random(type = 2)``
 mixed-model form: fixed null-space columns and penalised columns scaled to unit variance.
 
-This module is the construction only: the formula layer does not yet build ``s(...)`` terms from it
-(a later change wires it into the formula and design layers).
+The thin plate regression spline ``"tp"`` (mgcv's default) lives in
+:mod:`bayesml.design.thin_plate` and registers itself here; tensor products ``t2`` in
+:mod:`bayesml.design.tensor_smooths`. :mod:`bayesml.design.smooths` turns the ``s(...)`` terms of a
+formula into the model's columns with these bases.
 
 >>> import numpy as np
 >>> from bayesml.design.smooth_bases import smooth_basis, mixed_model_form
@@ -490,7 +492,7 @@ def smooth_basis(bs: str) -> SmoothBasis:
     Parameters
     ----------
     bs : str
-        ``"cr"``, ``"cc"`` or ``"ps"``.
+        ``"cr"``, ``"cc"``, ``"ps"`` or ``"tp"``.
 
     Returns
     -------
