@@ -19,6 +19,7 @@ A result does not carry its data, so both take the fitted model as ``model=``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -417,7 +418,15 @@ def model_covariates(model: Model) -> list[str]:
         columns += [c for term in random.terms for f in term.factors for c in expression_columns(f)]
     response = {c for text in parsed.response.expressions for c in expression_columns(text)}
     groups = {name for random in parsed.random_terms for name in random.group}
-    return [c for c in dict.fromkeys(columns) if c not in response | groups]
+    chosen = [c for c in dict.fromkeys(columns) if c not in response | groups]
+    # in the order the formula as written names them (fixed terms and smooths are kept apart)
+    right = parsed.text.split("~", 1)[-1]
+
+    def place(column: str) -> int:
+        found = re.search(rf"(?<![\w.]){re.escape(column)}(?![\w.])", right)
+        return found.start() if found else len(right)
+
+    return sorted(chosen, key=place)
 
 
 def _default_effects(model: Model, available: list[str]) -> list[str]:
