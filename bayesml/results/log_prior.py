@@ -7,7 +7,8 @@ draw with :func:`bayesml.priors.prior_logpdf`:
   the coefficient of the scaled input, whose prior is Cauchy(0, 2.5) or the coefficient's own prior
   rescaled to that input);
 * ``sd_<group>`` (dim ``<group>__term``): the density of each SD, when the SDs have priors of their
-  own (not under an inverse-Wishart prior, which implies them);
+  own (not under an inverse-Wishart prior, which implies them); a scalar ``sd_<group>`` (one SD
+  shared by the terms of a smooth) has one density, its prior ``sd_priors[0]``;
 * ``corr_<group>`` (LKJ; the density of the correlation matrix) or ``cov_<group>``
   (inverse-Wishart; the density of the covariance matrix), one value per draw;
 * ``sigma``, ``nu``, ``alpha``, ``kappa``: the family parameters' priors; ``cutpoints`` (dim
@@ -99,9 +100,14 @@ def _group_entries(
     entries: dict[str, xr.DataArray] = {}
     if group.sd_priors is not None:
         sd = posterior[f"sd_{group.name}"].transpose(*SAMPLE_DIMS, ...).values
-        entries[f"sd_{group.name}"] = xr.DataArray(
-            _per_entry(group.sd_priors, sd), dims=(*SAMPLE_DIMS, term_dim)
-        )
+        if sd.ndim == len(SAMPLE_DIMS):  # one SD shared by every term (a smooth): a scalar
+            entries[f"sd_{group.name}"] = xr.DataArray(
+                prior_logpdf(group.sd_priors[0], sd), dims=SAMPLE_DIMS
+            )
+        else:
+            entries[f"sd_{group.name}"] = xr.DataArray(
+                _per_entry(group.sd_priors, sd), dims=(*SAMPLE_DIMS, term_dim)
+            )
     prior = group.cov_prior
     if prior is None:
         return entries
@@ -186,7 +192,10 @@ def log_prior_dataset(
         if name in (*SAMPLE_DIMS, coef_dim, *vector_dims)
         and (name != coef_dim or coefficient_name in data)
     }
+    used = {dim for array in data.values() for dim in array.dims}
     coords |= {
-        f"{group.name}__term": list(group.term_labels) for group in groups if group.sd_priors
+        f"{group.name}__term": list(group.term_labels)
+        for group in groups
+        if group.sd_priors and f"{group.name}__term" in used
     }
     return xr.Dataset(data, coords=coords)

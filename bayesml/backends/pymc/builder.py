@@ -6,7 +6,8 @@ The builder never parses a formula: it receives the matrices of :mod:`bayesml.de
     η = X β + offset + Σ_groups Σ_terms  term_matrix[:, k] · u_group[level(i), k]
 
 with non-centred random effects ``u = z Lᵀ`` (correlated terms, ``Σ = L Lᵀ``) or ``u = z · sd``
-(uncorrelated terms), ``z ~ N(0, 1)``.
+(uncorrelated terms), ``z ~ N(0, 1)``. A block whose terms share one SD (a smooth's penalised
+part, ``block.shared_sd``) has the scalar ``sd_<group>`` and ``u_<group> = sd_<group> · z``.
 
 The graph is written for numba, which compiles and runs elementwise one-dimensional code far
 faster than matrix products, two-dimensional gathers and vectors indexed entry by entry: every
@@ -233,7 +234,7 @@ def build_pymc_model(
         effect_columns={
             f"u_{block.name}": effect_column_names(block.name, len(block.term_labels))
             for block in all_blocks(design)
-            if not family.category_predictors
+            if not family.category_predictors and not block.shared_sd
         },
         hidden=hidden,
     )
@@ -393,13 +394,15 @@ def _coefficient_and_group_record(
         cov_prior = priors.cov.get(block.name) if block.correlated else None
         sd_priors = priors.sd.get(block.name)
         implied_sds = cov_prior is not None and cov_prior.dist == "inverse_wishart"
+        # a shared SD (a smooth) is one scalar sd_<group> with the prior of every term
+        sd_labels = block.term_labels[:1] if block.shared_sd else block.term_labels
         groups.append(
             GroupPriors(
                 name=block.name,
                 term_labels=tuple(block.term_labels),
                 sd_priors=None
                 if implied_sds or sd_priors is None
-                else tuple(sd_priors[label] for label in block.term_labels),
+                else tuple(sd_priors[label] for label in sd_labels),
                 cov_prior=cov_prior,
             )
         )
@@ -504,6 +507,10 @@ def group_factor(block: RandomBlock, priors: ResolvedPriors) -> prior_builders.E
     terms, whose diagonal holds the SDs; above it for an LKJ Cholesky factor.
     """
     _, term_dim, _ = group_dims(block.name)
+    if block.shared_sd:
+        sd = shared_sd_variable(block, priors)
+        n_terms = len(block.term_labels)
+        return [[sd if j == k else None for j in range(n_terms)] for k in range(n_terms)]
     cov_prior = priors.cov.get(block.name)
     # an inverse-Wishart Σ implies the SDs, which then have no prior of their own
     group_sd_priors = priors.sd.get(block.name)
@@ -517,6 +524,14 @@ def group_factor(block: RandomBlock, priors: ResolvedPriors) -> prior_builders.E
     sd = prior_builders.sd_scalars(f"sd_{block.name}", sd_priors, dims=term_dim)
     n_terms = len(sd)
     return [[sd[k] if j == k else None for j in range(n_terms)] for k in range(n_terms)]
+
+
+def shared_sd_variable(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:
+    """The one SD of a block whose terms share it (a smooth's penalised part,
+    ``block.shared_sd``): the scalar free variable ``sd_<group>`` (no term dimension), with the
+    prior resolved for the block (every term label maps to the same prior)."""
+    prior = priors.sd[block.name][block.term_labels[0]]
+    return prior_builders.positive_variable(f"sd_{block.name}", prior)
 
 
 def sum_of_terms(terms: list) -> pt.TensorVariable | None:
@@ -541,6 +556,8 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
     n_terms = len(block.term_labels)
     if not block.random_family.is_gaussian:
         return _hglm_effects_contribution(block, priors)
+    if block.shared_sd:
+        return _shared_sd_contribution(block, priors)
     z = [pm.Normal(f"_z_{block.name}_{k}", 0.0, 1.0, dims=level_dim) for k in range(n_terms)]
     factor = group_factor(block, priors)
     columns = [
@@ -559,6 +576,25 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
     for k, column in enumerate(columns):
         contribution = contribution + _times_column(column[group_index], term_matrix[:, k])
     return contribution
+
+
+def _shared_sd_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:
+    """Add the effects of a block with one shared SD (a smooth's penalised coefficients
+    b ~ N(0, sd² I)); return their contribution to η.
+
+    Non-centred: ``u_<group> = sd_<group> · z``, ``z ~ N(0, 1)`` of shape (levels, terms)
+    (``_z_<group>``); η gets ``Σ_level Xr[rows of level] u[level]``, one matrix-vector product
+    for a smooth's single level.
+    """
+    level_dim, term_dim, _ = group_dims(block.name)
+    z = pm.Normal(f"_z_{block.name}", 0.0, 1.0, dims=(level_dim, term_dim))
+    sd = shared_sd_variable(block, priors)
+    u = pm.Deterministic(f"u_{block.name}", sd * z, dims=(level_dim, term_dim))
+    term_matrix = pt.as_tensor_variable(np.asarray(block.term_matrix, dtype="float64"))
+    if block.n_levels == 1:
+        return pt.dot(term_matrix, u[0])
+    group_index = pt.as_tensor_variable(block.group_index.astype("int64"))
+    return pt.sum(term_matrix * u[group_index], axis=1)
 
 
 def _hglm_effects_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:

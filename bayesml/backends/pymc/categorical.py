@@ -161,7 +161,8 @@ def _stack(design: ModelDesign, n_categories: int, category_dim: str) -> None:
     for documented, names in targets.items():
         first = model.named_vars[names[0]]
         dims = tuple(
-            category_renames(design, 0).get(dim, dim) for dim in model.named_vars_to_dims[names[0]]
+            category_renames(design, 0).get(dim, dim)
+            for dim in model.named_vars_to_dims.get(names[0]) or ()  # a smooth's scalar SD: none
         )
         stacked = pt.stack([model.named_vars[name] for name in names], axis=first.ndim)
         pm.Deterministic(documented, stacked, dims=(*dims, category_dim))

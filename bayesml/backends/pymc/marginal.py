@@ -13,6 +13,10 @@ samples only β, the SDs (and correlations) and σ: a handful of parameters with
 the SDs and the effects, so the hyperparameters mix several times better per gradient, and each
 gradient costs O(n·p + levels·q³) instead of O(n·(p + q)).
 
+A block whose terms share one SD (a smooth's penalised part: one level, Σ = sd² I) takes the
+eigendecomposition of each A_j once instead (:func:`shared_sd_marginal_log_likelihood`): K_j's
+log-determinant and the quadratic form are then sums over its eigenvalues.
+
 The effects are drawn back exactly, once per posterior draw, from their conditional posterior
 (:func:`draw_random_effects`): z_j | β, Σ, σ, y ~ N(K_j⁻¹ g_j, K_j⁻¹), u_j = L z_j. The result has
 the same names and the same posterior as the graph that samples the effects.
@@ -36,6 +40,7 @@ from bayesml.backends.pymc.builder import (
     group_factor,
     model_coords,
     prior_record,
+    shared_sd_variable,
     sum_of_terms,
 )
 from bayesml.backends.pymc.effects import integration_obstacle
@@ -52,6 +57,7 @@ __all__ = [
     "draw_random_effects",
     "group_statistics",
     "marginal_log_likelihood",
+    "shared_sd_marginal_log_likelihood",
     "with_integrated_effects",
 ]
 
@@ -159,14 +165,7 @@ def marginal_log_likelihood(
     """
     n_terms = stats.cross.shape[1]
     deltas = [b - float(ref) for b, ref in zip(coefficients, stats.reference, strict=True)]
-    residual = sum_of_terms(
-        [_const(stats.residual)]
-        + [-delta * _const(stats.matrix[:, k]) for k, delta in enumerate(deltas)]
-    )
-    if np.all(stats.weights == 1.0):
-        weighted_square = pt.sum(residual**2)
-    else:
-        weighted_square = pt.sum(_const(stats.weights) * residual**2)
+    weighted_square = _weighted_square(stats, deltas)
     # b[c] = Z_cᵀ W r (one entry per level)
     effect_residual = [
         sum_of_terms(
@@ -225,15 +224,60 @@ def marginal_log_likelihood(
         pt.zeros(stats.cross.shape[0]) if g is None else g * inverse_variance for g in projected
     ]
     log_det, reduction = _cholesky_terms(kernel, projected)
+    return _gaussian_log_density(stats, sigma, log_det, weighted_square, reduction)
+
+
+def _weighted_square(stats: GroupStatistics, deltas: list) -> pt.TensorVariable:
+    """rᵀ W r with r = r⁰ − X (β − β_ref)."""
+    residual = sum_of_terms(
+        [_const(stats.residual)]
+        + [-delta * _const(stats.matrix[:, k]) for k, delta in enumerate(deltas)]
+    )
+    if np.all(stats.weights == 1.0):
+        return pt.sum(residual**2)
+    return pt.sum(_const(stats.weights) * residual**2)
+
+
+def _gaussian_log_density(stats, sigma, log_det, weighted_square, reduction) -> pt.TensorVariable:
+    """−½ (n log 2π − Σ log wᵢ + n log σ² + Σ_j log |K_j| + rᵀWr / σ² − Σ_j g_jᵀ K_j⁻¹ g_j)."""
     n_obs = stats.residual.shape[0]
     constant = n_obs * np.log(2.0 * np.pi) - float(np.sum(np.log(stats.weights)))
     return -0.5 * (
-        constant
-        + n_obs * pt.log(sigma**2)
-        + log_det
-        + weighted_square * inverse_variance
-        - reduction
+        constant + n_obs * pt.log(sigma**2) + log_det + weighted_square / sigma**2 - reduction
     )
+
+
+def shared_sd_marginal_log_likelihood(
+    stats: GroupStatistics,
+    sd: pt.TensorVariable,
+    coefficients: list[pt.TensorVariable],
+    sigma: pt.TensorVariable,
+) -> pt.TensorVariable:
+    """The marginal log-likelihood of a block whose terms share one SD (Σ = sd² I: a smooth).
+
+    Then K_j = I + (sd²/σ²) A_j, and with A_j = Q_j diag(λ_j) Q_jᵀ (decomposed once, from the
+    data) log |K_j| = Σ_c log(1 + sd² λ_jc / σ²) and g_jᵀ K_j⁻¹ g_j =
+    (sd²/σ⁴) Σ_c (Q_jᵀ b_j)_c² / (1 + sd² λ_jc / σ²): a vector of levels × terms entries, where
+    the unrolled Cholesky factorisation of :func:`marginal_log_likelihood` would write O(q³)
+    nodes (minutes of numba compilation for a smooth of 8 terms).
+    """
+    eigenvalues, vectors = np.linalg.eigh(stats.cross)  # (levels, q), (levels, q, q)
+    eigenvalues = np.clip(eigenvalues, 0.0, None).reshape(-1)
+    # Q_jᵀ Z_jᵀ W r⁰ and Q_jᵀ Z_jᵀ W X, flattened over (level, eigen-direction)
+    rotated_residual = np.einsum("gcd,gc->gd", vectors, stats.effect_residual).reshape(-1)
+    rotated_design = np.einsum("gcd,gck->gdk", vectors, stats.effect_design)
+    rotated_design = rotated_design.reshape(-1, stats.effect_design.shape[-1])
+    deltas = [b - float(ref) for b, ref in zip(coefficients, stats.reference, strict=True)]
+    weighted_square = _weighted_square(stats, deltas)
+    projected = sum_of_terms(
+        [_const(rotated_residual)]
+        + [-delta * _const(rotated_design[:, k]) for k, delta in enumerate(deltas)]
+    )
+    ratio = sd**2 / sigma**2
+    shrink = 1.0 + ratio * _const(eigenvalues)
+    log_det = pt.sum(pt.log(shrink))
+    reduction = ratio / sigma**2 * pt.sum(projected**2 / shrink)
+    return _gaussian_log_density(stats, sigma, log_det, weighted_square, reduction)
 
 
 def _cholesky_terms(kernel, projected) -> tuple[pt.TensorVariable, pt.TensorVariable]:
@@ -283,12 +327,17 @@ def build_marginal_model(
     coords.pop(group_dims(block.name)[0])  # no per-level variable in this graph
     with pm.Model(coords=coords) as model:
         coefficients, matrix = fixed_coefficients(design, priors)
-        factor = group_factor(block, priors)
+        if block.shared_sd:
+            sd = shared_sd_variable(block, priors)
+        else:
+            factor = group_factor(block, priors)
         sigma = prior_builders.positive_variable("sigma", priors.aux["sigma"])
         stats = group_statistics(design, matrix)
-        pm.Potential(
-            "_marginal_loglik", marginal_log_likelihood(stats, factor, coefficients, sigma)
-        )
+        if block.shared_sd:
+            loglik = shared_sd_marginal_log_likelihood(stats, sd, coefficients, sigma)
+        else:
+            loglik = marginal_log_likelihood(stats, factor, coefficients, sigma)
+        pm.Potential("_marginal_loglik", loglik)
     info = BuildInfo(
         response_name=design.observed_name,
         priors=prior_record(design, priors, family),
@@ -334,7 +383,7 @@ def draw_random_effects(
     """
     (block,) = design.random
     stats = group_statistics(design, np.asarray(design.fixed.matrix, dtype="float64"))
-    covariance = covariance_draws(posterior, block.name)
+    covariance = _block_covariance_draws(posterior, block)
     n_chains, n_draws, n_terms, _ = covariance.shape
     covariance = covariance.reshape(-1, n_terms, n_terms)
     sigma = posterior["sigma"].transpose(*SAMPLE_DIMS).values.reshape(-1)
@@ -361,6 +410,15 @@ def draw_random_effects(
             term_dim: list(block.term_labels),
         },
     )
+
+
+def _block_covariance_draws(posterior: xr.Dataset, block: RandomBlock) -> np.ndarray:
+    """Σ at every draw, ``(chain, draw, q, q)``; sd² I for a block whose terms share one SD (a
+    smooth: the scalar ``sd_<group>``)."""
+    if not block.shared_sd:
+        return covariance_draws(posterior, block.name)
+    sd = posterior[f"sd_{block.name}"].transpose(*SAMPLE_DIMS).values
+    return (sd * sd)[..., None, None] * np.eye(block.n_terms)
 
 
 def _conditional_draws(
