@@ -16,6 +16,9 @@ the fit's :class:`~bayesml.results.point.PointEstimates`:
 Levels of a grouping factor not seen in fitting get the effect of a typical group: 0 for
 gaussian effects (lme4's ``allow.new.levels = TRUE``), v at the mean of u for a non-gaussian
 random family (as the posterior predictions set it with ``include_random_effects=False``).
+A smooth's penalised coefficients (a ``shared_sd`` block) are part of the population-level curve:
+``include_random_effects=False`` keeps them, as mgcv's ``predict.gam`` of a gamm4 fit does (their
+uncertainty is not in the standard error, which stays that of the fixed part).
 
 numpy and pandas only: the results layer imports no backend.
 """
@@ -112,6 +115,11 @@ def predict_point(
     eta = fixed @ beta + offset
     for position, block in enumerate(design.random):
         typical = _typical_effect(block)
+        if not include_random_effects and block.shared_sd:
+            # a smooth's penalised part belongs to the population-level curve: kept
+            effects = np.asarray(estimates.random[block.name], dtype=float)[0]
+            eta = eta + np.asarray(term_matrices[position], dtype=float) @ effects
+            continue
         if not include_random_effects:
             eta = eta + np.asarray(term_matrices[position], dtype=float) @ typical
             continue

@@ -98,8 +98,9 @@ def _single_term_labels(description: str) -> dict[str, str]:
     return {term.name: term.terms[0].label for term in parsed.random_terms if len(term.terms) == 1}
 
 
-def block_terms(fit: HlikResult) -> dict[str, tuple[str, str]]:
-    """λ-block name -> (grouping factor, term label): ``"g|x"`` -> ``("g", "x")``.
+def block_terms(fit: HlikResult) -> dict[str, tuple[str, str | None]]:
+    """λ-block name -> (grouping factor, term label): ``"g|x"`` -> ``("g", "x")``; a smooth's
+    block (one SD for all its coefficients) -> ``("s(x)", None)``, its SD ``sd_s(x)`` unlabelled.
 
     A one-term random term has one block named after its grouping factor; its term label is read
     from the fitted formula (``"Intercept"`` for ``(1 | g)``, ``"x"`` for ``(0 + x | g)``), and
@@ -108,6 +109,9 @@ def block_terms(fit: HlikResult) -> dict[str, tuple[str, str]]:
     single = _single_term_labels(fit.description)
     out = {}
     for block in fit.lambda_:
+        if block in fit.smooths:
+            out[block] = (block, None)
+            continue
         if block in fit.random_families:
             out[block] = (block, single.get(block, "Intercept"))
             continue
@@ -140,7 +144,7 @@ def _mapped(
 def _sds(fit: HlikResult, z: float) -> list[Estimate]:
     out = []
     for block, (group, term) in block_terms(fit).items():
-        parameter = flat_label(f"sd_{group}", [term])
+        parameter = flat_label(f"sd_{group}", [] if term is None else [term])
         family = _gaussian_random_family(fit, group)
         if group in fit.car:
             note = "not mapped: a CAR effect has no single SD (see the fit's car τ, ρ)"
@@ -165,7 +169,9 @@ def _random_effects(fit: HlikResult, z: float) -> list[Estimate]:
     terms = block_terms(fit)
     for (block, level), row in fit.ranef.iterrows():
         group, term = terms.get(block, (block, "Intercept"))
-        parameter = flat_label(f"u_{group}", [level, term])
+        # a smooth's effects are its coefficients: its one level (the block) and term b1, ...
+        labels = [block, level] if term is None else [level, term]
+        parameter = flat_label(f"u_{group}", labels)
         family = _gaussian_random_family(fit, group)
         estimate, se = float(row.estimate), float(row.se)
         note = ""

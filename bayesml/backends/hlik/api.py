@@ -31,7 +31,7 @@ from bayesml.backends.hlik.problem import GroupedColumns, HlikProblem, RandomTer
 from bayesml.backends.hlik.result import HlikResult
 from bayesml.backends.hlik.rows import check_mean_family
 from bayesml.design import FixedDesign, ModelDesign
-from bayesml.errors import ModelChangeWarning, SpecError, warn
+from bayesml.errors import FamilyError, ModelChangeWarning, SpecError, warn
 from bayesml.families import DEFAULT_RANDOM_FAMILY, Family
 from bayesml.formula import ParsedFormula
 from bayesml.formula import RandomTerm as FormulaTerm
@@ -141,9 +141,11 @@ def fit_hlik(
             family=fam,
             term_labels=tuple(block.term_labels),
             levels=tuple(str(level) for level in block.levels),
+            shared=block.shared_sd,
         )
         for block, fam in zip(design.random, families, strict=True)
     ]
+    _check_smooth_families(terms)
     terms = correlated_terms(terms, covariance or {}, car or {})
     if offset is not None:
         values = as_vector(offset, "offset", design.n_obs)
@@ -171,6 +173,23 @@ def fit_hlik(
     return fit_problem(
         problem, estimation=estimation, tol=tol, max_iter=max_iter, convergence=convergence
     )
+
+
+def _check_smooth_families(terms: list[RandomTerm]) -> None:
+    """Refuse a smooth (a ``shared_sd`` block) given other than gaussian effects.
+
+    Raises
+    ------
+    FamilyError
+        Naming the smooth and the family it was given.
+    """
+    for term in terms:
+        if term.shared and not term.family.is_gaussian:
+            raise FamilyError(
+                f"random_family: the penalised coefficients of the smooth {term.name!r} are "
+                f"gaussian (one lambda = sd^2 for the smooth); got {term.family.label!r} for it. "
+                "Give the other families by grouping factor, e.g. random_family={'g': 'gamma'}"
+            )
 
 
 def _correlated(formula: ParsedFormula) -> list[FormulaTerm]:

@@ -122,6 +122,11 @@ class RandomTerm:
         u = M u*, used to report effects on the original scale; ``None`` otherwise.
     kind
         ``"iid"``, ``"covariance"`` or ``"car"``.
+    shared
+        Whether all the term's effects form one λ-block (a smooth's penalised coefficients,
+        ``b ~ N(0, λ I)`` with one λ: the design's ``shared_sd`` block, one level and ``r``
+        terms); its λ is then fitted from the ``r`` effects' deviances and leverages pooled, as
+        hglm fits one random term with ``r`` levels.
     """
 
     name: str
@@ -132,6 +137,7 @@ class RandomTerm:
     lambda_models: tuple[DispersionModel | None, ...] | None = None
     back_transform: np.ndarray | None = None
     kind: str = "iid"
+    shared: bool = False
 
     @property
     def n_columns(self) -> int:
@@ -140,6 +146,18 @@ class RandomTerm:
 
     def lambda_blocks(self, start: int) -> list[LambdaBlock]:
         """The term's λ-blocks, with columns offset by ``start`` in the model's v."""
+        if self.shared:
+            columns = start + np.arange(self.n_columns)
+            model = (self.lambda_models or (None,))[0]
+            return [
+                LambdaBlock(
+                    self.name,
+                    columns,
+                    self.family,
+                    self.term_labels,
+                    model or DispersionModel.intercept(columns.size),
+                )
+            ]
         k = len(self.term_labels)
         stride = k if isinstance(self.columns, GroupedColumns) else 1
         blocks = []

@@ -161,6 +161,18 @@ class HlikResult:
     beta_cov
         Covariance matrix of the fixed effects (the β block of the inverse of the augmented
         system; its diagonal is ``fixef["se"]`` squared), in the order of :attr:`fixef`.
+    smooths
+        The λ-blocks that are a smooth's penalised coefficients (``"s(x)"`` of ``s(x)``) and
+        their number of coefficients ``r``: one λ = sd² for the block, whose effects in
+        :attr:`ranef` are labelled by coefficient (``"b1"``, …) and form one level of ``r``
+        terms in :meth:`point_estimates`. Empty without smooth terms.
+    smooth_cov
+        The covariance of the fixed effects and the smooths' coefficients given λ and φ (their
+        block of the inverse of the augmented system), indexed by :attr:`fixef`'s labels then
+        ``"s(x0)[b1]"``, …: mgcv's ``Vp`` of a gamm4 fit (other random effects integrated out),
+        from which a smooth's standard error at new covariate values follows,
+        ``sqrt(x' V x)`` over its columns (``model.design.smooths[i].transform(new_data)``).
+        Empty without smooth terms.
     """
 
     fixef: pd.DataFrame
@@ -191,6 +203,8 @@ class HlikResult:
     convergence: str = "fixed_point"
     extrapolations: int = 0
     beta_cov: np.ndarray | None = field(default=None, repr=False)
+    smooths: dict[str, int] = field(default_factory=dict)
+    smooth_cov: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def method(self) -> str:
@@ -252,7 +266,8 @@ class HlikResult:
         level in :attr:`v`, gives ``random["g"]`` of shape (levels, 2). The effects are on the
         linear-predictor scale: v (``log u`` for gamma effects); for gaussian effects the
         estimates of :attr:`ranef` (which a known covariance or a CAR structure maps back from
-        the fitted scale). ``family_parameters`` holds the family's parameter implied by φ
+        the fitted scale); a smooth's block (:attr:`smooths`) gives ``random["s(x)"]`` of shape
+        (1, r). ``family_parameters`` holds the family's parameter implied by φ
         (``sigma`` = √φ for the gaussian, ``alpha`` = 1/φ for the gamma): a number, or one value
         per data row with a dispersion model.
 
@@ -287,7 +302,8 @@ class HlikResult:
                     f"the random term {term!r} of this fit has blocks of different sizes; "
                     "predictions need a fit of a model formula (Model.fit(method='hlik'))"
                 )
-            random[term] = np.column_stack(columns)
+            # a smooth's block: one level with r terms (its effects are its coefficients)
+            random[term] = columns[0][None, :] if term in self.smooths else np.column_stack(columns)
         family = get_family(self.family.partition("(")[0])
         parameters = {}
         if family.dispersion_parameter is not None:
@@ -400,6 +416,7 @@ class HlikResult:
             "extrapolations": int(self.extrapolations),
             "n_obs": int(self.n_obs),
             "n_random": self.n_random,
+            "smooths": dict(self.smooths),
         }
 
     def __repr__(self) -> str:
@@ -477,7 +494,7 @@ def _random_effects(result: HlikResult, digits: int, print_ranef: bool) -> list[
         frame.index.name = None
         lines += [
             "",
-            f"Summary of the random effects estimates ({block}, {result.random_families.get(block.split('|')[0], '')}):",
+            f"Summary of the random effects estimates ({block}, {_block_kind(result, block)}):",
             "",
         ]
         if len(frame) <= _RANEF_SHOWN or print_ranef:
@@ -489,6 +506,12 @@ def _random_effects(result: HlikResult, digits: int, print_ranef: bool) -> list[
                 "NOTE: to show all the random effects, use summary(print_ranef=True).",
             ]
     return lines
+
+
+def _block_kind(result: HlikResult, block: str) -> str:
+    """The random family of a block's effects; ``smooth, gaussian`` for a smooth's."""
+    family = result.random_families.get(block.split("|")[0], "")
+    return f"smooth, {family}" if block in result.smooths else family
 
 
 def _coefficients(estimate: DispersionEstimate, digits: int) -> list[str]:
@@ -536,7 +559,30 @@ def _dispersion(result: HlikResult, digits: int) -> list[str]:
     lines.append(
         "Dispersion = 1 is used in Gamma model on deviances to calculate the standard error(s)."
     )
-    return lines
+    return lines + _standard_deviations(result, digits)
+
+
+def _standard_deviations(result: HlikResult, digits: int) -> list[str]:
+    """For a fit with smooths, lme4's ``VarCorr`` table of √λ: one row per λ-block, one per
+    smooth (named ``(smooth)``: one SD for all its coefficients)."""
+    if not result.smooths:
+        return []
+    rows = []
+    for name, estimate in result.lambda_.items():
+        if name in result.smooths:
+            group, term = name, "(smooth)"
+        else:
+            group, _, term = name.partition("|")
+        shown = f"{np.sqrt(estimate.value):.{digits}g}" if estimate.constant else "(modelled)"
+        rows.append((group, term, shown))
+    rows.insert(0, ("Groups", "Name", "Std.Dev."))
+    widths = [max(len(row[j]) for row in rows) for j in range(2)]
+    return [
+        "",
+        "Standard deviations of the random effects, sqrt(lambda) (a smooth's: the SD of its "
+        "penalised coefficients, mgcv's sigma/sqrt(sp) for a gaussian response):",
+        *(f" {g.ljust(widths[0])}  {t.ljust(widths[1])}  {sd}" for g, t, sd in rows),
+    ]
 
 
 def _likelihoods(result: HlikResult, digits: int) -> list[str]:

@@ -94,7 +94,33 @@ def build_result(trace: FitTrace) -> HlikResult:
         likelihood_error=trace.likelihood_error,
         notes=trace.notes,
         beta_cov=mean.factorization.elimination.schur_inverse[:p, :p].copy(),
+        smooths={term.name: term.n_columns for term in problem.random if term.shared},
+        smooth_cov=_smooth_covariance(trace),
     )
+
+
+def _smooth_covariance(trace: FitTrace) -> pd.DataFrame:
+    """The block of C⁻¹ (C the augmented system's normal matrix at the fit) for β and every
+    smooth's coefficients: mgcv's Bayesian covariance ``Vp`` of a gamm4 fit given the λ (the
+    other random effects integrated out), one solve per column. Empty without smooths."""
+    problem = trace.problem
+    p = problem.X.shape[1]
+    positions, labels = list(range(p)), list(problem.x_names)
+    for term, start in zip(problem.random, problem.term_starts(), strict=True):
+        if term.shared:
+            positions += [p + start + j for j in range(term.n_columns)]
+            labels += [f"{term.name}[{label}]" for label in term.term_labels]
+    if len(positions) == p:
+        return pd.DataFrame()
+    factorization = trace.mean.factorization
+    positions_array = np.asarray(positions)
+    inverse = np.empty((positions_array.size, positions_array.size))
+    for column, position in enumerate(positions_array):
+        unit = np.zeros(p + problem.n_random)
+        unit[position] = 1.0
+        inverse[:, column] = factorization.solve(unit)[positions_array]
+    inverse = 0.5 * (inverse + inverse.T)
+    return pd.DataFrame(inverse, index=labels, columns=labels)
 
 
 def _block_names(trace: FitTrace) -> np.ndarray:
