@@ -17,8 +17,10 @@ Levels of a grouping factor not seen in fitting get the effect of a typical grou
 gaussian effects (lme4's ``allow.new.levels = TRUE``), v at the mean of u for a non-gaussian
 random family (as the posterior predictions set it with ``include_random_effects=False``).
 A smooth's penalised coefficients (a ``shared_sd`` block) are part of the population-level curve:
-``include_random_effects=False`` keeps them, as mgcv's ``predict.gam`` of a gamm4 fit does (their
-uncertainty is not in the standard error, which stays that of the fixed part).
+``include_random_effects=False`` keeps them, as mgcv's ``predict.gam`` of a gamm4 fit does. In a
+model with smooths, se² = cᵀ V c over the fixed effects and the smooths' coefficients, V their
+joint covariance conditional on the SDs (mgcv's Bayesian ``Vp``,
+:func:`bayesml.results.smooths.joint_covariance`): gamm4's ``predict(fit$gam, se.fit = TRUE)``.
 
 numpy and pandas only: the results layer imports no backend.
 """
@@ -128,7 +130,10 @@ def predict_point(
         index = np.asarray(index)
         per_row = np.where((index >= 0)[:, None], effects[np.maximum(index, 0)], typical[None, :])
         eta = eta + np.einsum("ij,ij->i", np.asarray(matrix, dtype=float), per_row)
-    se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", fixed, cov, fixed), 0.0))
+    if design.smooths and estimates.sds:
+        se_eta = _smooth_model_se(design, family, estimates, fixed, term_matrices)
+    else:
+        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", fixed, cov, fixed), 0.0))
     z = float(stats.norm.ppf(0.5 + POINT_LEVEL / 2.0))
     if kind == "linear":
         frame = _frame(eta, se_eta, eta - z * se_eta, eta + z * se_eta, labels)
@@ -253,3 +258,25 @@ def _frame(estimate, se, lower, upper, labels) -> pd.DataFrame:
         {"estimate": estimate, "se": se, "lower": lower, "upper": upper},
         index=pd.Index(labels),
     )
+
+
+def _smooth_model_se(design, family, estimates, fixed, term_matrices) -> np.ndarray:
+    """se(η) of a model with smooths: over the fixed effects and the smooths' coefficients, with
+    their joint covariance conditional on the SDs (see the module docs)."""
+    from bayesml.results.smooths import joint_covariance, point_coefficients, working_weights
+
+    coefficients = point_coefficients(design, estimates)
+    weights = working_weights(design, family, estimates, coefficients)
+    sds = {name: np.asarray(value, dtype=float) for name, value in estimates.sds.items()}
+    positions = list(range(fixed.shape[1]))
+    columns = [np.asarray(fixed, dtype=float)]
+    start = fixed.shape[1]
+    for block, matrix in zip(design.random, term_matrices, strict=True):
+        size = block.n_levels * block.n_terms
+        if block.shared_sd:
+            positions += range(start, start + size)
+            columns.append(np.asarray(matrix, dtype=float))
+        start += size
+    rows = np.hstack(columns)
+    covariance = joint_covariance(design, weights, sds, np.asarray(positions))
+    return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", rows, covariance, rows), 0.0))

@@ -168,3 +168,26 @@ def test_curves_of_a_point_fit_are_gamm4s_at_its_estimates() -> None:
         np.testing.assert_allclose(half_width, 1.959963985 * np.array(reference["se"]), rtol=1e-7)
     edf = fitted_edf(design, family, _PointFit(estimates))
     assert edf == pytest.approx(fit["edf"], rel=1e-8)
+
+
+def test_point_predictions_of_a_smooth_model_are_gamm4s_with_its_standard_errors() -> None:
+    """predict(include_random_effects=False) on an hlik (REML) fit: gamm4's
+    predict(fit$gam, se.fit = TRUE) — the smooths kept, their uncertainty in the SE."""
+    import warnings
+
+    import bayesml
+
+    fit = REFERENCES["fits"]["gaussian_cr"]
+    model = bayesml.Model(fit["formula_bayesml"], data=DATA)
+    result = model.fit("hlik")
+    for covariate in ("x0", "x2"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the grid is inside the fitted range
+            table = model.predict(
+                result, _grid(covariate), kind="linear", include_random_effects=False
+            )
+        reference = fit["smooth_grid"][f"s({covariate})"]
+        se = np.array(reference["link_se"])
+        np.testing.assert_allclose(table["estimate"], reference["link_fit"], atol=1e-3 * se.min())
+        np.testing.assert_allclose(table["se"], se, rtol=1e-4)
+    assert "edf 4.50" in model.describe(result) and "edf 8.77" in model.describe(result)

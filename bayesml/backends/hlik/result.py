@@ -288,8 +288,11 @@ class HlikResult:
             )
         blocks = np.asarray(self.random_blocks, dtype=object)
         random: dict[str, np.ndarray] = {}
+        sds: dict[str, np.ndarray] = {}
         for term, label in self.random_families.items():
             names = [name for name in self.lambda_ if name == term or name.startswith(f"{term}|")]
+            # √λ of each λ-block (the mean λ of a block with a λ model)
+            sds[term] = np.sqrt([float(np.mean(self.lambda_[name].value)) for name in names])
             gaussian = random_family_from_label(label).is_gaussian
             columns = []
             for name in names:
@@ -315,6 +318,7 @@ class HlikResult:
             beta_cov=np.asarray(self.beta_cov, dtype=float),
             random=random,
             family_parameters=parameters,
+            sds=sds,
         )
 
     def deviance_residuals(self) -> np.ndarray:
