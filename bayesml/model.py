@@ -627,7 +627,8 @@ class Model:
         non-gaussian effect is set at the mean of u, v = v(E u): 0 for gamma (log 1), beta
         (logit ½) and inverse_gamma(log), 1 for inverse_gamma(inverse) (its term's column is
         then read); as for gaussian effects, this is the prediction of a typical group, not
-        the mean over groups.
+        the mean over groups. A smooth's penalised coefficients (``s(x)``) are part of the
+        population-level curve and are kept (mgcv's ``predict.gam`` of a gamm4 fit).
 
         A point fit (:meth:`fit`: an h-likelihood result, or a maximum-likelihood one of
         ``method="laplace"``/``"agq"``) gives point predictions with standard errors instead:

@@ -112,9 +112,10 @@ class _Rows:
 
 
 def _fitted_rows(design: ModelDesign, random_effects: bool = True) -> _Rows:
-    """The fitted rows; without their random effects (all at 0) unless ``random_effects``."""
+    """The fitted rows; without their random effects (all at 0, a smooth's penalised part
+    kept) unless ``random_effects``."""
     response = design.response
-    blocks = design.random if random_effects else ()
+    blocks = design.random if random_effects else _smooth_blocks(design)
     predictors = tuple(
         (name, get_link(predictor.link), _fitted_predictor_rows(predictor, random_effects))
         for name, predictor in design.predictors.items()
@@ -156,10 +157,14 @@ def _new_rows(
 ) -> _Rows:
     """New rows; levels unseen in fitting get effects drawn from the population distribution
     (one draw per posterior draw, the same for every row of the level). Without
-    ``random_effects``, every random effect is 0 and the grouping columns are not read."""
+    ``random_effects``, every random effect is 0 (a smooth's penalised part is kept: it is
+    population-level) and the grouping columns are not read."""
     rows = design.transform(new_data, random_effects=random_effects)
-    blocks = design.random if random_effects else ()
-    random, new_effects = _block_rows(blocks, rows.random, posterior, rng)
+    blocks, block_rows = design.random, rows.random
+    if not random_effects:
+        blocks = _smooth_blocks(design)
+        block_rows = tuple(block.transform(new_data) for block in blocks)
+    random, new_effects = _block_rows(blocks, block_rows, posterior, rng)
     predictors = []
     for name, predictor in design.predictors.items():
         fixed, transformed = rows.predictors[name]
@@ -189,6 +194,12 @@ def _new_rows(
         new_effects=new_effects,
         predictors=tuple(predictors),
     )
+
+
+def _smooth_blocks(design: ModelDesign) -> tuple:
+    """The smooths' penalised blocks (one shared SD each): part of the population-level curve,
+    kept when the random effects are left out (mgcv's ``predict.gam`` of a gamm4 fit)."""
+    return tuple(block for block in design.random if block.shared_sd)
 
 
 def _with_effects_at_mean(offset: np.ndarray | None, blocks, term_matrix) -> np.ndarray | None:

@@ -287,6 +287,30 @@ def test_conditional_effects_of_a_smooth_follow_its_curve(smooth_model) -> None:
     np.testing.assert_allclose(shift, shift[0], atol=1e-8)
 
 
+def test_population_predictions_of_a_posterior_keep_the_smooths(
+    smooth_model, smooth_posterior, data
+) -> None:
+    """A smooth is population-level: include_random_effects=False leaves out (1 | g), not s(x0)."""
+    figure = bayesml.plots.conditional_effects(
+        smooth_posterior, model=smooth_model, effects="x0", kind="linear"
+    )
+    line = next(line for line in figure.axes[0].get_lines() if line.get_linewidth() == 1.8)
+    (curve,) = smooth_curves(
+        smooth_model.design, smooth_model.family, smooth_posterior, smooth="s(x0)"
+    )
+    shift = line.get_ydata() - curve.estimate
+    np.testing.assert_allclose(shift, shift[0], atol=1e-8)
+    # the fitted rows and the same rows as new data agree
+    fitted = smooth_model.predict(smooth_posterior, kind="linear", include_random_effects=False)
+    new = smooth_model.predict(
+        smooth_posterior, data.drop(columns="g"), kind="linear", include_random_effects=False
+    )
+    np.testing.assert_allclose(fitted.values, new.values, rtol=1e-10)
+    beta = smooth_posterior["posterior"]["beta"].mean(("chain", "draw"))
+    fixed_only = smooth_model.design.fixed.matrix @ beta.values
+    assert np.abs(fitted.mean(("chain", "draw")).values - fixed_only).max() > 0.3
+
+
 def test_conditional_effects_a_numeric_second_covariate_takes_mean_and_sd(
     plain_model, data
 ) -> None:
