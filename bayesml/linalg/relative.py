@@ -28,11 +28,12 @@ def rest_scaling(
     factors: Sequence[np.ndarray], n_levels: Sequence[int], n_fixed: int
 ) -> np.ndarray | sp.csr_matrix:
     """D: block diagonal with ``I_L ⊗ T`` for each of the rest's grouping factors (in order),
-    then the identity on ``n_fixed`` fixed-effect columns. When every such factor has one term
-    (the usual crossed intercepts), D is diagonal and returned as the vector of its diagonal."""
-    if all(factor.shape == (1, 1) for factor in factors):
+    then the identity on ``n_fixed`` fixed-effect columns. When every such factor is diagonal
+    (the usual crossed intercepts, ``||`` terms, a smooth's θ I), D is diagonal and returned as
+    the vector of its diagonal."""
+    if all(np.count_nonzero(factor - np.diag(np.diag(factor))) == 0 for factor in factors):
         scales = [
-            np.full(levels, float(factor[0, 0]))
+            np.tile(np.diag(factor), levels)
             for factor, levels in zip(factors, n_levels, strict=False)
         ]
         return np.concatenate([*scales, np.ones(n_fixed)])

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ml_estimates", "ml_family", "ml_method", "ml_notes"]
 
+#: the term of a smooth's one SD in varcorr (the posterior's unlabelled ``sd_s(x)``)
+SMOOTH_TERM = "(smooth)"
 #: the group of varcorr's residual row (a gaussian fit's sigma)
 RESIDUAL = "Residual"
 
@@ -89,7 +91,10 @@ def _variance_components(fit: Any) -> tuple[list[Estimate], float | None]:
         sd_rows = rows[rows["corr"].isna()]
         terms = [str(term) for term in sd_rows["term"]]
         for term, sd in zip(terms, sd_rows["sd"], strict=True):
-            parameter = flat_label(f"sd_{group}", [term])
+            # a smooth's one SD, "(smooth)" ("(smooth), move" per category): sd_s(x) unlabelled
+            head, _, category = term.partition(", ")
+            labels = ([category] if category else []) if head == SMOOTH_TERM else [term]
+            parameter = flat_label(f"sd_{group}", labels)
             sds.append(Estimate(parameter, "sd", float(sd), np.nan, np.nan, np.nan, _NO_SE))
         for term, corr in zip(rows["term"], rows["corr"], strict=True):
             if np.isnan(corr):

@@ -191,6 +191,17 @@ def _check_model(
 
 def _check_agq(design, problem: MLProblem) -> None:
     blocks = design.random
+    smooths = [block for block in blocks if block.shared_sd]
+    if smooths:
+        block = smooths[0]
+        raise ArgumentError(
+            "adaptive Gauss–Hermite quadrature cannot fit smooth terms: the penalised part of "
+            f"{block.name} is one random effect of {block.n_terms} dimensions (a single level, "
+            f"{block.n_terms} coefficients sharing one SD), whose integral would need "
+            f"n_nodes ** {block.n_terms} nodes; glmer's nAGQ > 1 likewise takes a single scalar "
+            "random effect per group, and gamm4 fits smooths by the Laplace approximation: use "
+            "Model.fit(method='laplace')"
+        )
     if len(blocks) > 1:
         names = ", ".join(block.name for block in blocks)
         raise ArgumentError(
@@ -227,6 +238,14 @@ def build_result(
         + (1 if problem.is_exact_gaussian else problem.parameters.size)
     )
     family = model.family
+    smooth_blocks = [
+        (block, levels)
+        for block, levels in zip(covariance.blocks, problem.block_levels, strict=True)
+        if block.shared
+    ]
+    smooth_labels = list(labels) + [
+        f"{block.name}[{term}]" for block, _ in smooth_blocks for term in block.labels
+    ]
     return MLResult(
         method=method,
         n_nodes=options.nodes,
@@ -254,9 +273,14 @@ def build_result(
         fitted=family.mu_from_eta(problem.row_predictors(fitted.eta)),
         linear_predictor=problem.row_predictors(fitted.eta),
         messages=fitted.messages,
-        groups={block.name: block.n_levels for block in design.random},
+        groups={block.name: block.n_levels for block in design.random if not block.shared_sd},
         linear=problem.is_exact_gaussian,
         singular=singular_terms(problem, fitted.theta),
+        smooths={block.name: block.size for block, _ in smooth_blocks},
+        linear_smooths=smooths_at_zero(problem, fitted.theta),
+        smooth_cov=pd.DataFrame(fitted.smooth_cov, index=smooth_labels, columns=smooth_labels)
+        if smooth_blocks
+        else pd.DataFrame(),
     )
 
 
@@ -296,12 +320,16 @@ SINGULAR_TOL = 1e-4
 
 def singular_terms(problem: MLProblem, theta: np.ndarray) -> tuple[str, ...]:
     """What makes a fit singular, per random block: SDs at 0, or correlated terms whose
-    covariance matrix is singular (a diagonal entry of T at 0 with the term's SD above 0)."""
-    phrases, start = [], 0
+    covariance matrix is singular (a diagonal entry of T at 0 with the term's SD above 0).
+
+    A smooth's SD at 0 is not among them (:func:`smooths_at_zero`): it is a legitimate estimate,
+    the smooth reduced to its penalty's null space (mgcv and gamm4 do not warn)."""
+    phrases = []
     for block, factor in zip(
         problem.random.covariance.blocks, problem.random.covariance.factors(theta), strict=True
     ):
-        start += block.n_theta
+        if block.shared:
+            continue
         at_bound = np.diag(factor) <= SINGULAR_TOL
         if not np.any(at_bound):
             continue
@@ -315,6 +343,18 @@ def singular_terms(problem: MLProblem, theta: np.ndarray) -> tuple[str, ...]:
                 "singular (a correlation at ±1)"
             )
     return tuple(phrases)
+
+
+def smooths_at_zero(problem: MLProblem, theta: np.ndarray) -> tuple[str, ...]:
+    """The smooth blocks whose SD is estimated at 0 (θ at most :data:`SINGULAR_TOL`; any
+    category's, for a categorical model): each smooth reduced to its null space."""
+    names = []
+    for block, factor in zip(
+        problem.random.covariance.blocks, problem.random.covariance.factors(theta), strict=True
+    ):
+        if block.shared and np.any(np.diag(factor) <= SINGULAR_TOL):
+            names.append(block.name)
+    return tuple(names)
 
 
 def _warn_singular(result: MLResult) -> None:

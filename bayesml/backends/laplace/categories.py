@@ -67,7 +67,13 @@ class CategoryProblem(MLProblem):
         )
         covariance = CovarianceParameters(
             tuple(
-                BlockCovariance(block.name, block.term_labels, block.correlated, categories)
+                BlockCovariance(
+                    block.name,
+                    block.term_labels,
+                    block.correlated,
+                    categories,
+                    shared=block.shared_sd,
+                )
                 for block in design.random
             )
         )

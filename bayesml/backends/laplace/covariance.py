@@ -13,6 +13,12 @@ category, k·(K − 1) in all, ordered term by term with the category inner (the
 lower-triangular (or diagonal) k × k factor per category, so that the effects of different
 categories are independent and those of one category correlated (brms' ``categorical()`` without
 ``|ID|``).
+
+A smooth's penalised block (``shared_sd``: one level, r coefficients iid N(0, sd²), mgcv's
+``smooth2random``) has ONE θ, T = θ I_r, as gamm4 fits each smooth's ``Xr`` as one lme4 random
+effect with one variance (one θ per category in a categorical model). Its θ = 0 is a
+legitimate estimate (the smooth reduced to its penalty's null space, a linear fit), not a
+singular fit.
 """
 
 from __future__ import annotations
@@ -40,12 +46,19 @@ class BlockCovariance:
     categories
         The non-reference categories of a categorical model (each term has one effect per
         category); empty for one linear predictor.
+    shared
+        Whether the terms share one SD (a smooth's penalised coefficients): T = θ I, one θ (per
+        category); ``correlated`` is then false.
     """
 
     name: str
     term_labels: tuple[str, ...]
     correlated: bool
     categories: tuple[str, ...] = ()
+    shared: bool = False
+
+    #: the term label of a smooth's one SD in :meth:`CovarianceParameters.varcorr`
+    SMOOTH_TERM = "(smooth)"
 
     @property
     def n_categories(self) -> int:
@@ -56,6 +69,16 @@ class BlockCovariance:
     def size(self) -> int:
         """The number of effects per level: k terms (times the categories)."""
         return len(self.term_labels) * self.n_categories
+
+    @property
+    def sd_labels(self) -> tuple[str, ...]:
+        """A label per SD of the block: :attr:`labels`, or ``"(smooth)"`` (``"(smooth), move"``
+        per category) for a shared block."""
+        if not self.shared:
+            return self.labels
+        if not self.categories:
+            return (self.SMOOTH_TERM,)
+        return tuple(f"{self.SMOOTH_TERM}, {c}" for c in self.categories)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -81,19 +104,32 @@ class BlockCovariance:
         return rows[keep], columns[keep]
 
     @property
+    def entry_theta(self) -> np.ndarray:
+        """The θ entry of each of :attr:`positions` (its own, or for a shared block the one θ
+        of its category)."""
+        size = len(self.positions[0])
+        if self.shared:
+            return np.arange(size) % self.n_categories
+        return np.arange(size)
+
+    @property
     def n_theta(self) -> int:
         """Number of θ entries of the block."""
-        return len(self.positions[0])
+        return self.n_categories if self.shared else len(self.positions[0])
 
     @property
     def lower_bounds(self) -> np.ndarray:
         """0 for a diagonal entry, −∞ for the others."""
+        if self.shared:
+            return np.zeros(self.n_theta)
         rows, columns = self.positions
         return np.where(rows == columns, 0.0, -np.inf)
 
     @property
     def start(self) -> np.ndarray:
         """lme4's starting θ: T = I."""
+        if self.shared:
+            return np.ones(self.n_theta)
         rows, columns = self.positions
         return (rows == columns).astype(float)
 
@@ -101,7 +137,7 @@ class BlockCovariance:
         """T (k × k) from the block's θ."""
         k = self.size
         factor = np.zeros((k, k))
-        factor[self.positions] = theta
+        factor[self.positions] = np.asarray(theta, dtype=float)[self.entry_theta]
         return factor
 
 
@@ -147,7 +183,8 @@ class CovarianceParameters:
         """The SDs and correlations of the random effects (and σ of a Gaussian response).
 
         Columns ``group``, ``term``, ``sd``, ``corr``: an SD row has the term's label and ``corr``
-        NaN; a correlation row ``"term1:term2"`` (lme4's order) and ``sd`` NaN; a Gaussian
+        NaN (a smooth's one SD: the term ``"(smooth)"``); a correlation row ``"term1:term2"``
+        (lme4's order) and ``sd`` NaN; a Gaussian
         response adds the row ``("Residual", "", σ, NaN)``. A categorical model's terms are
         ``"term, category"`` (the posterior's ``sd_<group>[term, category]``), correlations
         within a category only.
@@ -156,6 +193,12 @@ class CovarianceParameters:
         scale = 1.0 if sigma is None else sigma
         for block, covariance in zip(self.blocks, self.covariances(theta, scale), strict=True):
             sds = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+            if block.shared:  # one SD per category: the first term's
+                rows += [
+                    (block.name, term, sd, np.nan)
+                    for term, sd in zip(block.sd_labels, sds[: block.n_theta], strict=True)
+                ]
+                continue
             rows += [
                 (block.name, term, sd, np.nan) for term, sd in zip(block.labels, sds, strict=False)
             ]

@@ -15,9 +15,11 @@ the conditional modes b = Λu with their conditional covariances
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg
 
 from bayesml.backends.laplace.gradient import has_exact_gradient
 from bayesml.backends.laplace.modes import Modes
@@ -28,7 +30,7 @@ from bayesml.backends.laplace.objective import (
 )
 from bayesml.backends.laplace.optimize import Optimum, minimize_deviance
 from bayesml.backends.laplace.problem import MLProblem
-from bayesml.backends.laplace.system import MixedSystem
+from bayesml.backends.laplace.system import MixedSystem, Solved
 from bayesml.errors import ConvergenceWarning, warn
 
 __all__ = ["Fitted", "fit_ml"]
@@ -54,6 +56,9 @@ class Fitted:
         The linear predictor at the optimum.
     evaluations, converged, messages
         Deviance evaluations, whether every stage converged, and the optimiser's messages.
+    smooth_cov
+        The covariance of (β, the smooth blocks' coefficients b) given θ (:func:`smooth_covariance`;
+        0 × 0 without smooth terms).
     """
 
     theta: np.ndarray
@@ -70,6 +75,7 @@ class Fitted:
     converged: bool
     messages: tuple[str, ...]
     sigma: float | None
+    smooth_cov: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 def fit_ml(
@@ -122,6 +128,7 @@ def _fit_gaussian(problem: MLProblem, reml: bool, tol: float, max_evaluations: i
         converged=optimum.converged,
         messages=(optimum.message,),
         sigma=sigma,
+        smooth_cov=smooth_covariance(problem, solution.solved, factors, sigma),
     )
 
 
@@ -167,9 +174,62 @@ def _fit_generalized(problem: MLProblem, n_nodes: int, tol: float, max_evaluatio
             ConvergenceWarning,
         )
     values = problem.parameters.values(free)
-    return _generalized_fitted(
+    fitted = _generalized_fitted(
         problem, theta, beta, values, free, modes, stage1, stage2, (beta_cov, free_cov)
     )
+    if not any(block.shared for block in covariance.blocks):
+        return fitted
+    joint, _, curvature = problem.linearised(
+        MixedSystem(problem.random, problem.fixed), modes.eta, values
+    )
+    factors = covariance.factors(theta)
+    joint_solved = joint.eliminate(joint.products(curvature), factors)
+    return dataclasses.replace(
+        fitted, smooth_cov=smooth_covariance(problem, joint_solved, factors, 1.0)
+    )
+
+
+def smooth_covariance(
+    problem: MLProblem, solved: Solved, factors: list[np.ndarray], scale: float
+) -> np.ndarray:
+    """The covariance of (β, every smooth block's coefficients b) given θ: that block of
+    scale² · diag(I, Λ) C⁻¹ diag(I, Λ)ᵀ, C the joint penalised system in (u, β) at the modes
+    (curvature weights; the prior weights for a Gaussian model, scale = σ).
+
+    This is mgcv's Bayesian covariance ``Vp`` of a GAMM's smooth coefficients as gamm4 computes
+    it, conditional on the smoothing parameters: the other random effects (``(1 | g)``) are
+    integrated out by the elimination (the Schur complement of their block). Rows and columns:
+    β in X's order, then each smooth block's coefficients in design order (``b1``, …, ``br``;
+    per category, term by term with the category inner, for a categorical model). 0 × 0 without
+    smooth blocks.
+    """
+    blocks = problem.random.covariance.blocks
+    columns = problem.random.columns
+    shared = [j for j, block in enumerate(blocks) if block.shared]
+    if not shared:
+        return np.zeros((0, 0))
+    p = problem.n_fixed
+    sizes = [columns[j].n_columns for j in shared]
+    size = p + sum(sizes)
+    inverse = np.empty((size, size))
+    targets = [(None, i) for i in range(p)] + [
+        (j, i) for j, m in zip(shared, sizes, strict=True) for i in range(m)
+    ]
+    for position, (block, entry) in enumerate(targets):
+        rhs_u = [np.zeros((c.n_levels, c.n_terms)) for c in columns]
+        rhs_beta = np.zeros(p)
+        if block is None:
+            rhs_beta[entry] = 1.0
+        else:
+            rhs_u[block].reshape(-1)[entry] = 1.0
+        u, beta = solved.solve(rhs_u, rhs_beta)
+        parts = [np.zeros(0) if beta is None else beta] + [u[j].reshape(-1) for j in shared]
+        inverse[:, position] = np.concatenate(parts)
+    scaling = scipy.linalg.block_diag(
+        np.eye(p), *[np.kron(np.eye(columns[j].n_levels), factors[j]) for j in shared]
+    )
+    covariance = scale**2 * scaling @ inverse @ scaling.T
+    return 0.5 * (covariance + covariance.T)
 
 
 def leave_correlated_boundary(

@@ -17,6 +17,8 @@ and for the entry (row a, column b) of T, with bₗ = Σ dᵢ zᵢ and Cₗ = Σ
 It holds when the curvature in H is the Hessian of Ψ (the observed curvature, or the expected one
 of a canonical link). w′ = −∂³ℓ/∂η³ comes from the family (:meth:`Family.eta_third_derivative`). Each level costs k × k
 algebra, so a gradient costs about one Newton step of the modes instead of 2·dim deviances.
+A smooth's block (T = θ I, one θ for its entries on the diagonal) sums the entries' derivatives
+(the chain rule: ∂T/∂θ = I).
 """
 
 from __future__ import annotations
@@ -64,12 +66,13 @@ def laplace_gradient(
     h_t_a = np.matmul(h_inverse, np.matmul(factor.T, products))  # Hₗ⁻¹ Tᵀ Aₗ
     t_a = np.matmul(factor.T, products)  # Tᵀ Aₗ, column a is Tᵀ Aₗ[:, a]
     rows, cols = block.positions
-    grad_theta = np.empty(rows.size)
+    grad_entries = np.empty(rows.size)  # by entry of T; a shared block's θ is their sum
     for m, (a, bcol) in enumerate(zip(rows, cols, strict=True)):
         value = (c_sum[:, a] - 2.0 * b_sum[:, a]) * u[:, bcol]
         value += 2.0 * h_t_a[:, bcol, a] + r[:, bcol] * b_sum[:, a]
         value -= np.einsum("lk,lk->l", r, t_a[:, :, a]) * u[:, bcol]
-        grad_theta[m] = float(np.sum(value))
+        grad_entries[m] = float(np.sum(value))
+    grad_theta = np.bincount(block.entry_theta, weights=grad_entries, minlength=block.n_theta)
     return grad_theta, grad_beta
 
 

@@ -68,7 +68,9 @@ class MLProblem:
         )
         covariance = CovarianceParameters(
             tuple(
-                BlockCovariance(block.name, block.term_labels, block.correlated)
+                BlockCovariance(
+                    block.name, block.term_labels, block.correlated, shared=block.shared_sd
+                )
                 for block in design.random
             )
         )

@@ -71,7 +71,21 @@ class MLResult:
     description, family, link, response
         The model formula, the family and link names, and the response's name.
     groups
-        The number of levels of each grouping factor.
+        The number of levels of each grouping factor (smooth terms excepted).
+    smooths
+        Each smooth's penalised block (``"s(x0)"``) and its number of penalised coefficients.
+        Its one SD is varcorr's row ``(s(x0), "(smooth)")``, its coefficients ``ranef``'s
+        level ``s(x0)``, terms ``b1``, …; its null-space coefficients are fixed effects
+        (``s(x0)_fixed1``).
+    linear_smooths
+        The smooths whose SD is estimated at 0: reduced to their penalty's null space (a linear
+        fit for cr/tp/ps). A legitimate estimate, not a singular fit (mgcv and gamm4 do not
+        warn); the summary says so.
+    smooth_cov
+        The covariance of the fixed effects and the smooths' coefficients given the estimated
+        SDs, indexed by ``fixef``'s labels then ``"s(x0)[b1]"``, …: mgcv's ``Vp`` of a gamm4
+        fit (other random effects integrated out), from which a smooth's standard error at new
+        covariate values follows. Empty without smooth terms.
     singular
         What makes the fit singular, one phrase per random block (empty for a regular fit).
     linear
@@ -108,6 +122,9 @@ class MLResult:
     groups: dict[str, int] = field(default_factory=dict)
     linear: bool = False
     singular: tuple[str, ...] = ()
+    smooths: dict[str, int] = field(default_factory=dict)
+    linear_smooths: tuple[str, ...] = ()
+    smooth_cov: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def deviance(self) -> float:
@@ -194,6 +211,8 @@ class MLResult:
             "nobs": int(self.nobs),
             "n_parameters": int(self.n_parameters),
             "groups": dict(self.groups),
+            "smooths": dict(self.smooths),
+            "linear_smooths": list(self.linear_smooths),
             "converged": bool(self.converged),
             "n_evaluations": int(self.n_evaluations),
             "messages": list(self.messages),
@@ -243,7 +262,15 @@ def _summary_text(result: MLResult, digits: int, *, short: bool = False) -> str:
         lines += [header, values]
     lines += ["", "Random effects:", _varcorr_text(result.varcorr, digits)]
     groups = ", ".join(f"{name}, {count}" for name, count in result.groups.items())
-    lines.append(f"Number of obs: {result.nobs}, groups:  {groups}")
+    lines.append(f"Number of obs: {result.nobs}" + (f", groups:  {groups}" if groups else ""))
+    if result.smooths:
+        smooths = "; ".join(f"{name}, {count}" for name, count in result.smooths.items())
+        lines.append(f"Smooth terms (penalised coefficients): {smooths}")
+    for name in result.linear_smooths:
+        lines.append(
+            f"{name}: SD estimated at 0 (not a singular fit): the smooth is reduced to its "
+            "penalty's null space, a linear fit"
+        )
     other = {k: v for k, v in result.family_parameters.items() if k != "sigma" or not short}
     if short:
         lines += [

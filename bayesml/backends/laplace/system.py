@@ -131,8 +131,16 @@ class MixedSystem:
         self.fixed = fixed
         self.n_other_random = sum(design.columns[j].n_columns for j in design.others)
         n = design.columns[0].group_index.size
-        dense = not design.others and (fixed is None or fixed.shape[1] <= DENSE_CROSS_LIMIT)
-        self.dense_rest = (np.zeros((n, 0)) if fixed is None else fixed) if dense else None
+        # the rest is dense when it is X, or X and one-level blocks (smooths' penalised
+        # columns), of few columns: bincounts beat sparse products' overhead there
+        others = [design.columns[j] for j in design.others]
+        width = sum(c.n_columns for c in others) + (0 if fixed is None else fixed.shape[1])
+        dense = all(c.n_levels == 1 for c in others) and width <= DENSE_CROSS_LIMIT
+        self.dense_rest = (
+            np.hstack([c.term_matrix for c in others] + ([] if fixed is None else [fixed]))
+            if dense and (others or fixed is not None)
+            else (np.zeros((n, 0)) if dense else None)
+        )
 
     @cached_property
     def rest(self) -> sp.csr_matrix:
