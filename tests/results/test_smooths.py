@@ -191,3 +191,24 @@ def test_point_predictions_of_a_smooth_model_are_gamm4s_with_its_standard_errors
         np.testing.assert_allclose(table["estimate"], reference["link_fit"], atol=1e-3 * se.min())
         np.testing.assert_allclose(table["se"], se, rtol=1e-4)
     assert "edf 4.50" in model.describe(result) and "edf 8.77" in model.describe(result)
+
+
+def test_poisson_laplace_fit_gives_gamm4s_edf_and_population_predictions() -> None:
+    import warnings
+
+    import bayesml
+
+    fit = REFERENCES["fits"]["poisson_cr"]
+    model = bayesml.Model(fit["formula_bayesml"], data=DATA, family="poisson")
+    result = model.fit("laplace")
+    edf = __import__("bayesml.results.smooths", fromlist=["fitted_edf"]).fitted_edf(
+        model.design, model.family, result
+    )
+    assert edf == pytest.approx(fit["edf"], rel=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = model.predict(result, _grid("x0"), kind="linear", include_random_effects=False)
+    reference = fit["smooth_grid"]["s(x0)"]
+    se = np.array(reference["link_se"])
+    np.testing.assert_allclose(table["estimate"], reference["link_fit"], atol=0.01 * se.min())
+    np.testing.assert_allclose(table["se"], se, rtol=1e-3)

@@ -157,11 +157,17 @@ class MLResult:
     def point_estimates(self) -> PointEstimates:
         """β, its covariance, the conditional modes per block and the family parameters, for
         :meth:`bayesml.Model.predict`."""
+        variances = self.varcorr[self.varcorr["corr"].isna()]
+        sds = {
+            name: variances.loc[variances["group"] == name, "sd"].to_numpy(dtype=float)
+            for name in self.random_effects
+        }
         return PointEstimates(
             beta=self.fixef["estimate"].to_numpy(dtype=float),
             beta_cov=self.vcov.to_numpy(dtype=float),
             random=dict(self.random_effects),
             family_parameters=dict(self.family_parameters),
+            sds=sds,
         )
 
     # -- presentation -----------------------------------------------------------------------
