@@ -25,6 +25,7 @@ from bayesml.families import get_family
 from bayesml.formula import parse_formula
 from bayesml.results.smooths import (
     find_smooth,
+    fitted_edf,
     joint_covariance,
     smooth_edf,
     smooth_grid,
@@ -146,7 +147,7 @@ class _PointFit:
 
 def test_curves_of_a_point_fit_are_gamm4s_at_its_estimates() -> None:
     from bayesml.results.point import PointEstimates
-    from bayesml.results.smooths import fitted_edf, smooth_curves
+    from bayesml.results.smooths import smooth_curves
 
     fit, design, weights, sds = _at_gamm4("gaussian_cr")
     coefficients = _solution(design, weights, sds)
@@ -201,9 +202,7 @@ def test_poisson_laplace_fit_gives_gamm4s_edf_and_population_predictions() -> No
     fit = REFERENCES["fits"]["poisson_cr"]
     model = bayesml.Model(fit["formula_bayesml"], data=DATA, family="poisson")
     result = model.fit("laplace")
-    edf = __import__("bayesml.results.smooths", fromlist=["fitted_edf"]).fitted_edf(
-        model.design, model.family, result
-    )
+    edf = fitted_edf(model.design, model.family, result)
     assert edf == pytest.approx(fit["edf"], rel=1e-3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
