@@ -12,7 +12,8 @@ model is hierarchical:
 
 So ``~ a*b`` gives ``a[a2]``, ``b[b2]``, ``a[a2]:b[b2]``; ``~ 0 + a`` gives one column per level;
 ``~ x + a:x`` gives ``a[a2]:x`` (``x`` is in the model) but ``~ a:x`` gives ``a[a1]:x, a[a2]:x``.
-Numeric factors are always their own single column. Interaction columns vary the first factor
+Numeric factors are always their own single column; a spline basis (``bs(x, df=3)``) its
+``df`` columns ``bs(x, df=3)[1]`` ... ``[3]``. Interaction columns vary the first factor
 fastest, as R does; labels join the factor labels with ``:`` (``extract[Cucumber]:x``).
 """
 
@@ -24,7 +25,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from bayesml.design.values import FactorValue, NumericValue
+from bayesml.design.values import BasisValue, FactorValue, NumericValue
 from bayesml.errors import DataError
 from bayesml.formula import INTERCEPT_LABEL
 
@@ -91,8 +92,10 @@ def _first_factor_full(plan: list[TermCoding]) -> list[TermCoding]:
 
 
 def _factor_columns(
-    text: str, value: NumericValue | FactorValue, coding: Coding
+    text: str, value: NumericValue | FactorValue | BasisValue, coding: Coding
 ) -> tuple[np.ndarray, list[str]]:
+    if isinstance(value, BasisValue):
+        return value.columns, [f"{text}[{j}]" for j in range(1, value.columns.shape[1] + 1)]
     if coding is Coding.NUMERIC:
         return value.values[:, None], [text]
     encoding = value.encoding
@@ -109,7 +112,7 @@ def _factor_columns(
 
 
 def term_columns(
-    term: TermCoding, values: Mapping[str, NumericValue | FactorValue], n_rows: int
+    term: TermCoding, values: Mapping[str, NumericValue | FactorValue | BasisValue], n_rows: int
 ) -> tuple[np.ndarray, list[str]]:
     """The columns of one term (first factor varying fastest) and their labels."""
     block = np.ones((n_rows, 1))
@@ -123,7 +126,7 @@ def term_columns(
 
 def design_columns(
     plan: Sequence[TermCoding],
-    values: Mapping[str, NumericValue | FactorValue],
+    values: Mapping[str, NumericValue | FactorValue | BasisValue],
     n_rows: int,
     *,
     intercept: bool,

@@ -25,6 +25,7 @@ from bayesml.design.convert import (
 from bayesml.design.transforms import TRANSFORMS, CallInput
 from bayesml.design.validate import check_finite
 from bayesml.design.values import (
+    BasisValue,
     ColumnValue,
     ConstantValue,
     FactorValue,
@@ -88,14 +89,18 @@ def evaluate_numeric(text: str, context: EvalContext, *, what: str) -> np.ndarra
     return values
 
 
-def evaluate_design_value(text: str, context: EvalContext) -> NumericValue | FactorValue:
-    """Evaluate a term factor: a finite numeric column or a factor.
+def evaluate_design_value(
+    text: str, context: EvalContext
+) -> NumericValue | FactorValue | BasisValue:
+    """Evaluate a term factor: a finite numeric column, a factor or a spline basis.
 
     Whether ``text`` is numeric or categorical is decided once, when fitting (text and pandas
     categorical columns and ``factor()``/``C()`` are categorical; numbers and booleans numeric),
-    and kept, so new data are read the same way.
+    and kept, so new data are read the same way. ``bs()``/``ns()`` give several columns.
     """
     value = evaluate(parse_expression(text), context)
+    if isinstance(value, BasisValue):
+        return value
     kind = context.store.state("kind", text, lambda: _kind_of(value, text))
     if kind == "factor":
         return as_factor(value, context, key=text)
@@ -139,8 +144,26 @@ def _call(node: Call, context: EvalContext) -> Value:
             context.formula,
         )
     args = tuple(evaluate(arg, context) for arg in node.args)
-    kwargs = {key: evaluate(value, context) for key, value in node.kwargs}
+    kwargs = {key: _keyword_value(value, context) for key, value in node.kwargs}
     return transform.apply(CallInput(text, args, kwargs, context))
+
+
+def _keyword_value(node: Expr, context: EvalContext) -> Value:
+    """A keyword argument's value: a literal (``-1`` included) or ``c(...)`` of numbers as a
+    :class:`ConstantValue`, anything else evaluated."""
+    match node:
+        case Call(func="c", args=args):
+            return ConstantValue(tuple(_literal_number(arg, context) for arg in args))
+        case UnaryOp(op="-", operand=Number(value=value)):
+            return ConstantValue(-value)
+    return evaluate(node, context)
+
+
+def _literal_number(node: Expr, context: EvalContext) -> float:
+    value = _keyword_value(node, context)
+    if isinstance(value, ConstantValue) and isinstance(value.value, int | float):
+        return value.value
+    raise FormulaError(f"c() takes numbers, got {to_text(node)}", context.formula)
 
 
 def _binary(node: BinaryOp, context: EvalContext) -> Value:

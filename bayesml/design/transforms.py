@@ -1,7 +1,8 @@
 """The functions a formula may call, as a registry of small objects.
 
 Each :class:`Transform` takes evaluated arguments and returns a value. Transforms that learn
-from the data (``scale``, ``center``, ``factor``, ``C``) store what they learned in the design's
+from the data (``scale``, ``center``, ``factor``, ``C``, and the knots of ``bs``/``ns``) store
+what they learned in the design's
 :class:`~bayesml.design.encodings.EncodingStore`, so new data are transformed the same way.
 """
 
@@ -14,8 +15,9 @@ from types import MappingProxyType
 import numpy as np
 
 from bayesml.design.convert import EvalContext, as_factor, as_numeric
-from bayesml.design.validate import describe_rows
-from bayesml.design.values import ConstantValue, NumericValue, Value
+from bayesml.design.spline_bases import SplineBasis, fit_spline_basis
+from bayesml.design.validate import check_finite, describe_rows
+from bayesml.design.values import BasisValue, ConstantValue, NumericValue, Value
 from bayesml.errors import DataError, FormulaError
 
 __all__ = ["TRANSFORMS", "CallInput", "Transform"]
@@ -110,6 +112,50 @@ def _factor(call: CallInput) -> Value:
     return as_factor(call.args[0], call.context, key=call.text, explicit_reference=explicit)
 
 
+def _keyword_numbers(call: CallInput, key: str, *, vector: bool) -> tuple[float, ...] | None:
+    """The numbers of keyword ``key`` (``df=5``, ``knots=c(0.3, 0.6)``), or None when not given."""
+    given = call.kwargs.get(key)
+    if given is None:
+        return None
+    value = given.value if isinstance(given, ConstantValue) else None
+    numbers = value if isinstance(value, tuple) else (value,)
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers) or (
+        not vector and len(numbers) != 1
+    ):
+        example = f"{key}=c(0.3, 0.6)" if vector else f"{key}=4"
+        raise FormulaError(
+            f"{call.text}: {key}= must be {'numbers' if vector else 'a number'}, e.g. {example}",
+            call.context.formula,
+        )
+    return tuple(float(n) for n in numbers)
+
+
+def _spline_basis(kind: str) -> Callable[[CallInput], Value]:
+    """The transform of ``bs`` or ``ns``: the basis learned when fitting, kept in the store."""
+    return lambda call: _evaluate_basis(kind, call)
+
+
+def _evaluate_basis(kind: str, call: CallInput) -> Value:
+    x = _numeric(call)
+    check_finite(x, call.context.index, what=call.text)
+
+    def learn() -> SplineBasis:
+        df = _keyword_numbers(call, "df", vector=False)
+        degree = _keyword_numbers(call, "degree", vector=False)
+        return fit_spline_basis(
+            kind,
+            x,
+            df=df[0] if df else None,
+            knots=_keyword_numbers(call, "knots", vector=True),
+            degree=degree[0] if degree else None,
+            boundary_knots=_keyword_numbers(call, "Boundary.knots", vector=True),
+            text=call.text,
+        )
+
+    basis = call.context.store.state("spline", call.text, learn)
+    return BasisValue(basis.evaluate(x, what=call.text))
+
+
 _ALL = (
     Transform("log", _elementwise(np.log, lambda x: x > 0, "positive values"), "natural logarithm"),
     Transform(
@@ -126,6 +172,10 @@ _ALL = (
     Transform("factor", _factor, "treat as categorical"),
     Transform("C", _factor, "categorical with a chosen reference level: C(x, ref='b')",
               keywords=("ref",)),
+    Transform("bs", _spline_basis("bs"), "B-spline basis (R's splines::bs)",
+              keywords=("df", "knots", "degree", "Boundary.knots")),
+    Transform("ns", _spline_basis("ns"), "natural cubic spline basis (R's splines::ns)",
+              keywords=("df", "knots", "Boundary.knots")),
 )
 
 TRANSFORMS: Mapping[str, Transform] = MappingProxyType({t.name: t for t in _ALL})

@@ -5,7 +5,9 @@ An expression over a data frame evaluates to one of four kinds of value:
 - :class:`ColumnValue`: a data column as stored, not yet interpreted (``x`` alone);
 - :class:`NumericValue`: a float vector (arithmetic, ``log(x)``, comparisons as 0/1);
 - :class:`FactorValue`: integer codes into a :class:`FactorEncoding` (``factor(x)``, text columns);
-- :class:`ConstantValue`: a number or string written in the formula (``2``, ``"O73"``).
+- :class:`ConstantValue`: a number or string written in the formula (``2``, ``"O73"``), or the
+  numbers of ``c(0.3, 0.6)`` as a tuple;
+- :class:`BasisValue`: the columns of a spline basis (``bs(x, df=5)``, ``ns(x, df=4)``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "BasisValue",
     "ColumnValue",
     "ConstantValue",
     "FactorEncoding",
@@ -101,12 +104,20 @@ class FactorValue:
 
 @dataclass(frozen=True)
 class ConstantValue:
-    """A literal written in the formula."""
+    """A literal written in the formula (a tuple for ``c(...)``)."""
 
-    value: float | str
+    value: float | str | tuple[float, ...]
 
 
-Value = ColumnValue | NumericValue | FactorValue | ConstantValue
+@dataclass(frozen=True, eq=False)
+class BasisValue:
+    """Several numeric columns from one term factor: a spline basis, ``n × df``; its columns are
+    labelled ``bs(x, df=5)[1]``, ..., ``bs(x, df=5)[5]``."""
+
+    columns: np.ndarray
+
+
+Value = ColumnValue | NumericValue | FactorValue | ConstantValue | BasisValue
 
 
 def level_label(level: Any) -> str:

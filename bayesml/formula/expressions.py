@@ -232,7 +232,7 @@ class ExpressionParser:
             raise self.error(f"keyword argument {key.text!r} is given twice", key)
         self.advance()  # "="
         value = self.expression()
-        if spec_role(func) == "smooth" and _is_smooth_keyword_value(canonical, value):
+        if spec_role(func) in ("smooth", "basis") and _is_smooth_keyword_value(canonical, value):
             return canonical, value
         if not _is_literal(value):
             raise FormulaError(
@@ -256,11 +256,12 @@ def spec_role(func: str) -> str:
 
 
 def _is_smooth_keyword_value(keyword: str, node: Expr) -> bool:
-    """Whether ``node`` may be the value of a smooth's keyword beyond a literal: a column name for
-    ``by=``, ``c(numbers...)`` for ``k=`` and ``knots=``."""
+    """Whether ``node`` may be the value of a smooth's (or a spline basis') keyword beyond a
+    literal: a column name for ``by=``, ``c(numbers...)`` for ``k=``, ``knots=`` and
+    ``Boundary.knots=``."""
     if keyword == "by":
         return isinstance(node, Name)
-    if keyword in ("k", "knots") and isinstance(node, Call) and node.func == "c":
+    if keyword in ("k", "knots", "Boundary.knots") and isinstance(node, Call) and node.func == "c":
         return all(_is_literal(arg) and not isinstance(arg, String) for arg in node.args)
     return False
 
@@ -295,7 +296,7 @@ def _expression(text: str) -> Expr:
     node = parser.expression()
     parser.expect_end()
     role = ALLOWED_FUNCTIONS[node.func].role if isinstance(node, Call) else "transform"
-    if role == "categorical":  # C(x) and factor(x) are whole factors of a term
+    if role in ("categorical", "basis"):  # C(x), factor(x), bs(x) are whole factors of a term
         return node
     if isinstance(node, Call) and role != "transform":
         raise misplaced(node, text, "in an expression")

@@ -18,9 +18,13 @@ formula is parsed. Each function has a *role*:
     ``s(x)``, ``s(x, z, k=20)``, ``t2(x, z)``: a penalised smooth term (mgcv/brms syntax), allowed
     only when added to the right-hand side of the main formula (see
     :mod:`bayesml.formula.smooth_terms`).
+``basis``
+    ``bs(x, df=5)``, ``ns(x, knots=c(0.3, 0.6))``: an unpenalised spline basis (R's ``splines::bs``
+    and ``splines::ns``), several columns of fixed effects; allowed, like ``C()``, only as a whole
+    factor of a term (``bs(x, df=3):f``).
 ``vector``
     ``c(0, 24)``: numbers, allowed only as a keyword value of a smooth (``knots=c(0, 24)``,
-    ``k=c(5, 6)``).
+    ``k=c(5, 6)``) or of a spline basis (``knots=c(0.3, 0.6)``, ``Boundary.knots=c(0, 1)``).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from bayesml.formula.nodes import Call, Expr, walk
 
 __all__ = ["FunctionSpec", "ALLOWED_FUNCTIONS", "get_function", "misplaced", "require_transforms"]
 
-Role = Literal["transform", "categorical", "offset", "response", "smooth", "vector"]
+Role = Literal["transform", "categorical", "offset", "response", "smooth", "basis", "vector"]
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,33 @@ ALLOWED_FUNCTIONS: Mapping[str, FunctionSpec] = _registry(
         keywords={"k": "k", "bs": "bs", "by": "by"},
     ),
     FunctionSpec(
+        "bs",
+        "basis",
+        "B-spline basis as fixed effects (R's splines::bs), e.g. bs(x, df=5), "
+        "bs(x, df=5, degree=2), bs(x, knots=c(0.3, 0.6))",
+        keywords={
+            "df": "df",
+            "knots": "knots",
+            "degree": "degree",
+            "Boundary.knots": "Boundary.knots",
+            "boundary_knots": "Boundary.knots",
+        },
+    ),
+    FunctionSpec(
+        "ns",
+        "basis",
+        "natural cubic spline basis as fixed effects (R's splines::ns), e.g. ns(x, df=4)",
+        keywords={
+            "df": "df",
+            "knots": "knots",
+            "Boundary.knots": "Boundary.knots",
+            "boundary_knots": "Boundary.knots",
+        },
+    ),
+    FunctionSpec(
         "c",
         "vector",
-        "numbers, as a keyword value of a smooth: knots=c(0, 24), k=c(5, 6)",
+        "numbers, as a keyword value of a smooth or a spline basis: knots=c(0, 24), k=c(5, 6)",
         more_args=True,
     ),
 )
@@ -126,7 +154,10 @@ _WHERE = {
     "offset": "only added to the right-hand side, e.g. y ~ x + offset(log(t))",
     "response": "only as the whole response, e.g. cbind(successes, failures) ~ x",
     "smooth": "only added to the right-hand side of the main formula, e.g. y ~ s(x) + (1 | g)",
-    "vector": "only as a keyword value of a smooth, e.g. s(x, bs=\"cc\", knots=c(0, 24))",
+    "basis": "only as a term (or a factor of an interaction) on the right-hand side, "
+    "e.g. y ~ {name}(x, df=4) + (1 | g)",
+    "vector": "only as a keyword value of a smooth or a spline basis, "
+    "e.g. s(x, bs=\"cc\", knots=c(0, 24)) or bs(x, knots=c(0.3, 0.6))",
 }
 
 

@@ -119,7 +119,7 @@ ERRORS = {
     ),
     # functions
     "y ~ foo(x)": (
-        r"unknown function 'foo'; allowed functions: abs, C, c, cbind, center, exp, factor, I, log, log1p, offset, s, scale, sqrt, t2",
+        r"unknown function 'foo'; allowed functions: abs, bs, C, c, cbind, center, exp, factor, I, log, log1p, ns, offset, s, scale, sqrt, t2",
         "foo",
     ),
     "y ~ poly(x, 2)": (r"unknown function 'poly'", "poly"),

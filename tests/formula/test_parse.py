@@ -364,6 +364,7 @@ EXAMPLE_USE = {
     "offset": "y ~ x + {name}(t)",
     "response": "{name}(s, f) ~ x",
     "smooth": "y ~ {name}(x, z)",
+    "basis": "y ~ {name}(x, df=4):f",
     "vector": 'y ~ s(x, bs="cc", knots={name}(0, 24))',
 }
 
@@ -379,7 +380,7 @@ def test_every_allowed_function_parses_where_its_role_allows(name: str) -> None:
 def test_allowed_functions_are_the_documented_ones() -> None:
     assert set(ALLOWED_FUNCTIONS) == {
         "log", "log1p", "exp", "sqrt", "abs", "scale", "center", "I", "C", "factor", "offset",
-        "cbind", "s", "t2", "c",
+        "cbind", "s", "t2", "c", "bs", "ns",
     }  # fmt: skip
     with pytest.raises(TypeError):
         ALLOWED_FUNCTIONS["eval"] = ALLOWED_FUNCTIONS["log"]  # type: ignore[index]
