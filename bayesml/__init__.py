@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         PriorError,
         SamplingError,
         SamplingWarning,
+        SmoothExtrapolationWarning,
         SpecError,
     )
     from bayesml.families import get_family, get_link
@@ -66,6 +67,7 @@ __all__ = [
     "PriorError",
     "SamplingError",
     "SamplingWarning",
+    "SmoothExtrapolationWarning",
     "SpecError",
     "compare",
     "datasets",

@@ -23,6 +23,7 @@ __all__ = [
     "SamplingError",
     "SamplingWarning",
     "ModelChangeWarning",
+    "SmoothExtrapolationWarning",
     "ConvergenceWarning",
     "warn",
 ]
@@ -126,6 +127,11 @@ class ModelChangeWarning(UserWarning):
     h-likelihood backend fits ``(1 + x | g)`` as the independent ``(1 + x || g)``), or an
     estimator that could not do what it was asked (``estimation="EQL1"`` stopping before its
     correction started). The message says what was fitted instead and why."""
+
+
+class SmoothExtrapolationWarning(UserWarning):
+    """New data lie outside the covariate range a smooth term was fitted on: the smooth is
+    extrapolated as mgcv extrapolates it (linearly for cr, ps and tp), a guess, not an estimate."""
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:

@@ -20,7 +20,6 @@ one block per penalty, ``t2(x,z)_<margin>``.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +38,7 @@ from bayesml.design.smooth_bases import (
 from bayesml.design.terms import new_data_context
 from bayesml.design.thin_plate import default_penalty_order, null_space_dimension
 from bayesml.design.values import FactorValue
-from bayesml.errors import ArgumentError, DataError
+from bayesml.errors import ArgumentError, DataError, SmoothExtrapolationWarning, warn
 from bayesml.formula import SmoothTerm
 from bayesml.formula.smooth_terms import T2_DEFAULT_K
 
@@ -50,10 +49,6 @@ __all__ = [
     "build_smooths",
     "default_k",
 ]
-
-
-class SmoothExtrapolationWarning(UserWarning):
-    """New data lie outside the covariate range a smooth was fitted on."""
 
 
 def default_k(bs: str, dimension: int) -> int:
@@ -156,13 +151,12 @@ class FittedSmooth:
         for j, (low, high) in enumerate(self.ranges):
             outside = (covariates[:, j] < low) | (covariates[:, j] > high)
             if outside.any() and self.term.bs[min(j, len(self.term.bs) - 1)] != "cc":
-                warnings.warn(
+                warn(
                     f"{self.label}: {int(outside.sum())} new value(s) of "
                     f"{self.term.covariates[j]} lie outside the fitted range [{low:g}, {high:g}]; "
                     "the smooth is extrapolated as mgcv extrapolates it (linearly beyond the "
                     "range), which is a guess, not an estimate",
                     SmoothExtrapolationWarning,
-                    stacklevel=4,
                 )
         return self.evaluate(context)
 

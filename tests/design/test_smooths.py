@@ -8,8 +8,7 @@ import pytest
 
 from bayesml.design.design import build_design
 from bayesml.design.smooth_bases import smooth_basis
-from bayesml.design.smooths import SmoothExtrapolationWarning
-from bayesml.errors import DataError
+from bayesml.errors import DataError, SmoothExtrapolationWarning
 from bayesml.families import get_family
 from bayesml.formula import parse_formula
 

@@ -19,8 +19,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from bayesml.design.design import build_design
-from bayesml.design.smooths import SmoothExtrapolationWarning
-from bayesml.errors import ArgumentError
+from bayesml.errors import ArgumentError, SmoothExtrapolationWarning
 from bayesml.families import get_family
 from bayesml.formula import parse_formula
 from bayesml.results.smooths import (
