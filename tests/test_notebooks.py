@@ -20,6 +20,7 @@ EXPECTED = [
     "04-probit-gibbs-vs-nuts",
     "05-hglm-gallery",
     "06-counts-zeros-and-ordered-ratings",
+    "07-smooth-effects-with-random-effects",
 ]
 
 
