@@ -191,8 +191,11 @@ class SmoothBasis(ABC):
             )
         self.k = int(k)
         self.knots = self._learn_knots(values, self.k, knots)
-        raw_S = self._penalty()
-        X = self._basis(values)
+        return self._absorb(self._basis(values), self._penalty())
+
+    def _absorb(self, X: Array, raw_S: Array) -> SmoothBasis:
+        """mgcv's ``smoothCon`` steps after the construction: the penalty scaled by ``S_scale``
+        and the sum-to-zero constraint absorbed into the basis ``X`` and penalty ``raw_S``."""
         self.S_scale = float(np.linalg.norm(raw_S, 1) / np.linalg.norm(X, np.inf) ** 2)
         self.X_unconstrained = X
         self.S_unconstrained = raw_S / self.S_scale
@@ -610,4 +613,3 @@ def mixed_model_form(X: ArrayLike, S: ArrayLike, rank: int | None = None) -> Mix
     scales[:rank] = 1.0 / np.sqrt(values[:rank])
     columns = basis @ (vectors * scales)
     return MixedModelForm(fixed=columns[:, rank:], random=columns[:, :rank])
-

@@ -73,7 +73,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesml.design.smooth_bases import SMOOTH_BASES, SmoothBasis
+from bayesml.design.smooth_bases import SMOOTH_BASES, SmoothBasis, constraint_null_space
 from bayesml.errors import ArgumentError, ArgumentTypeError
 
 __all__ = ["T2_MARGIN_BASES", "SmoothColumns", "TensorProductT2", "natural_parameterisation"]
@@ -205,17 +205,6 @@ def _t2_blocks(parts: Sequence[tuple[Array, Array | None]]) -> list[tuple[str, A
     return blocks
 
 
-def _householder_null_space(c: Array) -> Array:
-    """``Z``: the QR of the column ``c`` as R's LINPACK ``qr``, Q without its first column."""
-    norm = np.linalg.norm(c)
-    if c[0] != 0.0:
-        norm = np.copysign(norm, c[0])
-    u = c / norm
-    u[0] += 1.0
-    Q = np.eye(c.size) - np.outer(u, u) / u[0]
-    return Q[:, 1:]
-
-
 _KIND_NAMES = {str: "a string", int: "an integer", type(None): "None"}
 
 
@@ -344,7 +333,7 @@ class TensorProductT2:
         if self.null_space_dim >= 2:
             sums = blocks[-1][1].sum(axis=0)
             constrained = np.flatnonzero(sums != 0.0)
-            self._null_constraint = (constrained, _householder_null_space(sums[constrained]))
+            self._null_constraint = (constrained, constraint_null_space(sums[constrained]))
         self._fitted_blocks = blocks
         return self
 

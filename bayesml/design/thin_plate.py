@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import eigsh
 
-from bayesml.design.smooth_bases import SMOOTH_BASES, SmoothBasis, constraint_null_space
+from bayesml.design.smooth_bases import SMOOTH_BASES, SmoothBasis
 from bayesml.errors import ArgumentError, ArgumentTypeError
 
 __all__ = ["ThinPlateSpline", "default_penalty_order", "null_space_dimension"]
@@ -244,19 +244,7 @@ class ThinPlateSpline(SmoothBasis):
         self._max_knots, self._seed = int(max_knots), int(seed)
         self.knots = self._learn_knots(centred, k, knots)
         self._construct(centred)
-        raw_S = self._penalty()
-        X = self._raw_X
-        self.S_scale = float(np.linalg.norm(raw_S, 1) / np.linalg.norm(X, np.inf) ** 2)
-        self.X_unconstrained = X
-        self.S_unconstrained = raw_S / self.S_scale
-        self.constraint = X.mean(axis=0, keepdims=True)
-        self.Z = constraint_null_space(self.constraint)
-        self.X = X @ self.Z
-        S = self.Z.T @ self.S_unconstrained @ self.Z
-        self.S = (S + S.T) / 2.0
-        self.rank = min(self._penalty_rank(), self.X.shape[1])
-        self.null_space_dim = self.X.shape[1] - self.rank
-        return self
+        return self._absorb(self._raw_X, self._penalty())
 
     @staticmethod
     def _order(m: int | None, d: int) -> int:
