@@ -333,3 +333,17 @@ def test_conditional_effects_refuse_bad_input(plain_model) -> None:
         bayesml.plots.conditional_effects(fit, model=plain_model, effects="g")
     with pytest.raises(ArgumentError, match=r"kind must be one of \['mean', 'linear'\]"):
         bayesml.plots.conditional_effects(fit, model=plain_model, kind="response")
+
+
+@pytest.mark.parametrize("method", ["hlik", "laplace"])
+def test_smooths_of_real_point_fits(smooth_model, method) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a singular (1 | g) or a slow EQL is not the point here
+        fit = smooth_model.fit(method=method)
+    figure = bayesml.plots.smooths(fit, model=smooth_model, ci_prob=0.95)
+    assert [ax.get_ylabel().split(",")[0] for ax in figure.axes] == ["s(x0)", "s(x2)"]
+    for ax in figure.axes:
+        assert 1.0 < float(ax.get_ylabel().rsplit(" ", 1)[1]) < 10.0
+        (band,) = _bands(ax)
+        assert np.ptp(band.get_paths()[0].vertices[:, 1]) > 0.0
+    assert figure.axes[0].get_legend().get_texts()[0].get_text() == "95% CI (±1.96 SE)"
