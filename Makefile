@@ -10,7 +10,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export MPLBACKEND ?= Agg
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow test-all lint bench notebooks plots venv clean
+.PHONY: demo test test-slow test-all lint bench bench-issue15 notebooks plots venv clean
 
 $(STAMP): pyproject.toml
 	@PYTHON_BIN=$$(.ci/find-python) || exit 1; \
@@ -40,6 +40,10 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),bench]"
 	$(PY) bench/nuts.py
 	$(PY) bench/hlik.py
+
+bench-issue15: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS),bench]"
+	$(PY) bench/issue15.py $(BENCH_ARGS)
 
 notebooks: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),notebooks]"
