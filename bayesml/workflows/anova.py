@@ -83,11 +83,14 @@ class AnovaTable(pd.DataFrame):
 
 
 def _decimals(values: np.ndarray, column: str) -> int:
-    """Decimals that show the column's largest finite value with five significant digits."""
+    """Decimals that show the column's largest finite value with five significant digits (at
+    most 4 for ``Chisq``: a difference of deviances below 1e-4 is rounding, printed 0.0000, not
+    as 1e-11 spelled out)."""
     finite = np.abs(values[np.isfinite(values)])
     if column in _INTEGER_COLUMNS or finite.size == 0 or finite.max() == 0:
         return 0
-    return int(min(10, max(0, 4 - np.floor(np.log10(finite.max())))))
+    most = 4 if column == "Chisq" else 10
+    return int(min(most, max(0, 4 - np.floor(np.log10(finite.max())))))
 
 
 def _shown(value: Any, column: str, decimals: int) -> str:

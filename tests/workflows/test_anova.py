@@ -196,3 +196,12 @@ def test_same_number_of_parameters_warns_with_df_zero(sleep_fits):
 def test_anova_is_a_public_lazy_name():
     assert "anova" in bayesml.__all__
     assert bayesml.anova is __import__("bayesml.workflows.anova", fromlist=["anova"]).anova
+
+
+def test_a_chisq_of_rounding_size_prints_as_zero():
+    from bayesml.workflows.anova import _decimals, _shown
+
+    values = np.array([np.nan, 1.2e-11])
+    decimals = _decimals(values, "Chisq")
+    assert _shown(values[1], "Chisq", decimals) == "0.0000"
+    assert _shown(42.139, "Chisq", _decimals(np.array([42.139]), "Chisq")) == "42.139"
