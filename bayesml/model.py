@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from bayesml.backends.registry import check_supports, get_backend
+from bayesml.backends.registry import (
+    AUTO,
+    check_supports,
+    choose_sampling_method,
+    get_backend,
+    methods,
+)
 from bayesml.backends.seam import SAMPLING_DEFAULTS, ModelInputs
 from bayesml.data_source import resolve_data
 from bayesml.design import DISPERSION, build_design, resolve_targets
@@ -360,6 +366,7 @@ class Model:
                 "NUTS:    random effects integrated out of the sampled graph, drawn back "
                 "from their conditional posterior"
             )
+        lines.append(_sampler_line(self._inputs, result))
         lines.append("Priors:")
         lines.extend("  " + line for line in self._priors.describe().splitlines())
         return "\n".join(lines)
@@ -406,7 +413,7 @@ class Model:
         tune: int = 1000,
         chains: int = 4,
         random_seed: int | None = None,
-        progressbar: bool = False,
+        progressbar: bool | None = None,
         prior_predictive: bool = False,
         posterior_predictive: bool = False,
         log_prior: bool = True,
@@ -420,19 +427,32 @@ class Model:
         Parameters
         ----------
         method
-            A sampling method of :mod:`bayesml.backends.registry`: ``"nuts"`` (the PyMC graph
-            sampled by NUTS) or ``"gibbs"`` (blocked Gibbs sampler for Gaussian models,
-            bernoulli/binomial probit and logit models and ordinal probit models
-            (``family="cumulative", link="probit"``); see
+            A sampling method of :mod:`bayesml.backends.registry` — ``"nuts"`` (default: the
+            PyMC graph sampled by NUTS) or ``"gibbs"`` (blocked Gibbs sampler
+            for Gaussian models, bernoulli/binomial probit and logit models and ordinal probit
+            models (``family="cumulative", link="probit"``); see
             :func:`bayesml.backends.gibbs.sample_gibbs`). The newer model forms
             (zero-inflated, hurdle, categorical, multinomial, sratio/acat, formulas for family
-            parameters, non-gaussian random effects) are NUTS only.
+            parameters, non-gaussian random effects) are NUTS only — or ``"auto"``, which takes the Gibbs
+            sampler for a Gaussian (identity-link) model where every block has an exact update
+            (priors it updates exactly), NUTS otherwise: the probit, logit and ordinal probit
+            models also have exact Gibbs updates, but their latent variables make them mix more
+            slowly than NUTS (``bench/README.md``). It takes NUTS too when ``sampler_kwargs`` holds a NUTS option
+            (``target_accept``, ``sampler``, ...) or the model sets ``random_effects``
+            (:func:`~bayesml.backends.registry.choose_sampling_method`). The result's attribute
+            ``bayesml_method`` names the method used and ``bayesml_method_reason`` says why
+            (``"auto: gibbs (every block has an exact update)"``); :meth:`describe` says what
+            it would take. ``"auto"`` is not the default: on the benchmark models NUTS gave more
+            ESS per second on repeat fits (``bench/README.md``, *method="auto"*).
         draws, tune, chains
             Kept draws per chain, warm-up draws per chain, number of chains.
         random_seed
             Seed; the same seed gives the same draws.
         progressbar
-            Show the sampler's progress bar.
+            Show the sampler's progress bars: True, False, or None (default), which shows them
+            where a person watches — standard error a terminal, or a Jupyter notebook — and not
+            under CI (the ``CI`` environment variable set) or when the output goes to a pipe or
+            a file (:func:`~bayesml.backends.seam.watched`).
         prior_predictive, posterior_predictive
             Also add the ``prior``/``prior_predictive`` and ``posterior_predictive`` groups
             (computed in chunks of draws; each has chains × draws × rows values).
@@ -466,7 +486,11 @@ class Model:
         xarray.DataTree
             ArviZ result with ``posterior``, ``sample_stats``, ``observed_data``,
             ``log_likelihood`` (see ``log_likelihood``), ``log_prior`` and, on request, the
-            predictive groups.
+            predictive groups. ``sample_stats`` has the attributes ``compile_seconds`` (the time
+            before the first draw: building and compiling the graph for NUTS — nearly 0 on a
+            refit, which reuses it; with ``sampler="numpyro"`` JAX compiles inside the sampling
+            call, counted in ``sampling_seconds`` —, building the problem's arrays for Gibbs)
+            and ``sampling_seconds`` (the chains, warm-up included).
 
         Raises
         ------
@@ -476,6 +500,7 @@ class Model:
         FamilyError
             For a family the method does not support (saying which methods do).
         """
+        method, reason = self._choose_method(method, sampler_kwargs, deprecated)
         backend = get_backend(method, "sampling")
         sampler_kwargs = _fold_deprecated(method, sampler_kwargs, deprecated)
         options = backend.options(
@@ -500,11 +525,28 @@ class Model:
             for group in ("prior", "prior_predictive"):
                 result[group] = prior[group].to_dataset()
         self._stamp(result, method)
+        result.attrs["bayesml_method_reason"] = reason
         if check:
             from bayesml.results import check_sampling
 
             check_sampling(result)
         return result
+
+    def _choose_method(
+        self, method: object, sampler_kwargs: Mapping[str, Any] | None, deprecated: Mapping
+    ) -> tuple[str, str]:
+        """The sampling method to run and why: ``method`` itself, or the choice of ``"auto"``."""
+        if method != AUTO:
+            if not (isinstance(method, str) and method in methods("sampling")):
+                if isinstance(method, str) and method in methods("fitting"):
+                    get_backend(method, "sampling")  # its message names Model.fit
+                raise ArgumentError(
+                    f"method must be one of {[AUTO, *methods('sampling')]}; got method={method!r}"
+                )
+            return method, f"method={method!r} given"
+        given = dict(sampler_kwargs or {})
+        given.update({name: value for name, value in deprecated.items() if value is not None})
+        return choose_sampling_method(self._inputs, given)
 
     def fit(self, method: str = "hlik", **options: Any):
         """Point estimates of the same model: the non-Bayesian answer to compare posteriors with.
@@ -721,6 +763,21 @@ class Model:
         result.attrs["bayesml_version"] = __version__
         result.attrs["bayesml_method"] = method
         result.attrs["bayesml_spec"] = self._spec.to_yaml()
+
+
+def _sampler_line(inputs: ModelInputs, result: Any) -> str:
+    """``Sampler:`` the method of a sampled ``result`` and why, or what ``sample()`` would use."""
+    attrs = getattr(result, "attrs", None) or {}
+    if "bayesml_method_reason" in attrs:
+        method, reason = attrs["bayesml_method"], attrs["bayesml_method_reason"]
+        prefix = f"auto: {method} ("
+        if reason.startswith(prefix):
+            return f'Sampler: {method}, chosen by method="auto" ({reason[len(prefix) : -1]})'
+        return f"Sampler: {method} ({reason})"
+    method, reason = choose_sampling_method(inputs)
+    why = reason[len(f"auto: {method} (") : -1]
+    return f'Sampler: NUTS by default; method="auto" would use {method} ({why})'
+
 
 
 def _levels_line(family: Family, levels: tuple[Any, ...]) -> str:

@@ -6,22 +6,35 @@
 
 A new backend adds one line to :data:`BACKENDS` (its name, kind and where its backend object
 lives); :meth:`bayesml.Model.sample` and :meth:`bayesml.Model.fit` find it there.
+``Model.sample(method="auto")`` asks :func:`choose_sampling_method` which one to run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bayesml.backends.seam import supports_family, unsupported_family_message
+from bayesml.backends.seam import SamplingOptions, supports_family, unsupported_family_message
 from bayesml.errors import ArgumentError, FamilyError
 
 if TYPE_CHECKING:
-    from bayesml.backends.seam import Backend, Kind
+    from collections.abc import Mapping
+
+    from bayesml.backends.seam import Backend, Kind, ModelInputs
     from bayesml.families import Family
 
-__all__ = ["BACKENDS", "BackendEntry", "check_supports", "get_backend", "methods"]
+__all__ = [
+    "AUTO",
+    "BACKENDS",
+    "NUTS_SETTINGS",
+    "BackendEntry",
+    "check_supports",
+    "choose_sampling_method",
+    "get_backend",
+    "methods",
+]
 
 _FORMULA_ARGUMENTS = {"zi": "zi=", "hu": "hu="}
 
@@ -70,6 +83,79 @@ def get_backend(method: object, kind: Kind) -> Backend:
             f"(method={method!r}); {_ENTRY_POINTS[kind]} takes {methods(kind)}"
         )
     return getattr(importlib.import_module(entry.module), entry.attribute)
+
+
+AUTO = "auto"
+"""``Model.sample(method="auto")``: :func:`choose_sampling_method` picks the sampler."""
+
+#: model options that set up NUTS only; given explicitly (not "auto"), method="auto" takes NUTS
+NUTS_SETTINGS = ("random_effects", "parameterization")
+
+
+def choose_sampling_method(
+    model: ModelInputs, sampler_kwargs: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    """``method="auto"``: the Gibbs sampler where every block of the model has an exact update,
+    NUTS otherwise; returns ``(method, reason)``, the reason as the result's attribute
+    ``bayesml_method_reason`` says it (``"auto: gibbs (every block has an exact update)"``).
+
+    NUTS is also taken when ``sampler_kwargs`` holds an option the Gibbs sampler does not have
+    (``target_accept``, ``sampler``, ...) or the model sets a NUTS-only option
+    (:data:`NUTS_SETTINGS`).
+
+    Raises
+    ------
+    ArgumentError
+        When ``sampler_kwargs`` holds Gibbs-only options (``thin``, ``expansion``) for a model
+        the Gibbs sampler cannot fit.
+    """
+    gibbs = get_backend("gibbs", "sampling")
+    given = list(sampler_kwargs or {})
+    shared = {f.name for f in dataclasses.fields(SamplingOptions)}
+    gibbs_options = {
+        f.name
+        for f in dataclasses.fields(gibbs.options_type)
+        if f.init and not f.metadata.get("from_model")
+    }
+    nuts_options = [name for name in given if name not in gibbs_options]
+    if nuts_options:
+        return "nuts", (
+            f"auto: nuts (sampler_kwargs {', '.join(map(repr, nuts_options))} "
+            f"{'is an option' if len(nuts_options) == 1 else 'are options'} of NUTS)"
+        )
+    for name in NUTS_SETTINGS:
+        value = model.settings.get(name, AUTO)
+        if value not in (AUTO, None):
+            return "nuts", f"auto: nuts (Model({name}={value!r}) sets up NUTS)"
+    gap = _gibbs_gap(gibbs, model)
+    if gap is None:
+        return "gibbs", "auto: gibbs (every block has an exact update)"
+    gibbs_only = [name for name in given if name in gibbs_options - shared - {"cores"}]
+    if gibbs_only:
+        raise ArgumentError(
+            f"sampler_kwargs {', '.join(map(repr, gibbs_only))} are options of method='gibbs', "
+            f"which cannot fit this model ({gap}); method='auto' would use NUTS: remove them, "
+            "or give NUTS options"
+        )
+    return "nuts", f"auto: nuts ({gap})"
+
+
+def _gibbs_gap(gibbs: Any, model: ModelInputs) -> str | None:
+    """Why the Gibbs sampler cannot fit ``model`` exactly, or None."""
+    family = model.family
+    if not supports_family(gibbs.supported_families(), family):
+        return (
+            f"family {family.name} with the {family.link.name} link has no exact Gibbs update"
+        )
+    predictors = sorted(getattr(model.design, "predictors", None) or {})
+    if predictors:
+        return f"formulas for the family parameters {', '.join(predictors)} have no Gibbs update"
+    supported = gibbs.random_families()
+    for block in getattr(model.design, "random", ()) or ():
+        random_family = block.random_family
+        if (random_family.name, random_family.link) not in supported:
+            return f"{random_family.label} random effects ({block.name}) have no Gibbs update"
+    return gibbs.exact_update_gap(model)
 
 
 def check_supports(backend: Backend, family: Family, design: Any = None) -> None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 import numpy as np
 
-from bayesml.errors import ArgumentError
+from bayesml.errors import ArgumentError, ArgumentTypeError
 from bayesml.families import DEFAULT_RANDOM_FAMILY
 from bayesml.results.loglik import check_log_likelihood_setting, resolve_log_likelihood
 
@@ -51,6 +53,9 @@ __all__ = [
     "SamplingOptions",
     "check_count",
     "check_seed",
+    "record_timings",
+    "resolve_progressbar",
+    "watched",
 ]
 
 Kind = Literal["sampling", "fitting"]
@@ -99,6 +104,45 @@ def check_seed(value: object) -> int | None:
     return None if value is None else check_count("random_seed", value, 0)
 
 
+_CI_OFF = ("", "0", "false", "no")
+
+
+def watched() -> bool:
+    """Whether a person is likely watching this process: not under CI (the ``CI`` environment
+    variable set, as GitHub Actions, GitLab CI and most services set it), and either a Jupyter
+    kernel (``ipykernel`` imported) or standard error a terminal.
+
+    Output piped to a file or a log, and test runners that capture it, count as not watched.
+    """
+    if os.environ.get("CI", "").strip().lower() not in _CI_OFF:
+        return False
+    if "ipykernel" in sys.modules:
+        return True
+    stream = sys.stderr
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def resolve_progressbar(value: object, name: str = "progressbar") -> bool:
+    """``progressbar`` as a bool: True or False as given, None (the default) by :func:`watched`.
+
+    Raises
+    ------
+    ArgumentTypeError
+        For anything else.
+    """
+    if value is None:
+        return watched()
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise ArgumentTypeError(
+        f"{name} must be True, False or None (on where a person watches: a terminal or a "
+        f"notebook, off under CI and pipes); got {name}={value!r}"
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class BackendOptions:
     """Base of every backend's options: built from keywords, checked on construction.
@@ -140,6 +184,7 @@ class SamplingOptions(BackendOptions):
     """What every sampling backend takes, validated once here: ``draws``, ``tune``, ``chains``,
     ``random_seed``, ``progressbar``, ``log_prior`` and ``log_likelihood``, as
     :meth:`bayesml.Model.sample` documents them (defaults: :data:`SAMPLING_DEFAULTS`).
+    ``progressbar=None`` becomes True or False here (:func:`resolve_progressbar`).
 
     ``log_likelihood`` is True, False or ``"auto"``; :meth:`store_log_likelihood` decides
     ``"auto"`` from the number of rows."""
@@ -150,7 +195,7 @@ class SamplingOptions(BackendOptions):
     tune: int
     chains: int
     random_seed: int | None
-    progressbar: bool
+    progressbar: bool | None
     log_prior: bool
     log_likelihood: bool | Literal["auto"] = "auto"
 
@@ -158,6 +203,7 @@ class SamplingOptions(BackendOptions):
         for name, minimum in (("draws", 1), ("tune", 0), ("chains", 1)):
             object.__setattr__(self, name, check_count(name, getattr(self, name), minimum))
         object.__setattr__(self, "random_seed", check_seed(self.random_seed))
+        object.__setattr__(self, "progressbar", resolve_progressbar(self.progressbar))
         object.__setattr__(
             self, "log_likelihood", check_log_likelihood_setting(self.log_likelihood)
         )
@@ -182,12 +228,32 @@ SAMPLING_DEFAULTS: Mapping[str, Any] = MappingProxyType(
         tune=1000,
         chains=4,
         random_seed=None,
-        progressbar=False,
+        progressbar=None,
         log_prior=True,
         log_likelihood="auto",
     )
 )
 """The defaults of :class:`SamplingOptions` (those of :meth:`bayesml.Model.sample`)."""
+
+
+def record_timings(tree: Any, *, compile_seconds: float, sampling_seconds: float) -> None:
+    """Store how long a fit spent before its first draw and drawing, in seconds, as the
+    ``sample_stats`` attributes ``compile_seconds`` and ``sampling_seconds``.
+
+    ``compile_seconds`` is the time to build what the sampler runs (a PyMC graph and its
+    compiled log density, a Gibbs problem's arrays); ``sampling_seconds`` the time of the chains,
+    warm-up included. Neither counts building the result (log-likelihood, log prior).
+    """
+    if "sample_stats" not in tree.children:
+        import xarray as xr
+
+        tree["sample_stats"] = xr.Dataset()
+    tree["sample_stats"].attrs.update(
+        {
+            "compile_seconds": float(max(compile_seconds, 0.0)),
+            "sampling_seconds": float(max(sampling_seconds, 0.0)),
+        }
+    )
 
 
 def supports_family(supported: Mapping[str, tuple[str, ...]], family: Family) -> bool:

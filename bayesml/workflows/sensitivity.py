@@ -14,11 +14,18 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bayesml.backends.seam import resolve_progressbar
 from bayesml.errors import ArgumentError, ArgumentTypeError, PriorError, SamplingWarning, warn
 from bayesml.workflows.sensitivity_grid import PriorConfiguration, prior_configurations
 from bayesml.workflows.sensitivity_io import SensitivityWriter
 from bayesml.workflows.sensitivity_result import SensitivityResult, load_sensitivity
-from bayesml.workflows.sensitivity_run import FitOutcome, FitTask, default_workers, run_tasks
+from bayesml.workflows.sensitivity_run import (
+    FitOutcome,
+    FitTask,
+    configuration_progress,
+    default_workers,
+    run_tasks,
+)
 
 if TYPE_CHECKING:
     from bayesml.model import Model
@@ -82,7 +89,9 @@ def sensitivity(
     **fit_kwargs
         Passed to :meth:`bayesml.Model.sample`: ``draws``, ``tune``, ``chains``,
         ``random_seed`` (the same seed for every configuration), ``sampler``,
-        ``sampler_kwargs``, ...
+        ``sampler_kwargs``, ... except ``progressbar``: the run shows one bar over the
+        configurations instead of each fit's own (None, the default: where a person watches,
+        as :meth:`bayesml.Model.sample` decides).
 
     Returns
     -------
@@ -120,6 +129,8 @@ def sensitivity(
     configs = prior_configurations(priors, configurations)
     _check_method(method)
     _check_fit_kwargs(fit_kwargs)
+    # one bar over the configurations (where a person watches), none per fit
+    show_progress = resolve_progressbar(fit_kwargs.pop("progressbar", None))
     prior_draws = _prior_draws(prior_predictive)
     model = _base_model(model_or_spec)
     configs = tuple(_with_implied_keys(model, configuration) for configuration in configs)
@@ -130,7 +141,7 @@ def sensitivity(
             spec=_configured_spec(model, configuration).to_dict(),
             data=model.data,
             method=method,
-            fit_kwargs=dict(fit_kwargs),
+            fit_kwargs={**fit_kwargs, "progressbar": False},
             prior_draws=prior_draws,
         )
         for i, configuration in enumerate(configs)
@@ -141,7 +152,14 @@ def sensitivity(
         writer = SensitivityWriter(
             save_dir, spec=model.spec, method=method, configurations=configs, fit_kwargs=fit_kwargs
         )
-    outcomes = run_tasks(tasks, executor=executor, max_workers=workers, on_done=_saver(writer))
+    save = _saver(writer)
+    with configuration_progress(show_progress, len(tasks)) as advance:
+
+        def on_done(outcome: FitOutcome) -> None:
+            save(outcome)
+            advance(outcome)
+
+        outcomes = run_tasks(tasks, executor=executor, max_workers=workers, on_done=on_done)
     result = SensitivityResult(
         spec=model.spec,
         method=method,

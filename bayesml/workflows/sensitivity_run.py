@@ -9,14 +9,16 @@ traceback, so one failed configuration does not lose the others.
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,7 @@ __all__ = [
     "FitFailure",
     "FitOutcome",
     "FitTask",
+    "configuration_progress",
     "default_workers",
     "run_fit",
     "run_tasks",
@@ -155,6 +158,44 @@ def _add_prior_predictive(model, result: xr.DataTree, draws: int, seed: int | No
 
 def _unique(items: list[tuple[type[Warning], str]]) -> list[tuple[type[Warning], str]]:
     return list(dict.fromkeys(items))
+
+
+@contextmanager
+def configuration_progress(show: bool, total: int) -> Iterator[Callable[[FitOutcome], None]]:
+    """One progress bar over the ``total`` configurations of a sensitivity run (rich, or tqdm,
+    when installed; nothing unless ``show``); yields the callback that advances it by one fit,
+    naming the configuration that finished."""
+    if show and importlib.util.find_spec("rich") is not None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        progress = Progress(
+            TextColumn("Prior configurations"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[last]}"),
+        )
+        task = progress.add_task("", total=total, last="")
+        with progress:
+            yield lambda outcome: progress.update(task, advance=1, last=outcome.label)
+    elif show and importlib.util.find_spec("tqdm") is not None:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc="Prior configurations", unit="fit")
+        try:
+            yield lambda outcome: (bar.set_postfix_str(outcome.label), bar.update(1))
+        finally:
+            bar.close()
+    else:
+        yield lambda outcome: None
 
 
 def default_workers(n_tasks: int, threads_per_fit: int) -> int:

@@ -203,7 +203,7 @@ def test_nutpie_run_through_summary_predict_loo_and_compare():
     import arviz_stats
 
     model = bayesml.Model(ONE_SMOOTH, DATA, priors=PRIORS)
-    result = model.sample(draws=300, tune=300, chains=2, random_seed=5)
+    result = model.sample("nuts", draws=300, tune=300, chains=2, random_seed=5)
     assert result.attrs["bayesml_sampler"] == "nutpie"
     posterior = result["posterior"]
     assert posterior["sd_s(x2)"].dims == ("chain", "draw")
@@ -278,7 +278,7 @@ def test_smooths_at_the_grid_agree_with_gamm4():
 @pytest.mark.slow
 def test_pymc_sampler_on_the_sampled_graph_agrees_with_the_integrated_one():
     kwargs = dict(draws=1000, tune=1000, chains=2, random_seed=7, check=False)
-    integrated = bayesml.Model(ONE_SMOOTH, DATA, priors=PRIORS).sample(**kwargs)
+    integrated = bayesml.Model(ONE_SMOOTH, DATA, priors=PRIORS).sample("nuts", **kwargs)
     sampled = bayesml.Model(ONE_SMOOTH, DATA, priors=PRIORS, random_effects="sampled").sample(
         **kwargs, sampler_kwargs={"sampler": "pymc", "target_accept": 0.95}
     )

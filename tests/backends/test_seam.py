@@ -47,7 +47,8 @@ def test_the_registry_does_not_import_pymc():
 @pytest.mark.parametrize(
     ("call", "pattern"),
     [
-        (lambda m: m.sample(method="hmc"), r"^method must be one of \['gibbs', 'nuts'\]; got method='hmc'$"),
+        (lambda m: m.sample(method="hmc"),
+         r"^method must be one of \['auto', 'gibbs', 'nuts'\]; got method='hmc'$"),
         (lambda m: m.fit(method="reml"),
          r"^method must be one of \['agq', 'hlik', 'laplace'\]; got method='reml'$"),
         (lambda m: m.fit(method="nuts"),

@@ -37,6 +37,7 @@ def hier_fit(hier_model):
         # short chains: low ESS is expected and irrelevant to what these tests check
         warnings.simplefilter("ignore", SamplingWarning)
         return hier_model.sample(
+            method="nuts",
             draws=200,
             tune=300,
             chains=2,

@@ -30,7 +30,7 @@ QUARTILES = (0.25, 0.5, 0.75)
 def separated():
     model = bayesml.Model("y ~ x", pd.DataFrame({"x": X, "y": Y}), family="bernoulli")
     result, warned = sample_recording(
-        model, draws=1000, tune=1000, chains=4, random_seed=2, log_prior=False
+        model, method="nuts", draws=1000, tune=1000, chains=4, random_seed=2, log_prior=False
     )
     return model, result, warned
 

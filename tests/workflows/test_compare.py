@@ -53,7 +53,7 @@ def fits(model):
     """One tiny run of each backend (the chains are short: only names and plumbing are checked)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
-        nuts = model.sample(draws=60, tune=100, chains=2, random_seed=5, log_prior=False)
+        nuts = model.sample("nuts", draws=60, tune=100, chains=2, random_seed=5, log_prior=False)
         gibbs = model.sample(
             "gibbs",
             draws=60,

@@ -10,7 +10,12 @@ from bayesml.backends.gibbs.driver import run_chains
 from bayesml.backends.gibbs.problem import build_problem
 from bayesml.backends.gibbs.results import build_result
 from bayesml.backends.gibbs.sampler import SamplerOptions
-from bayesml.backends.seam import SAMPLING_DEFAULTS, SamplingOptions, check_count
+from bayesml.backends.seam import (
+    SAMPLING_DEFAULTS,
+    SamplingOptions,
+    check_count,
+    record_timings,
+)
 from bayesml.errors import ArgumentError
 
 if TYPE_CHECKING:
@@ -142,7 +147,8 @@ def sample_gibbs(
         Seed of ``numpy.random.SeedSequence``; chain c uses its c-th spawned child, so the same
         seed gives identical draws however many processes run the chains.
     progressbar
-        Show a progress bar per chain (rich, or tqdm, when installed).
+        Show a progress bar per chain (rich, or tqdm, when installed); None (the default): where
+        a person watches (:func:`~bayesml.backends.seam.watched`).
     probit_form
         Accepted for symmetry with the NUTS backend; the Gibbs sampler always works with the
         latent (Albert–Chib) form, whose posterior of the parameters is that of the marginal one.
@@ -153,7 +159,9 @@ def sample_gibbs(
         :meth:`bayesml.Model.sample`).
     cores
         Worker processes (``spawn``); default one per chain, at most the number of CPUs. 1 runs
-        the chains one after another in this process.
+        the chains one after another in this process, as they also run when a script samples at
+        its top level without ``if __name__ == "__main__":`` (every spawned worker would run that
+        code again; :func:`~bayesml.backends.gibbs.driver.workers_can_start`).
     expansion
         ``"auto"``: choose each group's parameter-expansion moves in warm-up (see above);
         ``True``: make them all; ``False``: none (they change the mixing, not the posterior).
@@ -165,7 +173,9 @@ def sample_gibbs(
         ``cutpoints``: the names and dims of the NUTS backend), ``sample_stats`` (acceptance
         rates of the Metropolis steps, density evaluations of the slice steps, ``expansion_<group>``: whether
         the kept draws make the group's expansion moves, with the attribute
-        ``expansion_gain_<group>``, the estimated gain per chain), ``observed_data``,
+        ``expansion_gain_<group>``, the estimated gain per chain; the attributes
+        ``compile_seconds``, here the time to build the problem's arrays, and
+        ``sampling_seconds``), ``observed_data``,
         ``log_likelihood`` (as ``log_likelihood`` asks) and ``log_prior``.
 
     Raises
@@ -186,8 +196,10 @@ def run_gibbs(
     design: ModelDesign, priors: ResolvedPriors, family: Family, options: GibbsOptions
 ) -> xr.DataTree:
     """:func:`sample_gibbs` with its options validated (the backend's ``run``)."""
+    start = time.perf_counter()
     problem = build_problem(design, priors, family)
     store_log_likelihood = options.store_log_likelihood(design.n_obs)
+    setup = time.perf_counter() - start
     start = time.perf_counter()
     traces = run_chains(
         problem,
@@ -206,5 +218,7 @@ def run_gibbs(
         log_likelihood=store_log_likelihood,
     )
     tree["posterior"].attrs.update({"sampling_time": elapsed, "tuning_steps": options.tune})
+    # no compilation: the time before the first sweep is building the problem's arrays
+    record_timings(tree, compile_seconds=setup, sampling_seconds=elapsed)
     tree.attrs["bayesml_sampler"] = "gibbs"
     return tree

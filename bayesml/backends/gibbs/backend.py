@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from bayesml.backends.gibbs.api import GibbsOptions, run_gibbs
-from bayesml.backends.gibbs.problem import DESCRIPTION, supported_families
+from bayesml.backends.gibbs.problem import (
+    AUTO_LIKELIHOODS,
+    DESCRIPTION,
+    build_problem,
+    supported_families,
+)
 from bayesml.backends.seam import BackendBase, ModelInputs
-from bayesml.errors import ArgumentError
+from bayesml.errors import ArgumentError, FamilyError, MissingDependencyError, PriorError
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -43,6 +48,26 @@ class GibbsBackend(BackendBase):
             )
         return super().options(given, **common)
 
+    def exact_update_gap(self, model: ModelInputs) -> str | None:
+        """Why ``method="auto"`` should not take the Gibbs sampler for ``model``, in a few words:
+        a block without an exact Gibbs update (its likelihood, a prior, the ``polyagamma``
+        package a logit model needs), or a likelihood outside
+        :data:`~bayesml.backends.gibbs.problem.AUTO_LIKELIHOODS` (the augmented ones, which mix
+        more slowly than NUTS); None when every block has an exact update and the sampler is the
+        faster choice (:func:`bayesml.backends.registry.choose_sampling_method`).
+        """
+        try:
+            problem = build_problem(model.design, model.priors, model.family)
+        except (FamilyError, PriorError, MissingDependencyError) as error:
+            return _first_clause(str(error))
+        if problem.likelihood not in AUTO_LIKELIHOODS:
+            family = model.family
+            return (
+                f"the Gibbs updates of a {family.name} model with the {family.link.name} link "
+                "mix more slowly than NUTS (bench/README.md)"
+            )
+        return None
+
     def run(self, model: ModelInputs, options: GibbsOptions) -> xr.DataTree:
         """Sample ``model`` (its ``probit`` option is accepted for symmetry with NUTS)."""
         import dataclasses
@@ -50,6 +75,13 @@ class GibbsBackend(BackendBase):
         probit_form = model.settings.get("probit", "marginal")
         options = dataclasses.replace(options, probit_form=probit_form)
         return run_gibbs(model.design, model.priors, model.family, options)
+
+
+def _first_clause(message: str) -> str:
+    """A refusal's message up to its advice (the text before the first ``;`` or ``:``)."""
+    for mark in ("; ", ": "):
+        message = message.split(mark, 1)[0]
+    return message.rstrip(". ")
 
 
 GIBBS = GibbsBackend()

@@ -3,26 +3,43 @@
 Chain c runs from ``SeedSequence(random_seed).spawn(chains)[c]`` whatever the number of worker
 processes, so the same seed gives identical draws with ``cores=1`` and with ``cores=4``. The
 workers are kept for the next fit (see :class:`_ReusablePool`).
+
+Where the chains run: a spawned worker starts a fresh interpreter which, before it runs a chain,
+runs the main script's top-level code again (as ``__mp_main__``), as every ``spawn`` or
+``forkserver`` start does. In a notebook, a console or ``python -c`` there is no main script,
+and under ``if __name__ == "__main__":`` the re-run skips the sampling; but a plain script that
+samples at its top level would sample again in every worker, which then tries to start workers
+of its own and fails. :func:`workers_can_start` recognises that case (the call comes from the
+main script's top level, outside such a guard, read from the script's source) and the chains
+then run one after another in the calling process. Threads are no substitute: the sweeps are
+many small numpy operations that hold the GIL, and 4 chains in 2 threads took 1.6–2.3 times as
+long as the same chains one after another (radon, sleepstudy, rats, bacteria; 2 cores). Nor is
+``fork``: it copies the calling process with only the calling thread, so locks held by any
+other thread (BLAS's pool, a notebook's, nutpie's, this module's idle timer) stay locked in
+the child, which can hang; Python 3.12 warns against forking a multi-threaded process.
 """
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import queue as queue_module
 import signal
+import sys
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache
 
 import numpy as np
 
 from bayesml.backends.gibbs.problem import GibbsProblem
 from bayesml.backends.gibbs.progress import ChainProgress, chain_progress
 from bayesml.backends.gibbs.sampler import ChainTrace, SamplerOptions, run_chain
-from bayesml.errors import SamplingError
+from bayesml.errors import SamplingError, SamplingWarning, warn
 
-__all__ = ["IDLE_SECONDS", "chain_seeds", "run_chains", "shutdown_workers"]
+__all__ = ["IDLE_SECONDS", "chain_seeds", "run_chains", "shutdown_workers", "workers_can_start"]
 
 _POLL_SECONDS = 0.1
 #: seconds idle worker processes are kept for the next fit
@@ -188,6 +205,91 @@ def _in_processes(problem, seeds, cores, display, show, **kwargs) -> list[ChainT
     return traces
 
 
+def _is_main_guard(test: ast.expr) -> bool:
+    """Whether ``test`` is ``__name__ == "__main__"`` (either way round)."""
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and len(test.comparators) == 1
+    ):
+        return False
+    sides = (test.left, test.comparators[0])
+    names = [side.id for side in sides if isinstance(side, ast.Name)]
+    texts = [side.value for side in sides if isinstance(side, ast.Constant)]
+    return names == ["__name__"] and texts == ["__main__"]
+
+
+@lru_cache(maxsize=8)
+def _guarded_lines(filename: str, mtime: float) -> tuple[tuple[int, int], ...] | None:
+    """The line ranges of the bodies of ``if __name__ == "__main__":`` in a script, or None when
+    its source cannot be read or parsed."""
+    try:
+        with open(filename, encoding="utf-8") as source:
+            tree = ast.parse(source.read(), filename)
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return None
+    return tuple(
+        (node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and _is_main_guard(node.test)
+    )
+
+
+def _main_top_level_frame(main):
+    """The frame running the main module's top-level code, if it is still running (in this
+    thread, else in the main thread)."""
+    frames = [sys._getframe()]
+    main_thread = threading.main_thread()
+    if threading.current_thread() is not main_thread and main_thread.ident is not None:
+        frames.append(sys._current_frames().get(main_thread.ident))
+    for frame in frames:
+        while frame is not None:
+            if frame.f_code.co_name == "<module>" and frame.f_globals is vars(main):
+                return frame
+            frame = frame.f_back
+    return None
+
+
+def workers_can_start() -> bool:
+    """Whether spawned worker processes can run chains for this call.
+
+    False when the call comes from the top-level code of a main script (``python script.py`` or
+    ``python -m module``) outside ``if __name__ == "__main__":`` — every worker would run that
+    code again — or when the script's source cannot be read to tell. True in a notebook, a
+    console or ``python -c`` (no main script), and under the guard.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        return True
+    spec = getattr(main, "__spec__", None)
+    filename = getattr(main, "__file__", None)
+    if spec is None and filename is None:  # interactive: the workers import no main module
+        return True
+    frame = _main_top_level_frame(main)
+    if frame is None:  # the main module's top-level code has finished running
+        return True
+    path = frame.f_code.co_filename
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return False
+    guarded = _guarded_lines(path, mtime)
+    if guarded is None:
+        return False
+    return any(start <= frame.f_lineno <= end for start, end in guarded)
+
+
+def _unguarded_warning(cores: int) -> None:
+    warn(
+        f"cores={cores} asks for Gibbs chains in {cores} worker processes, but this script samples "
+        "at its top level, which every spawned worker would run again: the chains run one after "
+        'another in this process. Sample under `if __name__ == "__main__":` to run them in '
+        "parallel",
+        SamplingWarning,
+    )
+
+
 def run_chains(
     problem: GibbsProblem,
     *,
@@ -201,9 +303,15 @@ def run_chains(
     options: SamplerOptions,
 ) -> list[ChainTrace]:
     """Run ``chains`` chains, in parallel processes when ``cores`` > 1 (default: one per chain,
-    at most the number of CPUs)."""
+    at most the number of CPUs) and :func:`workers_can_start`, else one after another in this
+    process (with a :class:`~bayesml.errors.SamplingWarning` when ``cores`` > 1 was asked for)."""
     seeds = chain_seeds(random_seed, chains)
+    asked = cores
     cores = min(chains, os.cpu_count() or 1) if cores is None else min(cores, chains)
+    if cores > 1 and not workers_can_start():
+        if asked is not None:
+            _unguarded_warning(asked)
+        cores = 1
     kwargs = {"draws": draws, "tune": tune, "thin": thin, "options": options}
     with chain_progress(progressbar, chains, tune + draws * thin) as display:
         if cores <= 1:

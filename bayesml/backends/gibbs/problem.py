@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from bayesml.priors import ResolvedPriors
 
 __all__ = [
+    "AUTO_LIKELIHOODS",
     "COEFFICIENT_PRIORS",
     "COV_UPDATES",
     "CUTPOINT_PRIORS",
@@ -86,6 +87,12 @@ LIKELIHOODS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
 
 #: likelihoods with one latent normal per trial (Albert–Chib), which the probit scale move rescales
 LATENT_NORMAL_LIKELIHOODS = frozenset({"probit", ORDINAL_PROBIT})
+
+#: likelihoods on which ``method="auto"`` takes the Gibbs sampler. The augmented ones (probit,
+#: logit, ordinal probit) have exact updates too, but their latent variables slow the mixing:
+#: on bacteria, Gibbs's ESS per second on a repeat fit is a fraction of NUTS's (bench/README.md,
+#: ``bench/auto.py``), and on separated data it does not mix (R-hat 1.2 where NUTS is exact)
+AUTO_LIKELIHOODS = frozenset({LINEAR})
 
 #: coefficient prior -> (mean, scale, degrees of freedom) of its normal scale mixture
 COEFFICIENT_PRIORS: MappingProxyType[str, Callable[[Prior], tuple[float, float, float]]] = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, derived_names
 from bayesml.backends.pymc.deterministics import add_deterministics
 from bayesml.backends.pymc.nutpie_callbacks import fast_callbacks
 from bayesml.backends.pymc.samplers import check_sampler
+from bayesml.backends.seam import record_timings
 
 __all__ = ["sample_nuts", "sample_prior_predictive"]
 
@@ -75,13 +77,20 @@ def sample_nuts(
             tree = _sample_nutpie(model, info, run, kwargs)
         else:
             kwargs.setdefault("var_names", stored_names(model, info, deterministics=True))
+            clock = _FirstDraw(kwargs.pop("callback", None)) if sampler == "pymc" else None
+            start = time.perf_counter()
             tree = pm.sample(
                 **run._asdict(),
                 nuts_sampler=sampler,
                 compute_convergence_checks=False,
                 model=model,
                 **kwargs,
+                **({"callback": clock} if clock is not None else {}),
             )
+            end = time.perf_counter()
+            # PyMC compiles before the first draw; numpyro compiles inside its sampling call
+            first = clock.first if clock is not None and clock.first is not None else start
+            record_timings(tree, compile_seconds=first - start, sampling_seconds=end - first)
     for group in _WARMUP_GROUPS:
         if group in tree.children:
             del tree[group]
@@ -95,6 +104,21 @@ def stored_names(model: pm.Model, info: BuildInfo, *, deterministics: bool) -> l
     row: the latent probit magnitudes, chains × draws × rows values that no result uses)."""
     variables = list(model.free_RVs) + (list(model.deterministics) if deterministics else [])
     return [var.name for var in variables if var.name not in info.row_variables]
+
+
+class _FirstDraw:
+    """A ``pm.sample`` callback noting when the first draw arrived (after the compilation and
+    the start of the chains), passing every draw on to the user's own callback."""
+
+    def __init__(self, callback: Any = None) -> None:
+        self.callback = callback
+        self.first: float | None = None
+
+    def __call__(self, trace: Any, draw: Any) -> None:
+        if self.first is None:
+            self.first = time.perf_counter()
+        if self.callback is not None:
+            self.callback(trace=trace, draw=draw)
 
 
 class _Run(NamedTuple):
@@ -123,6 +147,7 @@ def _sample_nutpie(
         options["maxdepth"] = options.pop("max_treedepth")
     # the warm-up draws are dropped from the result: do not keep them while sampling
     options.setdefault("save_warmup", False)
+    start = time.perf_counter()
     compiled = info.compiled.get("nutpie")
     if compiled is None:
         # only the free variables: each stored Deterministic costs nutpie's numba-compiled expand
@@ -131,6 +156,7 @@ def _sample_nutpie(
             compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
                 model, var_names=stored_names(model, info, deterministics=False)
             )
+    compiled_at = time.perf_counter()
     random_seed = run.random_seed
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -143,6 +169,11 @@ def _sample_nutpie(
         seed=int(random_seed),
         progress_bar=run.progressbar,
         **options,
+    )
+    record_timings(
+        tree,
+        compile_seconds=compiled_at - start,
+        sampling_seconds=time.perf_counter() - compiled_at,
     )
     tree["posterior"] = add_deterministics(
         tree["posterior"].to_dataset(), model, derived_names(model, info)

@@ -181,7 +181,7 @@ def sleepstudy_fits():
         model = bayesml.Model(
             "Reaction ~ Days + (Days | Subject)", "sleepstudy", random_effects=choice
         )
-        fits[choice] = model.sample(**kwargs)
+        fits[choice] = model.sample("nuts", **kwargs)
     return fits
 
 
@@ -223,7 +223,7 @@ def test_integrated_result_has_the_shared_contract(sleepstudy_fits):
 def test_same_seed_draws_the_same_effects_back():
     model = bayesml.Model("y ~ x + (1 + x | g)", grouped_data())
     kwargs = dict(draws=30, tune=30, chains=1, random_seed=4, check=False, log_prior=False)
-    first, second = model.sample(**kwargs), model.sample(**kwargs)
+    first, second = model.sample("nuts", **kwargs), model.sample("nuts", **kwargs)
     np.testing.assert_array_equal(
         first["posterior"]["u_g"].values, second["posterior"]["u_g"].values
     )

@@ -102,7 +102,7 @@ def test_draws_are_identical_with_and_without_them(monkeypatch):
 
     def fit():
         model = bayesml.Model("y ~ week + (1 | ID)", data, family="bernoulli", success="y")
-        return model.sample(**kwargs)["posterior"]
+        return model.sample("nuts", **kwargs)["posterior"]
 
     fast = fit()
     monkeypatch.setattr(nutpie_callbacks, "applies", lambda *args: False)

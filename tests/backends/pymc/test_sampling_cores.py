@@ -19,11 +19,12 @@ def small_model():
 @pytest.mark.parametrize("cores", [0, -1, 1.5, True, "2"])
 def test_bad_cores_is_refused(small_model, cores):
     with pytest.raises(ValueError, match=r"sampler_kwargs\['cores'\] must be an integer >= 1; got cores="):
-        small_model.sample(draws=10, tune=10, chains=2, sampler_kwargs={"cores": cores})
+        small_model.sample("nuts", draws=10, tune=10, chains=2, sampler_kwargs={"cores": cores})
 
 
 def test_pymc_sampler_runs_chains_in_this_process_with_one_core(small_model):
     result = small_model.sample(
+        "nuts",
         draws=200, tune=200, chains=2, random_seed=3, sampler_kwargs={"sampler": "pymc", "cores": 1}
     )
     assert result.posterior.sizes["chain"] == 2
