@@ -129,3 +129,14 @@ def test_record_timings_makes_sample_stats():
     tree = xr.DataTree()
     seam.record_timings(tree, compile_seconds=1.5, sampling_seconds=-1e-9)
     assert dict(tree["sample_stats"].attrs) == {"compile_seconds": 1.5, "sampling_seconds": 0.0}
+
+
+def test_pymc_users_callback_still_sees_every_draw():
+    """The first-draw clock wraps a user's ``callback`` (PyMC's per-draw hook), never replaces it."""
+    pytest.importorskip("pymc")
+    model = bayesml.Model("Reaction ~ Days + (1 | Subject)", "sleepstudy")
+    draws = []
+    options = {"sampler": "pymc", "cores": 1, "callback": lambda trace, draw: draws.append(draw)}
+    result = model.sample("nuts", sampler_kwargs=options, **SHORT)
+    assert len(draws) == SHORT["chains"] * (SHORT["draws"] + SHORT["tune"])
+    assert result["sample_stats"].attrs["compile_seconds"] > 0

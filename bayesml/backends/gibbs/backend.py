@@ -14,7 +14,7 @@ from bayesml.backends.gibbs.problem import (
     supported_families,
 )
 from bayesml.backends.seam import BackendBase, ModelInputs
-from bayesml.errors import ArgumentError, FamilyError, MissingDependencyError, PriorError
+from bayesml.errors import ArgumentError, BayesmlError
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -58,7 +58,7 @@ class GibbsBackend(BackendBase):
         """
         try:
             problem = build_problem(model.design, model.priors, model.family)
-        except (FamilyError, PriorError, MissingDependencyError) as error:
+        except BayesmlError as error:  # any refusal (family, prior, polyagamma, weights, ...)
             return _first_clause(str(error))
         if problem.likelihood not in AUTO_LIKELIHOODS:
             family = model.family
