@@ -88,7 +88,17 @@ class Model:
         it samples where that is exact — a gaussian family with the identity link and one grouping
         factor — and draws them back from their conditional posterior after sampling (the same
         posterior, better mixing of the SDs); ``"integrated"`` insists; ``"sampled"`` samples
-        them (non-centred), as in :attr:`pymc_model`.
+        them, as in :attr:`pymc_model`.
+    parameterization
+        How NUTS writes each gaussian random term whose effects it samples: ``"centered"``
+        (``u ~ N(0, sd)``), ``"noncentered"`` (``u = sd · z``, ``z ~ N(0, 1)``) or ``"auto"``
+        (default: centred where each level's data dominate the prior at the Laplace fit —
+        Fisher information × sd² above 1 on average —, non-centred otherwise); one choice for
+        every term or a mapping from grouping factor to choice, e.g.
+        ``{"BROOD": "centered"}`` (unnamed factors: ``"auto"``). The same posterior and names
+        (``u_<group>``, ``sd_<group>``) either way; smooth terms stay non-centred. Under
+        ``"auto"`` NUTS also starts each chain from a draw around the Laplace fit (else the
+        h-likelihood fit). Spec: ``options: {parameterization: {BROOD: centered}}``.
     zi, hu
         One-sided formula of the zero-inflation probability ``zi`` of a ``zero_inflated_*`` family
         or of the hurdle probability ``hu`` of a ``hurdle_*`` family, on the logit scale, e.g.
@@ -134,6 +144,7 @@ class Model:
         reference_levels: Mapping[str, Any] | None = None,
         probit: Literal["marginal", "latent"] = "marginal",
         random_effects: RandomEffects = "auto",
+        parameterization: str | Mapping[str, str] = "auto",
         zi: str | None = None,
         hu: str | None = None,
         dispersion_formula: str | None = None,
@@ -151,6 +162,10 @@ class Model:
             options["probit"] = probit
         if random_effects != "auto":
             options["random_effects"] = random_effects
+        if not (isinstance(parameterization, str) and parameterization == "auto"):
+            options["parameterization"] = (
+                dict(parameterization) if isinstance(parameterization, Mapping) else parameterization
+            )
         data_name = data if isinstance(data, str | Path) else None
         spec = ModelSpec(
             formula=formula,
@@ -290,6 +305,8 @@ class Model:
         )
         # the NUTS backend reads the random_effects option: refuse a bad one now
         self._random_effects = self._nuts.random_effects(self._inputs)
+        # and the parameterization option: refuse a grouping factor the formula lacks now
+        self._nuts.check_parameterization(self._inputs)
 
     # -- descriptions -------------------------------------------------------------------------
     @property

@@ -71,7 +71,8 @@ class ModelSpec:
         Column of prior weights (or of trials for an ``r/n`` binomial response).
     options
         ``missing`` (raise | drop), ``reference_levels`` ({column: level}), ``probit``
-        (marginal | latent), ``random_effects`` (auto | sampled | integrated), ``sampler`` (pymc | nutpie | numpyro), ``draws``, ``tune``,
+        (marginal | latent), ``random_effects`` (auto | sampled | integrated),
+        ``parameterization`` (auto | centered | noncentered, or {group: choice}), ``sampler`` (pymc | nutpie | numpyro), ``draws``, ``tune``,
         ``chains``, ``seed`` or ``random_seed``.
     description, name
         Free text, and a short name.

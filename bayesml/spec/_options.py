@@ -28,6 +28,18 @@ def _reference_levels(value: Any, key_path: str) -> None:
         expect_scalar(level, join_key(key_path, column))
 
 
+PARAMETERIZATIONS = ("auto", "centered", "noncentered")
+
+
+def _parameterization(value: Any, key_path: str) -> None:
+    """One of :data:`PARAMETERIZATIONS`, or ``{grouping factor: one of them}``."""
+    if isinstance(value, Mapping):
+        for group, choice in value.items():
+            expect_choice(choice, join_key(key_path, str(group)), choices=PARAMETERIZATIONS)
+        return
+    expect_choice(value, key_path, choices=PARAMETERIZATIONS)
+
+
 #: option name -> validator(value, key_path) raising SpecError
 OPTIONS: Mapping[str, Callable[[Any, str], None]] = {
     "missing": partial(expect_choice, choices=("raise", "drop")),
@@ -35,6 +47,7 @@ OPTIONS: Mapping[str, Callable[[Any, str], None]] = {
     "reference": expect_scalar,
     "probit": partial(expect_choice, choices=("marginal", "latent")),
     "random_effects": partial(expect_choice, choices=("auto", "sampled", "integrated")),
+    "parameterization": _parameterization,
     "sampler": partial(expect_choice, choices=SAMPLERS),
     "draws": partial(expect_integer, minimum=1),
     "tune": partial(expect_integer, minimum=0),

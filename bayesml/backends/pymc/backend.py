@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+import numpy as np
+
 from bayesml.backends.pymc.effects import choose_random_effects
 from bayesml.backends.pymc.samplers import check_sampler
 from bayesml.backends.seam import (
@@ -109,6 +111,7 @@ class NutsBackend(BackendBase):
             sampler=options.sampler,
             cores=options.cores,
             sampler_kwargs=options.sampler_options,
+            initial_points=self.initial_points(model, pymc_model, info),
         )
         tree = finish_result(
             tree,
@@ -137,6 +140,59 @@ class NutsBackend(BackendBase):
             model.family,
             latent=self.probit_form(model) == "latent",
         )
+
+    def start(self, model: ModelInputs) -> Any:
+        """The point fit NUTS starts from and chooses parameterisations with
+        (:func:`bayesml.backends.pymc.start.point_start`: Laplace, else h-likelihood; None when
+        neither fits), computed once per model and only where the effects are sampled."""
+        from bayesml.backends.pymc.start import point_start
+
+        if self.random_effects(model) != "sampled":
+            return None
+        return self._cached(model, ("start",), lambda: point_start(model))
+
+    def check_parameterization(self, model: ModelInputs) -> None:
+        """Refuse a ``parameterization`` option that is not a choice, or that names a grouping
+        factor which is not a gaussian random term of the mean's formula."""
+        from bayesml.backends.pymc.start import check_parameterization
+
+        check_parameterization(model.settings.get("parameterization", "auto"), model.design)
+
+    def parameterization(self, model: ModelInputs) -> dict[str, str]:
+        """Grouping factor -> ``"centered"``/``"noncentered"`` for the model's gaussian random
+        terms (the ``parameterization`` option; ``"auto"`` chooses from the point fit)."""
+        from bayesml.backends.pymc.start import choose_parameterization, parameterized_blocks
+
+        setting = model.settings.get("parameterization", "auto")
+        needs_fit = any(
+            (setting if isinstance(setting, str) else setting.get(block.name, "auto")) == "auto"
+            for block in parameterized_blocks(model.design)
+        )
+        start = self.start(model) if needs_fit and not model.family.category_predictors else None
+        return choose_parameterization(setting, model.design, model.family, start)
+
+    def initial_points(self, model: ModelInputs, pymc_model: Any, info: Any) -> Any:
+        """Each chain's initial values, drawn around the point fit (a function of the chain's
+        seed), or None to keep the sampler's own start (no point fit, or effects integrated)."""
+        from bayesml.backends.pymc.start import initial_values
+
+        if model.settings.get("init", "auto") != "auto" or model.family.category_predictors:
+            return None
+        start = self.start(model)
+        if start is None or "_latent_abs" in {var.name for var in pymc_model.free_RVs}:
+            return None
+        from bayesml.backends.pymc.builder import coefficient_columns
+
+        columns, names = coefficient_columns(model.design, model.priors)
+        chosen = self.parameterization(model)
+        free = {var.name for var in pymc_model.free_RVs}
+
+        def draw(seed: int) -> dict:
+            rng = np.random.default_rng(seed)
+            values = initial_values(start, model.design, chosen, columns, names, rng)
+            return {name: value for name, value in values.items() if name in free}
+
+        return draw
 
     def probit_form(self, model: ModelInputs) -> str:
         """``"marginal"`` or ``"latent"`` (the model's ``probit`` option)."""
@@ -173,7 +229,13 @@ class NutsBackend(BackendBase):
     def _build(self, model: ModelInputs, probit_form: str) -> tuple[Any, Any]:
         from bayesml.backends.pymc.builder import build_pymc_model
 
-        return build_pymc_model(model.design, model.priors, model.family, probit_form=probit_form)
+        return build_pymc_model(
+            model.design,
+            model.priors,
+            model.family,
+            probit_form=probit_form,
+            parameterization=self.parameterization(model),
+        )
 
     @staticmethod
     def _cached(model: ModelInputs, key: tuple, build) -> Any:

@@ -21,6 +21,7 @@ layer stacks from the columns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -172,6 +173,7 @@ def build_pymc_model(
     family: Family,
     *,
     probit_form: ProbitForm = "marginal",
+    parameterization: Mapping[str, str] | None = None,
 ) -> tuple[pm.Model, BuildInfo]:
     """Write the PyMC graph of a hierarchical GLM.
 
@@ -186,6 +188,11 @@ def build_pymc_model(
     probit_form
         ``"marginal"`` (P(y = 1) = Φ(η)) or ``"latent"`` (Albert–Chib: z ~ N(η, 1), y = 1[z > 0]);
         the latent form needs a bernoulli or binomial family with the probit link.
+    parameterization
+        Grouping factor -> ``"centered"`` (``u ~ N(0, sd)``, or ``MvNormal(0, L Lᵀ)`` for a
+        correlated term) or ``"noncentered"`` (``u = sd · z``, ``u = z Lᵀ``) for the gaussian
+        random terms of the mean's formula (:mod:`bayesml.backends.pymc.parameterization`);
+        a factor not in it, and every other block, is non-centred.
 
     Returns
     -------
@@ -212,7 +219,7 @@ def build_pymc_model(
                 design, priors, family, linear_predictor
             )
         else:
-            eta = linear_predictor(design, priors)
+            eta = linear_predictor(design, priors, parameterization=parameterization)
         aux = family_parameters(family, priors, design)
         if latent:
             info = _add_latent_probit(design, eta, response_name)
@@ -430,17 +437,19 @@ def derived_names(model: pm.Model, info: BuildInfo) -> list[str]:
 
 def linear_predictor(
     design: ModelDesign, priors: ResolvedPriors, *, coefficient_name: str = "beta",
-    coef_dim: str = COEF_DIM,
+    coef_dim: str = COEF_DIM, parameterization: Mapping[str, str] | None = None,
 ) -> pt.TensorVariable:  # fmt: skip
     """η = Xβ + offset + random effects, adding β and the random effects to the model in context.
 
     ``coefficient_name`` and ``coef_dim`` name the coefficients (``beta_zi``, ``coef_zi`` for the
-    formula of a family parameter)."""
+    formula of a family parameter); ``parameterization`` maps a grouping factor to
+    ``"centered"`` or ``"noncentered"`` (default)."""
     eta = _fixed_contribution(design, priors, coefficient_name, coef_dim)
     if np.any(design.offset != 0):
         eta = eta + pt.as_tensor_variable(np.asarray(design.offset, dtype="float64"))
     for block in design.random:
-        eta = eta + _random_contribution(block, priors)
+        centered = (parameterization or {}).get(block.name) == "centered"
+        eta = eta + _random_contribution(block, priors, centered=centered)
     if eta.ndim == 0:  # an intercept-only model
         eta = pt.alloc(eta, design.n_obs)
     return eta
@@ -485,6 +494,26 @@ def fixed_coefficients(
         dims=coef_dim,
     )
     return sampled, matrix
+
+
+def coefficient_columns(
+    design: ModelDesign, priors: ResolvedPriors
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The columns the mean's sampled coefficients multiply and their variables' names
+    (``_beta_<j>``, ``_beta_scaled_<j>``), without building a graph: for initial values."""
+    labels = list(design.fixed.column_names)
+    if not labels:
+        return np.zeros((design.n_obs, 0)), ()
+    scaling = priors.weakly_informative
+    matrix, _ = sampled_fixed_effects(
+        design.fixed.matrix,
+        labels,
+        intercept_prior=priors.intercept,
+        fixed_priors=priors.fixed,
+        scaling=scaling,
+    )
+    prefix = "_beta_scaled" if scaling is not None else "_beta"
+    return np.asarray(matrix, dtype=float), tuple(f"{prefix}_{j}" for j in range(len(labels)))
 
 
 def _fixed_contribution(
@@ -546,11 +575,19 @@ def sum_of_terms(terms: list) -> pt.TensorVariable | None:
     return total
 
 
-def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:
-    """Add ``u_<group>`` (non-centred) to the model; return its contribution to η.
+def _random_contribution(
+    block: RandomBlock, priors: ResolvedPriors, *, centered: bool = False
+) -> pt.TensorVariable:
+    """Add ``u_<group>`` to the model; return its contribution to η.
 
-    Each term k has its own standardised effects ``_z_<group>_<k>`` and its column of effects
-    ``_u_<group>_<k> = Σ_j L_kj z_j`` (``sd_k z_k`` for uncorrelated terms), gathered by level.
+    Non-centred (default): each term k has its own standardised effects ``_z_<group>_<k>`` and
+    its column of effects ``_u_<group>_<k> = Σ_j L_kj z_j`` (``sd_k z_k`` for uncorrelated
+    terms), gathered by level. Centred (``centered``): the columns are the free variables
+    ``_u_<group>_<k> ~ N(0, sd_k)`` (uncorrelated terms), or the columns of
+    ``_u_<group> ~ MvNormal(0, chol=L)`` (a correlated term). The same posterior; which one NUTS
+    explores better depends on how informative each level's data are
+    (:mod:`bayesml.backends.pymc.parameterization`). Smooths' blocks (``shared_sd``) and HGLM
+    random families are always in their own (non-centred) form.
     """
     level_dim, term_dim, _ = group_dims(block.name)
     n_terms = len(block.term_labels)
@@ -558,17 +595,22 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
         return _hglm_effects_contribution(block, priors)
     if block.shared_sd:
         return _shared_sd_contribution(block, priors)
-    z = [pm.Normal(f"_z_{block.name}_{k}", 0.0, 1.0, dims=level_dim) for k in range(n_terms)]
-    factor = group_factor(block, priors)
-    columns = [
-        sum_of_terms([entry * z_j for entry, z_j in zip(row, z, strict=True) if entry is not None])
-        for row in factor
-    ]
     names = effect_column_names(block.name, n_terms)
-    columns = [
-        pm.Deterministic(name, column, dims=level_dim)
-        for name, column in zip(names, columns, strict=True)
-    ]
+    if centered:
+        columns = _centered_columns(block, priors, names)
+    else:
+        z = [pm.Normal(f"_z_{block.name}_{k}", 0.0, 1.0, dims=level_dim) for k in range(n_terms)]
+        factor = group_factor(block, priors)
+        columns = [
+            sum_of_terms(
+                [entry * z_j for entry, z_j in zip(row, z, strict=True) if entry is not None]
+            )
+            for row in factor
+        ]
+        columns = [
+            pm.Deterministic(name, column, dims=level_dim)
+            for name, column in zip(names, columns, strict=True)
+        ]
     pm.Deterministic(f"u_{block.name}", pt.stack(columns, axis=1), dims=(level_dim, term_dim))
     group_index = pt.as_tensor_variable(block.group_index.astype("int64"))
     term_matrix = np.asarray(block.term_matrix, dtype="float64")
@@ -576,6 +618,33 @@ def _random_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.Tenso
     for k, column in enumerate(columns):
         contribution = contribution + _times_column(column[group_index], term_matrix[:, k])
     return contribution
+
+
+def _centered_columns(
+    block: RandomBlock, priors: ResolvedPriors, names: tuple[str, ...]
+) -> list[pt.TensorVariable]:
+    """The centred effects' columns: free ``_u_<group>_<k> ~ N(0, sd_k)`` where the factor L is
+    diagonal, else the Deterministic columns of ``_u_<group> ~ MvNormal(0, chol=L)``."""
+    level_dim, term_dim, _ = group_dims(block.name)
+    factor = group_factor(block, priors)
+    n_terms = len(factor)
+    diagonal = all(
+        factor[k][j] is None for k in range(n_terms) for j in range(n_terms) if j != k
+    )
+    if diagonal:
+        return [
+            pm.Normal(name, 0.0, factor[k][k], dims=level_dim) for k, name in enumerate(names)
+        ]
+    zero = pt.constant(0.0, dtype="float64")
+    chol = pt.stack(
+        [pt.stack([zero if entry is None else entry for entry in row]) for row in factor]
+    )
+    u = pm.MvNormal(
+        f"_u_{block.name}", mu=pt.zeros(n_terms), chol=chol, dims=(level_dim, term_dim)
+    )
+    return [
+        pm.Deterministic(name, u[:, k], dims=level_dim) for k, name in enumerate(names)
+    ]
 
 
 def _shared_sd_contribution(block: RandomBlock, priors: ResolvedPriors) -> pt.TensorVariable:

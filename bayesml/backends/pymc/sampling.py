@@ -10,7 +10,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -58,6 +58,7 @@ def sample_nuts(
     progressbar: bool = False,
     cores: int | None = None,
     sampler_kwargs: Mapping[str, Any] | None = None,
+    initial_points: Callable[[int], dict[str, np.ndarray]] | None = None,
 ) -> xr.DataTree:
     """Sample the posterior with NUTS and return the raw PyMC result (all free variables kept).
 
@@ -66,6 +67,10 @@ def sample_nuts(
     another, as needed where no child processes may start, e.g. PyMC's sampler inside a Dask
     worker); ``sampler_kwargs`` go to the sampler. The caller adds the log-likelihood and
     log-prior groups and tidies the names: :func:`bayesml.backends.pymc.results.finish_result`.
+    ``initial_points(seed)`` gives one chain's initial values (constrained scale, by free-variable
+    name; :meth:`bayesml.backends.pymc.backend.NutsBackend.initial_points`); variables it leaves
+    out start where the sampler would start them. A user's ``initvals`` (PyMC) or
+    ``init_mean`` (nutpie) in ``sampler_kwargs`` take precedence.
     """
     sampler = check_sampler(sampler)
     kwargs = dict(sampler_kwargs or {})
@@ -74,9 +79,12 @@ def sample_nuts(
     run = _Run(draws, tune, chains, cores, random_seed, progressbar)
     with quiet_pymc():
         if sampler == "nutpie":
-            tree = _sample_nutpie(model, info, run, kwargs)
+            tree = _sample_nutpie(model, info, run, kwargs, initial_points)
         else:
             kwargs.setdefault("var_names", stored_names(model, info, deterministics=True))
+            if initial_points is not None and "initvals" not in kwargs:
+                seeds = np.random.SeedSequence(run.random_seed).generate_state(run.chains)
+                kwargs["initvals"] = [initial_points(int(seed)) for seed in seeds]
             clock = _FirstDraw(kwargs.pop("callback", None)) if sampler == "pymc" else None
             start = time.perf_counter()
             tree = pm.sample(
@@ -133,7 +141,11 @@ class _Run(NamedTuple):
 
 
 def _sample_nutpie(
-    model: pm.Model, info: BuildInfo, run: _Run, options: dict[str, Any]
+    model: pm.Model,
+    info: BuildInfo,
+    run: _Run,
+    options: dict[str, Any],
+    initial_points: Callable[[int], dict[str, np.ndarray]] | None = None,
 ) -> xr.DataTree:
     """nutpie directly, compiling once per model (the compiled model is kept in ``info``).
 
@@ -156,6 +168,8 @@ def _sample_nutpie(
             compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
                 model, var_names=stored_names(model, info, deterministics=False)
             )
+    if initial_points is not None and "init_mean" not in options:
+        compiled = _with_initial_points(compiled, model, initial_points)
     compiled_at = time.perf_counter()
     random_seed = run.random_seed
     if random_seed is None:
@@ -179,6 +193,44 @@ def _sample_nutpie(
         tree["posterior"].to_dataset(), model, derived_names(model, info)
     )
     return tree
+
+
+def _with_initial_points(
+    compiled: Any, model: pm.Model, initial_points: Callable[[int], dict[str, np.ndarray]]
+) -> Any:
+    """nutpie's compiled model whose chains start at ``initial_points(seed)``: nutpie draws
+    each chain's start from ``initial_point_func(seed)``, a flat vector of the free variables'
+    unconstrained values in ``model.free_RVs`` order; the given values replace their slices
+    (identity or log transforms only: any other keeps nutpie's start)."""
+    import dataclasses
+
+    from pymc.logprob.transforms import LogTransform
+
+    sizes = {name: int(np.size(value)) for name, value in model.initial_point(0).items()}
+    layout = []
+    offset = 0
+    for var in model.free_RVs:
+        value_name = model.rvs_to_values[var].name
+        size = sizes[value_name]
+        layout.append((var.name, model.rvs_to_transforms.get(var), slice(offset, offset + size)))
+        offset += size
+    base = compiled.initial_point_func
+
+    def start(seed: Any) -> np.ndarray:
+        point = np.array(base(seed), dtype=float, copy=True)
+        values = initial_points(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+        for name, transform, where in layout:
+            if name not in values:
+                continue
+            value = np.asarray(values[name], dtype=float).ravel()
+            if transform is not None and not isinstance(transform, LogTransform):
+                continue
+            value = np.log(value) if transform is not None else value
+            if value.size == where.stop - where.start and np.all(np.isfinite(value)):
+                point[where] = value
+        return point
+
+    return dataclasses.replace(compiled, initial_point_func=start)
 
 
 def sample_prior_predictive(

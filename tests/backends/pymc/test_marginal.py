@@ -248,12 +248,13 @@ def test_auto_integrates_exactly_where_it_can(formula, family, options, expected
     model = bayesml.Model(formula, grouped_data(), family=family, **options)
     assert model.random_effects == expected
     free = {var.name for var in model.sampling_pymc_model.free_RVs}
-    assert any(name.startswith("_z_") for name in free) == (
+    # sampled effects: standardised (_z_, non-centred) or themselves (_u_, centred)
+    assert any(name.startswith(("_z_", "_u_")) for name in free) == (
         expected == "sampled" and "|" in formula
     )
     # pymc_model always samples the effects, for users who extend it
     assert "|" not in formula or any(
-        var.name.startswith("_z_") for var in model.pymc_model.free_RVs
+        var.name.startswith(("_z_", "_u_")) for var in model.pymc_model.free_RVs
     )
 
 

@@ -1,0 +1,318 @@
+"""Where NUTS starts and how it writes each random term: centred or non-centred, from a point fit.
+
+No PyMC import at module level: the choice is numpy over the design, the family and a point fit
+(:class:`bayesml.results.point.PointEstimates` of the Laplace fit, else the h-likelihood fit).
+
+**Parameterisation.** A gaussian random term's effects can be written centred, ``u ~ N(0, sd)``,
+or non-centred, ``u = sd · z`` with ``z ~ N(0, 1)``: the same posterior, but NUTS explores the
+first well when each level's data pin its effect down (the posterior of u given sd is then
+close to the likelihood's) and the second when they do not (the prior's funnel in (sd, u)
+dominates) — Papaspiliopoulos, Roberts & Sköld (2007), Gorinova, Moore & Hoffman (2020).
+``"auto"`` measures, for each level j of a term, the data's Fisher information about its
+effect at the point fit, ``I_j = Σ_{i ∈ j} w_i x_ik²`` with ``w_i = −E[∂²ℓ_i/∂η_i²]``
+(n_j · w̄ / φ for an exponential family), against the prior's precision 1 / sd²; the share of
+the data in the conditional precision, ``κ_j = I_j sd² / (1 + I_j sd²)``, averaged over the
+levels, chooses centred where it exceeds ½ (the data dominate) and non-centred otherwise. A
+factor nested in another random factor of the formula, or containing one (each level of one
+within one level of the other, as an observation-level effect within its group), stays
+non-centred: its levels' data inform the sum of the two effects, not its own, and centring both
+of two nested factors leaves NUTS a ridge (grouse ticks: R-hat 4 and above at any start).
+
+**Initial points.** Each chain starts at a draw from the point fit's approximate posterior:
+β ~ N(β̂, vcov), each SD ŝ · exp(N(0, 0.2²)), each effect N(û, its conditional SD) where the
+fit gives one (else û); the variables without an estimate keep the sampler's own start.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bayesml.errors import ArgumentError, ArgumentTypeError
+
+if TYPE_CHECKING:
+    from bayesml.backends.seam import ModelInputs
+    from bayesml.design import ModelDesign, RandomBlock
+    from bayesml.families import Family
+    from bayesml.results.point import PointEstimates
+
+__all__ = [
+    "PARAMETERIZATIONS",
+    "Start",
+    "check_parameterization",
+    "choose_parameterization",
+    "data_share",
+    "nested_with_another",
+    "parameterized_blocks",
+    "point_start",
+]
+
+#: the values of ``Model(parameterization=...)``
+PARAMETERIZATIONS = ("auto", "centered", "noncentered")
+
+#: SD of the log-scale jitter of each chain's initial SDs around the point fit's
+SD_JITTER = 0.2
+
+
+@dataclass(frozen=True)
+class Start:
+    """A point fit as NUTS uses it: the estimates, η at them and the effects' conditional SDs.
+
+    Attributes
+    ----------
+    estimates
+        The point fit's estimates in the design's order.
+    eta
+        The linear predictor at the estimates, one value per row.
+    method
+        The fit they come from (``"laplace"`` or ``"hlik"``).
+    effect_sds
+        Per block, the conditional SD of each effect (levels, terms), where the fit gives them.
+    """
+
+    estimates: PointEstimates
+    eta: np.ndarray
+    method: str
+    effect_sds: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+def parameterized_blocks(design: ModelDesign) -> list[RandomBlock]:
+    """The random blocks whose parameterisation can be chosen: the gaussian terms of the mean's
+    formula that are not a smooth's penalised block (those stay non-centred)."""
+    return [
+        block for block in design.random if block.random_family.is_gaussian and not block.shared_sd
+    ]
+
+
+def check_parameterization(value: Any, design: ModelDesign | None = None) -> Any:
+    """Validate ``parameterization``: one of :data:`PARAMETERIZATIONS`, or a mapping from
+    grouping factor to one of them (factors not named are ``"auto"``).
+
+    Raises
+    ------
+    ArgumentTypeError
+        For a value that is neither a string nor a mapping.
+    ArgumentError
+        For an unknown choice, or (given ``design``) a factor that is not a gaussian random
+        term of the mean's formula.
+    """
+    if isinstance(value, str):
+        if value not in PARAMETERIZATIONS:
+            raise ArgumentError(
+                f"parameterization must be one of {list(PARAMETERIZATIONS)} or a mapping from "
+                f"grouping factor to one of them; got parameterization={value!r}"
+            )
+        return value
+    if not isinstance(value, Mapping):
+        raise ArgumentTypeError(
+            f"parameterization must be a string ({', '.join(PARAMETERIZATIONS)}) or a mapping "
+            f"from grouping factor to one; got {type(value).__name__}"
+        )
+    groups = None if design is None else [block.name for block in parameterized_blocks(design)]
+    for group, choice in value.items():
+        if choice not in PARAMETERIZATIONS:
+            raise ArgumentError(
+                f"parameterization[{group!r}] must be one of {list(PARAMETERIZATIONS)}; "
+                f"got {choice!r}"
+            )
+        if groups is not None and group not in groups:
+            raise ArgumentError(
+                f"parameterization names grouping factor {group!r}, which is not a gaussian "
+                f"random term of the formula; the factors are {groups}"
+            )
+    return dict(value)
+
+
+def data_share(
+    block: RandomBlock, family: Family, y: Any, eta: np.ndarray, sds: np.ndarray, **kwargs: Any
+) -> np.ndarray:
+    """κ per term: the data's share of each level's conditional precision, averaged over levels.
+
+    ``κ_jk = I_jk sd_k² / (1 + I_jk sd_k²)`` with ``I_jk = Σ_{i ∈ j} w_i x_ik²`` the Fisher
+    information of the rows of level j about its effect of term k (``kwargs``: the family's
+    ``params``, ``trials``, ``weights`` for :meth:`Family.eta_information`).
+    """
+    weights = np.asarray(family.eta_information(y, eta, **kwargs), dtype=float)
+    weights = np.where(np.isfinite(weights), weights, 0.0)
+    if weights.ndim > 1:  # one information per row and category: the row's total
+        weights = weights.reshape(len(eta), -1).sum(axis=1)
+    term_matrix = np.asarray(block.term_matrix, dtype=float)
+    index = np.asarray(block.group_index, dtype=int)
+    shares = []
+    for k in range(term_matrix.shape[1]):
+        info = np.bincount(index, weights * term_matrix[:, k] ** 2, minlength=block.n_levels)
+        ratio = info * float(sds[k]) ** 2
+        shares.append(float(np.mean(ratio / (1.0 + ratio))))
+    return np.asarray(shares)
+
+
+def choose_parameterization(
+    setting: Any, design: ModelDesign, family: Family, start: Start | None
+) -> dict[str, str]:
+    """Grouping factor -> ``"centered"`` or ``"noncentered"`` for each block of
+    :func:`parameterized_blocks`.
+
+    ``setting`` is the model's ``parameterization`` (checked by :func:`check_parameterization`).
+    Under ``"auto"`` a block is centred where the data's share :func:`data_share` of its every
+    term exceeds ½ at the point fit, else non-centred; without a point fit ``"auto"`` is
+    non-centred (bayesml's form before the choice existed).
+    """
+    setting = check_parameterization(setting, design)
+    chosen = {}
+    for block in parameterized_blocks(design):
+        choice = setting if isinstance(setting, str) else setting.get(block.name, "auto")
+        if choice == "auto":
+            choice = "noncentered"
+            sds = None if start is None else start.estimates.sds.get(block.name)
+            if nested_with_another(block, design):
+                sds = None
+            if sds is not None and len(sds) == len(block.term_labels) and np.all(sds > 0):
+                shares = data_share(
+                    block,
+                    family,
+                    design.response.y,
+                    start.eta,
+                    sds,
+                    **_family_kwargs(design, start),
+                )
+                if np.all(shares > 0.5):
+                    choice = "centered"
+        chosen[block.name] = choice
+    return chosen
+
+
+def nested_with_another(block: RandomBlock, design: ModelDesign) -> bool:
+    """Whether another random block of the mean's formula (with more than one level) is nested
+    in ``block``'s factor or ``block``'s factor in it: every level of the one within a single
+    level of the other."""
+    index = np.asarray(block.group_index)
+    for other in design.random:
+        if other.name == block.name or other.n_levels < 2 or block.n_levels < 2:
+            continue
+        pairs = len(set(zip(index.tolist(), np.asarray(other.group_index).tolist(), strict=True)))
+        if pairs in (block.n_levels, other.n_levels):
+            return True
+    return False
+
+
+def _family_kwargs(design: ModelDesign, start: Start) -> dict[str, Any]:
+    params = {
+        name: value
+        for name, value in start.estimates.family_parameters.items()
+        if value is not None
+    }
+    return {
+        "params": params or None,
+        "trials": design.response.trials,
+        "weights": design.response.weights,
+    }
+
+
+def linear_predictor_at(design: ModelDesign, estimates: PointEstimates) -> np.ndarray:
+    """η = Xβ + offset + Σ_blocks Σ_k x_k u_k[level] at the point estimates."""
+    eta = np.asarray(design.fixed.matrix, dtype=float) @ np.asarray(estimates.beta, dtype=float)
+    eta = eta + np.asarray(design.offset, dtype=float)
+    for block in design.random:
+        effects = estimates.random.get(block.name)
+        if effects is None:
+            continue
+        effects = np.asarray(effects, dtype=float).reshape(block.n_levels, -1)
+        term_matrix = np.asarray(block.term_matrix, dtype=float)
+        eta = eta + np.sum(term_matrix * effects[np.asarray(block.group_index)], axis=1)
+    return eta
+
+
+#: the fits tried for the start, in order
+START_METHODS = ("laplace", "hlik")
+
+
+def point_start(model: ModelInputs) -> Start | None:
+    """The Laplace fit's estimates (else the h-likelihood fit's) as a :class:`Start`; None when
+    neither fits the model (an unsupported family, a failed fit: NUTS then starts as before)."""
+    from bayesml.backends.registry import check_supports, get_backend
+
+    if not parameterized_blocks(model.design):
+        return None
+    for method in START_METHODS:
+        try:
+            backend = get_backend(method, "fitting")
+            check_supports(backend, model.family, model.design)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):
+                    result = backend.run(model, backend.options({}))
+            estimates = result.point_estimates()
+            eta = linear_predictor_at(model.design, estimates)
+        except Exception:  # noqa: BLE001 — any failure means: start as before
+            continue
+        if not np.all(np.isfinite(eta)) or not np.all(np.isfinite(estimates.beta)):
+            continue
+        return Start(estimates, eta, method, _effect_sds(result, model.design))
+    return None
+
+
+def _effect_sds(result: Any, design: ModelDesign) -> dict[str, np.ndarray]:
+    """Each block's conditional SDs (levels, terms) from an ML fit's ``ranef`` table."""
+    table = getattr(result, "ranef", None)
+    if table is None or "sd" not in getattr(table, "columns", ()):
+        return {}
+    sds = {}
+    for block in parameterized_blocks(design):
+        try:
+            values = table.xs(block.name, level="group")["sd"].to_numpy(dtype=float)
+            sds[block.name] = values.reshape(block.n_levels, len(block.term_labels))
+        except (KeyError, ValueError):
+            continue
+    return sds
+
+
+def initial_values(
+    start: Start,
+    design: ModelDesign,
+    chosen: Mapping[str, str],
+    coefficient_columns: np.ndarray,
+    coefficient_names: tuple[str, ...],
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """One chain's initial values on the constrained scale, by the graph's free-variable names.
+
+    ``coefficient_columns`` are the columns the sampled coefficients multiply (the scaled inputs
+    under ``weakly_informative``), ``coefficient_names`` their variables: the sampled
+    coefficients are the least-squares map of the drawn β onto them (the same Xβ).
+    """
+    estimates = start.estimates
+    beta = np.asarray(estimates.beta, dtype=float)
+    cov = np.asarray(estimates.beta_cov, dtype=float)
+    if cov.shape == (len(beta), len(beta)) and np.all(np.isfinite(cov)):
+        try:
+            beta = rng.multivariate_normal(beta, cov, method="eigh")
+        except (np.linalg.LinAlgError, ValueError):
+            pass
+    values: dict[str, np.ndarray] = {}
+    if len(coefficient_names):
+        xb = np.asarray(design.fixed.matrix, dtype=float) @ beta
+        sampled, *_ = np.linalg.lstsq(coefficient_columns, xb, rcond=None)
+        values.update(
+            {name: np.asarray(b) for name, b in zip(coefficient_names, sampled, strict=True)}
+        )
+    for block in parameterized_blocks(design):
+        sds = estimates.sds.get(block.name)
+        modes = estimates.random.get(block.name)
+        if sds is None or modes is None or block.correlated:
+            continue
+        sds = np.maximum(np.asarray(sds, dtype=float), 1e-3)
+        sds = sds * np.exp(rng.normal(0.0, SD_JITTER, size=sds.shape))
+        modes = np.asarray(modes, dtype=float).reshape(block.n_levels, -1)
+        spread = start.effect_sds.get(block.name)
+        effects = modes if spread is None else rng.normal(modes, np.nan_to_num(spread))
+        for k in range(len(block.term_labels)):
+            values[f"_sd_{block.name}_{k}"] = np.asarray(sds[k])
+            if chosen.get(block.name) == "centered":
+                values[f"_u_{block.name}_{k}"] = effects[:, k]
+            else:
+                values[f"_z_{block.name}_{k}"] = effects[:, k] / sds[k]
+    return values

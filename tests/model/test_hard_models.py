@@ -1,0 +1,85 @@
+"""NUTS at its defaults on hard crossed and nested GLMMs (issue 15, item 3).
+
+Targets: R-hat ≤ 1.01 and bulk ESS ≥ 400 for every hyperparameter and fixed effect, at most
+0.1 % divergent draws, 4 chains × 1000 draws after 1000 of warm-up, the default parameterisation
+("auto") and the default start (draws around the Laplace fit).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayesml
+
+pytestmark = pytest.mark.slow
+
+
+def _with_obs(name: str) -> pd.DataFrame:
+    data = bayesml.datasets.load(name).copy()
+    data["obs"] = pd.Categorical(np.arange(len(data)).astype(str))
+    return data
+
+
+CASES = {
+    "grouseticks": dict(
+        formula="TICKS ~ YEAR + cHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
+        data=lambda: bayesml.datasets.load("grouseticks"),
+        family="poisson",
+    ),
+    "salamander_mating": dict(
+        formula="Mate ~ TypeF * TypeM + (1 | Female) + (1 | Male)",
+        data=lambda: bayesml.datasets.load("salamander_mating"),
+        family="bernoulli",
+    ),
+    "cbpp_obs": dict(
+        formula="incidence / size ~ period + (1 | herd) + (1 | obs)",
+        data=lambda: _with_obs("cbpp"),
+        family="binomial",
+    ),
+    "epil_obs": dict(
+        formula="y ~ lbase * trt + lage + V4 + (1 | subject) + (1 | obs)",
+        data=lambda: _with_obs("epil"),
+        family="poisson",
+    ),
+}
+
+#: cases that do not reach the targets yet (measured 2026-12-07, nutpie, seed 1): grouse ticks'
+#: sd_LOCATION reaches bulk ESS ~130-150 with R-hat 1.01-1.03 (it was R-hat 1.6, ESS 6, before
+#: chains started from the Laplace fit); BROOD is nested in LOCATION and the two SDs trade off
+KNOWN_SHORT = {"grouseticks"}
+
+
+def diagnostics(result) -> tuple[float, float, float]:
+    """Max R-hat and min bulk ESS over β and the SDs, and the share of divergent draws."""
+    names = [
+        name for name in result.posterior.data_vars if name == "beta" or name.startswith("sd_")
+    ]
+    summary = az.summary(result, var_names=names, kind="diagnostics")
+    divergent = float(np.mean(result.sample_stats["diverging"].values))
+    return float(summary["r_hat"].max()), float(summary["ess_bulk"].min()), divergent
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_nuts_mixes_at_defaults(case):
+    if case in KNOWN_SHORT:
+        pytest.xfail(KNOWN_SHORT_REASON)
+    spec = CASES[case]
+    model = bayesml.Model(spec["formula"], spec["data"](), family=spec["family"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = model.sample(method="nuts", random_seed=1)
+    r_hat, ess, divergent = diagnostics(result)
+    assert r_hat <= 1.01, (case, r_hat)
+    assert ess >= 400, (case, ess)
+    assert divergent <= 0.001, (case, divergent)
+
+
+KNOWN_SHORT_REASON = (
+    "grouse ticks: sd_LOCATION bulk ESS ~130-150 at defaults (BROOD nested in LOCATION); "
+    "issue 15 item 3 open"
+)
