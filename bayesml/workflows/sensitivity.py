@@ -77,9 +77,11 @@ def sensitivity(
         A ``concurrent.futures.Executor`` to run the fits on, e.g.
         ``distributed.Client(...).get_executor()`` for a Dask cluster. It is left running.
     max_workers
-        Without ``executor``: the size of the local process pool (spawned workers). Default: the
-        CPUs divided by the threads of one fit (``chains`` for NUTS, 1 for Gibbs, whose chains
-        run one after another in a worker). 1 fits the configurations one by one in this process.
+        Without ``executor``: the size of the local process pool (spawned workers). 1 fits the
+        configurations one by one in this process. Default: 1 for NUTS (configurations that
+        differ only in prior values share one compiled log density in this process, and each
+        fit's chains run in parallel), the CPUs for Gibbs (whose chains run one after another
+        in a worker).
     save_dir
         Save every fit into this directory as soon as it finishes (see
         :meth:`SensitivityResult.save`), and the tables at the end.
@@ -291,8 +293,12 @@ def _workers(
             f"instead (got max_workers={max_workers!r} and an executor)"
         )
     if max_workers is None:
-        threads = int(fit_kwargs.get("chains", 4)) if method == "nuts" else 1
-        return default_workers(n_tasks, threads)
+        if method == "nuts":
+            # in this process: configurations of one model structure share one compiled log
+            # density (bayesml.backends.pymc.compile_cache), which costs more than sampling;
+            # each fit's chains use the CPUs
+            return 1
+        return default_workers(n_tasks, 1)
     if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
         raise ArgumentError(f"max_workers must be an integer >= 1; got max_workers={max_workers!r}")
     return max_workers

@@ -152,6 +152,14 @@ def _const(values: np.ndarray) -> pt.TensorVariable:
     return pt.as_tensor_variable(np.ascontiguousarray(values, dtype="float64"))
 
 
+def _data_scalar(value: float) -> pt.TensorVariable:
+    """A number computed from the data, as the entry of a one-element array: the compile cache
+    (:mod:`bayesml.backends.pymc.compile_cache`) makes data arrays inputs of the compiled
+    function, so a refit on other data of the same shape reuses it (a plain constant would be
+    part of the compiled code). PyTensor folds it back to a constant otherwise."""
+    return _const(np.array([value]))[0]
+
+
 def marginal_log_likelihood(
     stats: GroupStatistics,
     factor: prior_builders.Entries,
@@ -164,7 +172,7 @@ def marginal_log_likelihood(
     q × q matrix K_j), which numba compiles and runs faster than batched matrix operations.
     """
     n_terms = stats.cross.shape[1]
-    deltas = [b - float(ref) for b, ref in zip(coefficients, stats.reference, strict=True)]
+    deltas = [b - _data_scalar(ref) for b, ref in zip(coefficients, stats.reference, strict=True)]
     weighted_square = _weighted_square(stats, deltas)
     # b[c] = Z_cᵀ W r (one entry per level)
     effect_residual = [
@@ -241,7 +249,7 @@ def _weighted_square(stats: GroupStatistics, deltas: list) -> pt.TensorVariable:
 def _gaussian_log_density(stats, sigma, log_det, weighted_square, reduction) -> pt.TensorVariable:
     """−½ (n log 2π − Σ log wᵢ + n log σ² + Σ_j log |K_j| + rᵀWr / σ² − Σ_j g_jᵀ K_j⁻¹ g_j)."""
     n_obs = stats.residual.shape[0]
-    constant = n_obs * np.log(2.0 * np.pi) - float(np.sum(np.log(stats.weights)))
+    constant = _data_scalar(n_obs * np.log(2.0 * np.pi) - float(np.sum(np.log(stats.weights))))
     return -0.5 * (
         constant + n_obs * pt.log(sigma**2) + log_det + weighted_square / sigma**2 - reduction
     )
@@ -267,7 +275,7 @@ def shared_sd_marginal_log_likelihood(
     rotated_residual = np.einsum("gcd,gc->gd", vectors, stats.effect_residual).reshape(-1)
     rotated_design = np.einsum("gcd,gck->gdk", vectors, stats.effect_design)
     rotated_design = rotated_design.reshape(-1, stats.effect_design.shape[-1])
-    deltas = [b - float(ref) for b, ref in zip(coefficients, stats.reference, strict=True)]
+    deltas = [b - _data_scalar(ref) for b, ref in zip(coefficients, stats.reference, strict=True)]
     weighted_square = _weighted_square(stats, deltas)
     projected = sum_of_terms(
         [_const(rotated_residual)]

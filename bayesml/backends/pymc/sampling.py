@@ -19,6 +19,7 @@ import pymc as pm
 import xarray as xr
 
 from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, derived_names
+from bayesml.backends.pymc.compile_cache import compile_nutpie
 from bayesml.backends.pymc.deterministics import add_deterministics
 from bayesml.backends.pymc.nutpie_callbacks import fast_callbacks
 from bayesml.backends.pymc.samplers import check_sampler
@@ -165,7 +166,8 @@ def _sample_nutpie(
         # only the free variables: each stored Deterministic costs nutpie's numba-compiled expand
         # function compilation time (seconds in a fresh process); they are computed afterwards
         with fast_callbacks():
-            compiled = info.compiled["nutpie"] = nutpie.compile_pymc_model(
+            # once per model structure: a model with other prior or data values reuses the code
+            compiled = info.compiled["nutpie"] = compile_nutpie(
                 model, var_names=stored_names(model, info, deterministics=False)
             )
     if initial_points is not None and "init_mean" not in options:

@@ -1,0 +1,415 @@
+"""Compile nutpie's log density once per model *structure*, not once per model.
+
+Compiling the log density and its gradient (PyTensor's rewrites, then numba) costs seconds; the
+sampling itself often costs less. Two models that differ only in the *values* of their prior
+hyperparameters or data (a prior-sensitivity run, a refit on new data of the same shape, a
+simulation study) have the same log-density code, so the compiled function can be reused with
+the new values as its inputs.
+
+:func:`lift_values` rebuilds a PyMC model with those values as shared variables (inputs of the
+compiled function) instead of constants baked into the code:
+
+* every floating-point parameter of a random variable that is a constant (the prior
+  hyperparameters: ``sigma`` of a half-normal SD prior, ``eta`` of an LKJ prior, ...);
+* the observed values;
+* every floating-point array (design columns, offsets, weights) and every integer index array of
+  an indexing operation (the group index of a random effect).
+
+Everything else stays a constant, part of the structure: shapes (the number of rows, levels and
+coefficients are static), integer scalars, the coordinates' labels, and floating-point scalars
+written into the graph by arithmetic (e.g. the location and scale of a Cauchy coefficient prior,
+built as μ + σ·tan(…)): a change there compiles anew.
+
+:func:`compile_nutpie` keys the compiled model by a hash of the lifted model's log-density,
+initial-point and stored-value graphs, with the lifted values left out (their types and shapes
+kept), so two models share a compiled function exactly when its code is the same. A cache hit
+swaps the new values in (``CompiledPyMCModel.with_data``), costing milliseconds. The cache lives
+in the process (:data:`CACHE`, least recently used entries dropped beyond
+:data:`MAX_ENTRIES`); across processes, PyTensor's and numba's disk caches (``PYTENSOR_FLAGS``'
+``base_compiledir``, ``NUMBA_CACHE_DIR``) keep the numba-compiled code, whose source no longer
+contains the values, so a new process reuses it for every model of the same structure.
+
+Lifting keeps the arithmetic but not PyTensor's constant folding of expressions of the values
+(e.g. log σ of a prior scale is computed at each evaluation instead of once), so draws can differ
+from those of the unlifted graph in the last bits, and hence over a long chain; the posterior is
+the same. A model that cannot be lifted (initial values set on its variables) is compiled as is,
+without the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor
+from pytensor.graph.basic import Constant, Variable
+from pytensor.graph.traversal import io_toposort
+from pytensor.tensor.sharedvar import TensorSharedVariable
+from pytensor.tensor.variable import TensorConstant
+
+__all__ = [
+    "CACHE",
+    "CacheStats",
+    "LiftedModel",
+    "MAX_ENTRIES",
+    "clear_cache",
+    "compile_nutpie",
+    "lift_values",
+    "structure_key",
+]
+
+logger = logging.getLogger(__name__)
+
+#: prefix of the shared variables that hold the lifted values
+LIFTED_PREFIX = "__bayesml_value_"
+#: compiled models kept per process
+MAX_ENTRIES = 16
+
+
+@dataclass
+class CacheStats:
+    """Counts of :func:`compile_nutpie` calls: ``hits`` reused a compiled model of this
+    process, ``misses`` compiled one (and stored it), ``disk_hits`` are the misses whose
+    numba-compiled log density came from the disk cache (compiled by an earlier process),
+    ``uncached`` compiled a model that could not be lifted."""
+
+    hits: int = 0
+    misses: int = 0
+    disk_hits: int = 0
+    uncached: int = 0
+
+
+@dataclass
+class _Entry:
+    compiled: Any  # nutpie's CompiledPyMCModel
+    shared: list[TensorSharedVariable]  # the lifted model's shared values, in lifting order
+    start_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.stats = CacheStats()
+        self.lock = threading.Lock()
+
+
+CACHE = _Cache()
+"""The per-process cache: ``CACHE.stats`` counts hits and misses."""
+
+
+def clear_cache() -> None:
+    """Drop every compiled model of the per-process cache and reset its counts."""
+    with CACHE.lock:
+        CACHE.entries.clear()
+        CACHE.stats = CacheStats()
+
+
+# -- lifting -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiftedModel:
+    """A PyMC model whose values are shared variables, and those values in lifting order."""
+
+    model: pm.Model
+    shared: list[TensorSharedVariable]
+    values: list[np.ndarray]
+
+
+def _index_ops() -> tuple[type, ...]:
+    from pytensor.tensor import subtensor
+
+    return tuple(
+        getattr(subtensor, name)
+        for name in ("AdvancedSubtensor", "AdvancedIncSubtensor", "AdvancedSubtensor1",
+                     "AdvancedIncSubtensor1")
+        if hasattr(subtensor, name)
+    )  # fmt: skip
+
+
+def _random_ops() -> tuple[type, ...]:
+    from pymc.distributions.distribution import SymbolicRandomVariable
+    from pytensor.tensor.random.op import RandomVariable
+
+    return RandomVariable, SymbolicRandomVariable
+
+
+def _liftable(node: Any, position: int, constant: TensorConstant, kinds: dict, data: bool) -> bool:
+    """Whether ``constant``, input ``position`` of ``node``, is a value rather than structure
+    (the data arrays only where ``data``)."""
+    from pymc.model.fgraph import ModelObservedRV
+
+    dtype = np.dtype(constant.type.dtype)
+    floating = dtype.kind == "f"
+    if isinstance(node.op, ModelObservedRV):
+        return data and position == 1  # the observed values
+    if isinstance(node.op, kinds["random"]):
+        # the distribution parameters follow the rng and size inputs
+        params = node.op.dist_params(node) if hasattr(node.op, "dist_params") else ()
+        return floating and any(constant is param for param in params)
+    if not data:
+        return False
+    if isinstance(node.op, kinds["index"]) and position > 0 and dtype.kind in "iu":
+        return constant.type.ndim >= 1
+    return floating and constant.type.ndim >= 1
+
+
+def _constant_expression_inputs(params: Sequence[Variable]) -> list[TensorConstant]:
+    """The floating-point constants of the parameters that are expressions of constants only
+    (PyMC writes some parameters so: an exponential's rate λ becomes the scale 1/λ)."""
+    from pytensor.graph.traversal import ancestors
+
+    found: list[TensorConstant] = []
+    for param in params:
+        if isinstance(param, Constant) or param.owner is None:
+            continue
+        roots = [var for var in ancestors([param]) if var.owner is None]
+        if all(isinstance(var, Constant) for var in roots):
+            found.extend(
+                var
+                for var in roots
+                if isinstance(var, TensorConstant) and np.dtype(var.type.dtype).kind == "f"
+            )
+    return found
+
+
+def _packed(
+    constants: Sequence[TensorConstant],
+) -> tuple[list[TensorSharedVariable], dict[Variable, Variable]]:
+    """One shared vector per dtype holding ``constants``' values one after another, and each
+    constant's replacement: its slice of the vector, reshaped (same type). Few inputs keep the
+    compiled function's entry point cheap to compile: numba compiles nutpie's unpacking of the
+    shared inputs in a time that grows fast with their number."""
+
+    by_dtype: dict[str, list[TensorConstant]] = {}
+    for constant in constants:
+        by_dtype.setdefault(str(constant.type.dtype), []).append(constant)
+    shared: list[TensorSharedVariable] = []
+    replacements: dict[Variable, Variable] = {}
+    for dtype, group in by_dtype.items():
+        values = [np.asarray(constant.data, dtype=dtype).ravel() for constant in group]
+        flat = np.concatenate(values)
+        vector = pytensor.shared(flat, name=f"{LIFTED_PREFIX}{dtype}", shape=flat.shape)
+        shared.append(vector)
+        offset = 0
+        for constant, value in zip(group, values, strict=True):
+            shape = tuple(np.shape(constant.data))
+            if shape:
+                piece = vector[offset : offset + value.size].reshape(shape)
+            else:
+                piece = vector[offset]
+            replacements[constant] = constant.type.filter_variable(piece)
+            offset += value.size
+    return shared, replacements
+
+
+def lift_values(model: pm.Model, *, data: bool = True) -> LiftedModel | None:
+    """A copy of ``model`` with its values (module docstring) as shared variables, or None
+    where the model cannot be converted (initial values set on its variables)."""
+    from pymc.model.fgraph import fgraph_from_model, model_from_fgraph
+
+    if any(value is not None for value in model.rvs_to_initial_values.values()):
+        return None
+    try:
+        fgraph, _ = fgraph_from_model(model)
+    except (NotImplementedError, ValueError) as error:
+        logger.debug("model not lifted: %s", error)
+        return None
+    kinds = {"random": _random_ops(), "index": _index_ops()}
+    chosen: dict[Variable, None] = {}
+    for node in fgraph.toposort():
+        for position, variable in enumerate(node.inputs):
+            if isinstance(variable, TensorConstant) and variable not in chosen:
+                if _liftable(node, position, variable, kinds, data):
+                    chosen[variable] = None
+        if isinstance(node.op, kinds["random"]) and hasattr(node.op, "dist_params"):
+            for constant in _constant_expression_inputs(node.op.dist_params(node)):
+                chosen.setdefault(constant, None)
+    shared, replacements = _packed(list(chosen))
+    if replacements:
+        fgraph.replace_all(tuple(replacements.items()), import_missing=True)
+    lifted = model_from_fgraph(fgraph, mutate_fgraph=True)
+    lifted.check_bounds = model.check_bounds
+    # the conversion orders the variables by the graph; nutpie lays out its parameter vector
+    # (and so the draws of a seed) in the order of free_RVs: keep the model's own order
+    for kind in ("free_RVs", "observed_RVs", "deterministics", "potentials"):
+        order = {var.name: index for index, var in enumerate(getattr(model, kind))}
+        ordered = sorted(getattr(lifted, kind), key=lambda var, order=order: order[var.name])
+        target = getattr(lifted, kind)
+        target.clear()
+        target.extend(ordered)
+    return LiftedModel(lifted, shared, [np.asarray(var.get_value()) for var in shared])
+
+
+# -- the structural key --------------------------------------------------------------------
+
+
+def _op_signature(op: Any, seen: dict) -> str:
+    kind = f"{type(op).__module__}.{type(op).__qualname__}"
+    props = getattr(op, "__props__", None)
+    if props:
+        description = repr([(name, getattr(op, name)) for name in props])
+    else:
+        description = str(op)
+    inner = getattr(op, "fgraph", None)
+    if inner is not None and hasattr(inner, "outputs"):
+        description += "|" + _graph_digest(inner.inputs, inner.outputs, seen)
+    return f"{kind}{description}"
+
+
+def _graph_digest(inputs: Sequence[Variable], outputs: Sequence[Variable], seen: dict) -> str:
+    """A hash of the graph from ``inputs`` to ``outputs``: its operations and how they connect,
+    the values of its constants, the types (not the values) of its shared variables."""
+    digest = hashlib.sha256()
+    ids: dict[Variable, int] = {}
+
+    def name_of(variable: Variable) -> int:
+        if variable in ids:
+            return ids[variable]
+        ids[variable] = len(ids)
+        if isinstance(variable, Constant):
+            data = np.asarray(variable.data)
+            part = f"c{variable.type}{data.dtype}{data.shape}"
+            digest.update(part.encode())
+            digest.update(np.ascontiguousarray(data).tobytes())
+        elif getattr(variable, "owner", None) is None:
+            # inputs and shared variables: their type and name, never their value
+            digest.update(f"v{variable.type}{variable.name}".encode())
+        return ids[variable]
+
+    for variable in inputs:
+        name_of(variable)
+    for node in io_toposort(list(inputs), list(outputs)):
+        arguments = [name_of(variable) for variable in node.inputs]
+        digest.update(f"n{_op_signature(node.op, seen)}{arguments}".encode())
+        for output in node.outputs:
+            ids[output] = len(ids)
+            digest.update(f"o{output.type}".encode())
+    digest.update(f"out{[name_of(variable) for variable in outputs]}".encode())
+    return digest.hexdigest()
+
+
+def structure_key(model: pm.Model, var_names: Iterable[str] | None = None) -> str:
+    """The structure of ``model`` as nutpie compiles it: a hash of its log density, its
+    initial-point expressions and its stored values' graphs (with the values of shared
+    variables left out), of its variables' names, types and dims, and of its coordinates."""
+    from pymc.initial_point import make_initial_point_expression
+
+    free = list(model.free_RVs)
+    values = [model.rvs_to_values[var] for var in free]
+    starts = make_initial_point_expression(
+        free_rvs=free,
+        rvs_to_transforms=model.rvs_to_transforms,
+        initval_strategies={},
+        jitter_rvs=set(free),
+        return_transformed=True,
+    )
+    stored = list(model.unobserved_value_vars)
+    outputs = [model.logp(), *starts, *stored]
+    graph = _graph_digest(values, outputs, {})
+    layout = repr(
+        (
+            [(var.name, str(var.type)) for var in values],
+            [var.name for var in stored],
+            sorted(var_names) if var_names is not None else None,
+            {name: tuple(dims) for name, dims in model.named_vars_to_dims.items()},
+            {dim: tuple(map(str, labels)) for dim, labels in model.coords.items() if labels},
+            model.check_bounds,
+        )
+    )
+    return hashlib.sha256(f"{graph}|{layout}".encode()).hexdigest()
+
+
+# -- compiling through the cache -----------------------------------------------------------
+
+
+def _with_values(entry: _Entry, values: Sequence[np.ndarray]) -> Any:
+    """The cached compiled model with ``values`` as its inputs: the log density's (nutpie's
+    ``with_data``) and the initial points' (PyMC's initial-point function, compiled once, reads
+    the shared variables: they are set to ``values`` for each call)."""
+    values = [np.asarray(value) for value in values]
+    original = entry.compiled.initial_point_func
+
+    def initial_point(seed=None):
+        with entry.start_lock:
+            for variable, value in zip(entry.shared, values, strict=True):
+                variable.set_value(value)
+            return original(seed)
+
+    # the values the compiled functions read (others only enter the initial points, or were
+    # rewritten away)
+    used = {variable.name for variable in entry.compiled.shared_var_keys}
+    updates = {
+        variable.name: value
+        for variable, value in zip(entry.shared, values, strict=True)
+        if variable.name in used
+    }
+    compiled = entry.compiled.with_data(**updates) if updates else entry.compiled
+    return dataclasses.replace(compiled, initial_point_func=initial_point)
+
+
+def _loaded_from_disk(compiled: Any) -> bool:
+    """Whether numba loaded the compiled log density from its disk cache."""
+    try:
+        stats = compiled.logp_func.vm.jit_fn.stats
+    except AttributeError:
+        return False
+    return sum(stats.cache_hits.values()) > 0
+
+
+def compile_nutpie(model: pm.Model, *, var_names: Sequence[str], compile_fn=None) -> Any:
+    """nutpie's compiled model of ``model``, reusing the compiled code of a model of the same
+    structure compiled earlier in this process (module docstring).
+
+    Parameters
+    ----------
+    model
+        The PyMC model NUTS samples.
+    var_names
+        The variables whose draws are stored (nutpie's ``var_names``).
+    compile_fn
+        ``compile_fn(model, var_names)`` compiles a PyMC model for nutpie; default
+        ``nutpie.compile_pymc_model``.
+
+    Returns
+    -------
+    nutpie.compile_pymc.CompiledPyMCModel
+        Ready to sample; its shared values are those of ``model``.
+    """
+    if compile_fn is None:
+        import nutpie
+
+        def compile_fn(model, var_names):
+            return nutpie.compile_pymc_model(model, var_names=var_names)
+
+    lifted = lift_values(model)
+    if lifted is None:
+        with CACHE.lock:
+            CACHE.stats.uncached += 1
+        return compile_fn(model, list(var_names))
+    key = structure_key(lifted.model, var_names)
+    with CACHE.lock:
+        entry = CACHE.entries.get(key)
+        if entry is not None:
+            CACHE.entries.move_to_end(key)
+            CACHE.stats.hits += 1
+            logger.debug("compiled log density reused (structure %s)", key[:12])
+            return _with_values(entry, lifted.values)
+        CACHE.stats.misses += 1
+        compiled = compile_fn(lifted.model, list(var_names))
+        if _loaded_from_disk(compiled):
+            CACHE.stats.disk_hits += 1
+        entry = _Entry(compiled, lifted.shared)
+        CACHE.entries[key] = entry
+        while len(CACHE.entries) > MAX_ENTRIES:
+            CACHE.entries.popitem(last=False)
+        logger.debug("log density compiled (structure %s)", key[:12])
+        return _with_values(entry, lifted.values)
