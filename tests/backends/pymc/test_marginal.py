@@ -179,7 +179,11 @@ def sleepstudy_fits():
     fits = {}
     for choice in ("integrated", "sampled"):
         model = bayesml.Model(
-            "Reaction ~ Days + (Days | Subject)", "sleepstudy", random_effects=choice
+            "Reaction ~ Days + (Days | Subject)",
+            "sleepstudy",
+            random_effects=choice,
+            # against the non-centred sampled graph (auto centres sleepstudy's informative levels)
+            parameterization="noncentered",
         )
         fits[choice] = model.sample("nuts", **kwargs)
     return fits
