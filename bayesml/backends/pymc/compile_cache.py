@@ -153,13 +153,24 @@ def _liftable(node: Any, position: int, constant: TensorConstant, kinds: dict, d
         return data and position == 1  # the observed values
     if isinstance(node.op, kinds["random"]):
         # the distribution parameters follow the rng and size inputs
-        params = node.op.dist_params(node) if hasattr(node.op, "dist_params") else ()
-        return floating and any(constant is param for param in params)
+        return floating and any(constant is param for param in _dist_params(node))
     if not data:
         return False
     if isinstance(node.op, kinds["index"]) and position > 0 and dtype.kind in "iu":
         return constant.type.ndim >= 1
     return floating and constant.type.ndim >= 1
+
+
+def _dist_params(node: Any) -> tuple:
+    """The distribution parameters of a random variable's node; none for a symbolic random
+    variable without an extended signature (the hurdle families' ``CustomDist``), whose
+    constants then stay in the compiled code (structure)."""
+    if not hasattr(node.op, "dist_params"):
+        return ()
+    try:
+        return tuple(node.op.dist_params(node))
+    except ValueError:
+        return ()
 
 
 def _constant_expression_inputs(params: Sequence[Variable]) -> list[TensorConstant]:
@@ -230,8 +241,8 @@ def lift_values(model: pm.Model, *, data: bool = True) -> LiftedModel | None:
             if isinstance(variable, TensorConstant) and variable not in chosen:
                 if _liftable(node, position, variable, kinds, data):
                     chosen[variable] = None
-        if isinstance(node.op, kinds["random"]) and hasattr(node.op, "dist_params"):
-            for constant in _constant_expression_inputs(node.op.dist_params(node)):
+        if isinstance(node.op, kinds["random"]):
+            for constant in _constant_expression_inputs(_dist_params(node)):
                 chosen.setdefault(constant, None)
     shared, replacements = _packed(list(chosen))
     if replacements:
