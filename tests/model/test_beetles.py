@@ -22,7 +22,7 @@ import pytest
 
 import bayesml
 
-from ._reference import binomial_loglik, binomial_mle, grid_posterior_2d
+from ._reference import binomial_loglik, binomial_mle, grid_medians_2d, grid_posterior_2d
 from ._sampling import mcse, sample_recording
 
 FLAT = {"intercept": {"dist": "flat"}, "fixed": {"dist": "flat"}}
@@ -50,7 +50,9 @@ def beetles(request):
     link = request.param
     X, y, n = beetle_arrays()
     mle, cov = binomial_mle(X, y, n, link, start=np.array([-35.0, 20.0]))
-    exact_mean, exact_sd = grid_posterior_2d(lambda b: binomial_loglik(b, X, y, n, link), mle, cov)
+    log_density = lambda b: binomial_loglik(b, X, y, n, link)  # noqa: E731
+    exact_mean, exact_sd = grid_posterior_2d(log_density, mle, cov)
+    exact_median = grid_medians_2d(log_density, mle, cov)
     model = bayesml.Model(
         "cbind(killed, n - killed) ~ dose", "beetles", family="binomial", link=link, priors=FLAT
     )
@@ -63,7 +65,14 @@ def beetles(request):
         log_prior=False,
         sampler_kwargs={"sampler": "nutpie", "nuts": {"adaptation": "low_rank"}},
     )
-    return {"result": result, "warned": warned, "mle": mle, "mean": exact_mean, "sd": exact_sd}
+    return {
+        "result": result,
+        "warned": warned,
+        "mle": mle,
+        "mean": exact_mean,
+        "sd": exact_sd,
+        "median": exact_median,
+    }
 
 
 def test_flat_prior_fit_samples_cleanly_with_enough_ess(beetles):
@@ -93,8 +102,11 @@ def test_posterior_mean_is_close_to_the_mle(beetles):
 
 def test_posterior_median_is_within_a_tenth_of_an_sd_of_the_mle(beetles):
     """The issue's check, on the median: under flat priors the mean sits 0.07–0.12 SD from the MLE
-    because the likelihood is skewed (see the module docstring), the median nearer the mode."""
+    because the likelihood is skewed (see the module docstring), the median nearer the mode —
+    0.089 SD (logit), 0.056 (probit), 0.074 (cloglog) by quadrature. That exact median is within
+    0.1 SD of the MLE; the sampled one is checked against it within 4 MCSE (its Monte Carlo
+    error, ~0.02 SD, is larger than the logit case's 0.011 SD margin to the 0.1 bound)."""
     beta = beetles["result"]["posterior"]["beta"]
     median = beta.median(("chain", "draw")).values
-    sd = beta.std(("chain", "draw")).values
-    assert np.all(np.abs(median - beetles["mle"]) < 0.1 * sd)
+    assert np.all(np.abs(beetles["median"] - beetles["mle"]) < 0.1 * beetles["sd"])
+    assert np.all(np.abs(median - beetles["median"]) < 4 * mcse(beta, method="median"))
