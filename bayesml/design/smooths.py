@@ -127,9 +127,13 @@ class FittedSmooth:
             texts.append(self.term.by)
         return tuple(dict.fromkeys(texts))
 
-    def evaluate(self, context: EvalContext) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """The fixed columns and each penalised block's columns on the rows of ``context``."""
-        covariates = _covariates(self.term, context)
+    def evaluate(
+        self, context: EvalContext, covariates: np.ndarray | None = None
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """The fixed columns and each penalised block's columns on the rows of ``context``
+        (``covariates``: the smooth's covariates there, when already evaluated)."""
+        if covariates is None:
+            covariates = _covariates(self.term, context)
         if self.term.kind == "t2":
             form = self.basis.mixed_form([covariates[:, j] for j in range(covariates.shape[1])])
             return form.fixed, tuple(form.random)
@@ -158,7 +162,7 @@ class FittedSmooth:
                     "range), which is a guess, not an estimate",
                     SmoothExtrapolationWarning,
                 )
-        return self.evaluate(context)
+        return self.evaluate(context, covariates)
 
 
 @dataclass(frozen=True, eq=False)
@@ -279,7 +283,7 @@ def _pieces(
         constraint = (basis.X_unconstrained * rows[:, None]).mean(axis=0, keepdims=True)
         null_space = constraint_null_space(constraint)
         penalty = null_space.T @ basis.S_unconstrained @ null_space
-        name = f"{term.kind}({','.join(term.covariates)}):{term.by}{level_label}"
+        name = f"{term.label}{level_label}"  # s(x):f + level: mgcv's s(x):fa
         pieces.append(_piece(name, level, null_space, (penalty + penalty.T) / 2, basis.rank))
     return tuple(pieces)
 

@@ -263,20 +263,23 @@ def _frame(estimate, se, lower, upper, labels) -> pd.DataFrame:
 def _smooth_model_se(design, family, estimates, fixed, term_matrices) -> np.ndarray:
     """se(η) of a model with smooths: over the fixed effects and the smooths' coefficients, with
     their joint covariance conditional on the SDs (see the module docs)."""
-    from bayesml.results.smooths import joint_covariance, point_coefficients, working_weights
+    from bayesml.results.smooths import (
+        joint_covariance,
+        point_coefficients,
+        random_offsets,
+        working_weights,
+    )
 
     coefficients = point_coefficients(design, estimates)
     weights = working_weights(design, family, estimates, coefficients)
     sds = {name: np.asarray(value, dtype=float) for name, value in estimates.sds.items()}
+    offsets = random_offsets(design)
     positions = list(range(fixed.shape[1]))
     columns = [np.asarray(fixed, dtype=float)]
-    start = fixed.shape[1]
     for block, matrix in zip(design.random, term_matrices, strict=True):
-        size = block.n_levels * block.n_terms
-        if block.shared_sd:
-            positions += range(start, start + size)
+        if block.shared_sd:  # one level: the block's columns are its effects'
+            positions += range(offsets[block.name], offsets[block.name] + block.n_terms)
             columns.append(np.asarray(matrix, dtype=float))
-        start += size
     rows = np.hstack(columns)
     covariance = joint_covariance(design, weights, sds, np.asarray(positions))
     return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", rows, covariance, rows), 0.0))

@@ -36,6 +36,7 @@ __all__ = [
     "fitted_edf",
     "joint_covariance",
     "point_coefficients",
+    "random_offsets",
     "smooth_curves",
     "smooth_edf",
     "smooth_grid",
@@ -157,14 +158,21 @@ def smooth_matrix(design: ModelDesign, smooth: FittedSmooth, rows: pd.DataFrame)
     fixed, random = smooth.transform(rows)
     names = design.fixed.column_names
     positions = [names.index(label) for label in smooth.fixed_labels]
-    offsets = _random_offsets(design)
+    offsets = random_offsets(design)
     for name, block_columns in zip(smooth.block_names, random, strict=True):
         start = offsets[name]
         positions += list(range(start, start + block_columns.shape[1]))
     return np.hstack([fixed, *random]), np.asarray(positions, dtype=np.int64)
 
 
-def _random_offsets(design: ModelDesign) -> dict[str, int]:
+def coefficient_matrix(design: ModelDesign) -> sp.csr_matrix:
+    """``C = [X, Z]``: every coefficient's column, fixed effects then each block's (level-major)."""
+    return sp.hstack([sp.csr_matrix(design.fixed.matrix), *(b.Z for b in design.random)]).tocsr()
+
+
+def random_offsets(design: ModelDesign) -> dict[str, int]:
+    """Where each random block's effects start in the coefficient vector of
+    :func:`coefficient_matrix`."""
     offsets, start = {}, len(design.fixed.column_names)
     for block in design.random:
         offsets[block.name] = start
@@ -182,8 +190,7 @@ def _precision(design: ModelDesign, sds: Mapping[str, np.ndarray]) -> np.ndarray
 
 
 def _normal_matrix(design: ModelDesign, weights: np.ndarray, sds) -> sp.csc_matrix:
-    C = sp.hstack([sp.csr_matrix(design.fixed.matrix), *(block.Z for block in design.random)])
-    C = C.tocsr()
+    C = coefficient_matrix(design)
     H = (C.T @ sp.diags(np.asarray(weights, dtype=float)) @ C).tocsc()
     return (H + sp.diags(_precision(design, sds))).tocsc()
 
@@ -219,7 +226,7 @@ def smooth_edf(
     if not design.smooths:
         return out
     factor = spla.splu(_normal_matrix(design, weights, sds))
-    offsets = _random_offsets(design)
+    offsets = random_offsets(design)
     blocks = {block.name: block for block in design.random}
     for label, n_fixed, names in _edf_groups(design):
         edf = float(n_fixed)
@@ -359,8 +366,7 @@ def _estimated_sds(design: ModelDesign, estimates) -> dict[str, np.ndarray]:
 
 def working_weights(design: ModelDesign, family, estimates, coefficients: np.ndarray) -> np.ndarray:
     """The family's information in η of each row at a point fit (Gaussian: w/σ²)."""
-    columns = sp.hstack([sp.csr_matrix(design.fixed.matrix), *(b.Z for b in design.random)])
-    eta = columns.tocsr() @ coefficients + design.offset
+    eta = coefficient_matrix(design) @ coefficients + design.offset
     response = design.response
     return family.eta_information(
         response.y,

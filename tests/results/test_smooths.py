@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from bayesml.design.design import build_design
@@ -23,6 +22,7 @@ from bayesml.errors import ArgumentError, SmoothExtrapolationWarning
 from bayesml.families import get_family
 from bayesml.formula import parse_formula
 from bayesml.results.smooths import (
+    coefficient_matrix,
     find_smooth,
     fitted_edf,
     joint_covariance,
@@ -52,7 +52,7 @@ def _solution(design, weights, sds) -> np.ndarray:
     """The mixed-model coefficients (fixed and random) at the given variances."""
     from bayesml.results.smooths import _normal_matrix
 
-    columns = sp.hstack([sp.csr_matrix(design.fixed.matrix), *(b.Z for b in design.random)])
+    columns = coefficient_matrix(design)
     right = columns.T @ (weights * DATA["y"].to_numpy())
     return spla.spsolve(_normal_matrix(design, weights, sds), right)
 
@@ -120,7 +120,7 @@ def test_t2_tensor_product_is_gamm4s() -> None:
     sds = {"g": np.array([fit["sd"]["g"]])}
     sds |= {ours: np.array([fit["sd"][theirs]]) for ours, theirs in T2_BLOCKS.items()}
     assert smooth_edf(design, weights, sds)["t2(x,z)"] == pytest.approx(float(fit["edf"]), rel=1e-6)
-    columns = sp.hstack([sp.csr_matrix(design.fixed.matrix), *(b.Z for b in design.random)])
+    columns = coefficient_matrix(design)
     from bayesml.results.smooths import _normal_matrix
 
     coefficients = spla.spsolve(

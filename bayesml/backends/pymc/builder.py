@@ -478,13 +478,7 @@ def fixed_coefficients(
     if not labels:
         return [], np.zeros((design.n_obs, 0))
     scaling = priors.weakly_informative
-    matrix, sampled_priors = sampled_fixed_effects(
-        design.fixed.matrix,
-        labels,
-        intercept_prior=priors.intercept,
-        fixed_priors=priors.fixed,
-        scaling=scaling,
-    )
+    matrix, sampled_priors = _sampled_fixed_effects(design, priors)
     sampled = prior_builders.coefficient_scalars(
         sampled_priors, scaled=scaling is not None, name=coefficient_name
     )
@@ -504,16 +498,20 @@ def coefficient_columns(
     labels = list(design.fixed.column_names)
     if not labels:
         return np.zeros((design.n_obs, 0)), ()
-    scaling = priors.weakly_informative
-    matrix, _ = sampled_fixed_effects(
+    matrix, _ = _sampled_fixed_effects(design, priors)
+    prefix = "_beta_scaled" if priors.weakly_informative is not None else "_beta"
+    return np.asarray(matrix, dtype=float), tuple(f"{prefix}_{j}" for j in range(len(labels)))
+
+
+def _sampled_fixed_effects(design: ModelDesign, priors: ResolvedPriors) -> tuple:
+    """The columns the sampled fixed-effect coefficients multiply, and their priors."""
+    return sampled_fixed_effects(
         design.fixed.matrix,
-        labels,
+        list(design.fixed.column_names),
         intercept_prior=priors.intercept,
         fixed_priors=priors.fixed,
-        scaling=scaling,
+        scaling=priors.weakly_informative,
     )
-    prefix = "_beta_scaled" if scaling is not None else "_beta"
-    return np.asarray(matrix, dtype=float), tuple(f"{prefix}_{j}" for j in range(len(labels)))
 
 
 def _fixed_contribution(
