@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -161,20 +162,25 @@ def run_worker(
     """
     result_path.unlink(missing_ok=True)
     start = time.perf_counter()
+    # a session of its own, so that a timeout stops the worker's children too (the Gibbs
+    # sampler's chain processes), not only the worker
+    process = subprocess.Popen(
+        [sys.executable, *arguments],
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        process = subprocess.run(
-            [sys.executable, *arguments],
-            env=dict(env),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as error:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         raise WorkerFailure(f"worker {arguments} ran past {timeout:.0f} s") from error
     elapsed = time.perf_counter() - start
     if process.returncode != 0 or not result_path.exists():
-        tail = "\n".join(process.stderr.strip().splitlines()[-25:])
+        tail = "\n".join(stderr.strip().splitlines()[-25:])
         raise WorkerFailure(
             f"worker {arguments} exited with status {process.returncode} "
             f"and {'a' if result_path.exists() else 'no'} result; its stderr ends:\n{tail}"

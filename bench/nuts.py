@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, replace
@@ -287,7 +288,7 @@ def _fit_bayesml(case: Case, settings: Settings, timer: PhaseTimer, frame: Any) 
             timer.wrap(checks, "check_sampling", "checks"),
         ):
             tree = fit(settings.seed)
-    return replace(_output(tree), refit=lambda seed: _output(fit(seed, check=False)))
+    return replace(_output(tree), refit=lambda seed: _output(fit(seed)))
 
 
 def _fit_bambi(case: Case, settings: Settings, timer: PhaseTimer, frame: Any) -> FitOutput:
@@ -368,8 +369,12 @@ def run_one(tool: str, case: Case, settings: Settings) -> dict[str, Any]:
     # the minimum ESS of one seed is a lottery (cold and warm runs, whose compiled code rounds
     # differently, follow different chains): average it over refits with other seeds, untimed
     ess_by_seed = [ess]
+    repeat_seconds = None
     for offset in range(1, settings.seeds):
+        started = time.perf_counter()
         refit = output.refit(settings.seed + offset)
+        if repeat_seconds is None:  # the first refit in this process: a user's repeat fit
+            repeat_seconds = time.perf_counter() - started
         ess_by_seed.append(min_bulk_ess(hyperparameter_draws(refit.posterior))[0])
     return {
         "tool": tool,
@@ -383,6 +388,7 @@ def run_one(tool: str, case: Case, settings: Settings) -> dict[str, Any]:
         "min_ess": float(np.mean(ess_by_seed)),
         "min_ess_by_seed": ess_by_seed,
         "min_ess_parameter": parameter,
+        "repeat_seconds": repeat_seconds,
         "parameters": sorted(draws),
     }
 
@@ -502,15 +508,20 @@ def _ratio_table(records: Sequence[Mapping[str, Any]], cases: Sequence[Case]) ->
     def per_sampling(record: Mapping[str, Any]) -> float:
         return record["min_ess"] / phases(record)["sample"]
 
+    def per_repeat(record: Mapping[str, Any]) -> float:
+        seconds = record.get("repeat_seconds")
+        return record["min_ess"] / seconds if seconds else float("nan")
+
     lines = [
-        "| model | ESS/s total, cold | ESS/s total, warm | ESS/s sampling only (warm) "
-        "| min ESS (warm) |",
-        "|---|--:|--:|--:|--:|",
+        "| model | ESS/s total, cold | ESS/s total, warm | ESS/s repeat fit (warm) "
+        "| ESS/s sampling only (warm) | min ESS (warm) |",
+        "|---|--:|--:|--:|--:|--:|",
     ]
     for case in cases:
         cells = (
             ratio(case.name, "cold", per_total),
             ratio(case.name, "warm", per_total),
+            ratio(case.name, "warm", per_repeat),
             ratio(case.name, "warm", per_sampling),
             ratio(case.name, "warm", lambda record: record["min_ess"]),
         )
@@ -605,7 +616,9 @@ def render_section(
         "over the timed fit and the refits with other seeds (one seed's minimum ESS varies by "
         "a factor of up to two between seeds, and between a cold and a warm run of one seed, "
         "whose compiled code rounds differently); ESS/s divides that mean by the timed fit's "
-        "seconds. "
+        "seconds. **repeat fit** = the first refit (the next seed, convergence checks included) "
+        "in the warm run's process, after the model's first fit: what a user waits for on a "
+        "second `sample` call. "
         "**cold**: fresh process, empty PyTensor and numba caches; **warm**: another fresh process "
         "reusing the caches the cold run filled.",
     ]
