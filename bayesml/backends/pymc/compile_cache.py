@@ -27,7 +27,15 @@ swaps the new values in (``CompiledPyMCModel.with_data``), costing milliseconds.
 in the process (:data:`CACHE`, least recently used entries dropped beyond
 :data:`MAX_ENTRIES`); across processes, PyTensor's and numba's disk caches (``PYTENSOR_FLAGS``'
 ``base_compiledir``, ``NUMBA_CACHE_DIR``) keep the numba-compiled code, whose source no longer
-contains the values, so a new process reuses it for every model of the same structure.
+contains the values, so a new process reuses it for every model of the same structure. PyTensor's
+rewrites of the log-density graph (seconds per model) are not cached by PyTensor across
+processes: :func:`compile_nutpie` stores nutpie's rewritten and linked PyTensor functions
+(pickled, keyed by the structure and the library versions, with a format version
+:data:`DISK_FORMAT`) under :func:`disk_cache_dir`, and a new process loads them instead of
+rewriting the graph again. A file that cannot be read, was written for another structure or by
+other library versions, or does not fit the model is ignored (the model is compiled as usual and
+the file rewritten): a cache file never decides a result. The folder holds pickles, which run
+code when loaded: keep it private to the user (as PyTensor's own compile directory).
 
 Lifting keeps the arithmetic but not PyTensor's constant folding of expressions of the values
 (e.g. log σ of a prior scale is computed at each evaluation instead of once), so draws can differ
@@ -41,10 +49,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
+import pickle
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,8 +73,10 @@ __all__ = [
     "CacheStats",
     "LiftedModel",
     "MAX_ENTRIES",
+    "DISK_FORMAT",
     "clear_cache",
     "compile_nutpie",
+    "disk_cache_dir",
     "lift_values",
     "structure_key",
 ]
@@ -79,11 +94,14 @@ class CacheStats:
     """Counts of :func:`compile_nutpie` calls: ``hits`` reused a compiled model of this
     process, ``misses`` compiled one (and stored it), ``disk_hits`` are the misses whose
     numba-compiled log density came from the disk cache (compiled by an earlier process),
-    ``uncached`` compiled a model that could not be lifted."""
+    ``file_hits`` are the misses whose rewritten PyTensor functions were loaded from bayesml's
+    own disk cache (:func:`disk_cache_dir`, written by an earlier process) instead of being
+    rewritten again, ``uncached`` compiled a model that could not be lifted."""
 
     hits: int = 0
     misses: int = 0
     disk_hits: int = 0
+    file_hits: int = 0
     uncached: int = 0
 
 
@@ -339,6 +357,175 @@ def structure_key(model: pm.Model, var_names: Iterable[str] | None = None) -> st
     return hashlib.sha256(f"{graph}|{layout}".encode()).hexdigest()
 
 
+# -- the disk cache of the rewritten functions --------------------------------------------
+
+#: version of the files :func:`compile_nutpie` writes into :func:`disk_cache_dir`; a file of
+#: another version (or of other library versions) is never read
+DISK_FORMAT = 1
+#: nutpie minor versions whose ``_make_functions`` the disk cache stands in for
+_DISK_CHECKED_NUTPIE = ("0.16.",)
+
+
+def disk_cache_dir() -> Path | None:
+    """Where :func:`compile_nutpie` keeps the rewritten log-density functions across processes.
+
+    ``$BAYESML_CACHE_DIR`` when set (the empty string turns the disk cache off), else the
+    ``bayesml`` folder of PyTensor's ``base_compiledir`` (``PYTENSOR_FLAGS=base_compiledir=...``;
+    by default ``~/.pytensor``). Deleting the folder clears the cache; it is rebuilt as models
+    are compiled.
+    """
+    configured = os.environ.get("BAYESML_CACHE_DIR")
+    if configured is not None:
+        return Path(configured).expanduser() if configured.strip() else None
+    return Path(pytensor.config.base_compiledir) / "bayesml"
+
+
+def _library_versions() -> str:
+    from importlib.metadata import version
+
+    names = ("pytensor", "pymc", "nutpie", "numba", "numpy")
+    return "|".join(
+        [f"format{DISK_FORMAT}", sys.version, *(f"{name}={version(name)}" for name in names)]
+    )
+
+
+def _disk_path(key: str, versions: str) -> Path | None:
+    folder = disk_cache_dir()
+    if folder is None:
+        return None
+    name = hashlib.sha256(f"{key}|{versions}".encode()).hexdigest()[:40]
+    return folder / f"nutpie-v{DISK_FORMAT}-{name}.pkl"
+
+
+def _value_sizes(model: Any) -> dict[str, int]:
+    """The number of values of each free variable's value variable (from the static shapes,
+    else from the initial point)."""
+    values = [model.rvs_to_values[var] for var in model.free_RVs]
+    shapes = [value.type.shape for value in values]
+    if all(size is not None for shape in shapes for size in shape):
+        return {
+            value.name: int(np.prod(shape)) for value, shape in zip(values, shapes, strict=True)
+        }
+    return {name: int(np.size(value)) for name, value in model.initial_point(0).items()}
+
+
+def _load_functions(path: Path, key: str, versions: str, model: Any, lifted_names: set[str]):
+    """The stored ``_make_functions`` pieces of ``path``, or None where the file is missing,
+    unreadable, of another structure or version, or does not fit ``model`` (then the model is
+    compiled as usual: a cache file never decides a result)."""
+    try:
+        payload = pickle.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception as error:  # a truncated, corrupted or foreign file
+        logger.debug("disk cache file %s not used: %s", path, error)
+        return None
+    try:
+        if not (
+            isinstance(payload, dict)
+            and payload.get("format") == DISK_FORMAT
+            and payload.get("key") == key
+            and payload.get("versions") == versions
+        ):
+            return None
+        n_dim, n_expanded, logp_fn, expand_fn, shape_info, reparameterized = payload["pieces"]
+        names, _, shapes = shape_info
+        free = [model.rvs_to_values[var].name for var in model.free_RVs]
+        sizes = _value_sizes(model)
+        if list(names[: len(free)]) != free or n_dim != sum(sizes[name] for name in free):
+            return None
+        if any(int(np.prod(shapes[k])) != sizes[name] for k, name in enumerate(free)):
+            return None
+        # every input the functions read must be one the cache sets to this model's values
+        shared = [*logp_fn.get_shared(), *expand_fn.get_shared()]
+        if any(variable.name not in lifted_names for variable in shared):
+            return None
+    except Exception as error:
+        logger.debug("disk cache file %s not used: %s", path, error)
+        return None
+    return n_dim, n_expanded, logp_fn, expand_fn, shape_info, reparameterized
+
+
+def _store_functions(path: Path, key: str, versions: str, pieces: tuple) -> None:
+    """Write ``pieces`` to ``path`` (atomically: a reader sees the old file or the whole new
+    one); a failure only costs the next process a compile."""
+    payload = {"format": DISK_FORMAT, "key": key, "versions": versions, "pieces": pieces}
+    try:
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except Exception as error:
+        logger.debug("disk cache file %s not written: %s", path, error)
+
+
+@contextmanager
+def _disk_cached_functions(key: str, lifted: LiftedModel) -> Iterator[list[bool]]:
+    """While active, nutpie's ``_make_functions`` (the PyTensor rewrites and numba linking of
+    the log density and of the stored values, seconds per model) reads its result from the disk
+    cache, or computes it and stores it there. Yields a list that holds True once the disk
+    cache answered. Only for the nutpie versions checked (:data:`_DISK_CHECKED_NUTPIE`) and
+    only where the cache folder is set; otherwise nutpie runs unchanged."""
+    loaded: list[bool] = []
+    try:
+        import nutpie
+        from nutpie import compile_pymc as module
+    except ImportError:
+        yield loaded
+        return
+    original = getattr(module, "_make_functions", None)
+    wrapper = getattr(module, "_rv_dict_to_flat_array_wrapper", None)
+    version = getattr(nutpie, "__version__", "")
+    path = _disk_path(key, _library_versions())
+    if (
+        path is None
+        or original is None
+        or wrapper is None
+        or not version.startswith(_DISK_CHECKED_NUTPIE)
+    ):
+        yield loaded
+        return
+    versions = _library_versions()
+    lifted_names = {variable.name for variable in lifted.shared}
+
+    def make_functions(model, *, mode, compute_grad, join_expanded, pymc_initial_point_fn,
+                       var_names=None):  # fmt: skip
+        if mode == "NUMBA" and compute_grad and join_expanded:
+            pieces = _load_functions(path, key, versions, model, lifted_names)
+            if pieces is not None:
+                n_dim, n_expanded, logp_fn, expand_fn, shape_info, reparameterized = pieces
+                n_free = len(model.free_RVs)
+                start = wrapper(
+                    pymc_initial_point_fn,
+                    names=list(shape_info[0][:n_free]),
+                    shapes=list(shape_info[2][:n_free]),
+                )
+                loaded.append(True)
+                return n_dim, n_expanded, logp_fn, expand_fn, start, shape_info, reparameterized
+        result = original(
+            model,
+            mode=mode,
+            compute_grad=compute_grad,
+            join_expanded=join_expanded,
+            pymc_initial_point_fn=pymc_initial_point_fn,
+            var_names=var_names,
+        )
+        if mode == "NUMBA" and compute_grad and join_expanded:
+            n_dim, n_expanded, logp_fn, expand_fn, _, shape_info, reparameterized = result
+            _store_functions(
+                path, key, versions, (n_dim, n_expanded, logp_fn, expand_fn, shape_info,
+                                      reparameterized)
+            )  # fmt: skip
+        return result
+
+    module._make_functions = make_functions
+    try:
+        yield loaded
+    finally:
+        module._make_functions = original
+
+
 # -- compiling through the cache -----------------------------------------------------------
 
 
@@ -395,6 +582,7 @@ def compile_nutpie(model: pm.Model, *, var_names: Sequence[str], compile_fn=None
     nutpie.compile_pymc.CompiledPyMCModel
         Ready to sample; its shared values are those of ``model``.
     """
+    disk = compile_fn is None
     if compile_fn is None:
         import nutpie
 
@@ -415,7 +603,13 @@ def compile_nutpie(model: pm.Model, *, var_names: Sequence[str], compile_fn=None
             logger.debug("compiled log density reused (structure %s)", key[:12])
             return _with_values(entry, lifted.values)
         CACHE.stats.misses += 1
-        compiled = compile_fn(lifted.model, list(var_names))
+        if disk:
+            with _disk_cached_functions(key, lifted) as loaded:
+                compiled = compile_fn(lifted.model, list(var_names))
+            if loaded:
+                CACHE.stats.file_hits += 1
+        else:
+            compiled = compile_fn(lifted.model, list(var_names))
         if _loaded_from_disk(compiled):
             CACHE.stats.disk_hits += 1
         entry = _Entry(compiled, lifted.shared)

@@ -177,8 +177,8 @@ SCRIPT = textwrap.dedent(
     frame = pd.DataFrame({{"y": x + rng.normal(size=group.size), "x": x, "g": group.astype(str)}})
     prior = {{"sd": {{"dist": "half_normal", "sigma": float(sys.argv[1])}}}}
     model = bayesml.Model("y ~ x + (1 | g)", frame, priors=prior)
-    model.sample(draws=30, tune=30, chains=1, random_seed=3, method="nuts")
-    print(json.dumps(vars(CACHE.stats)))
+    draws = model.sample(draws=30, tune=30, chains=1, random_seed=3, method="nuts")
+    print(json.dumps({{**vars(CACHE.stats), "sd": draws["posterior"]["sd_g"].values.tolist()}}))
     """
 )
 
@@ -189,8 +189,13 @@ def test_a_second_process_loads_the_compiled_log_density_from_disk(tmp_path):
     env = dict(os.environ)
     env["PYTENSOR_FLAGS"] = f"base_compiledir={tmp_path / 'pytensor'}"
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba")
+    env.pop("BAYESML_CACHE_DIR", None)
     counts = []
-    for scale in ("1.0", "4.0"):  # the second process fits other prior values
+    # the second process fits other prior values; the third the first one's again; the fourth
+    # too, without bayesml's disk cache
+    for scale, folder in (("1.0", None), ("4.0", None), ("1.0", None), ("1.0", "")):
+        if folder is not None:
+            env["BAYESML_CACHE_DIR"] = folder
         done = subprocess.run(
             [sys.executable, str(script), scale],
             env=env,
@@ -202,3 +207,62 @@ def test_a_second_process_loads_the_compiled_log_density_from_disk(tmp_path):
         counts.append(json.loads(done.stdout.strip().splitlines()[-1]))
     assert counts[0]["misses"] == 1 and counts[0]["disk_hits"] == 0
     assert counts[1]["misses"] == 1 and counts[1]["disk_hits"] == 1
+    # the rewritten functions come from bayesml's disk cache, and give the same draws
+    assert counts[0]["file_hits"] == 0
+    assert counts[1]["file_hits"] == counts[2]["file_hits"] == 1
+    assert counts[3]["file_hits"] == 0 and counts[3]["disk_hits"] == 1
+    assert len(disk_files(tmp_path / "pytensor" / "bayesml")) == 1
+    # (the first process's numba code, compiled rather than loaded from numba's cache, can give
+    # draws that differ in the last digits)
+    assert counts[2]["sd"] == counts[3]["sd"]
+    assert counts[1]["sd"] != counts[2]["sd"]
+
+
+# -- the disk cache of the rewritten functions ------------------------------------------------
+
+
+def disk_files(folder) -> list:
+    return sorted(folder.glob(f"nutpie-v{compile_cache.DISK_FORMAT}-*.pkl"))
+
+
+def sd_draws(sd: dict | None = None) -> np.ndarray:
+    compile_cache.clear_cache()
+    return model(sd).sample(**SHORT)["posterior"]["sd_g"].values
+
+
+def test_the_disk_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("BAYESML_CACHE_DIR", str(tmp_path / "mine"))
+    assert compile_cache.disk_cache_dir() == tmp_path / "mine"
+    monkeypatch.setenv("BAYESML_CACHE_DIR", "")
+    assert compile_cache.disk_cache_dir() is None
+    monkeypatch.delenv("BAYESML_CACHE_DIR")
+    import pytensor
+
+    assert compile_cache.disk_cache_dir() == (
+        compile_cache.Path(pytensor.config.base_compiledir) / "bayesml"
+    )
+
+
+def test_the_disk_cache_gives_the_same_draws_and_a_bad_file_falls_back(monkeypatch, tmp_path):
+    monkeypatch.setenv("BAYESML_CACHE_DIR", "")
+    reference = sd_draws()
+    assert CACHE.stats.file_hits == 0
+    monkeypatch.setenv("BAYESML_CACHE_DIR", str(tmp_path))
+    np.testing.assert_array_equal(sd_draws(), reference)  # compiled, and written
+    (written,) = disk_files(tmp_path)
+    np.testing.assert_array_equal(sd_draws(), reference)  # read back
+    assert CACHE.stats.file_hits == 1
+    good = written.read_bytes()
+    for bad in (b"not a pickle", good[: len(good) // 2]):
+        written.write_bytes(bad)
+        np.testing.assert_array_equal(sd_draws(), reference)
+        assert (CACHE.stats.misses, CACHE.stats.file_hits) == (1, 0)
+        np.testing.assert_array_equal(sd_draws(), reference)  # rewritten by the fall-back
+        assert CACHE.stats.file_hits == 1
+    # another structure's file under this structure's name is never used
+    cauchy = {"dist": "half_cauchy", "sigma": 1.0}
+    cauchy_reference = sd_draws(cauchy)
+    (cauchy_file,) = [path for path in disk_files(tmp_path) if path != written]
+    cauchy_file.write_bytes(good)
+    np.testing.assert_array_equal(sd_draws(cauchy), cauchy_reference)
+    assert CACHE.stats.file_hits == 0
