@@ -32,6 +32,13 @@ import pytensor.tensor as pt
 from bayesml.backends.pymc import categorical, likelihoods
 from bayesml.backends.pymc import priors as prior_builders
 from bayesml.backends.pymc.links import inverse_link
+from bayesml.backends.pymc.start import (
+    centring_block,
+    first_rows,
+    level_constant_columns,
+    nesting_chains,
+    parent_levels,
+)
 from bayesml.errors import ArgumentError, FamilyError
 from bayesml.priors import sampled_fixed_effects
 from bayesml.results.dims import parameter_dims
@@ -444,12 +451,50 @@ def linear_predictor(
     ``coefficient_name`` and ``coef_dim`` name the coefficients (``beta_zi``, ``coef_zi`` for the
     formula of a family parameter); ``parameterization`` maps a grouping factor to
     ``"centered"`` or ``"noncentered"`` (default)."""
-    eta = _fixed_contribution(design, priors, coefficient_name, coef_dim)
+    chosen = dict(parameterization or {})
+    chains = [
+        chain
+        for chain in nesting_chains(design)
+        if any(chosen.get(block.name) == "centered" for block in chain)
+    ]
+    level_mean = None
+    if chains:
+        # the first chain's coarsest centred block is centred on the fixed effects constant
+        # within its levels too (its free variable's mean): the intercept–effects ridge goes
+        sampled, matrix = fixed_coefficients(design, priors, coefficient_name, coef_dim)
+        absorbing = centring_block(chains[0], chosen)
+        absorbed = level_constant_columns(matrix, absorbing)
+        first = first_rows(absorbing)
+        eta = sum(
+            (_times_column(b, matrix[:, j]) for j, b in enumerate(sampled) if not absorbed[j]),
+            start=pt.constant(0.0, dtype="float64"),
+        )
+        if absorbed.any():
+            level_mean = (
+                absorbing.name,
+                sum(
+                    (
+                        _times_column(b, matrix[first, j])
+                        for j, b in enumerate(sampled)
+                        if absorbed[j]
+                    ),
+                    start=pt.constant(0.0, dtype="float64"),
+                ),
+            )
+    else:
+        eta = _fixed_contribution(design, priors, coefficient_name, coef_dim)
     if np.any(design.offset != 0):
         eta = eta + pt.as_tensor_variable(np.asarray(design.offset, dtype="float64"))
+    chained = {block.name for chain in chains for block in chain}
     for block in design.random:
-        centered = (parameterization or {}).get(block.name) == "centered"
+        if block.name in chained:
+            continue
+        centered = chosen.get(block.name) == "centered"
         eta = eta + _random_contribution(block, priors, centered=centered)
+    for position, chain in enumerate(chains):
+        eta = eta + _chain_contribution(
+            chain, priors, chosen, level_mean if position == 0 else None
+        )
     if eta.ndim == 0:  # an intercept-only model
         eta = pt.alloc(eta, design.n_obs)
     return eta
@@ -616,6 +661,52 @@ def _random_contribution(
     for k, column in enumerate(columns):
         contribution = contribution + _times_column(column[group_index], term_matrix[:, k])
     return contribution
+
+
+def _chain_contribution(
+    chain: tuple[RandomBlock, ...],
+    priors: ResolvedPriors,
+    chosen: Mapping[str, str],
+    level_mean: tuple[str, pt.TensorVariable] | None = None,
+) -> pt.TensorVariable:
+    """Add the random intercepts of a chain of nested factors (coarsest first,
+    :func:`~bayesml.backends.pymc.start.nesting_chains`) in the hierarchically centred form;
+    return their contribution to η.
+
+    Walking from the coarsest factor down, each level's *total* effect (its own and its
+    ancestors' at its parent levels) is ``t = t_parent[parent] + u``. A centred block's free
+    variable is the total, ``_v_<group>_0 ~ N(t_parent[parent], sd)`` (Gelfand, Sahu & Carlin
+    1995; the coarsest block's is its effect ``_u_<group>_0 ~ N(0, sd)``), and its effect
+    ``_u_<group>_0 = _v_<group>_0 − t_parent[parent]`` a Deterministic; a non-centred block's
+    effect is ``sd · _z_<group>_0``. ``level_mean`` (a block's name and a vector over its
+    levels: the fixed effects constant within its levels, left out of η's fixed part) is added
+    to that block's mean, and so to the totals from there down. η gets the finest block's total
+    at each row — the same sum, and the same posterior (each shift has Jacobian 1).
+    """
+    total = None
+    above = None
+    for block in chain:
+        level_dim, term_dim, _ = group_dims(block.name)
+        (name,) = effect_column_names(block.name, 1)
+        sd = group_factor(block, priors)[0][0]
+        mean = None
+        if above is not None:
+            mean = total[pt.as_tensor_variable(parent_levels(block, above))]
+        if level_mean is not None and level_mean[0] == block.name:
+            mean = level_mean[1] if mean is None else mean + level_mean[1]
+        if chosen.get(block.name) == "centered":
+            if mean is None:
+                effect = total = pm.Normal(name, 0.0, sd, dims=level_dim)
+            else:
+                total = pm.Normal(f"_v_{block.name}_0", mean, sd, dims=level_dim)
+                effect = pm.Deterministic(name, total - mean, dims=level_dim)
+        else:
+            z = pm.Normal(f"_z_{block.name}_0", 0.0, 1.0, dims=level_dim)
+            effect = pm.Deterministic(name, sd * z, dims=level_dim)
+            total = effect if mean is None else mean + effect
+        pm.Deterministic(f"u_{block.name}", effect[:, None], dims=(level_dim, term_dim))
+        above = block
+    return total[pt.as_tensor_variable(np.asarray(chain[-1].group_index, dtype="int64"))]
 
 
 def _centered_columns(

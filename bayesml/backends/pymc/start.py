@@ -12,11 +12,24 @@ dominates) — Papaspiliopoulos, Roberts & Sköld (2007), Gorinova, Moore & Hoff
 effect at the point fit, ``I_j = Σ_{i ∈ j} w_i x_ik²`` with ``w_i = −E[∂²ℓ_i/∂η_i²]``
 (n_j · w̄ / φ for an exponential family), against the prior's precision 1 / sd²; the share of
 the data in the conditional precision, ``κ_j = I_j sd² / (1 + I_j sd²)``, averaged over the
-levels, chooses centred where it exceeds ½ (the data dominate) and non-centred otherwise. A
-factor nested in another random factor of the formula, or containing one (each level of one
-within one level of the other, as an observation-level effect within its group), stays
-non-centred: its levels' data inform the sum of the two effects, not its own, and centring both
-of two nested factors leaves NUTS a ridge (grouse ticks: R-hat 4 and above at any start).
+levels, chooses centred where it exceeds ½ (the data dominate) and non-centred otherwise.
+
+**Nested factors: hierarchical centring.** Random intercepts nested one within the next
+(:func:`nesting_chains`: grouse ticks' LOCATION ⊃ BROOD ⊃ INDEX, epil's subject ⊃ obs) form a
+chain. Centring them one by one, each around 0, leaves NUTS a ridge — a level's data inform the
+sum of its effect and its ancestors', not each one (grouse ticks: R-hat 4 and above) — so in a
+chain a centred block is centred *on its parent's total* (Gelfand, Sahu & Carlin 1995): its free
+variable is the level's total effect ``_v_<group>_0 ~ N(parent total + absorbed fixed effects,
+sd)``, and ``u_<group>`` is that less the parent's total (the builder's
+``_chain_contribution``). The chain's coarsest centred block also takes into its mean the fixed
+effects constant within its levels (the intercept, level-level covariates:
+:func:`level_constant_columns`), which removes the intercept–effects ridge of a centred random
+intercept. The posterior is unchanged (every shift has Jacobian 1). ``"auto"`` decides each
+block of a chain from :func:`chain_shares`: bottom up, the finest level's information is the
+rows' ``Σ w_i`` and a coarser level's the sum over its child levels of ``1 / (sd_child² + 1 /
+I_child)`` (the child's effect integrated out), against ``1 / sd²`` as above. A chain whose
+blocks are all non-centred is written as before. Other nested blocks (random slopes, a parent of
+two nested factors) stay non-centred.
 
 **Initial points.** Each chain starts at a draw from the point fit's approximate posterior:
 β ~ N(β̂, vcov), each SD ŝ · exp(N(0, 0.2²)), each effect N(û, its conditional SD) where the
@@ -44,9 +57,15 @@ __all__ = [
     "PARAMETERIZATIONS",
     "Start",
     "check_parameterization",
+    "centring_block",
+    "chain_shares",
     "choose_parameterization",
     "data_share",
+    "first_rows",
+    "level_constant_columns",
     "nested_with_another",
+    "nesting_chains",
+    "parent_levels",
     "parameterized_blocks",
     "point_start",
 ]
@@ -162,10 +181,13 @@ def choose_parameterization(
     non-centred (bayesml's form before the choice existed).
     """
     setting = check_parameterization(setting, design)
+    chained = _chained_shares(design, family, start)
     chosen = {}
     for block in parameterized_blocks(design):
         choice = setting if isinstance(setting, str) else setting.get(block.name, "auto")
-        if choice == "auto":
+        if choice == "auto" and block.name in chained:
+            choice = "centered" if chained[block.name] > 0.5 else "noncentered"
+        elif choice == "auto":
             choice = "noncentered"
             sds = None if start is None else start.estimates.sds.get(block.name)
             if nested_with_another(block, design):
@@ -183,6 +205,152 @@ def choose_parameterization(
                     choice = "centered"
         chosen[block.name] = choice
     return chosen
+
+
+def _chained_shares(
+    design: ModelDesign, family: Family, start: Start | None
+) -> dict[str, float]:
+    """:func:`chain_shares` of every block of :func:`nesting_chains` at the point fit (empty
+    without a fit or where a chain's SDs are not all positive)."""
+    chains = nesting_chains(design)
+    if start is None or not chains:
+        return {}
+    kwargs = _family_kwargs(design, start)
+    eta = start.eta
+    weights = np.asarray(
+        family.eta_information(design.response.y, eta, **kwargs), dtype=float
+    )
+    weights = np.where(np.isfinite(weights), weights, 0.0)
+    if weights.ndim > 1:
+        weights = weights.reshape(len(eta), -1).sum(axis=1)
+    shares: dict[str, float] = {}
+    for chain in chains:
+        sds = {block.name: start.estimates.sds.get(block.name) for block in chain}
+        if any(sd is None or np.size(sd) != 1 or not np.all(np.asarray(sd) > 0)
+               for sd in sds.values()):  # fmt: skip
+            continue
+        shares.update(
+            chain_shares(chain, weights, {name: float(np.ravel(sd)[0]) for name, sd in sds.items()})
+        )
+    return shares
+
+
+def nesting_chains(design: ModelDesign) -> list[tuple[RandomBlock, ...]]:
+    """Chains of random intercepts nested one within the next, coarsest first (grouse ticks:
+    LOCATION ⊃ BROOD ⊃ INDEX; epil: subject ⊃ obs).
+
+    A block takes part when it is a gaussian random intercept (one term, a column of ones) of
+    the mean's formula whose levels all occur. Its parent is the block with the most levels
+    (fewer than its own) it is nested in — every level of the block within a single level of
+    the parent; a block that is the parent of two blocks is no one's parent (its effect can
+    enter η through one chain only). Chains of one block are left out.
+    """
+    eligible = [
+        block
+        for block in parameterized_blocks(design)
+        if len(block.term_labels) == 1
+        and np.all(np.asarray(block.term_matrix) == 1.0)
+        and block.n_levels >= 2
+        and np.unique(np.asarray(block.group_index)).size == block.n_levels
+    ]
+    parent: dict[str, RandomBlock] = {}
+    for block in eligible:
+        containing = [
+            other
+            for other in eligible
+            if other.n_levels < block.n_levels and _nested_in(block, other)
+        ]
+        if containing:
+            parent[block.name] = max(containing, key=lambda other: other.n_levels)
+    counts: dict[str, int] = {}
+    for above in parent.values():
+        counts[above.name] = counts.get(above.name, 0) + 1
+    parent = {name: above for name, above in parent.items() if counts[above.name] == 1}
+    child = {above.name: name for name, above in parent.items()}
+    by_name = {block.name: block for block in eligible}
+    chains = []
+    for block in eligible:
+        if block.name in parent or block.name not in child:
+            continue
+        chain = [block]
+        while chain[-1].name in child:
+            chain.append(by_name[child[chain[-1].name]])
+        chains.append(tuple(chain))
+    return chains
+
+
+def _nested_in(block: RandomBlock, other: RandomBlock) -> bool:
+    """Whether every level of ``block`` lies within a single level of ``other``."""
+    pairs = set(
+        zip(
+            np.asarray(block.group_index).tolist(),
+            np.asarray(other.group_index).tolist(),
+            strict=True,
+        )
+    )
+    return len(pairs) == block.n_levels
+
+
+def parent_levels(block: RandomBlock, parent: RandomBlock) -> np.ndarray:
+    """For each level of ``block`` (nested in ``parent``), the position of its parent level."""
+    levels = np.zeros(block.n_levels, dtype=np.int64)
+    levels[np.asarray(block.group_index, dtype=np.int64)] = np.asarray(
+        parent.group_index, dtype=np.int64
+    )
+    return levels
+
+
+def centring_block(chain: tuple[RandomBlock, ...], chosen: Mapping[str, str]) -> RandomBlock:
+    """The coarsest block of a chain that ``chosen`` centres (the chain's first block if none):
+    the one whose mean takes the fixed effects constant within its levels."""
+    return next((block for block in chain if chosen.get(block.name) == "centered"), chain[0])
+
+
+def first_rows(block: RandomBlock) -> np.ndarray:
+    """The first row of each level of ``block`` (every level occurs)."""
+    index = np.asarray(block.group_index, dtype=np.int64)
+    first = np.zeros(block.n_levels, dtype=np.int64)
+    first[index[::-1]] = np.arange(len(index), dtype=np.int64)[::-1]
+    return first
+
+
+def level_constant_columns(matrix: np.ndarray, block: RandomBlock) -> np.ndarray:
+    """Which columns of ``matrix`` (rows × columns) are constant within each level of
+    ``block`` (a level-level covariate, the intercept): a boolean per column."""
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.shape[1] == 0:
+        return np.zeros(0, dtype=bool)
+    at_level = matrix[first_rows(block)]
+    return np.all(matrix == at_level[np.asarray(block.group_index, dtype=np.int64)], axis=0)
+
+
+def chain_shares(
+    chain: tuple[RandomBlock, ...], weights: np.ndarray, sds: Mapping[str, float]
+) -> dict[str, float]:
+    """The data's share of each level's precision along a chain of :func:`nesting_chains`,
+    averaged over the levels, for the hierarchically centred form.
+
+    The finest block's level j has the rows' information ``I_j = Σ_{i ∈ j} w_i``; a coarser
+    block's level gets, from each of its child levels c, the information of the child's total
+    effect with the child's own effect integrated out, ``1 / (sd_child² + 1 / I_c)`` — what the
+    data say about the level's total effect (its ancestors' included) given the SDs. The share
+    is ``I sd² / (1 + I sd²)`` as in :func:`data_share`.
+    """
+    shares: dict[str, float] = {}
+    info: np.ndarray | None = None
+    for position in range(len(chain) - 1, -1, -1):
+        block = chain[position]
+        if info is None:
+            info = np.bincount(
+                np.asarray(block.group_index, dtype=np.int64), weights, minlength=block.n_levels
+            )
+        else:
+            below = chain[position + 1]
+            through = info / (1.0 + info * sds[below.name] ** 2)
+            info = np.bincount(parent_levels(below, block), through, minlength=block.n_levels)
+        ratio = info * sds[block.name] ** 2
+        shares[block.name] = float(np.mean(ratio / (1.0 + ratio)))
+    return shares
 
 
 def nested_with_another(block: RandomBlock, design: ModelDesign) -> bool:
@@ -299,6 +467,7 @@ def initial_values(
         values.update(
             {name: np.asarray(b) for name, b in zip(coefficient_names, sampled, strict=True)}
         )
+    drawn: dict[str, np.ndarray] = {}
     for block in parameterized_blocks(design):
         sds = estimates.sds.get(block.name)
         modes = estimates.random.get(block.name)
@@ -309,10 +478,35 @@ def initial_values(
         modes = np.asarray(modes, dtype=float).reshape(block.n_levels, -1)
         spread = start.effect_sds.get(block.name)
         effects = modes if spread is None else rng.normal(modes, np.nan_to_num(spread))
+        drawn[block.name] = effects
         for k in range(len(block.term_labels)):
             values[f"_sd_{block.name}_{k}"] = np.asarray(sds[k])
             if chosen.get(block.name) == "centered":
                 values[f"_u_{block.name}_{k}"] = effects[:, k]
             else:
                 values[f"_z_{block.name}_{k}"] = effects[:, k] / sds[k]
+    chains = [
+        chain
+        for chain in nesting_chains(design)
+        if any(chosen.get(block.name) == "centered" for block in chain)
+    ]
+    for position, chain in enumerate(chains):
+        # a hierarchically centred block's free variable is its levels' total effect, the
+        # absorbed fixed effects included (bayesml.backends.pymc.builder._chain_contribution)
+        if not all(block.name in drawn for block in chain):
+            continue
+        absorbing = centring_block(chain, chosen) if position == 0 else None
+        total = None
+        for depth, block in enumerate(chain):
+            own = drawn[block.name][:, 0]
+            total = own if depth == 0 else total[parent_levels(block, chain[depth - 1])] + own
+            if absorbing is not None and block.name == absorbing.name and len(coefficient_names):
+                absorbed = level_constant_columns(coefficient_columns, block)
+                fixed = coefficient_columns[:, absorbed] @ np.asarray(
+                    [values[name] for name in coefficient_names], dtype=float
+                )[absorbed]
+                total = total + fixed[first_rows(block)]
+                values[f"_v_{block.name}_0"] = total
+            elif chosen.get(block.name) == "centered" and depth > 0:
+                values[f"_v_{block.name}_0"] = total
     return values

@@ -10,12 +10,17 @@ import bayesml
 from bayesml.backends.pymc.builder import build_pymc_model, coefficient_columns
 from bayesml.backends.pymc.start import (
     Start,
+    chain_shares,
     check_parameterization,
     choose_parameterization,
     data_share,
+    first_rows,
     initial_values,
+    level_constant_columns,
     linear_predictor_at,
     nested_with_another,
+    nesting_chains,
+    parent_levels,
 )
 from bayesml.errors import ArgumentError, ArgumentTypeError, SpecError
 from bayesml.results.point import PointEstimates
@@ -184,25 +189,169 @@ def test_model_graph_follows_the_option():
     assert "_z_g_0" in names and "_u_g_0" not in names
 
 
-def test_nested_factors_stay_noncentred():
-    """An observation-level effect is nested in its group: both stay non-centred under auto,
-    however informative the data; a lone factor with the same data is centred."""
-    data = _counts(40, 20.0)
-    data["obs"] = pd.Categorical(np.arange(len(data)).astype(str))
-    model = bayesml.Model("y ~ 1 + (1 | g) + (1 | obs)", data, family="poisson")
-    assert all(nested_with_another(block, model.design) for block in model.design.random)
+def _nested(n_sites: int, plots: int, rows: int, mean: float, seed: int = 2) -> pd.DataFrame:
+    """Counts of rows within plots within sites, a site-level covariate and a crossed factor."""
+    rng = np.random.default_rng(seed)
+    site = np.repeat(np.arange(n_sites), plots * rows)
+    plot = np.repeat(np.arange(n_sites * plots), rows)
+    height = rng.normal(size=n_sites)[site]
+    eta = (
+        np.log(mean)
+        + 0.3 * height
+        + rng.normal(0.0, 0.5, n_sites)[site]
+        + rng.normal(0.0, 0.5, n_sites * plots)[plot]
+        + rng.normal(0.0, 0.3, len(site))
+    )
+    return pd.DataFrame(
+        {
+            "y": rng.poisson(np.exp(eta)),
+            "height": height,
+            "site": pd.Categorical([f"{j:03d}" for j in site]),
+            "plot": pd.Categorical([f"{j:03d}" for j in plot]),
+            "obs": pd.Categorical([f"{j:03d}" for j in range(len(site))]),
+            "day": pd.Categorical((np.arange(len(site)) % 5).astype(str)),
+        }
+    )
+
+
+NESTED = "y ~ height + (1 | site) + (1 | plot) + (1 | obs) + (1 | day)"
+
+
+def _point(model, sd: float = 0.5) -> Start:
     design = model.design
     estimates = PointEstimates(
-        beta=np.array([np.log(20.0)]),
-        beta_cov=np.eye(1) * 0.01,
+        beta=np.array([np.log(np.mean(design.response.y) + 0.5), 0.3]),
+        beta_cov=np.eye(2) * 0.01,
         random={block.name: np.zeros((block.n_levels, 1)) for block in design.random},
-        sds={block.name: np.array([0.5]) for block in design.random},
+        sds={block.name: np.array([sd]) for block in design.random},
     )
-    start = Start(estimates, linear_predictor_at(design, estimates), "laplace")
-    assert choose_parameterization("auto", design, model.family, start) == {
-        "g": "noncentered",
-        "obs": "noncentered",
-    }
+    return Start(estimates, linear_predictor_at(design, estimates), "laplace")
+
+
+def test_nesting_chains_follow_the_design():
+    model = bayesml.Model(NESTED, _nested(6, 3, 4, 5.0), family="poisson")
+    chains = nesting_chains(model.design)
+    # obs is nested in plot, plot in site; day is crossed with all three
+    assert [[block.name for block in chain] for chain in chains] == [["site", "plot", "obs"]]
+    site, plot, obs = chains[0]
+    assert np.array_equal(parent_levels(plot, site), np.repeat(np.arange(6), 3))
+    assert nested_with_another(plot, model.design)
+    # a factor that is the parent of two nested factors heads no chain: plot and a second
+    # observation-level factor both nested in site, not in each other
+    data = _nested(6, 3, 4, 5.0)
+    data["obs2"] = data["obs"]
+    two = bayesml.Model("y ~ 1 + (1 | site) + (1 | obs) + (1 | obs2)", data, family="poisson")
+    assert nesting_chains(two.design) == []
+
+
+def test_chain_shares_choose_the_hierarchical_centring_from_the_data():
+    """Bottom up: the finest level's information is Σ w_i; a coarser level's is the sum over
+    its child levels of 1 / (sd_child² + 1 / I_child); centred where the mean share is > ½."""
+    rich = bayesml.Model(NESTED, _nested(6, 3, 4, 40.0), family="poisson")
+    start = _point(rich)
+    chosen = choose_parameterization("auto", rich.design, rich.family, start)
+    assert chosen == {"site": "centered", "plot": "centered", "obs": "centered", "day": "noncentered"}
+    site, plot, obs = nesting_chains(rich.design)[0]
+    mu = np.exp(start.eta)
+    info_obs = np.bincount(obs.group_index, mu, minlength=obs.n_levels)
+    info_plot = np.bincount(parent_levels(obs, plot), 1 / (0.25 + 1 / info_obs))
+    info_site = np.bincount(parent_levels(plot, site), 1 / (0.25 + 1 / info_plot))
+    shares = chain_shares((site, plot, obs), mu, {"site": 0.5, "plot": 0.5, "obs": 0.5})
+    for name, info in [("obs", info_obs), ("plot", info_plot), ("site", info_site)]:
+        assert shares[name] == pytest.approx(np.mean(info * 0.25 / (1 + info * 0.25)))
+    # sparse counts: each observation says little about its own effect (non-centred) while
+    # the sites, with 12 rows each, are still well informed
+    poor = bayesml.Model(NESTED, _nested(6, 3, 4, 0.5), family="poisson")
+    chosen = choose_parameterization("auto", poor.design, poor.family, _point(poor))
+    assert chosen["obs"] == "noncentered" and chosen["site"] == "centered"
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {"site": "noncentered", "plot": "centered", "obs": "noncentered"},
+        {"site": "centered", "plot": "noncentered", "obs": "centered"},
+        {"site": "centered", "plot": "centered", "obs": "centered"},
+    ],
+)
+def test_hierarchical_centring_keeps_the_posterior(chosen):
+    """log p_hierarchical(β, sd, v) = log p_noncentred(β, sd, z) − Σ_centred levels · log sd
+    where u = v − (the parent's total and the absorbed fixed effects) and z = u / sd: the
+    shifts have Jacobian 1, the same posterior for the same (β, sd, u)."""
+    rng = np.random.default_rng(5)
+    model = bayesml.Model(NESTED, _nested(5, 3, 3, 4.0), family="poisson")
+    design, priors, family = model.design, model.priors, model.family
+    chosen = {**chosen, "day": "noncentered"}
+    hierarchical, _ = build_pymc_model(design, priors, family, parameterization=chosen)
+    plain, _ = build_pymc_model(
+        design, priors, family, parameterization=dict.fromkeys(chosen, "noncentered")
+    )
+    free = {var.name for var in hierarchical.free_RVs}
+    columns, names = coefficient_columns(design, priors)
+    blocks = {block.name: block for block in design.random}
+    sds = {"site": 0.6, "plot": 0.4, "obs": 0.3, "day": 0.5}
+    u = {name: rng.normal(0.0, sds[name], blocks[name].n_levels) for name in sds}
+    point = {name: rng.normal(0.0, 0.3) for name in names}
+    point.update({f"_sd_{name}_0": sd for name, sd in sds.items()})
+    plain_point = {**point, **{f"_z_{name}_0": u[name] / sds[name] for name in sds}}
+    # the hierarchical free variables: the totals down the chain, the intercept and the
+    # site-level height absorbed by the coarsest centred block
+    coefficients = np.array([point[name] for name in names])
+    chain = nesting_chains(design)[0]
+    absorbing = next(block for block in chain if chosen[block.name] == "centered")
+    absorbed = level_constant_columns(columns, absorbing)
+    assert absorbed.all()  # the intercept and height are constant within sites and plots
+    hierarchical_point = dict(point)
+    total = None
+    for depth, block in enumerate(chain):
+        total = u[block.name] if depth == 0 else total[parent_levels(block, chain[depth - 1])]
+        if depth > 0:
+            total = total + u[block.name]
+        if block is absorbing:
+            total = total + (columns @ coefficients)[first_rows(block)]
+        if chosen[block.name] == "noncentered":
+            hierarchical_point[f"_z_{block.name}_0"] = u[block.name] / sds[block.name]
+        elif f"_v_{block.name}_0" in free:
+            hierarchical_point[f"_v_{block.name}_0"] = total
+        else:
+            hierarchical_point[f"_u_{block.name}_0"] = u[block.name]
+    hierarchical_point["_z_day_0"] = u["day"] / sds["day"]
+    assert set(hierarchical_point) >= free
+    jacobian = sum(blocks[n].n_levels * np.log(sds[n]) for n, c in chosen.items() if c == "centered")
+    assert _logp(hierarchical, hierarchical_point) == pytest.approx(
+        _logp(plain, plain_point) - jacobian, rel=1e-10
+    )
+
+
+def test_initial_values_of_the_hierarchical_totals():
+    """A centred block's initial total is its drawn effect plus its ancestors' and the
+    absorbed fixed effects: the effects implied by the initial values are the drawn ones."""
+    model = bayesml.Model(NESTED, _nested(5, 3, 3, 4.0), family="poisson")
+    design = model.design
+    start = _point(model)
+    start.estimates.random.update(
+        {
+            block.name: np.random.default_rng(1).normal(0, 0.3, (block.n_levels, 1))
+            for block in design.random
+        }
+    )
+    chosen = {"site": "noncentered", "plot": "centered", "obs": "centered", "day": "noncentered"}
+    columns, names = coefficient_columns(design, model.priors)
+    values = initial_values(start, design, chosen, columns, names, np.random.default_rng(0))
+    assert {"_z_site_0", "_v_plot_0", "_v_obs_0", "_z_day_0"} <= set(values)
+    site, plot, obs = nesting_chains(design)[0]
+    fixed = (columns @ np.array([values[name] for name in names]))[first_rows(plot)]
+    site_u = values["_z_site_0"] * values["_sd_site_0"]
+    plot_u = values["_v_plot_0"] - site_u[parent_levels(plot, site)] - fixed
+    obs_u = values["_v_obs_0"] - values["_v_plot_0"][parent_levels(obs, plot)]
+    # no conditional SDs in the start: the effects are the point fit's
+    assert plot_u == pytest.approx(start.estimates.random["plot"][:, 0])
+    assert obs_u == pytest.approx(start.estimates.random["obs"][:, 0])
+
+
+def test_a_lone_factor_is_not_a_chain():
+    data = _counts(40, 20.0)
     data["h"] = pd.Categorical((np.arange(len(data)) % 7).astype(str))
     crossed = bayesml.Model("y ~ 1 + (1 | g) + (1 | h)", data, family="poisson")
     assert not any(nested_with_another(block, crossed.design) for block in crossed.design.random)
+    assert nesting_chains(crossed.design) == []
