@@ -77,6 +77,7 @@ __all__ = [
     "clear_cache",
     "compile_nutpie",
     "disk_cache_dir",
+    "forward_key",
     "lift_values",
     "structure_key",
 ]
@@ -285,7 +286,9 @@ def _op_signature(op: Any, seen: dict) -> str:
     kind = f"{type(op).__module__}.{type(op).__qualname__}"
     props = getattr(op, "__props__", None)
     if props:
-        description = repr([(name, getattr(op, name)) for name in props])
+        description = repr(
+            [(name, _stable_description(getattr(op, name)) or getattr(op, name)) for name in props]
+        )
     else:
         description = str(op)
     inner = getattr(op, "fgraph", None)
@@ -308,7 +311,10 @@ def _graph_digest(inputs: Sequence[Variable], outputs: Sequence[Variable], seen:
             data = np.asarray(variable.data)
             part = f"c{variable.type}{data.dtype}{data.shape}"
             digest.update(part.encode())
-            digest.update(np.ascontiguousarray(data).tobytes())
+            if data.dtype.kind == "O":  # None (an absent size): its bytes are an address
+                digest.update(repr(variable.data).encode())
+            else:
+                digest.update(np.ascontiguousarray(data).tobytes())
         elif getattr(variable, "owner", None) is None:
             # inputs and shared variables: their type and name, never their value
             digest.update(f"v{variable.type}{variable.name}".encode())
@@ -326,10 +332,92 @@ def _graph_digest(inputs: Sequence[Variable], outputs: Sequence[Variable], seen:
     return digest.hexdigest()
 
 
+def _stable_description(value: Any) -> str | None:
+    """A description of an operation's property that is the same in every process (a PyMC
+    transform by its class and attributes), or None where there is none (an object shown by
+    its address)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        parts = [_stable_description(item) for item in value]
+        return None if any(part is None for part in parts) else f"({','.join(parts)})"
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    if not kind.startswith("pymc.logprob.transforms.") and not kind.startswith(
+        "pymc.distributions.transforms."
+    ):
+        return None
+    attributes = [(name, _stable_description(item)) for name, item in sorted(vars(value).items())]
+    if any(part is None for _, part in attributes):
+        return None
+    return f"{kind}{attributes}"
+
+
+def _importable(kind: type) -> bool:
+    """Whether ``kind`` is the class its module holds under its name (not one made at run
+    time)."""
+    import importlib
+
+    if "<locals>" in kind.__qualname__:
+        return False
+    try:
+        found: Any = importlib.import_module(kind.__module__)
+        for part in kind.__qualname__.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return False
+    return found is kind
+
+
+def _model_graph_key(model: pm.Model) -> str | None:
+    """A hash of ``model``'s own graph (PyMC's model graph: its random variables with their
+    transforms, dims, values and data, Deterministics and Potentials), from which its log
+    density and initial points follow; None where an operation's property has no stable
+    description. Cheaper than hashing the log density, which PyMC builds anew at each call."""
+    from pymc.model.fgraph import ModelValuedVar, fgraph_from_model
+
+    try:
+        fgraph, _ = fgraph_from_model(model)
+    except (NotImplementedError, ValueError):
+        return None
+    for node in fgraph.apply_nodes:
+        if not _importable(type(node.op)):
+            # a class made at run time (a CustomDist's), whose log density is registered
+            # for the class and need not show in the graph: only the log density's graph says
+            return None
+        if isinstance(node.op, ModelValuedVar):
+            transform = getattr(node.op, "transform", None)
+            if transform is not None and _stable_description(transform) is None:
+                return None
+    return _graph_digest(list(fgraph.inputs), list(fgraph.outputs), {})
+
+
 def structure_key(model: pm.Model, var_names: Iterable[str] | None = None) -> str:
-    """The structure of ``model`` as nutpie compiles it: a hash of its log density, its
-    initial-point expressions and its stored values' graphs (with the values of shared
-    variables left out), of its variables' names, types and dims, and of its coordinates."""
+    """The structure of ``model`` as nutpie compiles it: a hash of its model graph (from which
+    its log density, initial points and stored values follow; where that graph cannot be
+    described stably, of the log density's, the initial-point expressions' and the stored
+    values' graphs), with the values of shared variables left out, of its variables' names,
+    types and dims, and of its coordinates."""
+    graph = _model_graph_key(model)
+    if graph is None:
+        graph = _derived_graphs_key(model)
+    values = [model.rvs_to_values[var] for var in model.free_RVs]
+    stored = list(model.unobserved_value_vars)
+    layout = repr(
+        (
+            [(var.name, str(var.type)) for var in values],
+            [var.name for var in stored],
+            sorted(var_names) if var_names is not None else None,
+            {name: tuple(dims) for name, dims in model.named_vars_to_dims.items()},
+            {dim: tuple(map(str, labels)) for dim, labels in model.coords.items() if labels},
+            model.check_bounds,
+        )
+    )
+    return hashlib.sha256(f"{graph}|{layout}".encode()).hexdigest()
+
+
+def _derived_graphs_key(model: pm.Model) -> str:
+    """A hash of the log density's, the initial-point expressions' and the stored values'
+    graphs of ``model``."""
     from pymc.initial_point import make_initial_point_expression
 
     free = list(model.free_RVs)
@@ -343,18 +431,7 @@ def structure_key(model: pm.Model, var_names: Iterable[str] | None = None) -> st
     )
     stored = list(model.unobserved_value_vars)
     outputs = [model.logp(), *starts, *stored]
-    graph = _graph_digest(values, outputs, {})
-    layout = repr(
-        (
-            [(var.name, str(var.type)) for var in values],
-            [var.name for var in stored],
-            sorted(var_names) if var_names is not None else None,
-            {name: tuple(dims) for name, dims in model.named_vars_to_dims.items()},
-            {dim: tuple(map(str, labels)) for dim, labels in model.coords.items() if labels},
-            model.check_bounds,
-        )
-    )
-    return hashlib.sha256(f"{graph}|{layout}".encode()).hexdigest()
+    return "derived" + _graph_digest(values, outputs, {})
 
 
 # -- the disk cache of the rewritten functions --------------------------------------------
@@ -524,6 +601,34 @@ def _disk_cached_functions(key: str, lifted: LiftedModel) -> Iterator[list[bool]
         yield loaded
     finally:
         module._make_functions = original
+
+
+def forward_key(model: pm.Model, outputs: Sequence[Variable]) -> str | None:
+    """The structure of the forward (prior) sampler of ``outputs``, variables of a lifted
+    ``model``: a hash of their graph (shared values by type only) and of the model's dims and
+    coordinates; None where the graph reads a shared value that is not a lifted one (its value
+    would not be an input of the cached sampler). A dimension's length is a shared value too,
+    determined by the coordinates in the hash."""
+    from pytensor.graph.traversal import ancestors
+    from pytensor.tensor.random.type import RandomType
+
+    lengths = set(model.dim_lengths.values())
+    for variable in ancestors(list(outputs)):
+        if variable.owner is None and not isinstance(variable, Constant):
+            shared = hasattr(variable, "get_value")
+            lifted = str(variable.name or "").startswith(LIFTED_PREFIX)
+            known = lifted or variable in lengths or isinstance(variable.type, RandomType)
+            if shared and not known:
+                return None
+    graph = _graph_digest([], list(outputs), {})
+    layout = repr(
+        (
+            [variable.name for variable in outputs],
+            {name: tuple(dims) for name, dims in model.named_vars_to_dims.items()},
+            {dim: tuple(map(str, labels)) for dim, labels in model.coords.items() if labels},
+        )
+    )
+    return hashlib.sha256(f"forward|{graph}|{layout}".encode()).hexdigest()
 
 
 # -- compiling through the cache -----------------------------------------------------------

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -19,7 +21,7 @@ import pymc as pm
 import xarray as xr
 
 from bayesml.backends.pymc.builder import OBS_DIM, BuildInfo, derived_names
-from bayesml.backends.pymc.compile_cache import compile_nutpie
+from bayesml.backends.pymc.compile_cache import compile_nutpie, forward_key, lift_values
 from bayesml.backends.pymc.deterministics import add_deterministics
 from bayesml.backends.pymc.nutpie_callbacks import fast_callbacks
 from bayesml.backends.pymc.samplers import check_sampler
@@ -251,12 +253,77 @@ def sample_prior_predictive(
         if var.name not in observed and var.name not in info.row_variables
     ]
     with quiet_pymc():
-        tree = pm.sample_prior_predictive(
-            draws=draws, model=model, random_seed=random_seed, var_names=names
-        )
+        prior = _cached_prior_draws(model, names, draws, random_seed)
+        if prior is None:
+            tree = pm.sample_prior_predictive(
+                draws=draws, model=model, random_seed=random_seed, var_names=names
+            )
+        else:
+            tree = pm.to_inference_data(prior=prior, model=model)
     if "prior_predictive" in tree.children and not tree["prior_predictive"].data_vars:
         del tree["prior_predictive"]
     return tree
+
+
+class _ForwardEntry(NamedTuple):
+    function: Any  # the compiled forward sampler: one draw of every name per call
+    shared: list  # the lifted model's shared values, in lifting order
+    rngs: list  # the random generators it updates, in PyMC's seeding order
+
+
+#: compiled prior samplers by structure (most recently used last), at most _FORWARD_ENTRIES
+_FORWARD: OrderedDict[str, _ForwardEntry] = OrderedDict()
+_FORWARD_ENTRIES = 8
+_FORWARD_LOCK = threading.Lock()
+
+
+def _cached_prior_draws(
+    model: pm.Model, names: list[str], draws: int, random_seed: int | None
+) -> dict[str, np.ndarray] | None:
+    """``draws`` prior draws of ``names``, as ``pm.sample_prior_predictive`` draws them (the
+    same compiled graph, generators seeded alike), from a forward sampler compiled once per
+    model structure: the prior and data values are inputs (:func:`lift_values`), so the
+    configurations of a sensitivity run share one compiled sampler. None where the model cannot
+    be lifted, has potentials, or holds a shared value that is not lifted (the caller then uses
+    PyMC's sampler)."""
+    from pymc.pytensorf import reseed_rngs
+    from pymc.sampling.forward import compile_forward_sampling_function
+    from pymc.util import _get_seeds_per_chain
+
+    if model.potentials or draws < 1:
+        return None
+    lifted = lift_values(model)
+    if lifted is None:
+        return None
+    ordered = sorted(names)
+    outputs = [lifted.model[name] for name in ordered]
+    key = forward_key(lifted.model, outputs)
+    if key is None:
+        return None
+    seed = None if random_seed is None else _get_seeds_per_chain(random_seed, 1)[0]
+    with _FORWARD_LOCK:
+        entry = _FORWARD.get(key)
+        if entry is None:
+            (function, updates), _ = compile_forward_sampling_function(
+                outputs,
+                vars_in_trace=[],
+                basic_rvs=lifted.model.basic_RVs,
+                random_seed=False,  # seeded below, for each call, as PyMC seeds at compiling
+                return_updates=True,
+                allow_input_downcast=True,
+                accept_inplace=True,
+            )
+            entry = _ForwardEntry(function, lifted.shared, list(updates))
+            _FORWARD[key] = entry
+            while len(_FORWARD) > _FORWARD_ENTRIES:
+                _FORWARD.popitem(last=False)
+        _FORWARD.move_to_end(key)
+        for variable, value in zip(entry.shared, lifted.values, strict=True):
+            variable.set_value(value)
+        reseed_rngs(entry.rngs, seed)
+        values = [entry.function() for _ in range(draws)]
+    columns = zip(*values, strict=True)
+    return {name: np.stack(column) for name, column in zip(ordered, columns, strict=True)}
 
 
 def observed_dataset(y: np.ndarray, name: str) -> xr.Dataset:

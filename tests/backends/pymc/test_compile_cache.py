@@ -266,3 +266,41 @@ def test_the_disk_cache_gives_the_same_draws_and_a_bad_file_falls_back(monkeypat
     cauchy_file.write_bytes(good)
     np.testing.assert_array_equal(sd_draws(cauchy), cauchy_reference)
     assert CACHE.stats.file_hits == 0
+
+
+# -- prior draws from one compiled forward sampler per structure ---------------------------------
+
+
+def prior_draws(sd: dict, seed: int = 5):
+    from bayesml.backends.pymc.sampling import sample_prior_predictive
+
+    fitted = model(sd)
+    pymc_model, info = fitted._nuts.graph(fitted._inputs, probit_form="marginal")
+    return pymc_model, sample_prior_predictive(pymc_model, info, draws=40, random_seed=seed)
+
+
+def test_prior_draws_are_pymcs_and_reuse_the_sampler_across_prior_values():
+    import pymc as pm
+
+    from bayesml.backends.pymc import sampling
+
+    sampling._FORWARD.clear()
+    wide = {"dist": "half_normal", "sigma": 4.0}
+    for sd in ({"dist": "half_normal", "sigma": 1.0}, wide, {"dist": "half_cauchy", "sigma": 1.0}):
+        pymc_model, tree = prior_draws(sd)
+        names = list(tree["prior"].data_vars)
+        reference = pm.sample_prior_predictive(
+            draws=40, model=pymc_model, random_seed=5, var_names=names
+        )
+        for name in names:
+            np.testing.assert_array_equal(
+                tree["prior"][name].values, reference["prior"][name].values
+            )
+    # the half-normal scales share a compiled sampler; the half-Cauchy has its own
+    assert len(sampling._FORWARD) == 2
+    _, narrow = prior_draws({"dist": "half_normal", "sigma": 1.0})
+    _, again = prior_draws(wide)
+    assert (
+        np.abs(again["prior"]["sd_g"].values).mean()
+        > 2 * np.abs(narrow["prior"]["sd_g"].values).mean()
+    )
