@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from bayesml.workflows.anova import anova
     from bayesml.workflows.compare import compare
     from bayesml.workflows.power_scaling import power_sensitivity
+    from bayesml.workflows.sbc import sbc
+    from bayesml.workflows.sbc_result import SBCResult
     from bayesml.workflows.sensitivity import load_sensitivity, sensitivity
 
 
@@ -67,6 +69,7 @@ __all__ = [
     "PriorError",
     "SamplingError",
     "SamplingWarning",
+    "SBCResult",
     "SmoothExtrapolationWarning",
     "SpecError",
     "compare",
@@ -81,6 +84,7 @@ __all__ = [
     "plots",
     "power_sensitivity",
     "save_result",
+    "sbc",
     "sensitivity",
     "set_chunk_budget",
     "summary",
@@ -107,6 +111,8 @@ _LAZY = {
     "load_sensitivity": "bayesml.workflows.sensitivity",
     "power_sensitivity": "bayesml.workflows.power_scaling",
     "compare": "bayesml.workflows.compare",
+    "sbc": "bayesml.workflows.sbc",
+    "SBCResult": "bayesml.workflows.sbc_result",
     "anova": "bayesml.workflows.anova",
     **dict.fromkeys(_ERRORS, "bayesml.errors"),
 }

@@ -338,6 +338,44 @@ class Model:
         """A new model from ``spec.replace(**changes)`` on the same data (e.g. other priors)."""
         return Model.from_spec(self._spec.replace(**changes), data=self._data)
 
+    def _with_response(self, y: Any) -> Model:
+        """The same model with the design's response values replaced by ``y``.
+
+        Everything else is kept: the data, the design matrices (X, Z, trials, weights, offsets),
+        the response's encoding (category numbers, successes) and the priors *as resolved
+        against the original data* — data-scaled default priors are not re-scaled to ``y``, so a
+        simulation-based calibration fits each simulated response under the prior it was drawn
+        from. ``y`` is in the design's encoding (as :meth:`sample_prior`'s
+        ``prior_predictive`` holds it) and is checked by the family.
+
+        Raises
+        ------
+        DataError
+            When ``y`` has another shape than the response, or is not a valid response of the
+            family (e.g. successes above the trials).
+        """
+        import dataclasses
+
+        response = self._design.response
+        values = np.asarray(y, dtype=float)
+        if values.shape != np.shape(response.y):
+            raise DataError(
+                f"the new response must have the shape of {response.name!r}, "
+                f"{np.shape(response.y)}; got shape {values.shape}"
+            )
+        self._family.validate_response(
+            values,
+            trials=response.trials,
+            name=response.name,
+            row_labels=list(self._design.row_labels),
+        )
+        design = dataclasses.replace(self._design, response=dataclasses.replace(response, y=values))
+        model = Model.__new__(Model)
+        model.__dict__.update(self.__dict__)
+        model._design = design
+        model._inputs = dataclasses.replace(self._inputs, design=design, cache={})
+        return model
+
     def describe(self, result: Any = None) -> str:
         """A printable description: formula, family, data, groups, smooths and every prior in
         force.

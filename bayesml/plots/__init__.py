@@ -18,6 +18,9 @@ Covariate effects of any fit (matplotlib; returns the figure; pass ``model=``): 
 (each smooth term with its band, rug and EDF, mgcv's ``plot.gam``) and
 :func:`conditional_effects` (the predicted response against each covariate, brms' habit).
 
+A calibration run (:func:`bayesml.sbc`): :func:`sbc` (rank ECDF differences with simultaneous
+bands, or rank histograms), :func:`sbc_tree` (its PIT values as ArviZ's ``prior_sbc`` group).
+
 Several fits side by side: :func:`plot_estimates` (what ``bayesml.compare(...).plot()`` and
 ``SensitivityResult.plot()`` draw).
 
@@ -41,6 +44,7 @@ from bayesml.plots.predictive import (
     response_kind,
     rootogram,
 )
+from bayesml.plots.sbc import sbc, sbc_tree
 from bayesml.plots.smooths import conditional_effects, smooths
 
 __all__ = [
@@ -58,6 +62,8 @@ __all__ = [
     "rank",
     "response_kind",
     "rootogram",
+    "sbc",
+    "sbc_tree",
     "smooths",
     "trace",
 ]

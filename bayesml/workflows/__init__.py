@@ -1,5 +1,12 @@
-"""Workflows built on fitted models: prior-sensitivity runs, backend comparison.
+"""Workflows built on fitted models: prior-sensitivity runs, backend comparison, calibration.
 
 The public entry points are re-exported by :mod:`bayesml` (``bayesml.sensitivity``,
-``bayesml.load_sensitivity``, ``bayesml.power_sensitivity``, ``bayesml.compare``).
+``bayesml.load_sensitivity``, ``bayesml.power_sensitivity``, ``bayesml.compare``,
+``bayesml.sbc``). ``sbc`` (the function: it takes the place of the module's name here) and
+``SBCResult`` are names of this package too.
 """
+
+from bayesml.workflows.sbc import sbc
+from bayesml.workflows.sbc_result import SBCResult
+
+__all__ = ["SBCResult", "sbc"]

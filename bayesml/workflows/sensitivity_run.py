@@ -161,10 +161,13 @@ def _unique(items: list[tuple[type[Warning], str]]) -> list[tuple[type[Warning],
 
 
 @contextmanager
-def configuration_progress(show: bool, total: int) -> Iterator[Callable[[FitOutcome], None]]:
+def configuration_progress(
+    show: bool, total: int, description: str = "Prior configurations"
+) -> Iterator[Callable[[FitOutcome], None]]:
     """One progress bar over the ``total`` configurations of a sensitivity run (rich, or tqdm,
     when installed; nothing unless ``show``); yields the callback that advances it by one fit,
-    naming the configuration that finished."""
+    naming the configuration that finished (any outcome with a ``label``). ``description``
+    titles the bar."""
     if show and importlib.util.find_spec("rich") is not None:
         from rich.progress import (
             BarColumn,
@@ -176,7 +179,7 @@ def configuration_progress(show: bool, total: int) -> Iterator[Callable[[FitOutc
         )
 
         progress = Progress(
-            TextColumn("Prior configurations"),
+            TextColumn(description),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -189,7 +192,7 @@ def configuration_progress(show: bool, total: int) -> Iterator[Callable[[FitOutc
     elif show and importlib.util.find_spec("tqdm") is not None:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, desc="Prior configurations", unit="fit")
+        bar = tqdm(total=total, desc=description, unit="fit")
         try:
             yield lambda outcome: (bar.set_postfix_str(outcome.label), bar.update(1))
         finally:
@@ -210,6 +213,7 @@ def run_tasks(
     executor: Executor | None,
     max_workers: int,
     on_done: Callable[[FitOutcome], None],
+    function: Callable[[Any], Any] = run_fit,
 ) -> list[FitOutcome]:
     """Run every task and return the outcomes in the tasks' order.
 
@@ -224,29 +228,37 @@ def run_tasks(
         Size of the default process pool.
     on_done
         Called in this process with each outcome as it arrives (e.g. to save it).
+    function
+        What runs one task (default :func:`run_fit`): a picklable module-level function of a
+        task with ``index`` and ``label`` that returns its outcome and never raises for a failed
+        fit (:func:`bayesml.workflows.sbc_run.run_simulation`). When the executor itself fails,
+        the task's outcome is a :class:`FitOutcome` carrying that failure.
     """
     if executor is None and (max_workers == 1 or len(tasks) == 1):
         outcomes = []
         for task in tasks:
-            outcome = run_fit(task)
+            outcome = function(task)
             on_done(outcome)
             outcomes.append(outcome)
         return outcomes
     if executor is not None:
-        return _on_executor(executor, tasks, on_done)
+        return _on_executor(executor, tasks, on_done, function)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max_workers, mp_context=context) as pool:
         try:
-            return _on_executor(pool, tasks, on_done)
+            return _on_executor(pool, tasks, on_done, function)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
 
 def _on_executor(
-    executor: Executor, tasks: Sequence[FitTask], on_done: Callable[[FitOutcome], None]
+    executor: Executor,
+    tasks: Sequence[FitTask],
+    on_done: Callable[[FitOutcome], None],
+    function: Callable[[Any], Any] = run_fit,
 ) -> list[FitOutcome]:
-    futures: dict[Future, FitTask] = {executor.submit(run_fit, task): task for task in tasks}
+    futures: dict[Future, FitTask] = {executor.submit(function, task): task for task in tasks}
     outcomes: dict[int, FitOutcome] = {}
     for future in as_completed(futures):
         task = futures[future]
