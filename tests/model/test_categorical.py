@@ -200,6 +200,13 @@ def test_every_coefficient_and_effect_has_a_category_dimension(mixed):
     assert result["log_likelihood"]["choice"].dims == ("chain", "draw", "obs")
 
 
+def test_prior_draws_have_the_posterior_names(mixed):
+    model, result = mixed
+    prior = model.sample_prior(draws=4, random_seed=1)["prior"]
+    assert set(prior.data_vars) == set(result["posterior"].data_vars)
+    assert prior["sd_site"].dims == ("chain", "draw", "site__term", "choice__category")
+
+
 def test_the_log_prior_is_each_entrys_prior_density(mixed):
     model, result = mixed
     posterior, log_prior = result["posterior"], result["log_prior"]

@@ -406,3 +406,32 @@ def test_plots(gibbs_serial, tmp_path):
         gibbs_serial.plot("bars")
     with pytest.raises(ArgumentError, match=r"parameters: \['tau'\] are not checked"):
         gibbs_serial.plot(parameters=["tau"])
+
+
+# -- response encodings (slow: one compilation per model) ---------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("formula", "options"),
+    [
+        ("cbind(s, t - s) ~ x + (1 | g)", {"family": "binomial"}),
+        ("o ~ x + (1 | g)", {"family": "cumulative"}),
+        ("k ~ x + (1 | g)", {"family": "categorical"}),
+        ("y ~ x + (1 + x | g)", {}),
+    ],
+)
+def test_every_response_encoding_runs_and_ranks_the_posterior_names(formula, options):
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"g": np.repeat(list("abcdef"), 4), "x": rng.normal(size=24)})
+    frame["y"] = rng.normal(size=24)
+    frame["s"], frame["t"] = rng.binomial(5, 0.4, size=24), 5
+    frame["o"] = pd.Categorical(
+        rng.choice(["lo", "mid", "hi"], size=24), categories=["lo", "mid", "hi"], ordered=True
+    )
+    frame["k"] = rng.choice(["p", "q", "r"], size=24)
+    model = bayesml.Model(
+        formula, frame, priors={"sd": {"dist": "half_normal", "sigma": 1}}, **options
+    )
+    result = quiet_sbc(model, n_simulations=3, random_seed=1, n_random_effects=1, **TINY)
+    # every checked entry was found in every fit's posterior (else the fit would have failed)
+    assert result.n_failed == 0, result.failures["message"].tolist()
+    assert result.ranks[result.parameters].notna().all().all()

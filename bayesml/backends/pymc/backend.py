@@ -219,12 +219,16 @@ class NutsBackend(BackendBase):
         self, model: ModelInputs, *, draws: int, random_seed: int | None
     ) -> xr.DataTree:
         """Draws of the parameters (``prior``) from the priors, by PyMC's forward sampler."""
+        from bayesml.backends.pymc.results import drop_hidden
         from bayesml.backends.pymc.sampling import sample_prior_predictive
 
         # the latent probit form has the same priors as the marginal form, whose graph can be
         # sampled forwards (the latent variables' magnitudes have no proper prior of their own)
         pymc_model, info = self.graph(model, probit_form="marginal")
-        return sample_prior_predictive(pymc_model, info, draws=draws, random_seed=random_seed)
+        tree = sample_prior_predictive(pymc_model, info, draws=draws, random_seed=random_seed)
+        # the posterior's names only: not a categorical model's per-category variables
+        tree["prior"] = drop_hidden(tree["prior"].to_dataset(), info.hidden)
+        return tree
 
     def _build(self, model: ModelInputs, probit_form: str) -> tuple[Any, Any]:
         from bayesml.backends.pymc.builder import build_pymc_model
