@@ -49,8 +49,10 @@ CASES = {
 }
 
 #: cases that do not reach the targets yet, with what they reach (2026-12-07, nutpie, load 4-8 on
-#: 2 cores). Reached (seed 1): salamander_mating (both factors centred) R-hat 1.004, min bulk ESS
-#: 469, no divergence; cbpp_obs (non-centred) R-hat 1.006, ESS 694, 0.025 % divergent; epil_obs
+#: 2 cores). Reached (seed 1): salamander_mating (Female centred, Male non-centred: their shares
+#: with the other factor's effects integrated out are 0.52 and 0.49) R-hat 1.007, min bulk ESS
+#: 731 (seeds 2, 3: 1.007 / 521, 1.003 / 499; both centred, before the crossed rule: 1.015 /
+#: 315), no divergence; cbpp_obs (non-centred) R-hat 1.006, ESS 694, 0.025 % divergent; epil_obs
 #: (subject hierarchically centred on the subject-level fixed effects, obs non-centred) R-hat
 #: 1.003, ESS 1232, no divergence, 37 s (seed 2: 1.004, 1127)
 KNOWN_SHORT = {

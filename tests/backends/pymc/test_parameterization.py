@@ -13,6 +13,7 @@ from bayesml.backends.pymc.start import (
     chain_shares,
     check_parameterization,
     choose_parameterization,
+    crossed_variance,
     data_share,
     first_rows,
     initial_values,
@@ -355,3 +356,62 @@ def test_a_lone_factor_is_not_a_chain():
     crossed = bayesml.Model("y ~ 1 + (1 | g) + (1 | h)", data, family="poisson")
     assert not any(nested_with_another(block, crossed.design) for block in crossed.design.random)
     assert nesting_chains(crossed.design) == []
+
+
+def _crossed() -> tuple[bayesml.Model, Start]:
+    """Factor a (6 levels × 4 rows) crossed with b (12 levels × 2 rows, in two levels of a),
+    Poisson counts with μ = 1 at the point fit, sd_a = 0.581 and a large sd_b."""
+    rows = np.arange(24)
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame(
+        {
+            "y": rng.poisson(1.0, 24),
+            "a": pd.Categorical((rows // 4).astype(str)),
+            "b": pd.Categorical((rows % 12).astype(str)),
+        }
+    )
+    model = bayesml.Model("y ~ 1 + (1 | a) + (1 | b)", data, family="poisson")
+    design = model.design
+    estimates = PointEstimates(
+        beta=np.zeros(1),
+        beta_cov=np.eye(1) * 0.01,
+        random={block.name: np.zeros((block.n_levels, 1)) for block in design.random},
+        sds={"a": np.array([0.581]), "b": np.array([10.0])},
+    )
+    return model, Start(estimates, linear_predictor_at(design, estimates), "laplace")
+
+
+def test_crossed_factors_count_each_others_uncertainty():
+    """A factor crossed with another is centred only where its data dominate with the other
+    factor's effects unknown: each row informs it by 1 / (1 / w_i + Σ_k x_ik² c_l), c_l the
+    other factor's conditional variance 1 / (I_l + 1 / sd²) at the row's level."""
+    model, start = _crossed()
+    design = model.design
+    a, b = (next(block for block in design.random if block.name == name) for name in "ab")
+    w = np.ones(24)  # Poisson, log link, μ = 1
+    # b's levels hold 2 rows each: c = 1 / (2 + 1 / 10²) on every row
+    variance = crossed_variance(a, design, w, start.estimates.sds)
+    assert variance == pytest.approx(np.full(24, 1 / (2 + 0.01)))
+    # a's levels hold 4 rows: c = 1 / (4 + 1 / 0.581²) on every row
+    assert crossed_variance(b, design, w, start.estimates.sds) == pytest.approx(
+        np.full(24, 1 / (4 + 1 / 0.581**2))
+    )
+    y = design.response.y
+    plain = data_share(a, model.family, y, start.eta, np.array([0.581]))
+    ratio = 4 * 0.581**2
+    assert plain == pytest.approx([ratio / (1 + ratio)])  # 0.574: centred without b
+    diluted = data_share(a, model.family, y, start.eta, np.array([0.581]), other_variance=variance)
+    ratio = 4 / (1 + 1 / 2.01) * 0.581**2
+    assert diluted == pytest.approx([ratio / (1 + ratio)])  # 0.474
+    assert choose_parameterization("auto", design, model.family, start) == {
+        "a": "noncentered",
+        "b": "centered",
+    }
+    # a lone factor has nothing crossed with it: its share is unchanged
+    lone = bayesml.Model("y ~ 1 + (1 | a)", model.data, family="poisson")
+    block = lone.design.random[0]
+    assert crossed_variance(block, lone.design, w, {"a": np.array([0.581])}) == pytest.approx(
+        np.zeros(24)
+    )
+    # a block without a positive SD at the fit adds nothing
+    assert crossed_variance(a, design, w, {"b": np.array([0.0])}) == pytest.approx(np.zeros(24))
