@@ -60,7 +60,10 @@ KNOWN_SHORT = {
     "divergence, with BROOD hierarchically centred on LOCATION (it was R-hat 1.029, ESS 111, "
     "0.15 % divergent with all three non-centred, R-hat 1.6, ESS 6 from nutpie's start): "
     "sd_LOCATION's posterior reaches down to 0.02 (1 % quantile; median 0.55) and its log "
-    "correlates -0.5 with sd_BROOD's, which a diagonal mass matrix does not follow",
+    "correlates -0.5 with sd_BROOD's, which a diagonal mass matrix does not follow. 2026-12-07 "
+    "(load 3-9): 1.015 / 162 and 1.023 / 192 at seeds 1 and 2; prototypes of a joint (total "
+    "variance, share) SD parameterisation, a signed LOCATION scale, polar SDs and per-brood "
+    "centring reached ESS 153-346, none 400 (README)",
 }
 
 
