@@ -62,10 +62,7 @@ class SBCResult:
         self.random_seed = int(settings["random_seed"])
         index = pd.RangeIndex(len(self.outcomes), name="simulation")
         self.truths = pd.DataFrame(truths, index=index, columns=self.parameters)
-        self._statistics = {
-            name: self._statistic(name) for name in ("rank", "mean", "sd", "estimate", "se")
-        }
-        ranks = self._statistics["rank"].astype("Int64")
+        ranks = self.statistic("rank").astype("Int64")
         meta = pd.DataFrame(
             {
                 "max_rank": [o.diagnostics.get("max_rank", np.nan) for o in self.outcomes],
@@ -84,7 +81,19 @@ class SBCResult:
         self.ranks = pd.concat([ranks, meta], axis=1)
         self.warnings = {o.index: list(o.warnings) for o in self.outcomes if o.warnings}
 
-    def _statistic(self, name: str) -> pd.DataFrame:
+    def statistic(self, name: str) -> pd.DataFrame:
+        """One per-entry statistic of every simulation, shaped as ``truths`` (missing for failed
+        fits): ``"rank"``, ``"mean"`` and ``"sd"`` (the posterior's) for a sampling method, or
+        what another kind of fit's analysis returns (:data:`bayesml.workflows.sbc_run.ANALYSES`).
+
+        Raises
+        ------
+        ArgumentError
+            For a statistic no simulation has.
+        """
+        known = {key for o in self.outcomes for key in o.statistics}
+        if name not in known and known:
+            raise ArgumentError(f"statistic must be one of {sorted(known)}; got statistic={name!r}")
         rows = [
             o.statistics.get(name, [np.nan] * len(self.parameters))
             if o.failure is None
@@ -137,7 +146,7 @@ class SBCResult:
         Uniform on (0, 1) under a correct sampler, whatever the number L of kept draws of each
         simulation (which ``thin="auto"`` chooses per fit); missing for failed fits.
         """
-        ranks = self._statistics["rank"].to_numpy()
+        ranks = self.statistic("rank").to_numpy()
         max_rank = self.ranks["max_rank"].to_numpy(dtype=float, na_value=np.nan)[:, None]
         rng = np.random.default_rng(np.random.SeedSequence([self.random_seed, 2]))
         values = randomized_pit(ranks, max_rank, rng)
@@ -160,7 +169,8 @@ class SBCResult:
         -------
         pandas.DataFrame
             Index ``parameter``; columns ``n`` (simulations with ranks), ``p_value``,
-            ``p_adjusted`` (Holm), ``passed`` (``p_adjusted >= alpha``), ``mean_z`` (the mean
+            ``p_adjusted`` (Holm), ``passed`` (``p_adjusted >= alpha``; missing without a
+            p-value, e.g. fewer than 2 successful fits), ``mean_z`` (the mean
             over simulations of (posterior mean − true value) / posterior SD: near 0 without
             bias) and ``contraction`` (1 − mean posterior variance / prior variance: 0 when
             the data teach nothing, 1 when they pin the parameter down).
@@ -179,7 +189,7 @@ class SBCResult:
             p_values.append(float(array_stats.uniformity_test(values, axis=-1)[0]))
         p_values = np.asarray(p_values, dtype=float)
         adjusted = holm(p_values)
-        mean, sd = self._statistics["mean"], self._statistics["sd"]
+        mean, sd = self.statistic("mean"), self.statistic("sd")
         with np.errstate(invalid="ignore", divide="ignore"):
             z = (mean - self.truths) / sd
             prior_variance = self.truths.var(axis=0, ddof=1)
@@ -189,7 +199,9 @@ class SBCResult:
                 "n": pit.notna().sum(axis=0).astype(int),
                 "p_value": p_values,
                 "p_adjusted": adjusted,
-                "passed": adjusted >= alpha,
+                "passed": pd.array(
+                    [None if np.isnan(p) else bool(p >= alpha) for p in adjusted], dtype="boolean"
+                ),
                 "mean_z": z.mean(axis=0),
                 "contraction": contraction,
             },
@@ -222,7 +234,7 @@ class SBCResult:
         ]
         if self.n_simulations - self.n_failed >= 2:
             table = self.summary()
-            failed = table.index[~table["passed"]].tolist()
+            failed = table.index[table["passed"].eq(False).fillna(False)].tolist()
             lines.append(
                 f"  uniformity (pot_c, Holm, alpha {table.attrs['alpha']}): "
                 + ("all pass" if not failed else f"{len(failed)} fail: {', '.join(failed[:5])}")

@@ -76,6 +76,10 @@ def test_gibbs_ranks_table(model, gibbs_serial):
     assert table.attrs["correction"] == "holm"
     pit = gibbs_serial.pit()
     assert ((pit > 0) & (pit < 1)).all().all()
+    means = gibbs_serial.statistic("mean")
+    assert means.shape == (6, len(parameters)) and means.notna().all().all()
+    with pytest.raises(ArgumentError, match=r"statistic must be one of \['mean', 'rank', 'sd'\]"):
+        gibbs_serial.statistic("coverage")
 
 
 def test_nuts_refits_hit_the_compile_cache_and_a_fixed_thin(model):
