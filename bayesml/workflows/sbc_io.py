@@ -37,7 +37,7 @@ def _plain(value: Any) -> Any:
     """JSON for numpy scalars (NaN stays NaN: Python's json writes and reads it)."""
     if hasattr(value, "item"):
         return value.item()
-    raise TypeError(f"cannot save {type(value).__name__} in a calibration manifest")
+    raise ArgumentTypeError(f"cannot save {type(value).__name__} in a calibration manifest")
 
 
 class SBCWriter:
