@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bayesml.backends.seam import resolve_progressbar
 from bayesml.errors import ArgumentError, ArgumentTypeError, PriorError, SamplingWarning, warn
 from bayesml.workflows.sensitivity_grid import PriorConfiguration, prior_configurations
-from bayesml.workflows.sensitivity_io import SensitivityWriter
+from bayesml.workflows.sensitivity_io import SensitivityWriter, resume_saved_run, run_settings
 from bayesml.workflows.sensitivity_result import SensitivityResult, load_sensitivity
 from bayesml.workflows.sensitivity_run import (
     FitOutcome,
@@ -84,7 +84,11 @@ def sensitivity(
         in a worker).
     save_dir
         Save every fit into this directory as soon as it finishes (see
-        :meth:`SensitivityResult.save`), and the tables at the end.
+        :meth:`SensitivityResult.save`), and the tables at the end. Calling ``sensitivity``
+        again with the same directory, model, data, method, fit arguments and configurations
+        resumes an interrupted run: the configurations whose fit was saved are read back, not
+        refitted (the result is that of an uninterrupted run), and the others, failed ones
+        included, are fitted. A directory holding a run of other settings is refused.
     prior_predictive
         Add prior predictive draws to every fit (True: 500 draws; a number: that many; False:
         none) for :attr:`SensitivityResult.prior_predictive`.
@@ -148,12 +152,16 @@ def sensitivity(
         )
         for i, configuration in enumerate(configs)
     ]
-    workers = _workers(max_workers, executor, len(tasks), method, fit_kwargs)
-    writer = None
+    writer, kept = None, {}
     if save_dir is not None:
+        saved = dict(spec=model.spec, method=method, configurations=configs, fit_kwargs=fit_kwargs)
+        run = run_settings(prior_draws=prior_draws, data=model.data)
+        kept = resume_saved_run(save_dir, **saved, run=run)
         writer = SensitivityWriter(
-            save_dir, spec=model.spec, method=method, configurations=configs, fit_kwargs=fit_kwargs
+            save_dir, **saved, run=run, kept={label: file for label, (file, _) in kept.items()}
         )
+        tasks = [task for task in tasks if task.label not in kept]
+    workers = _workers(max_workers, executor, len(tasks), method, fit_kwargs)
     save = _saver(writer)
     with configuration_progress(show_progress, len(tasks)) as advance:
 
@@ -166,7 +174,10 @@ def sensitivity(
         spec=model.spec,
         method=method,
         configurations=configs,
-        results={o.label: o.result for o in outcomes if o.result is not None},
+        results={
+            **{label: tree for label, (_, tree) in kept.items()},
+            **{o.label: o.result for o in outcomes if o.result is not None},
+        },
         failures={o.label: o.failure for o in outcomes if o.failure is not None},
         fit_kwargs=fit_kwargs,
     )
@@ -326,7 +337,7 @@ def _report(outcomes: list[FitOutcome], result: SensitivityResult) -> None:
     if result.failures:
         listed = "; ".join(f"{label!r} ({text})" for label, text in result.errors.items())
         warn(
-            f"{len(result.failures)} of {len(outcomes)} configurations failed: {listed}. "
+            f"{len(result.failures)} of {len(result.labels)} configurations failed: {listed}. "
             "The other fits are kept; see .errors and .tracebacks",
             SamplingWarning,
         )
