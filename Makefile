@@ -10,7 +10,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export MPLBACKEND ?= Agg
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow test-all lint bench bench-issue15 notebooks plots venv clean
+.PHONY: demo test test-slow test-all lint bench bench-issue15 calibration notebooks plots venv clean
 
 $(STAMP): pyproject.toml
 	@PYTHON_BIN=$$(.ci/find-python) || exit 1; \
@@ -44,6 +44,11 @@ bench: $(STAMP)
 bench-issue15: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),bench]"
 	$(PY) bench/issue15.py $(BENCH_ARGS)
+
+# the calibration suite (tests/calibration) run in full: rewrites docs/calibration.md and its plots
+# (CALIBRATION_ARGS="--n 100" for more simulations; runs resume from .cache/calibration)
+calibration: $(STAMP)
+	$(PY) bench/calibration.py $(CALIBRATION_ARGS)
 
 notebooks: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),notebooks]"

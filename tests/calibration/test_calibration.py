@@ -1,0 +1,115 @@
+"""bayesml's own calibration suite (issue 16 item 4): simulation-based calibration of the samplers.
+
+The models, the seeds and the pass criterion are in :mod:`.cases` (its docstring derives the
+criterion: Holm across every entry of every case at family-wise level 0.001, so a correct
+sampler fails with probability below 0.1 %). ``bench/calibration.py`` (``make calibration``)
+runs the full suite and writes ``docs/calibration.md``.
+
+- Fast (``make test``): NUTS on gaussian, Gibbs on gaussian with an LKJ-correlated term and on
+  probit, 20 simulations each at 2 chains × 200 draws; a deliberately wrong sampler
+  (the group SD fitted with a prior scale half the one simulated from) fails; the pot_c test's
+  size on exactly uniform PIT values.
+- Slow (``make test-slow``): every case of :data:`.cases.ALL_CASES` (NUTS on every family, the
+  Gibbs samplers) with :data:`FULL_SIMULATIONS` simulations each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .cases import (
+    ALL_CASES,
+    FAMILY_ALPHA,
+    FULL_FIT,
+    FULL_SIMULATIONS,
+    QUICK_CASES,
+    QUICK_FIT,
+    QUICK_SIMULATIONS,
+    SD_PRIOR,
+    SEED,
+    WRONG_CASE,
+    WRONG_PARAMETERS,
+    WRONG_SIMULATIONS,
+    case_seed,
+    cases_named,
+    false_alarm_rate,
+    run_case,
+    suite_verdict,
+    wrong_fit_model,
+)
+
+
+@pytest.fixture(scope="module")
+def quick_suite():
+    return {
+        case.name: run_case(
+            case, n_simulations=QUICK_SIMULATIONS, seed=case_seed(case), fit=QUICK_FIT
+        )
+        for case in cases_named(QUICK_CASES)
+    }
+
+
+def test_quick_suite_passes(quick_suite):
+    table = suite_verdict(quick_suite)
+    for name, result in quick_suite.items():
+        assert result.n_failed == 0, (name, result.failures["message"].tolist())
+    failing = table.loc[~table["passed_suite"], ["case", "parameter", "p_value", "p_suite"]]
+    assert failing.empty, failing.to_string()
+    # every family parameter, fixed effect, SD and correlation is among the entries
+    gaussian = set(table.loc[table["case"] == "gibbs gaussian (1 + x | g), LKJ", "parameter"])
+    assert {"beta[Intercept]", "beta[x]", "sd_g[Intercept]", "sd_g[x]", "sigma"} <= gaussian
+    assert any(name.startswith("corr_g") for name in gaussian)
+
+
+def test_a_wrong_sampler_fails():
+    assert WRONG_CASE.priors == SD_PRIOR
+    wrong = run_case(
+        WRONG_CASE,
+        n_simulations=WRONG_SIMULATIONS,
+        seed=SEED,
+        fit=QUICK_FIT,
+        fit_model=wrong_fit_model,
+        parameters=list(WRONG_PARAMETERS),
+    )
+    table = suite_verdict({WRONG_CASE.name: wrong}).set_index("parameter")
+    assert not table.loc["sd_g[Intercept]", "passed_suite"], table.to_string()
+    # the fitted prior is too narrow: the true SDs rank high among the draws
+    pit = wrong.pit()["sd_g[Intercept]"]
+    assert pit.mean() > 0.6
+
+
+def test_uniformity_test_size_on_uniform_pit():
+    # 20,000 p-values of exactly uniform PIT samples of the quick suite's size: at the level
+    # 0.001 about 20 fall below (P(more than 45) < 1e-6 for a valid test)
+    suite, single = false_alarm_rate(QUICK_SIMULATIONS, n_tests=100, repetitions=200)
+    assert single * 20_000 <= 45
+    assert suite <= 0.02  # 200 simulated suites of 100 entries
+
+
+# -- the full suite (slow) --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def full_suite():
+    return {
+        case.name: run_case(
+            case, n_simulations=FULL_SIMULATIONS, seed=case_seed(case), fit=FULL_FIT
+        )
+        for case in ALL_CASES
+    }
+
+
+@pytest.fixture(scope="module")
+def full_verdict(full_suite):
+    return suite_verdict(full_suite)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [case.name for case in ALL_CASES])
+def test_full_suite_case_passes(case, full_suite, full_verdict):
+    result = full_suite[case]
+    assert result.n_failed <= 0.1 * FULL_SIMULATIONS, result.failures["message"].tolist()
+    rows = full_verdict[full_verdict["case"] == case]
+    assert len(rows) == len(result.parameters)
+    failing = rows.loc[~rows["passed_suite"], ["parameter", "p_value", "p_suite"]]
+    assert failing.empty, f"{case} fails at family-wise {FAMILY_ALPHA}:\n{failing.to_string()}"
+    assert np.isfinite(rows["p_value"]).all()
