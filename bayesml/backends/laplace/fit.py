@@ -97,9 +97,7 @@ def _fit_gaussian(problem: MLProblem, reml: bool, tol: float, max_evaluations: i
     covariance = problem.random.covariance
     settings = {"tol": tol, "max_evaluations": max_evaluations}
     optimum = minimize_deviance(deviance, covariance.start, covariance.lower_bounds, **settings)
-    optimum = leave_correlated_boundary(
-        problem, deviance, optimum, covariance.lower_bounds, settings
-    )
+    optimum = leave_boundary(problem, deviance, optimum, covariance.lower_bounds, settings)
     solution = deviance.solution(optimum.x)
     factors = covariance.factors(optimum.x)
     sigma = solution.sigma
@@ -162,7 +160,7 @@ def _fit_generalized(problem: MLProblem, n_nodes: int, tol: float, max_evaluatio
     exact = second.value_and_gradient if second.has_gradient else None
     settings = {"tol": tol, "max_evaluations": max_evaluations, "value_and_gradient": exact}
     stage2 = minimize_deviance(second, start, lower, **settings)
-    stage2 = leave_correlated_boundary(problem, second, stage2, lower, settings)
+    stage2 = leave_boundary(problem, second, stage2, lower, settings)
     _warn_stages([("the first stage (nAGQ = 0)", stage1), ("the second stage", stage2)])
     theta, beta, free = second.split(stage2.x)
     beta_cov, free_cov = _covariances(problem, second, stage2.x, covariance.diagonal)
@@ -232,35 +230,61 @@ def smooth_covariance(
     return 0.5 * (covariance + covariance.T)
 
 
-def leave_correlated_boundary(
+#: the values a diagonal θ entry at its bound is tried at (lme4's θ: an SD relative to σ)
+BOUNDARY_TRIALS = (0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+def leave_boundary(
     problem: MLProblem, deviance, optimum: Optimum, lower: np.ndarray, settings: dict
 ) -> Optimum:
-    """Restart once from a correlated block's diagonal θ entry at its bound 0, and keep the
-    better optimum.
+    """Leave the diagonal θ entries at their bound 0 where the deviance is lower inside, and
+    keep the better optimum.
 
     With lme4's relative Cholesky factors, a diagonal entry at 0 is a constrained stationary
-    point whatever the entries below it (the deviance depends on them only at second order
-    there), so a quasi-Newton run that reaches it stays, possibly at a worse point than the
-    nested model's. The entry is set to 0.1 and the stage rerun; a genuinely singular fit
-    comes back to the bound, and the first optimum is kept.
+    point: the deviance depends on it through its square (an SD enters as its variance), and on
+    the entries below it only at second order there, so its gradient is 0 and a quasi-Newton
+    run that reaches the bound stays, possibly at a worse point than the interior optimum.
+    L-BFGS-B's first step has length 1 and is projected onto the bounds, so from θ = 1 it lands
+    on 0 whenever the deviance there is below the start's (a balanced one-way model with a
+    clear group effect was fitted with SD 0). The entries at 0 are tried together at
+    :data:`BOUNDARY_TRIALS`; where one is below the optimum's deviance the stage is rerun from
+    the best (the deviance at 0 is then above the start's, so the first step does not go back
+    there), else the fit is genuinely singular and kept as it is.
     """
-    nudged, start = optimum.x.copy(), 0
+    at_bound, start = np.zeros(optimum.x.size, dtype=bool), 0
     for block in problem.random.covariance.blocks:
         rows, columns = block.positions
         entries = optimum.x[start : start + block.n_theta]
-        if np.any(rows != columns):
-            at_bound = (rows == columns) & (entries <= 1e-8)
-            nudged[start : start + block.n_theta][at_bound] = 0.1
+        # a smooth's shared block: one θ per category, each an SD
+        diagonal = np.ones(block.n_theta, dtype=bool) if block.shared else rows == columns
+        at_bound[start : start + block.n_theta] = diagonal & (entries <= 1e-8)
         start += block.n_theta
-    if np.array_equal(nudged, optimum.x):
+    if not at_bound.any():
         return optimum
-    retry = minimize_deviance(deviance, nudged, lower, **settings)
-    better = retry.deviance < optimum.deviance - 1e-9 * (1.0 + abs(optimum.deviance))
+    best, best_deviance, evaluations = None, optimum.deviance, 0
+    for value in BOUNDARY_TRIALS:
+        trial = optimum.x.copy()
+        trial[at_bound] = value
+        evaluations += 1
+        trial_deviance = float(deviance(trial))
+        if np.isfinite(trial_deviance) and trial_deviance < best_deviance:
+            best, best_deviance = trial, trial_deviance
+    tolerance = 1e-9 * (1.0 + abs(optimum.deviance))
+    if best is None or best_deviance >= optimum.deviance - tolerance:
+        return Optimum(
+            optimum.x,
+            optimum.deviance,
+            optimum.evaluations + evaluations,
+            optimum.converged,
+            optimum.message,
+        )
+    retry = minimize_deviance(deviance, best, lower, **settings)
+    better = retry.deviance < optimum.deviance - tolerance
     chosen = retry if better else optimum
     return Optimum(
         chosen.x,
         chosen.deviance,
-        optimum.evaluations + retry.evaluations,
+        optimum.evaluations + evaluations + retry.evaluations,
         chosen.converged,
         chosen.message,
     )
