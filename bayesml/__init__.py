@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from bayesml.workflows.compare import compare
     from bayesml.workflows.power_scaling import power_sensitivity
     from bayesml.workflows.sbc import sbc
+    from bayesml.workflows.sbc_point import coverage
+    from bayesml.workflows.sbc_point_result import CoverageResult
     from bayesml.workflows.sbc_result import SBCResult
     from bayesml.workflows.sensitivity import load_sensitivity, sensitivity
 
@@ -73,6 +75,8 @@ __all__ = [
     "SmoothExtrapolationWarning",
     "SpecError",
     "compare",
+    "coverage",
+    "CoverageResult",
     "datasets",
     "get_family",
     "get_link",
@@ -113,6 +117,8 @@ _LAZY = {
     "compare": "bayesml.workflows.compare",
     "sbc": "bayesml.workflows.sbc",
     "SBCResult": "bayesml.workflows.sbc_result",
+    "coverage": "bayesml.workflows.sbc_point",
+    "CoverageResult": "bayesml.workflows.sbc_point_result",
     "anova": "bayesml.workflows.anova",
     **dict.fromkeys(_ERRORS, "bayesml.errors"),
 }

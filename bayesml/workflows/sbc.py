@@ -48,6 +48,8 @@ __all__ = ["SBCResult", "sbc"]
 
 #: random-effect levels checked per grouping factor by default
 DEFAULT_RANDOM_EFFECTS = 5
+#: backend kinds whose fits give posterior draws to rank (point fits: bayesml.coverage)
+RANKED_KINDS = ("sampling",)
 #: the arguments of Model.sample that sbc passes on (others it sets itself)
 FIT_ARGUMENTS = ("tune", "chains", "check")
 
@@ -281,12 +283,16 @@ def _check_method(method: object) -> str:
     """The backend kind of ``method``; refuses a method SBC cannot run, listing those it can."""
     from bayesml.backends.registry import BACKENDS, methods
 
-    usable = [name for kind in ANALYSES for name in methods(kind)]
+    usable = [name for kind in ANALYSES if kind in RANKED_KINDS for name in methods(kind)]
     entry = BACKENDS.get(method) if isinstance(method, str) else None
-    if entry is None or entry.kind not in ANALYSES:
+    if entry is None or entry.kind not in RANKED_KINDS:
         why = ""
         if entry is not None:
-            why = f" ({method!r} gives point estimates, not posterior draws to rank)"
+            why = (
+                f" ({method!r} gives point estimates, not posterior draws to rank: "
+                f"bayesml.coverage(model, method={method!r}, true_values=...) checks the bias "
+                "and Wald-interval coverage of a point estimator)"
+            )
         raise ArgumentError(f"method must be one of {usable}; got method={method!r}{why}")
     return entry.kind
 

@@ -10,7 +10,8 @@ The seam for other kinds of fit is :data:`ANALYSES`: the backend kind (``"sampli
 ``nuts``/``gibbs``) → a function ``(model, task) -> (statistics, diagnostics)`` that fits the
 model (already holding the simulated response) and returns per-entry statistics (here ``rank``,
 ``mean``, ``sd``) and per-simulation diagnostics. A point estimator (``"fitting"``: ``hlik``,
-``laplace``) registers its own function returning, e.g., ``estimate`` and ``se`` per entry.
+``laplace``, ``agq``) is registered by :mod:`~bayesml.workflows.sbc_point_fit` (``estimate``,
+``se`` and ``log_scale`` per entry; ``converged``, ``singular``), for :func:`bayesml.coverage`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bayesml.workflows.sbc_point_fit import point_statistics
 from bayesml.workflows.sbc_ranks import (
     Entry,
     auto_thin,
@@ -254,4 +256,4 @@ def _posterior_statistics(
 #: backend kind → the analysis of one simulated data set (the seam for point estimators)
 ANALYSES: dict[
     str, Callable[[Model, SimulationTask], tuple[dict[str, list[float]], dict[str, float]]]
-] = {"sampling": _posterior_statistics}
+] = {"sampling": _posterior_statistics, "fitting": point_statistics}
