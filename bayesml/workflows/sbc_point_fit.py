@@ -11,19 +11,31 @@ converged and whether it is singular.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from bayesml.model import Model
+    from bayesml.workflows.compare_estimates import Estimate
+    from bayesml.workflows.sbc_ranks import Entry
     from bayesml.workflows.sbc_run import SimulationTask
 
-__all__ = ["LOG_SCALE_KINDS", "SINGULAR_TOLERANCE", "is_singular", "point_statistics"]
+__all__ = [
+    "LOG_SCALE_KINDS",
+    "SINGULAR_TOLERANCE",
+    "estimates_by_entry",
+    "is_singular",
+    "point_statistics",
+]
 
 #: kinds of parameters whose Wald interval is formed on the log scale (positive parameters
 #: whose SE comes from that of log λ or log φ) and transformed back
 LOG_SCALE_KINDS = ("sd", "family")
+
+#: vector family parameters a maximum-likelihood fit numbers by position (``cutpoints[1]``)
+FAMILY_PARAMETER_VECTORS = ("cutpoints",)
 
 #: an h-likelihood fit is singular when an SD relative to the residual SD (lme4's θ) is below
 #: this — lme4's ``isSingular(tol = 1e-4)``
@@ -45,7 +57,7 @@ def point_statistics(
         ``converged`` and ``singular`` (1 or 0).
     """
     result = model.fit(task.method, **dict(task.fit_kwargs))
-    rows = {row.parameter: row for row in fit_estimates(result)}
+    rows = estimates_by_entry(result, task.entries)
     estimate, se, log_scale = [], [], []
     for entry in task.entries:
         row = rows.get(entry.label)
@@ -69,6 +81,27 @@ def fit_estimates(result: Any) -> list:
     if isinstance(result, HlikResult):
         return hlik_estimates(result, ci_prob=0.95, include_random_effects=False)
     return ml_estimates(result, ci_prob=0.95, include_random_effects=False)
+
+
+def estimates_by_entry(result: Any, entries: Sequence[Entry]) -> dict[str, Estimate]:
+    """A point fit's estimates keyed by the entries' labels.
+
+    A label the fit shares with the posterior is matched as is; a vector family parameter the
+    fit numbers by position (an ordinal fit's ``cutpoints[1]``, ``cutpoints[2]``, where the
+    posterior has ``cutpoints[1|2]``, ``cutpoints[2|3]``) is matched by position within its
+    variable.
+    """
+    rows = {row.parameter: row for row in fit_estimates(result)}
+    out: dict[str, Estimate] = {}
+    position: dict[str, int] = {}
+    for entry in entries:
+        position[entry.variable] = position.get(entry.variable, 0) + 1
+        row = rows.get(entry.label)
+        if row is None and entry.variable in FAMILY_PARAMETER_VECTORS:
+            row = rows.get(f"{entry.variable}[{position[entry.variable]}]")
+        if row is not None:
+            out[entry.label] = row
+    return out
 
 
 def is_singular(result: Any) -> bool:

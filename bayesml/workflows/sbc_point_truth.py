@@ -124,7 +124,7 @@ def fixed_truth(model: Model, true_values: object, *, random_seed: int) -> Fixed
         values = [float(_entry_value(layout, entry)) for entry in entries]
         return FixedTruth(tuple(entries), tuple(values), "prior", layout)
     if hasattr(true_values, "point_estimates") and not isinstance(true_values, Mapping):
-        mapping, source = _fit_values(true_values), "fit"
+        mapping, source = _fit_values(true_values, entries), "fit"
     elif isinstance(true_values, Mapping):
         mapping, source = dict(true_values), "given"
     else:
@@ -143,17 +143,12 @@ def _entry_value(dataset: xr.Dataset, entry: Entry) -> float:
     return float(np.asarray(data.values)[(0, 0, *entry.index)])
 
 
-def _fit_values(fit: Any) -> dict[str, float]:
-    """A point fit's estimates under the shared names (random effects left out)."""
-    from bayesml.backends.hlik import HlikResult
-    from bayesml.workflows.compare_hlik import hlik_estimates
-    from bayesml.workflows.compare_ml import ml_estimates
+def _fit_values(fit: Any, entries: list[Entry]) -> dict[str, float]:
+    """A point fit's estimates of the entries (random effects left out)."""
+    from bayesml.workflows.sbc_point_fit import estimates_by_entry
 
-    if isinstance(fit, HlikResult):
-        rows = hlik_estimates(fit, ci_prob=0.95, include_random_effects=False)
-    else:
-        rows = ml_estimates(fit, ci_prob=0.95, include_random_effects=False)
-    return {row.parameter: row.estimate for row in rows if np.isfinite(row.estimate)}
+    rows = estimates_by_entry(fit, entries)
+    return {label: row.estimate for label, row in rows.items() if np.isfinite(row.estimate)}
 
 
 def _suggestion(name: str, candidates: list[str]) -> str:

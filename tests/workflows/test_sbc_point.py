@@ -227,6 +227,28 @@ def test_true_values_from_a_fit_from_the_prior_and_whole_variables(one_way):
     pd.testing.assert_frame_equal(whole.statistic("estimate"), by_entry.statistic("estimate"))
 
 
+def test_ordinal_cutpoints_match_the_posterior_names():
+    """An ML fit numbers its cutpoints by position; they are matched to the posterior's
+    ``cutpoints[1|2]``, ... (true values from the fit, and every simulation's estimates)."""
+    rng = np.random.default_rng(6)
+    groups = np.repeat(np.arange(15), 8)
+    data = pd.DataFrame(
+        {
+            "y": pd.Categorical(rng.integers(1, 4, size=120), ordered=True),
+            "x": rng.normal(size=120),
+            "g": [f"g{i}" for i in groups],
+        }
+    )
+    model = bayesml.Model("y ~ x + (1 | g)", data, family="cumulative")
+    fit = model.fit("laplace")
+    run = bayesml.coverage(
+        model, true_values=fit, n_simulations=3, random_seed=1, progressbar=False
+    )
+    cutpoints = np.asarray(fit.family_parameters["cutpoints"], dtype=float)
+    np.testing.assert_allclose(run.truths[["cutpoints[1|2]", "cutpoints[2|3]"]], cutpoints)
+    assert run.statistic("estimate")[["cutpoints[1|2]", "cutpoints[2|3]"]].notna().all().all()
+
+
 def test_correlated_slopes_simulate_with_the_given_correlation():
     """(1 + x | g) at a correlation of 0.6: the simulated effects follow N(0, Σ) — the ML
     estimates recover SDs and correlation on average."""

@@ -9,8 +9,8 @@ bias and Wald coverage"; the fast versions are tests/workflows/test_sbc_point.py
 
 Usage::
 
-    python bench/coverage.py            # about 4 minutes on 2 cores
-    python bench/coverage.py --n 200    # fewer simulations
+    python bench/point_coverage.py            # about 4 minutes on 2 cores
+    python bench/point_coverage.py --n 200    # fewer simulations
 """
 
 from __future__ import annotations
