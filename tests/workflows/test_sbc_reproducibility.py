@@ -1,6 +1,7 @@
 """Reproducibility (issue 16, item 5): the same seed gives the same draws on every sampling
-backend, a saved fit reloads identical, and a calibration run's NUTS ranks do not depend on the
-number of workers.
+backend, a saved fit reloads identical, a calibration run's NUTS ranks do not depend on the
+number of workers, and the point-estimator path (``bayesml.coverage``) gives the same estimates
+serially, in a process pool and on Dask.
 
 The worker-count and Dask checks of the Gibbs path are in ``test_sbc.py``.
 """
@@ -86,3 +87,35 @@ def test_nuts_calibration_ranks_do_not_depend_on_the_workers(model):
 
     serial, pooled = run(1), run(2)
     pd.testing.assert_frame_equal(serial.ranks[serial.parameters], pooled.ranks[pooled.parameters])
+
+
+def _coverage(model, **options):
+    return bayesml.coverage(
+        model,
+        true_values={"beta[Intercept]": 0.5, "sd_g[Intercept]": 0.8, "sigma": 1.0},
+        n_simulations=6,
+        method="laplace",
+        random_seed=21,
+        progressbar=False,
+        **options,
+    )
+
+
+def test_point_estimates_do_not_depend_on_the_workers_or_dask(model):
+    """The point-estimator path of the engine: the same seed gives the same simulated data sets
+    and so the same estimates and SEs, serially, in a pool of 2 processes and on Dask."""
+    distributed = pytest.importorskip("distributed")
+    serial = _coverage(model)
+    pooled = _coverage(model, max_workers=2)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = _coverage(model, executor=client.get_executor())
+    names = ["beta[Intercept]", "sd_g[Intercept]", "sigma"]
+    assert serial.estimates[names].notna().all().all()
+    for other in (pooled, on_dask):  # the seconds each fit took differ, of course
+        pd.testing.assert_frame_equal(other.estimates[names], serial.estimates[names])
+        pd.testing.assert_frame_equal(other.standard_errors[names], serial.standard_errors[names])
