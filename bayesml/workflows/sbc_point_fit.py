@@ -11,8 +11,8 @@ converged and whether it is singular.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -20,10 +20,20 @@ if TYPE_CHECKING:
     from bayesml.model import Model
     from bayesml.workflows.compare_estimates import Estimate
     from bayesml.workflows.sbc_ranks import Entry
-    from bayesml.workflows.sbc_run import SimulationTask
+
+
+class PointTask(Protocol):
+    """What the analysis reads of a :class:`~bayesml.workflows.sbc_run.SimulationTask` (which
+    imports this module: a protocol keeps the import one way)."""
+
+    method: str
+    fit_kwargs: Mapping[str, Any]
+    entries: tuple[Entry, ...]
+
 
 __all__ = [
     "LOG_SCALE_KINDS",
+    "PointTask",
     "SINGULAR_TOLERANCE",
     "estimates_by_entry",
     "is_singular",
@@ -43,7 +53,7 @@ SINGULAR_TOLERANCE = 1e-4
 
 
 def point_statistics(
-    model: Model, task: SimulationTask
+    model: Model, task: PointTask
 ) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Fit ``model`` (holding the simulated response) with the task's point method.
 
