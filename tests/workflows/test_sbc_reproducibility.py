@@ -72,14 +72,15 @@ def test_same_seed_same_draws_and_a_saved_fit_reloads_identical(model, method, t
 
 
 @pytest.mark.slow
-def test_nuts_calibration_ranks_do_not_depend_on_the_workers(model):
-    def run(workers):
+def test_nuts_calibration_ranks_do_not_depend_on_the_workers_or_dask(model):
+    def run(workers, **options):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", bayesml.SamplingWarning)
             return bayesml.sbc(
                 model,
                 n_simulations=4,
                 max_workers=workers,
+                **options,
                 random_seed=9,
                 progressbar=False,
                 **TINY,
@@ -87,6 +88,17 @@ def test_nuts_calibration_ranks_do_not_depend_on_the_workers(model):
 
     serial, pooled = run(1), run(2)
     pd.testing.assert_frame_equal(serial.ranks[serial.parameters], pooled.ranks[pooled.parameters])
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = run(None, executor=client.get_executor())
+    pd.testing.assert_frame_equal(
+        serial.ranks[serial.parameters], on_dask.ranks[on_dask.parameters]
+    )
 
 
 def _coverage(model, **options):
