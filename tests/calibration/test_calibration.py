@@ -8,9 +8,13 @@ runs the full suite and writes ``docs/calibration.md``.
 - Fast (``make test``): NUTS on gaussian, Gibbs on gaussian with an LKJ-correlated term and on
   probit, 20 simulations each at 2 chains × 200 draws; a deliberately wrong sampler
   (the group SD fitted with a prior scale half the one simulated from) fails; the pot_c test's
-  size on exactly uniform PIT values.
+  size on exactly uniform PIT values; Laplace (ML) on a gaussian model: the fixed effects' Wald
+  coverage over 200 simulations at fixed true values inside its band (:func:`.cases.point_verdict`),
+  and intervals half as wide shown to fail it.
 - Slow (``make test-slow``): every case of :data:`.cases.ALL_CASES` (NUTS on every family, the
-  Gibbs samplers) with :data:`FULL_SIMULATIONS` simulations each.
+  Gibbs samplers) with :data:`FULL_SIMULATIONS` simulations each; the point estimators
+  (Laplace on gaussian, poisson, bernoulli; h-likelihood on gaussian, poisson) at
+  :data:`.cases.POINT_SIMULATIONS` simulations.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from .cases import (
     FAMILY_ALPHA,
     FULL_FIT,
     FULL_SIMULATIONS,
+    POINT_CASES,
     QUICK_CASES,
     QUICK_FIT,
     QUICK_SIMULATIONS,
@@ -34,7 +39,9 @@ from .cases import (
     case_seed,
     cases_named,
     false_alarm_rate,
+    point_verdict,
     run_case,
+    run_point_case,
     suite_verdict,
     wrong_fit_model,
 )
@@ -146,3 +153,43 @@ def test_full_suite_fits_rarely_fail(case, full_suite):
     # a robustness guard, not part of the 0.1 % criterion: at most 10 % of the fits fail
     result = full_suite[case]
     assert result.n_failed <= 0.1 * FULL_SIMULATIONS, result.failures["message"].tolist()
+
+
+# -- point estimators: Wald coverage at fixed true values ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def laplace_gaussian():
+    return run_point_case(POINT_CASES[0])
+
+
+def test_quick_point_case_covers(laplace_gaussian):
+    """lmer-style ML on 30 groups × 8 rows: every fixed effect's 95 % Wald interval covers at
+    a rate inside the band of :func:`.cases.point_verdict` (200 simulations)."""
+    verdict = point_verdict({POINT_CASES[0].name: laplace_gaussian})
+    tested = verdict[verdict["tested"]]
+    assert len(tested) == 2 and tested["passed"].all(), tested.to_string()
+    assert (verdict["n_failed"] == 0).all()
+
+
+def test_intervals_half_as_wide_fail_the_point_check(laplace_gaussian):
+    """The check's power: Wald intervals from SEs halved (a deliberately wrong estimator)
+    cover about 68 % and fall below the band."""
+    names = ["beta[Intercept]", "beta[x]"]
+    estimates = laplace_gaussian.estimates[names]
+    errors = laplace_gaussian.standard_errors[names] / 2
+    truth = np.array([POINT_CASES[0].truth[name] for name in names])
+    covered = (np.abs(estimates - truth) <= 1.959964 * errors).sum()
+    verdict = point_verdict({POINT_CASES[0].name: laplace_gaussian})
+    band_low = verdict.set_index("parameter").loc[names, "band_low"]
+    assert (covered.to_numpy() < band_low.to_numpy()).all(), (covered, band_low)
+
+
+@pytest.mark.slow
+def test_point_estimators_cover():
+    """Laplace (gaussian, poisson, bernoulli) and h-likelihood (gaussian, poisson): every fixed
+    effect inside its band, Bonferroni over all of them at family-wise 0.001."""
+    results = {case.name: run_point_case(case) for case in POINT_CASES}
+    verdict = point_verdict(results)
+    tested = verdict[verdict["tested"]]
+    assert tested["passed"].all(), tested.to_string()
