@@ -165,6 +165,11 @@ def main() -> None:
     total = sum(walls.values()) + check_wall + big_wall
     print(f"this regeneration: {time.perf_counter() - started:.0f} s")
 
+    point_start = time.perf_counter()
+    points = {case.name: suite.run_point_case(case) for case in suite.POINT_CASES}
+    point_wall = time.perf_counter() - point_start
+    total += point_wall
+
     plots = {name: plot(result, name) for name, result in results.items()}
     plots[suite.WRONG_CASE.name] = plot(check, f"{suite.WRONG_CASE.name} (fails, as it should)")
     write_doc(
@@ -191,6 +196,7 @@ def main() -> None:
             "wall": alarm_wall,
         },
         total=total,
+        points=(suite.point_verdict(points), point_wall),
     )
     print(f"wrote {DOC} in {total:.0f} s; suite passed: {bool(verdict['passed_suite'].all())}")
 
@@ -209,7 +215,9 @@ def _p(value: float) -> str:
     return "–" if not np.isfinite(value) else (f"{value:.3g}" if value >= 1e-4 else f"{value:.1e}")
 
 
-def write_doc(*, results, walls, verdict, plots, n, fit, quick, wrong, alarm, total) -> None:
+def write_doc(
+    *, results, walls, verdict, plots, n, fit, quick, wrong, alarm, total, points
+) -> None:
     machine = machine_info()
     load = ", ".join(f"{v:.1f}" for v in machine["load_average"] or [])
     rows = []
@@ -281,8 +289,8 @@ shape or precision, and tighter coefficient and precision priors for the beta fa
 defaults put prior mass where simulated responses underflow to exactly 0 or 1, so every
 simulation failed: `tests/calibration/cases.py` says which). Checked entries: every fixed effect,
 SD, correlation, cutpoint and family parameter, and 5 random-effect levels drawn at random.
-The point estimators (h-likelihood, Laplace: Wald coverage and bias, `bayesml.coverage`, which
-landed while this suite was built) are not in it yet.
+The point estimators (Laplace and h-likelihood: bias and Wald coverage at fixed true values,
+`bayesml.coverage`) have their own section below.
 
 ## Pass criterion
 
@@ -327,6 +335,8 @@ Power of this check at the suite's criterion: **{wrong["power"]:.3f}**, the shar
 {wrong["subsamples"]} subsamples of {suite.WRONG_SIMULATIONS} simulations (without replacement)
 from a wrong run of {wrong["usable"]} simulations (fits {wrong["big_wall"]:.0f} s) that fail.
 
+{point_section(*points)}
+
 ## All entries
 
 {_md(entries)}
@@ -338,6 +348,33 @@ The rank ECDF minus the uniform CDF with the simultaneous 99 % band, one panel p
 {images}
 """
     DOC.write_text(text)
+
+
+def point_section(verdict: pd.DataFrame, wall: float) -> str:
+    """The point estimators' bias and Wald coverage table (``bayesml.coverage``)."""
+    low, high = suite.POINT_COVERAGE_RANGE
+    table = verdict.assign(
+        passed=verdict["passed"].map({True: "yes", False: "**no**"}).fillna("not tested")
+    )
+    columns = ["case", "parameter", "true", "mean_estimate", "bias", "bias_mcse", "emp_sd",
+               "mean_se", "coverage", "n_used", "n_failed", "n_singular", "band_low",
+               "band_high", "passed"]  # fmt: skip
+    table = table[columns].round(4)
+    passed = bool(verdict.loc[verdict["tested"], "passed"].all())
+    return f"""## Point estimators: bias and Wald coverage
+
+`bayesml.coverage` of Laplace (ML, as lme4's `glmer`/`lmer`) and the h-likelihood fit on
+`y ~ x + (1 | g)` with {suite.POINT_GROUPS} groups × {suite.POINT_PER_GROUP} rows, at fixed
+true values ({", ".join(f"{k} = {v}" for k, v in suite.POINT_TRUTH.items())}, σ = 1 for the
+gaussian), {suite.POINT_SIMULATIONS} simulations each ({wall:.0f} s in all). Criterion: each
+fixed effect's number of covering 95 % intervals inside [`binom.ppf(a, n, {low})`,
+`binom.isf(a, n, {high})`] with a = 0.001 / (2 × the number of fixed effects), so a correct
+interval (true coverage anywhere in [{low}, {high}]) fails the check with probability below
+0.1 %; the SDs are reported, not tested (Laplace gives no SE for them; small-sample Wald
+intervals of SDs undercover). **Verdict: {"passed" if passed else "FAILED"}.**
+
+{_md(table)}
+"""
 
 
 if __name__ == "__main__":
