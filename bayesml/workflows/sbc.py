@@ -231,27 +231,17 @@ def sbc(
         if i not in done
     ]
     workers = _workers(max_workers, executor, max(len(tasks), 1), method, fit_kwargs)
-    outcomes: dict[int, SimulationOutcome] = dict(done)
-    with configuration_progress(show_progress, len(tasks), "Simulations") as advance:
-
-        def on_done(outcome: SimulationOutcome | FitOutcome) -> None:
-            outcome = _as_simulation(outcome, seeds)
-            if writer is not None:
-                writer.write(outcome)
-            outcomes[outcome.index] = outcome
-            advance(outcome)
-            if on_simulation is not None:
-                on_simulation(outcome)
-
-        if tasks:
-            run_tasks(
-                tasks,
-                executor=executor,
-                max_workers=workers,
-                on_done=on_done,
-                function=run_simulation,
-            )
-    ordered = [outcomes[i] for i in range(n_simulations)]
+    ordered = run_simulations(
+        tasks,
+        done,
+        n_simulations,
+        seeds,
+        writer=writer,
+        executor=executor,
+        max_workers=workers,
+        show_progress=show_progress,
+        on_simulation=on_simulation,
+    )
     result = SBCResult(ordered, parameters=labels, truths=simulations.truths, settings=settings)
     _report(result)
     return result
@@ -371,6 +361,47 @@ def _jsonable(options: Mapping[str, Any]) -> dict[str, Any]:
     import json
 
     return json.loads(json.dumps(dict(options), sort_keys=True, default=repr))
+
+
+def run_simulations(
+    tasks: Sequence[SimulationTask],
+    done: Mapping[int, SimulationOutcome],
+    n_simulations: int,
+    seeds: list[int],
+    *,
+    writer: Any,
+    executor: Executor | None,
+    max_workers: int,
+    show_progress: bool,
+    on_simulation: Callable[[SimulationOutcome], None] | None,
+) -> list[SimulationOutcome]:
+    """Run the simulations not ``done`` yet and return every outcome in simulation order.
+
+    Each outcome is written (``writer``, the save_dir's) as it arrives, advances the progress bar
+    and goes to ``on_simulation``; a failure of the executor itself becomes that simulation's
+    failed outcome. Shared by :func:`sbc` and :func:`bayesml.coverage`.
+    """
+    outcomes: dict[int, SimulationOutcome] = dict(done)
+    with configuration_progress(show_progress, len(tasks), "Simulations") as advance:
+
+        def on_done(outcome: SimulationOutcome | FitOutcome) -> None:
+            outcome = _as_simulation(outcome, seeds)
+            if writer is not None:
+                writer.write(outcome)
+            outcomes[outcome.index] = outcome
+            advance(outcome)
+            if on_simulation is not None:
+                on_simulation(outcome)
+
+        if tasks:
+            run_tasks(
+                tasks,
+                executor=executor,
+                max_workers=max_workers,
+                on_done=on_done,
+                function=run_simulation,
+            )
+    return [outcomes[i] for i in range(n_simulations)]
 
 
 def _as_simulation(outcome: SimulationOutcome | FitOutcome, seeds: list[int]) -> SimulationOutcome:

@@ -20,18 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from bayesml.backends.seam import check_count, resolve_progressbar
 from bayesml.errors import ArgumentError, ArgumentTypeError, ConvergenceWarning, warn
-from bayesml.workflows.sbc import _as_simulation, _data_digest, _jsonable, _seed
+from bayesml.workflows.sbc import _data_digest, _jsonable, _seed, run_simulations
 from bayesml.workflows.sbc_io import open_save_dir
 from bayesml.workflows.sbc_point_result import CoverageResult, _check_level
 from bayesml.workflows.sbc_point_truth import fixed_truth, simulate_at_truth
 from bayesml.workflows.sbc_run import (
     SimulationOutcome,
     SimulationTask,
-    run_simulation,
     simulation_seeds,
 )
 from bayesml.workflows.sensitivity import _base_model, _workers
-from bayesml.workflows.sensitivity_run import FitOutcome, configuration_progress, run_tasks
 
 if TYPE_CHECKING:
     from bayesml.model import Model
@@ -199,27 +197,17 @@ def coverage(
         if max_workers is None and executor is None
         else _workers(max_workers, executor, max(len(tasks), 1), method, fit_options)
     )
-    outcomes: dict[int, SimulationOutcome] = dict(done)
-    with configuration_progress(show_progress, len(tasks), "Simulations") as advance:
-
-        def on_done(outcome: SimulationOutcome | FitOutcome) -> None:
-            outcome = _as_simulation(outcome, seeds)
-            if writer is not None:
-                writer.write(outcome)
-            outcomes[outcome.index] = outcome
-            advance(outcome)
-            if on_simulation is not None:
-                on_simulation(outcome)
-
-        if tasks:
-            run_tasks(
-                tasks,
-                executor=executor,
-                max_workers=workers,
-                on_done=on_done,
-                function=run_simulation,
-            )
-    ordered = [outcomes[i] for i in range(n_simulations)]
+    ordered = run_simulations(
+        tasks,
+        done,
+        n_simulations,
+        seeds,
+        writer=writer,
+        executor=executor,
+        max_workers=workers,
+        show_progress=show_progress,
+        on_simulation=on_simulation,
+    )
     result = CoverageResult(
         ordered, parameters=truth.labels, truths=truth.values, settings=settings
     )
