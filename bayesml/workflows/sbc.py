@@ -208,28 +208,19 @@ def sbc(
         "data": _data_digest(model),
         "fit_kwargs": _jsonable(sample_options),
     }
-    writer = None if save_dir is None else open_save_dir(save_dir, settings)
-    done = {} if writer is None else writer.finished(n_simulations)
-
-    seeds = simulation_seeds(random_seed, n_simulations)
-    spec, data = fitted.spec.to_dict(), fitted.data
-    tasks = [
-        SimulationTask(
-            index=i,
-            seed=seeds[i],
-            spec=spec,
-            data=data,
-            response=simulations.responses[i],
-            entries=simulations.entries,
-            truths=tuple(float(v) for v in simulations.truths[i]),
-            method=method,
-            kind=kind,
-            fit_kwargs=sample_options,
-            thin=thin,
-        )
-        for i in range(n_simulations)
-        if i not in done
-    ]
+    writer, done, seeds, tasks = pending_simulations(
+        settings,
+        save_dir,
+        random_seed,
+        fitted,
+        responses=simulations.responses,
+        entries=simulations.entries,
+        truths=[tuple(float(v) for v in row) for row in simulations.truths],
+        method=method,
+        kind=kind,
+        fit_kwargs=sample_options,
+        thin=thin,
+    )
     workers = _workers(max_workers, executor, max(len(tasks), 1), method, fit_kwargs)
     ordered = run_simulations(
         tasks,
@@ -361,6 +352,45 @@ def _jsonable(options: Mapping[str, Any]) -> dict[str, Any]:
     import json
 
     return json.loads(json.dumps(dict(options), sort_keys=True, default=repr))
+
+
+def pending_simulations(
+    settings: Mapping[str, Any],
+    save_dir: str | Path | None,
+    random_seed: int,
+    model: Model,
+    *,
+    responses: Sequence[np.ndarray],
+    entries: Sequence[Any],
+    truths: Sequence[tuple[float, ...]],
+    **task_fields: Any,
+) -> tuple[Any, dict[int, SimulationOutcome], list[int], list[SimulationTask]]:
+    """The save_dir's writer (None without one), the simulations it already holds, every
+    simulation's seed, and a task for each simulation still to fit with ``model``'s spec and data.
+
+    Shared by :func:`sbc` and :func:`bayesml.coverage`; ``task_fields`` are the remaining
+    :class:`~bayesml.workflows.sbc_run.SimulationTask` fields (method, kind, fit_kwargs, ...).
+    """
+    n_simulations = settings["n_simulations"]
+    writer = None if save_dir is None else open_save_dir(save_dir, settings)
+    done = {} if writer is None else writer.finished(n_simulations)
+    seeds = simulation_seeds(random_seed, n_simulations)
+    spec, data = model.spec.to_dict(), model.data
+    tasks = [
+        SimulationTask(
+            index=i,
+            seed=seeds[i],
+            spec=spec,
+            data=data,
+            response=responses[i],
+            entries=tuple(entries),
+            truths=truths[i],
+            **task_fields,
+        )
+        for i in range(n_simulations)
+        if i not in done
+    ]
+    return writer, done, seeds, tasks
 
 
 def run_simulations(

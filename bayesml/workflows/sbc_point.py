@@ -20,14 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 from bayesml.backends.seam import check_count, resolve_progressbar
 from bayesml.errors import ArgumentError, ArgumentTypeError, ConvergenceWarning, warn
-from bayesml.workflows.sbc import _data_digest, _jsonable, _seed, run_simulations
-from bayesml.workflows.sbc_io import open_save_dir
+from bayesml.workflows.sbc import (
+    _data_digest,
+    _jsonable,
+    _seed,
+    pending_simulations,
+    run_simulations,
+)
 from bayesml.workflows.sbc_point_result import CoverageResult, _check_level
 from bayesml.workflows.sbc_point_truth import fixed_truth, simulate_at_truth
 from bayesml.workflows.sbc_run import (
     SimulationOutcome,
-    SimulationTask,
-    simulation_seeds,
 )
 from bayesml.workflows.sensitivity import _base_model, _workers
 
@@ -169,27 +172,18 @@ def coverage(
         "data": _data_digest(model),
         "fit_options": _jsonable(fit_options),
     }
-    writer = None if save_dir is None else open_save_dir(save_dir, settings)
-    done = {} if writer is None else writer.finished(n_simulations)
-
-    seeds = simulation_seeds(random_seed, n_simulations)
-    spec, data = model.spec.to_dict(), model.data
-    tasks = [
-        SimulationTask(
-            index=i,
-            seed=seeds[i],
-            spec=spec,
-            data=data,
-            response=responses[i],
-            entries=truth.entries,
-            truths=truth.values,
-            method=method,
-            kind=KIND,
-            fit_kwargs=dict(fit_options),
-        )
-        for i in range(n_simulations)
-        if i not in done
-    ]
+    writer, done, seeds, tasks = pending_simulations(
+        settings,
+        save_dir,
+        random_seed,
+        model,
+        responses=responses,
+        entries=truth.entries,
+        truths=[truth.values] * n_simulations,
+        method=method,
+        kind=KIND,
+        fit_kwargs=dict(fit_options),
+    )
     # point fits take milliseconds to seconds: in this process unless asked (a spawned worker
     # spends seconds importing before its first fit)
     workers = (
